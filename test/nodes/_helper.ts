@@ -1,0 +1,32 @@
+/**
+ * node-red-node-test-helper, initialised once with the Node-RED runtime from node_modules, plus the
+ * built node modules from dist/ (the same files the palette manager installs).
+ */
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper');
+
+helper.init(require.resolve('node-red'));
+
+export const root = path.resolve(__dirname, '..', '..');
+
+interface PackageJson {
+  'node-red': { nodes: Record<string, string> };
+}
+
+export const pkg: PackageJson = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+/** The built module of a node, by its folder name (e.g. 'sensor-validate'). */
+export function nodeModule(name: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(root, 'dist', 'nodes', name, `${name}.js`));
+}
+
+/** Every module listed in package.json's node-red.nodes. */
+export function allNodeModules(): unknown[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return Object.values(pkg['node-red'].nodes).map((f) => require(path.join(root, f)));
+}
+
+export { helper };
