@@ -8,10 +8,14 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const tsc = require.resolve('typescript/bin/tsc');
-execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], {
-  cwd: root,
-  stdio: 'inherit',
-});
+// tsc still emits when it reports type errors; copy the editor assets anyway and fail at the end, so
+// one broken file does not hide every other node from a test run.
+let tscFailed = false;
+try {
+  execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+} catch {
+  tscFailed = true;
+}
 
 const nodesDir = path.join(root, 'nodes');
 const out = path.join(root, 'dist', 'nodes');
@@ -32,4 +36,5 @@ for (const entry of fs.readdirSync(nodesDir, { withFileTypes: true })) {
     }
   }
 }
-console.log(`build: tsc done, ${copied} editor assets copied to dist/nodes`);
+console.log(`build: tsc ${tscFailed ? 'FAILED' : 'done'}, ${copied} editor assets copied to dist/nodes`);
+if (tscFailed) process.exit(1);
