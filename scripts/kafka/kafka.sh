@@ -15,6 +15,7 @@
 # Environment: KAFKA_PORT, KAFKA_SASL_PORT, KAFKA_CONTROLLER_PORT, KAFKA_DATA_DIR
 # (default scripts/kafka/.data), KAFKA_WIPE=1 (wipe the data folder before start),
 # KAFKA_START_TIMEOUT (seconds, default 90), KAFKA_HEAP_OPTS (default -Xmx1g -Xms256m),
+# KAFKA_HEALTHCHECK=tcp (skip the kafkajs probe even when node_modules has kafkajs),
 # JAVA_HOME (else `java` on PATH).
 set -euo pipefail
 
@@ -85,13 +86,14 @@ broker_pids() {
   if [[ -f "$PID_FILE" ]]; then
     p="$(cat "$PID_FILE" 2>/dev/null || true)"
     if [[ "$p" =~ ^[0-9]+$ ]] && [[ -r "/proc/$p/cmdline" ]]; then
-      cmd="$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null || true)"
+      cmd="$( { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null || true)"
       [[ "$cmd" == *kafka.Kafka* ]] && pids+=("$p")
     fi
   fi
-  for f in /proc/[0-9]*/cmdline; do
+  local f
+  for f in $(grep -lsF -- "$CONF" /proc/[0-9]*/cmdline 2>/dev/null || true); do
     p="${f#/proc/}"; p="${p%/cmdline}"
-    cmd="$(tr '\0' ' ' <"$f" 2>/dev/null || true)"
+    cmd="$( { tr '\0' ' ' <"$f"; } 2>/dev/null || true)"
     if [[ "$cmd" == *" kafka.Kafka $CONF"* ]]; then
       [[ " ${pids[*]:-} " == *" $p "* ]] || pids+=("$p")
     fi
@@ -102,6 +104,7 @@ broker_pids() {
 port_open() { (exec 3<>"/dev/tcp/$KAFKA_HOST/$1") 2>/dev/null; }
 
 have_node_kafkajs() {
+  [[ "${KAFKA_HEALTHCHECK:-}" != "tcp" ]] || return 1
   command -v node >/dev/null && node -e "require.resolve('kafkajs',{paths:['$REPO_ROOT']})" 2>/dev/null
 }
 
@@ -112,9 +115,10 @@ healthy() {
     node "$HEALTHCHECK" "$KAFKA_HOST:$KAFKA_PORT" 3000 >/dev/null 2>&1
   else
     port_open "$KAFKA_PORT" && port_open "$KAFKA_SASL_PORT" || return 1
-    # when the broker is ours, also require its log line; a foreign broker only gets the port probe
-    if [[ -f "$APP_LOG_DIR/server.log" && -n "$(broker_pids)" ]]; then
-      grep -qE 'Kafka Server started|\[KafkaRaftServer nodeId=[0-9]+\] Kafka Server started|Transition(ed|ing) .*RUNNING' "$APP_LOG_DIR/server.log"
+    # while waiting for a broker we just launched, also require its "started" log line
+    # (server.log is moved aside before each launch, so the line is from this run)
+    if [[ "${1:-}" == "--startup" ]]; then
+      grep -qE 'Kafka Server started|Transition(ed)? from [A-Z_]+ to RUNNING' "$APP_LOG_DIR/server.log" 2>/dev/null
     fi
   fi
 }
@@ -256,9 +260,10 @@ cmd_start() {
     mapfile -t opts < <(java_opts)
     log "starting broker: PLAINTEXT $KAFKA_HOST:$KAFKA_PORT, SASL_PLAINTEXT $KAFKA_HOST:$KAFKA_SASL_PORT, controller $KAFKA_HOST:$KAFKA_CONTROLLER_PORT, data $KAFKA_DATA_DIR"
     : >"$STDOUT_LOG"
+    [[ -f "$APP_LOG_DIR/server.log" ]] && mv -f "$APP_LOG_DIR/server.log" "$APP_LOG_DIR/server.log.prev"
     (
       cd "$KAFKA_DATA_DIR"
-      nohup "$JAVA" "${opts[@]}" -cp "$LIBS_DIR/*" kafka.Kafka "$CONF" >>"$STDOUT_LOG" 2>&1 </dev/null &
+      nohup "$JAVA" "${opts[@]}" -cp "$LIBS_DIR/*" kafka.Kafka "$CONF" >>"$STDOUT_LOG" 2>&1 </dev/null 9>&- &
       echo $! >"$PID_FILE"
     )
     pids="$(cat "$PID_FILE")"
@@ -277,7 +282,7 @@ cmd_start() {
       rm -f "$PID_FILE"
       die "Kafka broker failed to start"
     fi
-    if healthy; then
+    if healthy --startup; then
       log "broker healthy on $KAFKA_HOST:$KAFKA_PORT after $((SECONDS - t0)) s (pid${alive})"
       return 0
     fi
@@ -291,11 +296,20 @@ cmd_start() {
   done
 }
 
+# start/stop/restart take a lock so that two concurrent starts cannot launch two JVMs
+with_lock() {
+  if command -v flock >/dev/null; then
+    exec 9>"$KAFKA_DATA_DIR/.lock"
+    flock -w 120 9 || die "could not take $KAFKA_DATA_DIR/.lock within 120 s"
+  fi
+  "$@"
+}
+
 case "${1:-}" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
+  start) with_lock cmd_start ;;
+  stop) with_lock cmd_stop ;;
   status) cmd_status ;;
   fetch) cmd_fetch ;;
-  restart) cmd_stop; cmd_start ;;
+  restart) with_lock cmd_stop; cmd_start ;;
   *) echo "usage: $0 {start|stop|status|fetch|restart}" >&2; exit 2 ;;
 esac
