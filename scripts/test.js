@@ -56,7 +56,12 @@ async function main() {
   }
 
   const mocha = require.resolve('mocha/bin/mocha.js');
-  const args = [mocha, '--reporter', path.join(root, 'test', 'reporter.cjs'), ...process.argv.slice(2)];
+  const suites = ['test/unit', 'test/nodes', 'test/kafka', 'test/reliability', 'test/e2e']
+    .filter((d) => fs.existsSync(path.join(root, d)))
+    .map((d) => `${d}/**/*.test.ts`);
+  const given = process.argv.slice(2);
+  const specs = given.some((a) => !a.startsWith('-')) ? [] : suites;
+  const args = [mocha, '--reporter', path.join(root, 'test', 'reporter.cjs'), ...given, ...specs];
   const t = run(process.execPath, args, { env: process.env });
 
   if (started && !process.env.SMOKE_KEEP_KAFKA) run('bash', [path.join(root, 'scripts', 'kafka', 'kafka.sh'), 'stop']);
