@@ -1,0 +1,216 @@
+/**
+ * Offset tracking for `kafka in`'s `after-sink` commit mode (at-least-once): which offset of each
+ * partition may be committed, given the emitted units (one record, or one batch of records of one
+ * partition) and the acknowledgements that sinks have sent back for them.
+ *
+ * Rule: the commit offset of a partition (Kafka's "next offset to read") is the lowest first offset of
+ * a unit that is not yet fully acknowledged; with nothing pending it is the highest emitted offset + 1.
+ * So an offset is committed only once every record below it has been acknowledged, whatever order the
+ * acknowledgements arrive in. A unit's offsets need not be contiguous (a batch whose bad records left
+ * as separate units on output 2): only its lowest offset matters.
+ *
+ * Offsets are JavaScript numbers: exact up to 2^53, far beyond any partition's lifetime.
+ * Framework-free: time (`now`, epoch ms) is a parameter.
+ */
+
+/** A partition's commit: `offset` is the next offset to read (last acknowledged + 1), as Kafka wants it. */
+export interface PartitionCommit {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+interface Unit {
+  id: number;
+  part: PartitionState;
+  /** Lowest offset of the unit's records. */
+  first: number;
+  records: number;
+  acked: number;
+  /** Emission time, epoch ms. */
+  at: number;
+  done: boolean;
+}
+
+interface PartitionState {
+  key: string;
+  topic: string;
+  partition: number;
+  /** Units ordered by `first`, pending and done; done units are dropped once they reach the head. */
+  queue: Unit[];
+  head: number;
+  /** Highest offset emitted so far, -1 before the first. */
+  highest: number;
+  /** Offset last committed (or known committed), -1 when unknown. */
+  committed: number;
+}
+
+export interface OffsetTrackerOptions {
+  /**
+   * Source of unit ids. Ids must be unique per process, not per tracker: a redeployed node gets the
+   * same node id, and an acknowledgement for its predecessor's unit must not complete one of its own.
+   */
+  nextId?: () => number;
+}
+
+export class OffsetTracker {
+  private readonly units = new Map<number, Unit>();
+  private readonly parts = new Map<string, PartitionState>();
+  private readonly nextId: () => number;
+  private seq = 0;
+  private pendingRecords = 0;
+
+  constructor(opts: OffsetTrackerOptions = {}) {
+    this.nextId = opts.nextId ?? (() => ++this.seq);
+  }
+
+  /** Records emitted and not yet acknowledged (over all partitions): the in-flight count. */
+  get inFlight(): number {
+    return this.pendingRecords;
+  }
+
+  /** Units emitted and not yet fully acknowledged. */
+  get pendingUnits(): number {
+    return this.units.size;
+  }
+
+  /**
+   * Register an emitted unit of `records` records of one partition whose offsets lie in
+   * [`firstOffset`, `lastOffset`] (inclusive). Returns its id, for the ack token.
+   */
+  track(topic: string, partition: number, firstOffset: number, lastOffset: number, records: number, now: number): number {
+    const part = this.partition(topic, partition);
+    const unit: Unit = { id: this.nextId(), part, first: firstOffset, records, acked: 0, at: now, done: false };
+    if (lastOffset > part.highest) part.highest = lastOffset;
+    const q = part.queue;
+    // Units nearly always arrive in offset order: insert from the tail (a redelivery after a
+    // rebalance may bring lower offsets again).
+    let i = q.length;
+    while (i > part.head && q[i - 1].first > firstOffset) i--;
+    if (i === q.length) q.push(unit);
+    else q.splice(i, 0, unit);
+    if (records > 0) {
+      this.units.set(unit.id, unit);
+      this.pendingRecords += records;
+    } else {
+      unit.done = true;
+      this.advance(part);
+    }
+    return unit.id;
+  }
+
+  /**
+   * Acknowledge `records` records of unit `id`. Returns true when this completed the unit. Unknown ids
+   * (an earlier deployment's, or a partition revoked since) are ignored: their records are redelivered.
+   */
+  ack(id: number, records: number): boolean {
+    const unit = this.units.get(id);
+    if (unit === undefined || !(records > 0)) return false;
+    const n = Math.min(records, unit.records - unit.acked);
+    unit.acked += n;
+    this.pendingRecords -= n;
+    if (unit.acked < unit.records) return false;
+    unit.done = true;
+    this.units.delete(id);
+    this.advance(unit.part);
+    return true;
+  }
+
+  /** The commit offset of one partition (see the module comment), or undefined when nothing was emitted. */
+  commitOffset(topic: string, partition: number): number | undefined {
+    const part = this.parts.get(key(topic, partition));
+    if (part === undefined || part.highest < 0) return undefined;
+    return part.head < part.queue.length ? part.queue[part.head].first : part.highest + 1;
+  }
+
+  /** Partitions whose commit offset moved beyond the last committed one. */
+  commitable(): PartitionCommit[] {
+    const out: PartitionCommit[] = [];
+    for (const part of this.parts.values()) {
+      const offset = this.commitOffset(part.topic, part.partition);
+      if (offset !== undefined && offset > part.committed) out.push({ topic: part.topic, partition: part.partition, offset });
+    }
+    return out;
+  }
+
+  /** Record that `offset` was committed for the partition (commitable() then skips it until it moves). */
+  markCommitted(topic: string, partition: number, offset: number): void {
+    const part = this.parts.get(key(topic, partition));
+    if (part !== undefined && offset > part.committed) part.committed = offset;
+  }
+
+  /**
+   * Keep only the partitions of a new assignment (`{ topic: [partitions] }`) after a rebalance. The
+   * pending units of revoked partitions are forgotten (their records go to the partition's new owner,
+   * which reads from the last commit); returns how many pending units were dropped.
+   */
+  retain(assignment: Record<string, number[]>): number {
+    const keep = new Set<string>();
+    for (const [topic, partitions] of Object.entries(assignment)) for (const p of partitions) keep.add(key(topic, p));
+    let dropped = 0;
+    for (const part of this.parts.values()) if (!keep.has(part.key)) dropped += this.drop(part);
+    return dropped;
+  }
+
+  /** Forget everything (the consumer restarted and reads again from the committed offsets). */
+  clear(): number {
+    let dropped = 0;
+    for (const part of [...this.parts.values()]) dropped += this.drop(part);
+    return dropped;
+  }
+
+  /** Emission time (epoch ms) of the oldest unit that is still waiting for acknowledgements. */
+  oldestPendingAt(): number | undefined {
+    let oldest: number | undefined;
+    for (const part of this.parts.values()) {
+      for (let i = part.head; i < part.queue.length; i++) {
+        const u = part.queue[i];
+        if (u.done) continue;
+        if (oldest === undefined || u.at < oldest) oldest = u.at;
+        // Units of a partition are emitted in offset order, so the first pending one is its oldest.
+        break;
+      }
+    }
+    return oldest;
+  }
+
+  private partition(topic: string, partition: number): PartitionState {
+    const k = key(topic, partition);
+    let p = this.parts.get(k);
+    if (p === undefined) {
+      p = { key: k, topic, partition, queue: [], head: 0, highest: -1, committed: -1 };
+      this.parts.set(k, p);
+    }
+    return p;
+  }
+
+  private advance(part: PartitionState): void {
+    const q = part.queue;
+    while (part.head < q.length && q[part.head].done) part.head++;
+    // Compact now and then instead of shift() per unit (O(n) each).
+    if (part.head === q.length) {
+      q.length = 0;
+      part.head = 0;
+    } else if (part.head > 1024 && part.head * 2 > q.length) {
+      q.splice(0, part.head);
+      part.head = 0;
+    }
+  }
+
+  private drop(part: PartitionState): number {
+    let dropped = 0;
+    for (let i = part.head; i < part.queue.length; i++) {
+      const u = part.queue[i];
+      if (u.done) continue;
+      this.units.delete(u.id);
+      this.pendingRecords -= u.records - u.acked;
+      dropped++;
+    }
+    this.parts.delete(part.key);
+    return dropped;
+  }
+}
+
+function key(topic: string, partition: number): string {
+  return topic + '\u0000' + partition;
+}

@@ -1,0 +1,116 @@
+/**
+ * Kafka record and setting helpers without Kafka or Node-RED: decoding a record's value (JSON, with
+ * the reason when it cannot be decoded, CONTRACT §3), headers as text, and the broker and topic lists
+ * of the node settings.
+ */
+
+/** Why a record went to `kafka in`'s output 2 (its `msg.error`). */
+export const TOMBSTONE = 'tombstone: the record has no value';
+export const EMPTY = 'empty value';
+
+/**
+ * Decodes record values one at a time without allocating a result object per record: `decode()`
+ * returns the value and leaves `error` null, or returns undefined with `error` the reason and `raw`
+ * the text that was received (`''` for a tombstone).
+ */
+export class RecordDecoder {
+  /** Reason the last value could not be decoded, or null. */
+  error: string | null = null;
+  /** Text of the last value (set whenever `error` is set). */
+  raw = '';
+
+  /** @param json parse the text as JSON (else the payload is the UTF-8 text itself) */
+  constructor(private readonly json: boolean) {}
+
+  decode(value: Buffer | string | null | undefined): unknown {
+    if (value === null || value === undefined) return this.fail(TOMBSTONE, '');
+    const text = typeof value === 'string' ? value : value.toString('utf8');
+    if (text.length === 0) return this.fail(EMPTY, '');
+    this.error = null;
+    if (!this.json) return text;
+    if (isBlank(text)) return this.fail(EMPTY, text);
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      return this.fail(`invalid JSON: ${(err as Error).message}`, text);
+    }
+  }
+
+  private fail(reason: string, raw: string): undefined {
+    this.error = reason;
+    this.raw = raw;
+    return undefined;
+  }
+}
+
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false;
+  }
+  return true;
+}
+
+type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+
+/** Record headers as text (UTF-8); a header sent several times keeps all its values as an array. */
+export function headersToStrings(headers: Record<string, HeaderValue> | undefined): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (!headers) return out;
+  for (const name of Object.keys(headers)) {
+    const v = headers[name];
+    if (v === undefined) continue;
+    out[name] = Array.isArray(v) ? v.map(String) : String(v);
+  }
+  return out;
+}
+
+/** The text of a record key (UTF-8), or null when the record has none. */
+export function keyToString(key: Buffer | string | null | undefined): string | null {
+  if (key === null || key === undefined) return null;
+  return typeof key === 'string' ? key : key.toString('utf8');
+}
+
+/** The default bootstrap list (CONTRACT §7) when the setting and `KAFKA_BOOTSTRAP_SERVERS` are empty. */
+export const DEFAULT_BROKERS = 'localhost:9092';
+
+/**
+ * Replaces each `${NAME}` in `text` by `env(NAME)` (empty when undefined). Node-RED substitutes a
+ * setting that is exactly `${NAME}` only when the variable is set; this covers the unset case and
+ * lists such as `${KAFKA_HOST}:9092,backup:9092`.
+ */
+export function substituteEnv(text: string, env: (name: string) => string | undefined): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => env(name) ?? '');
+}
+
+/**
+ * The bootstrap servers of a broker setting: comma-separated `host:port`, `${ENV}` substituted, and
+ * {@link DEFAULT_BROKERS} when the result is empty. Problems (entries without a valid port) are listed.
+ */
+export function parseBrokers(setting: string | undefined, env: (name: string) => string | undefined): { brokers: string[]; problems: string[] } {
+  const text = substituteEnv(setting ?? '${KAFKA_BOOTSTRAP_SERVERS}', env).trim();
+  const list = splitList(text.length > 0 ? text : DEFAULT_BROKERS);
+  const problems: string[] = [];
+  const brokers: string[] = [];
+  for (const entry of list.length > 0 ? list : [DEFAULT_BROKERS]) {
+    // A scheme some tools print (PLAINTEXT://host:9092) is not part of kafkajs' address.
+    const addr = entry.replace(/^[A-Za-z_]+:\/\//, '');
+    const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(addr);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) problems.push(`broker "${entry}" is not host:port`);
+    else brokers.push(addr);
+  }
+  return { brokers, problems };
+}
+
+/** A comma-separated list without blanks (topics, brokers). */
+export function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Kafka's rule for topic names: 1–249 characters of `[a-zA-Z0-9._-]`, not `.` or `..`. */
+export function isValidTopic(name: string): boolean {
+  return name.length > 0 && name.length <= 249 && /^[a-zA-Z0-9._-]+$/.test(name) && name !== '.' && name !== '..';
+}

@@ -1,0 +1,194 @@
+import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
+import { OffsetTracker } from '../../nodes/lib/kafka-offsets';
+
+describe('kafka-offsets > contiguous commit', function () {
+  it('commits nothing for a partition before anything was emitted', function () {
+    const t = new OffsetTracker();
+    assert.equal(t.commitOffset('a', 0), undefined);
+    assert.deepEqual(t.commitable(), []);
+  });
+
+  it('holds the commit at the first unacknowledged record and moves past it once acknowledged', function () {
+    const t = new OffsetTracker();
+    const ids = [10, 11, 12].map((o) => t.track('a', 0, o, o, 1, 0));
+    assert.equal(t.commitOffset('a', 0), 10, 'nothing acknowledged: commit stays at the first offset');
+    assert.equal(t.inFlight, 3);
+    t.ack(ids[0], 1);
+    assert.equal(t.commitOffset('a', 0), 11);
+    t.ack(ids[1], 1);
+    t.ack(ids[2], 1);
+    assert.equal(t.commitOffset('a', 0), 13, 'all acknowledged: last offset + 1');
+    assert.equal(t.inFlight, 0);
+    assert.equal(t.pendingUnits, 0);
+  });
+
+  it('completes a batch unit only when all of its records are acknowledged, in any number of acks', function () {
+    const t = new OffsetTracker();
+    const id = t.track('a', 0, 0, 99, 100, 0);
+    assert.equal(t.ack(id, 40), false);
+    assert.equal(t.commitOffset('a', 0), 0);
+    assert.equal(t.inFlight, 60);
+    assert.equal(t.ack(id, 60), true);
+    assert.equal(t.commitOffset('a', 0), 100);
+  });
+
+  it('does not over-count: acknowledging more records than a unit holds completes it once', function () {
+    const t = new OffsetTracker();
+    const a = t.track('a', 0, 0, 4, 5, 0);
+    t.track('a', 0, 5, 5, 1, 0);
+    assert.equal(t.ack(a, 50), true);
+    assert.equal(t.inFlight, 1);
+    assert.equal(t.ack(a, 1), false, 'a completed unit is forgotten');
+    assert.equal(t.commitOffset('a', 0), 5);
+  });
+});
+
+describe('kafka-offsets > out-of-order acknowledgements', function () {
+  it('does not commit past a hole: a later acknowledgement waits for the earlier record', function () {
+    const t = new OffsetTracker();
+    const [u0, u1, u2] = [0, 1, 2].map((o) => t.track('a', 0, o, o, 1, 0));
+    t.ack(u2, 1);
+    t.ack(u1, 1);
+    assert.equal(t.commitOffset('a', 0), 0, 'offset 0 is still unacknowledged');
+    t.ack(u0, 1);
+    assert.equal(t.commitOffset('a', 0), 3);
+  });
+
+  it('handles a batch whose bad records left as separate units (non-contiguous offsets)', function () {
+    const t = new OffsetTracker();
+    // batch 0..4: offsets 0, 2, 3, 4 good (one unit), offset 1 bad (own unit)
+    const good = t.track('a', 0, 0, 4, 4, 0);
+    const bad = t.track('a', 0, 1, 1, 1, 0);
+    t.ack(good, 4);
+    assert.equal(t.commitOffset('a', 0), 1, 'bad record at offset 1 not yet acknowledged');
+    t.ack(bad, 1);
+    assert.equal(t.commitOffset('a', 0), 5);
+  });
+
+  it('keeps units ordered by offset when a redelivery brings lower offsets again', function () {
+    const t = new OffsetTracker();
+    const late = t.track('a', 0, 10, 19, 10, 0);
+    const again = t.track('a', 0, 5, 14, 10, 0);
+    t.ack(late, 10);
+    assert.equal(t.commitOffset('a', 0), 5);
+    t.ack(again, 10);
+    assert.equal(t.commitOffset('a', 0), 20);
+  });
+
+  it('never commits an offset whose record is unacknowledged (property)', function () {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 60 }),
+        (sizes, ackPicks) => {
+          const t = new OffsetTracker();
+          const units: { id: number; first: number; size: number; acked: boolean }[] = [];
+          let offset = 0;
+          for (const size of sizes) {
+            units.push({ id: t.track('a', 0, offset, offset + size - 1, size, 0), first: offset, size, acked: false });
+            offset += size;
+          }
+          for (const pick of ackPicks) {
+            const u = units[pick % units.length];
+            if (!u.acked) {
+              t.ack(u.id, u.size);
+              u.acked = true;
+            }
+          }
+          const firstPending = units.find((u) => !u.acked);
+          const expected = firstPending ? firstPending.first : offset;
+          assert.equal(t.commitOffset('a', 0), expected);
+          assert.equal(t.inFlight, units.filter((u) => !u.acked).reduce((s, u) => s + u.size, 0));
+        },
+      ),
+    );
+  });
+});
+
+describe('kafka-offsets > multiple partitions', function () {
+  it('tracks each topic-partition separately and lists only the ones that moved', function () {
+    const t = new OffsetTracker();
+    const a0 = t.track('a', 0, 0, 9, 10, 0);
+    const a1 = t.track('a', 1, 100, 109, 10, 0);
+    const b0 = t.track('b', 0, 7, 7, 1, 0);
+    t.ack(a1, 10);
+    t.ack(b0, 1);
+    assert.deepEqual(
+      t.commitable().sort((x, y) => (x.topic + x.partition).localeCompare(y.topic + y.partition)),
+      [
+        { topic: 'a', partition: 0, offset: 0 },
+        { topic: 'a', partition: 1, offset: 110 },
+        { topic: 'b', partition: 0, offset: 8 },
+      ],
+    );
+    t.markCommitted('a', 0, 0);
+    t.markCommitted('a', 1, 110);
+    t.markCommitted('b', 0, 8);
+    assert.deepEqual(t.commitable(), [], 'nothing moved since the last commit');
+    t.ack(a0, 10);
+    assert.deepEqual(t.commitable(), [{ topic: 'a', partition: 0, offset: 10 }]);
+  });
+
+  it('reports the emission time of the oldest pending unit over all partitions', function () {
+    const t = new OffsetTracker();
+    const x = t.track('a', 0, 0, 0, 1, 1000);
+    t.track('a', 0, 1, 1, 1, 1500);
+    t.track('a', 1, 0, 0, 1, 1200);
+    assert.equal(t.oldestPendingAt(), 1000);
+    t.ack(x, 1);
+    assert.equal(t.oldestPendingAt(), 1200);
+  });
+});
+
+describe('kafka-offsets > rebalance revocation', function () {
+  it('forgets revoked partitions: their acks are ignored and their records leave the in-flight count', function () {
+    const t = new OffsetTracker();
+    const a0 = t.track('a', 0, 0, 9, 10, 0);
+    const a1 = t.track('a', 1, 0, 4, 5, 0);
+    assert.equal(t.inFlight, 15);
+    assert.equal(t.retain({ a: [0] }), 1, 'one pending unit of partition 1 dropped');
+    assert.equal(t.inFlight, 10);
+    assert.equal(t.ack(a1, 5), false, 'an ack for a revoked partition changes nothing');
+    assert.equal(t.commitOffset('a', 1), undefined);
+    assert.deepEqual(t.commitable(), [{ topic: 'a', partition: 0, offset: 0 }]);
+    t.ack(a0, 10);
+    assert.equal(t.commitOffset('a', 0), 10, 'a kept partition continues');
+  });
+
+  it('clear() forgets every partition (consumer restart)', function () {
+    const t = new OffsetTracker();
+    t.track('a', 0, 0, 0, 1, 0);
+    t.track('b', 3, 5, 5, 1, 0);
+    assert.equal(t.clear(), 2);
+    assert.equal(t.inFlight, 0);
+    assert.equal(t.pendingUnits, 0);
+    assert.deepEqual(t.commitable(), []);
+    assert.equal(t.oldestPendingAt(), undefined);
+  });
+
+  it('uses the injected id source, so ids stay unique across trackers of one process', function () {
+    let seq = 0;
+    const next = () => ++seq;
+    const old = new OffsetTracker({ nextId: next });
+    const oldId = old.track('a', 0, 0, 0, 1, 0);
+    const fresh = new OffsetTracker({ nextId: next });
+    const freshId = fresh.track('a', 0, 0, 0, 1, 0);
+    assert.notEqual(oldId, freshId);
+    assert.equal(fresh.ack(oldId, 1), false, "the predecessor's token does not complete the new unit");
+    assert.equal(fresh.inFlight, 1);
+  });
+});
+
+describe('kafka-offsets > many units', function () {
+  it('stays linear over 100,000 single-record units acknowledged in order', function () {
+    const t = new OffsetTracker();
+    const ids: number[] = [];
+    for (let o = 0; o < 100_000; o++) ids.push(t.track('a', 0, o, o, 1, 0));
+    const t0 = process.hrtime.bigint();
+    for (const id of ids) t.ack(id, 1);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    assert.equal(t.commitOffset('a', 0), 100_000);
+    assert.ok(ms < 1000, `100k acks took ${ms.toFixed(0)} ms`);
+  });
+});

@@ -1,0 +1,107 @@
+import { strict as assert } from 'node:assert';
+import {
+  DEFAULT_BROKERS,
+  EMPTY,
+  RecordDecoder,
+  TOMBSTONE,
+  headersToStrings,
+  isValidTopic,
+  keyToString,
+  parseBrokers,
+  splitList,
+  substituteEnv,
+} from '../../nodes/lib/kafka-records';
+
+describe('kafka-records > JSON decode', function () {
+  const d = new RecordDecoder(true);
+
+  it('parses a JSON value', function () {
+    assert.deepEqual(d.decode(Buffer.from('{"deviceId":"d1","temperature":21.5}')), { deviceId: 'd1', temperature: 21.5 });
+    assert.equal(d.error, null);
+  });
+
+  it('reports invalid JSON with the parser message and keeps the raw text', function () {
+    assert.equal(d.decode(Buffer.from('{"deviceId": d1}')), undefined);
+    assert.match(d.error!, /^invalid JSON: /);
+    assert.equal(d.raw, '{"deviceId": d1}');
+  });
+
+  it('reports a tombstone (null value) and an empty or blank value', function () {
+    d.decode(null);
+    assert.equal(d.error, TOMBSTONE);
+    assert.equal(d.raw, '');
+    d.decode(Buffer.alloc(0));
+    assert.equal(d.error, EMPTY);
+    d.decode(Buffer.from(' \r\n'));
+    assert.equal(d.error, EMPTY);
+    assert.equal(d.raw, ' \r\n');
+  });
+
+  it('clears the error of the previous record', function () {
+    d.decode(Buffer.from('nope'));
+    assert.notEqual(d.error, null);
+    assert.equal(d.decode(Buffer.from('1')), 1);
+    assert.equal(d.error, null);
+  });
+
+  it('passes text through when JSON decoding is off (tombstones and empty values still rejected)', function () {
+    const t = new RecordDecoder(false);
+    assert.equal(t.decode(Buffer.from('not json')), 'not json');
+    assert.equal(t.error, null);
+    t.decode(null);
+    assert.equal(t.error, TOMBSTONE);
+  });
+});
+
+describe('kafka-records > keys and headers', function () {
+  it('turns keys and header values into text', function () {
+    assert.equal(keyToString(Buffer.from('dev-7')), 'dev-7');
+    assert.equal(keyToString(null), null);
+    assert.deepEqual(headersToStrings({ a: Buffer.from('x'), b: 'y', c: [Buffer.from('1'), '2'], d: undefined }), {
+      a: 'x',
+      b: 'y',
+      c: ['1', '2'],
+    });
+    assert.deepEqual(headersToStrings(undefined), {});
+  });
+});
+
+describe('kafka-records > broker list', function () {
+  const env = (vars: Record<string, string>) => (n: string) => vars[n];
+
+  it('defaults to KAFKA_BOOTSTRAP_SERVERS, then to localhost:9092', function () {
+    assert.deepEqual(parseBrokers(undefined, env({ KAFKA_BOOTSTRAP_SERVERS: 'k1:9092,k2:9093' })).brokers, ['k1:9092', 'k2:9093']);
+    assert.deepEqual(parseBrokers(undefined, env({})).brokers, [DEFAULT_BROKERS]);
+    assert.deepEqual(parseBrokers('${KAFKA_BOOTSTRAP_SERVERS}', env({ KAFKA_BOOTSTRAP_SERVERS: '' })).brokers, [DEFAULT_BROKERS]);
+    assert.deepEqual(parseBrokers('', env({})).brokers, [DEFAULT_BROKERS]);
+  });
+
+  it('splits a comma list, trims it and substitutes ${ENV} inside entries', function () {
+    const r = parseBrokers(' ${HOST}:9092 , backup:19092,', env({ HOST: 'kafka-1' }));
+    assert.deepEqual(r.brokers, ['kafka-1:9092', 'backup:19092']);
+    assert.deepEqual(r.problems, []);
+  });
+
+  it('accepts a listener scheme and IPv6 literals, rejects entries without a port', function () {
+    assert.deepEqual(parseBrokers('PLAINTEXT://h:9092,[::1]:9092', env({})).brokers, ['h:9092', '[::1]:9092']);
+    const bad = parseBrokers('h1,h2:99999', env({}));
+    assert.equal(bad.problems.length, 2);
+    assert.deepEqual(bad.brokers, []);
+  });
+
+  it('substituteEnv leaves text without variables alone', function () {
+    assert.equal(substituteEnv('a:1', env({})), 'a:1');
+    assert.equal(substituteEnv('${A}${B}', env({ A: 'x' })), 'x');
+  });
+});
+
+describe('kafka-records > topics', function () {
+  it('splits topic lists and checks names as Kafka does', function () {
+    assert.deepEqual(splitList('smoke_stream, alerts ,,'), ['smoke_stream', 'alerts']);
+    assert.ok(isValidTopic('smoke_stream'));
+    assert.ok(isValidTopic('a.b-c_1'));
+    assert.ok(!isValidTopic('has space'));
+    assert.ok(!isValidTopic('..'));
+    assert.ok(!isValidTopic('x'.repeat(250)));
+  });
+});
