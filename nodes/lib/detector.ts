@@ -1,0 +1,106 @@
+/**
+ * What the three detectors (threshold, z-score, fire pattern) share: the emit modes, the per-device
+ * severity memory behind `emit: change`, and the common options. Framework-free: `now` is the caller's
+ * clock in epoch ms (the adapter passes arrival time), used only for the idle timeout.
+ */
+import { KeyedState } from './keyed-state';
+import type { Alert, EmitMode, Reading, Severity } from './types';
+
+/** Severity by rank; index 0 (normal) is unused. */
+export const SEVERITY_BY_RANK: readonly (Severity | null)[] = [null, 'MEDIUM', 'HIGH', 'CRITICAL'];
+
+/** Options every detector takes; the defaults are the runtime defaults. */
+export interface DetectorOptions {
+  /** `every` (default): one alert per offending reading; `change`: only when a device's severity changes. */
+  emit?: EmitMode;
+  /** Devices whose state is kept (least recently used evicted beyond it); `0` = unbounded. Default 10,000. */
+  maxDevices?: number;
+  /** A device unseen for longer than this (ms, by the caller's clock) is forgotten by `sweep`; `0` = never. Default 1 hour. */
+  idleMs?: number;
+}
+
+export const DEFAULT_MAX_DEVICES = 10_000;
+export const DEFAULT_IDLE_MS = 3_600_000;
+
+/** The interface the node adapters drive. */
+export interface Detector {
+  /**
+   * Append the alerts that one reading raises to `out` (in sensor order) and return how many were
+   * appended. Values that are null or not finite numbers are skipped. `now` is the caller's clock (ms).
+   */
+  process(reading: Reading, now: number, out: Alert[]): number;
+  /** Forget devices idle for longer than the idle timeout at `now`; returns how many were forgotten. */
+  sweep(now: number): number;
+  /** Forget one device's state, or every device's when `deviceId` is omitted. */
+  reset(deviceId?: string): void;
+  /** Number of devices with state (always 0 for a stateless detector in `every` mode). */
+  readonly devices: number;
+}
+
+/** Device id of a reading; a reading without one belongs to `"default"` (CONTRACT §2 default). */
+export function deviceOf(r: Reading): string {
+  const id = r.deviceId;
+  return typeof id === 'string' && id !== '' ? id : 'default';
+}
+
+/** Event time of a reading, or `now` when it has none (a reading that skipped validation). */
+export function timeOf(r: Reading, now: number): number {
+  const t = r.timestamp;
+  return typeof t === 'number' && Number.isFinite(t) ? t : now;
+}
+
+/** A sensor value usable by a numeric detector: a finite number, else null (skipped). */
+export function numberOf(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/**
+ * Per-device memory of the last severity rank (0 normal … 3 CRITICAL) of each of `slots` sensors,
+ * for `emit: change`. One small typed array per device; LRU-bounded and swept when idle. A device
+ * that is evicted or swept is forgotten silently: its next offending reading raises a fresh alert.
+ */
+export class SeverityMemory {
+  private readonly state: KeyedState<Uint8Array>;
+
+  constructor(
+    private readonly slots: number,
+    opts: DetectorOptions,
+  ) {
+    this.state = new KeyedState<Uint8Array>({ maxKeys: opts.maxDevices ?? DEFAULT_MAX_DEVICES, idleMs: opts.idleMs ?? DEFAULT_IDLE_MS });
+  }
+
+  /** The severity ranks of a device (created all-normal), marked as used at `now`. */
+  ranks(deviceId: string, now: number): Uint8Array {
+    return this.state.get(deviceId, now, () => new Uint8Array(this.slots));
+  }
+
+  sweep(now: number): number {
+    return this.state.sweep(now);
+  }
+
+  reset(deviceId?: string): void {
+    if (deviceId === undefined) this.state.clear();
+    else this.state.delete(deviceId);
+  }
+
+  get size(): number {
+    return this.state.size;
+  }
+}
+
+/**
+ * What `emit: change` does when a sensor's severity goes from rank `prev` to rank `next`:
+ * nothing when equal, raise an alert at `next` when it is above normal, or clear `prev` when `next` is
+ * normal.
+ */
+export function changeAction(prev: number, next: number): 'none' | 'raise' | 'clear' {
+  if (prev === next) return 'none';
+  return next === 0 ? 'clear' : 'raise';
+}
+
+/** Shortest readable text of a number in alert messages (full precision is in `value`). */
+export function fmt(n: number): string {
+  if (Number.isInteger(n)) return String(n);
+  const a = Math.abs(n);
+  return a >= 1e-3 && a < 1e15 ? String(Number(n.toPrecision(6))) : n.toPrecision(4);
+}

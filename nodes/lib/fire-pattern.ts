@@ -1,0 +1,146 @@
+/**
+ * Fire pattern (CONTRACT §4, "Fire pattern"): several fire indicators at once in one reading.
+ *
+ * Indicators (strict bounds, configurable): temperature > 45 °C, tvoc > 800 ppb, eco2 > 800 ppm,
+ * pm2_5 > 30 µg/m³. A null value is not an active indicator. CRITICAL when 3 or more are active or
+ * the reading's `fireAlarm` is 1; HIGH when exactly 2 are active; at most one alert per reading.
+ *
+ * The PATTERN alert: `sensor: "firePattern"`, `value` = number of active sensor indicators (0–4; the
+ * fireAlarm flag is not counted), `threshold` = the indicator count the severity was reached by (3
+ * for CRITICAL by count, 2 for HIGH), or null when the fireAlarm flag alone made it CRITICAL;
+ * `indicators` = names of the active indicators in the order above, then `"fireAlarm"` when the flag
+ * is set.
+ */
+import {
+  type Detector,
+  type DetectorOptions,
+  SEVERITY_BY_RANK,
+  SeverityMemory,
+  changeAction,
+  deviceOf,
+  timeOf,
+} from './detector';
+import type { Alert, Reading, Severity } from './types';
+
+/** The indicator sensors, in the order they are listed in an alert. */
+export const FIRE_INDICATORS = ['temperature', 'tvoc', 'eco2', 'pm2_5'] as const;
+export type FireIndicator = (typeof FIRE_INDICATORS)[number];
+
+/** Indicator bounds: an indicator is active when its value is strictly above the bound. */
+export type FireBounds = Record<FireIndicator, number>;
+
+export const DEFAULT_FIRE_BOUNDS: Readonly<FireBounds> = Object.freeze({ temperature: 45, tvoc: 800, eco2: 800, pm2_5: 30 });
+
+export interface FirePatternOptions extends DetectorOptions {
+  /** Bounds per indicator (units of CONTRACT §2); omitted ones keep their defaults. */
+  bounds?: Partial<FireBounds>;
+}
+
+/** Problems with the bounds (empty when usable). */
+export function fireProblems(o: FirePatternOptions): string[] {
+  const p: string[] = [];
+  for (const k of Object.keys(o.bounds ?? {})) {
+    if (!(FIRE_INDICATORS as readonly string[]).includes(k)) p.push(`unknown indicator ${JSON.stringify(k)}`);
+    else if (!Number.isFinite((o.bounds as Record<string, unknown>)[k])) p.push(`${k} bound must be a finite number`);
+  }
+  return p;
+}
+
+const RANK_HIGH = 2;
+const RANK_CRITICAL = 3;
+
+export class FirePatternDetector implements Detector {
+  readonly bounds: Readonly<FireBounds>;
+  private readonly b: Float64Array;
+  private readonly memory: SeverityMemory | null;
+
+  /** Throws a RangeError on unusable bounds (see {@link fireProblems}). */
+  constructor(opts: FirePatternOptions = {}) {
+    const p = fireProblems(opts);
+    if (p.length > 0) throw new RangeError(p.join('; '));
+    this.bounds = Object.freeze({ ...DEFAULT_FIRE_BOUNDS, ...opts.bounds });
+    this.b = Float64Array.from(FIRE_INDICATORS, (k) => this.bounds[k]);
+    this.memory = opts.emit === 'change' ? new SeverityMemory(1, opts) : null;
+  }
+
+  get devices(): number {
+    return this.memory?.size ?? 0;
+  }
+
+  process(reading: Reading, now: number, out: Alert[]): number {
+    const b = this.b;
+    // Count without allocating; the indicator list is built only for an alert.
+    let mask = 0;
+    let count = 0;
+    for (let i = 0; i < FIRE_INDICATORS.length; i++) {
+      const v = reading[FIRE_INDICATORS[i]];
+      if (typeof v === 'number' && v > b[i] && v !== Infinity) {
+        mask |= 1 << i;
+        count++;
+      }
+    }
+    const flag = reading.fireAlarm === 1;
+    const rank = count >= 3 || flag ? RANK_CRITICAL : count === 2 ? RANK_HIGH : 0;
+    if (this.memory === null) {
+      if (rank === 0) return 0;
+      out.push(this.alert(rank, count, mask, flag, reading, deviceOf(reading), now));
+      return 1;
+    }
+    const deviceId = deviceOf(reading);
+    const ranks = this.memory.ranks(deviceId, now);
+    const prev = ranks[0];
+    const action = changeAction(prev, rank);
+    if (action === 'none') return 0;
+    ranks[0] = rank;
+    if (action === 'raise') out.push(this.alert(rank, count, mask, flag, reading, deviceId, now));
+    else out.push(this.cleared(prev, count, mask, reading, deviceId, now));
+    return 1;
+  }
+
+  sweep(now: number): number {
+    return this.memory?.sweep(now) ?? 0;
+  }
+
+  reset(deviceId?: string): void {
+    this.memory?.reset(deviceId);
+  }
+
+  private alert(rank: number, count: number, mask: number, flag: boolean, reading: Reading, deviceId: string, now: number): Alert {
+    const severity = SEVERITY_BY_RANK[rank] as Severity;
+    const indicators = names(mask);
+    if (flag) indicators.push('fireAlarm');
+    return {
+      type: 'PATTERN',
+      severity,
+      sensor: 'firePattern',
+      value: count,
+      threshold: count >= 3 ? 3 : flag ? null : 2,
+      message: `fire pattern: ${indicators.join(', ')} (${severity})`,
+      deviceId,
+      timestamp: timeOf(reading, now),
+      indicators,
+    };
+  }
+
+  private cleared(prevRank: number, count: number, mask: number, reading: Reading, deviceId: string, now: number): Alert {
+    const severity = SEVERITY_BY_RANK[prevRank] as Severity;
+    return {
+      type: 'PATTERN',
+      severity,
+      sensor: 'firePattern',
+      value: count,
+      threshold: null,
+      message: `fire pattern back to normal (was ${severity})`,
+      deviceId,
+      timestamp: timeOf(reading, now),
+      indicators: names(mask),
+      cleared: true,
+    };
+  }
+}
+
+function names(mask: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < FIRE_INDICATORS.length; i++) if (mask & (1 << i)) out.push(FIRE_INDICATORS[i]);
+  return out;
+}

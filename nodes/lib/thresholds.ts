@@ -1,0 +1,243 @@
+/**
+ * Multi-level per-sensor thresholds (CONTRACT §4, "Default thresholds"). A rule says
+ * "`sensor` `op` `bound` is `severity`", with strict comparison; per reading and sensor at most one
+ * alert is raised: the most severe rule that applies.
+ */
+import {
+  type Detector,
+  type DetectorOptions,
+  SEVERITY_BY_RANK,
+  SeverityMemory,
+  changeAction,
+  deviceOf,
+  fmt,
+  timeOf,
+} from './detector';
+import { type Alert, type Reading, SENSOR_KEYS, SEVERITIES, SEVERITY_RANK, type SensorKey, type Severity } from './types';
+
+/** One threshold rule. The comparison is strict: `value > bound` or `value < bound`; equal is normal. */
+export interface ThresholdRule {
+  sensor: SensorKey;
+  op: '>' | '<';
+  /** In the sensor's canonical unit (CONTRACT §2). */
+  bound: number;
+  severity: Severity;
+  /** A disabled rule is kept in the table (and the editor) but never applies. */
+  enabled: boolean;
+}
+
+const r = (sensor: SensorKey, op: '>' | '<', bound: number, severity: Severity, enabled = true): ThresholdRule => ({
+  sensor,
+  op,
+  bound,
+  severity,
+  enabled,
+});
+
+/**
+ * The default rule table: the contract's table (enabled), then PM1.0 and pressure (offered, disabled:
+ * pressure at altitude, e.g. the data file's ~935 hPa, would alert on every reading).
+ *
+ * The contract gives pressure as "low 900/950, high 1050/1100/1150"; read as
+ * `< 900` CRITICAL, `< 950` HIGH, `> 1150` CRITICAL, `> 1100` HIGH, `> 1050` MEDIUM.
+ */
+export const DEFAULT_RULES: readonly Readonly<ThresholdRule>[] = Object.freeze([
+  r('temperature', '>', 70, 'CRITICAL'),
+  r('temperature', '>', 50, 'HIGH'),
+  r('temperature', '>', 40, 'MEDIUM'),
+  r('temperature', '<', -20, 'CRITICAL'),
+  r('temperature', '<', 0, 'HIGH'),
+  r('humidity', '>', 95, 'CRITICAL'),
+  r('humidity', '>', 90, 'HIGH'),
+  r('humidity', '>', 80, 'MEDIUM'),
+  r('humidity', '<', 5, 'CRITICAL'),
+  r('humidity', '<', 15, 'HIGH'),
+  r('tvoc', '>', 2000, 'CRITICAL'),
+  r('tvoc', '>', 1000, 'HIGH'),
+  r('tvoc', '>', 500, 'MEDIUM'),
+  r('eco2', '>', 1500, 'CRITICAL'),
+  r('eco2', '>', 1000, 'HIGH'),
+  r('eco2', '>', 800, 'MEDIUM'),
+  r('pm2_5', '>', 50, 'CRITICAL'),
+  r('pm2_5', '>', 35, 'HIGH'),
+  r('pm2_5', '>', 25, 'MEDIUM'),
+  r('pm1_0', '>', 45, 'CRITICAL', false),
+  r('pm1_0', '>', 30, 'HIGH', false),
+  r('pm1_0', '>', 20, 'MEDIUM', false),
+  r('pressure', '<', 900, 'CRITICAL', false),
+  r('pressure', '<', 950, 'HIGH', false),
+  r('pressure', '>', 1150, 'CRITICAL', false),
+  r('pressure', '>', 1100, 'HIGH', false),
+  r('pressure', '>', 1050, 'MEDIUM', false),
+].map((x) => Object.freeze(x)));
+
+/** A fresh, mutable copy of {@link DEFAULT_RULES}. */
+export function defaultRules(): ThresholdRule[] {
+  return DEFAULT_RULES.map((x) => ({ ...x }));
+}
+
+/**
+ * Check a rule table as it comes from a node's configuration (an array of objects; `bound` may be a
+ * numeric string, `enabled` may be absent = true). Returns the clean rules and a list of problems
+ * (empty when the table is usable).
+ */
+export function parseRules(input: unknown): { rules: ThresholdRule[]; problems: string[] } {
+  const problems: string[] = [];
+  const rules: ThresholdRule[] = [];
+  if (!Array.isArray(input)) return { rules, problems: ['rules must be a list of rules'] };
+  input.forEach((raw: unknown, i) => {
+    const at = `rule ${i + 1}`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      problems.push(`${at} is not an object`);
+      return;
+    }
+    const o = raw as Record<string, unknown>;
+    const before = problems.length;
+    if (typeof o.sensor !== 'string' || !(SENSOR_KEYS as readonly string[]).includes(o.sensor)) {
+      problems.push(`${at}: unknown sensor ${JSON.stringify(o.sensor)}`);
+    }
+    if (o.op !== '>' && o.op !== '<') problems.push(`${at}: comparison must be > or < (got ${JSON.stringify(o.op)})`);
+    const bound = typeof o.bound === 'number' ? o.bound : typeof o.bound === 'string' && o.bound.trim() !== '' ? Number(o.bound) : NaN;
+    if (!Number.isFinite(bound)) problems.push(`${at}: bound must be a finite number (got ${JSON.stringify(o.bound)})`);
+    if (typeof o.severity !== 'string' || !(SEVERITIES as readonly string[]).includes(o.severity)) {
+      problems.push(`${at}: unknown severity ${JSON.stringify(o.severity)}`);
+    }
+    let enabled = true;
+    if (o.enabled === false || o.enabled === 'false') enabled = false;
+    else if (o.enabled !== undefined && o.enabled !== true && o.enabled !== 'true') {
+      problems.push(`${at}: enabled must be true or false (got ${JSON.stringify(o.enabled)})`);
+    }
+    if (problems.length === before) {
+      rules.push({ sensor: o.sensor as SensorKey, op: o.op as '>' | '<', bound, severity: o.severity as Severity, enabled });
+    }
+  });
+  return { rules, problems };
+}
+
+/** The enabled rules of one sensor, most severe first (table order among equals). */
+interface CompiledSensor {
+  key: SensorKey;
+  n: number;
+  gt: Uint8Array;
+  bounds: Float64Array;
+  ranks: Uint8Array;
+  ops: ('>' | '<')[];
+}
+
+/**
+ * Evaluates a rule table per reading. The table is compiled once into per-sensor arrays sorted by
+ * severity, so a reading costs one pass over the sensors that have enabled rules and allocates only
+ * the alerts it raises.
+ */
+export class ThresholdDetector implements Detector {
+  private readonly sensors: CompiledSensor[] = [];
+  private readonly memory: SeverityMemory | null;
+
+  /** `rules` must be clean (see {@link parseRules}); throws a RangeError otherwise. */
+  constructor(rules: readonly ThresholdRule[] = DEFAULT_RULES, opts: DetectorOptions = {}) {
+    const { problems } = parseRules(rules);
+    if (problems.length > 0) throw new RangeError(problems.join('; '));
+    // Canonical sensor order, so alerts of one reading always come in the same order.
+    for (const key of SENSOR_KEYS) {
+      const mine = rules
+        .filter((x) => x.enabled && x.sensor === key)
+        .map((x, i) => ({ x, i }))
+        .sort((a, b) => SEVERITY_RANK[b.x.severity] - SEVERITY_RANK[a.x.severity] || a.i - b.i)
+        .map((e) => e.x);
+      if (mine.length === 0) continue;
+      this.sensors.push({
+        key,
+        n: mine.length,
+        gt: Uint8Array.from(mine, (x) => (x.op === '>' ? 1 : 0)),
+        bounds: Float64Array.from(mine, (x) => x.bound),
+        ranks: Uint8Array.from(mine, (x) => SEVERITY_RANK[x.severity]),
+        ops: mine.map((x) => x.op),
+      });
+    }
+    this.memory = opts.emit === 'change' ? new SeverityMemory(this.sensors.length, opts) : null;
+  }
+
+  /** Sensors that have at least one enabled rule, in canonical order. */
+  get watched(): SensorKey[] {
+    return this.sensors.map((c) => c.key);
+  }
+
+  get devices(): number {
+    return this.memory?.size ?? 0;
+  }
+
+  process(reading: Reading, now: number, out: Alert[]): number {
+    const before = out.length;
+    const memory = this.memory;
+    let deviceId: string | undefined;
+    let ranks: Uint8Array | undefined;
+    if (memory !== null) {
+      deviceId = deviceOf(reading);
+      ranks = memory.ranks(deviceId, now);
+    }
+    const sensors = this.sensors;
+    for (let s = 0; s < sensors.length; s++) {
+      const c = sensors[s];
+      const v = reading[c.key];
+      if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+      let hit = -1;
+      for (let i = 0; i < c.n; i++) {
+        const b = c.bounds[i];
+        if (c.gt[i] === 1 ? v > b : v < b) {
+          hit = i;
+          break;
+        }
+      }
+      if (ranks === undefined) {
+        if (hit >= 0) out.push(this.alert(c, hit, v, reading, deviceOf(reading), now));
+        continue;
+      }
+      const prev = ranks[s];
+      const next = hit >= 0 ? c.ranks[hit] : 0;
+      const action = changeAction(prev, next);
+      if (action === 'none') continue;
+      ranks[s] = next;
+      if (action === 'raise') out.push(this.alert(c, hit, v, reading, deviceId as string, now));
+      else out.push(this.cleared(c, prev, v, reading, deviceId as string, now));
+    }
+    return out.length - before;
+  }
+
+  sweep(now: number): number {
+    return this.memory?.sweep(now) ?? 0;
+  }
+
+  reset(deviceId?: string): void {
+    this.memory?.reset(deviceId);
+  }
+
+  private alert(c: CompiledSensor, i: number, v: number, reading: Reading, deviceId: string, now: number): Alert {
+    const severity = SEVERITY_BY_RANK[c.ranks[i]] as Severity;
+    const bound = c.bounds[i];
+    return {
+      type: 'THRESHOLD',
+      severity,
+      sensor: c.key,
+      value: v,
+      threshold: bound,
+      message: `${c.key} ${fmt(v)} ${c.ops[i]} ${fmt(bound)} (${severity})`,
+      deviceId,
+      timestamp: timeOf(reading, now),
+    };
+  }
+
+  private cleared(c: CompiledSensor, prevRank: number, v: number, reading: Reading, deviceId: string, now: number): Alert {
+    const severity = SEVERITY_BY_RANK[prevRank] as Severity;
+    return {
+      type: 'THRESHOLD',
+      severity,
+      sensor: c.key,
+      value: v,
+      threshold: null,
+      message: `${c.key} ${fmt(v)} back to normal (was ${severity})`,
+      deviceId,
+      timestamp: timeOf(reading, now),
+      cleared: true,
+    };
+  }
+}

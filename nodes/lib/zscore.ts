@@ -1,0 +1,321 @@
+/**
+ * Rolling z-score per device and sensor (CONTRACT §4, "z-score").
+ *
+ * For each device and sensor the last `windowSize` non-null values are kept (the current one
+ * included). From the `minValues`-th value on, each value is scored:
+ * `z = |x − mean| / σ`, with mean and σ (POPULATION standard deviation) of the window including x.
+ * σ = 0 (every value in the window equal) never scores. `z > zHigh` is HIGH, else `z > zMedium` is
+ * MEDIUM (strict).
+ *
+ * Cost is O(1) per value: a ring buffer plus a running mean and M2 (sum of squared deviations)
+ * updated with Welford's add / replace steps, never a raw sum of squares. Rolling updates drift
+ * slowly and lose precision when a large value leaves the window (M2 then falls by orders of
+ * magnitude and the difference cancels), so M2 and the mean are recomputed exactly from the window
+ * (corrected two-pass) every `windowSize` updates and whenever M2 has fallen below 1e-4 of the
+ * magnitude it accumulated since the last exact pass: O(windowSize) amortised over at least that
+ * many updates in steady data.
+ *
+ * Memory: one Float64Array per device holding every watched sensor's window and running figures,
+ * `8 × sensors × (windowSize + 8)` bytes (10,368 bytes for 12 sensors × 100 values) plus the map
+ * entry.
+ */
+import { KeyedState } from './keyed-state';
+import {
+  DEFAULT_IDLE_MS,
+  DEFAULT_MAX_DEVICES,
+  type Detector,
+  type DetectorOptions,
+  SEVERITY_BY_RANK,
+  changeAction,
+  deviceOf,
+  fmt,
+  timeOf,
+} from './detector';
+import { type Alert, NUMERIC_SENSORS, type Reading, type Severity } from './types';
+
+export type NumericSensor = (typeof NUMERIC_SENSORS)[number];
+
+export interface ZScoreOptions extends DetectorOptions {
+  /** Values kept per device and sensor, the current one included. Integer 2 … 100,000. Default 100. */
+  windowSize?: number;
+  /** Values needed (the current one included) before a value is scored. Integer 2 … windowSize. Default 30. */
+  minValues?: number;
+  /** `z > zMedium` is MEDIUM. Default 3.0; must be > 0. */
+  zMedium?: number;
+  /** `z > zHigh` is HIGH. Default 4.0; must be > zMedium. */
+  zHigh?: number;
+  /** Sensors scored, among the 12 numeric ones. Default all 12. Scored in canonical order whatever the order given. */
+  sensors?: readonly string[];
+}
+
+export const ZSCORE_DEFAULTS = { windowSize: 100, minValues: 30, zMedium: 3.0, zHigh: 4.0 } as const;
+export const MAX_WINDOW_SIZE = 100_000;
+
+/** Problems with a set of options (empty when usable). */
+export function zscoreProblems(o: ZScoreOptions): string[] {
+  const p: string[] = [];
+  const size = o.windowSize ?? ZSCORE_DEFAULTS.windowSize;
+  const min = o.minValues ?? ZSCORE_DEFAULTS.minValues;
+  const zm = o.zMedium ?? ZSCORE_DEFAULTS.zMedium;
+  const zh = o.zHigh ?? ZSCORE_DEFAULTS.zHigh;
+  if (!Number.isInteger(size) || size < 2 || size > MAX_WINDOW_SIZE) p.push(`window size must be a whole number from 2 to ${MAX_WINDOW_SIZE} (got ${size})`);
+  if (!Number.isInteger(min) || min < 2) p.push(`min values must be a whole number >= 2 (got ${min})`);
+  else if (Number.isInteger(size) && min > size) p.push(`min values (${min}) must not exceed the window size (${size})`);
+  if (!Number.isFinite(zm) || zm <= 0) p.push(`medium z threshold must be a number > 0 (got ${zm})`);
+  if (!Number.isFinite(zh) || !(zh > zm)) p.push(`high z threshold must be a number > the medium one (got ${zh}, medium ${zm})`);
+  if (o.sensors !== undefined) {
+    if (o.sensors.length === 0) p.push('at least one sensor must be scored');
+    for (const s of o.sensors) if (!(NUMERIC_SENSORS as readonly string[]).includes(s)) p.push(`unknown sensor ${JSON.stringify(s)}`);
+  }
+  const devices = o.maxDevices ?? DEFAULT_MAX_DEVICES;
+  if (!Number.isInteger(devices) || devices < 0) p.push(`max devices must be a whole number >= 0 (got ${devices})`);
+  const idle = o.idleMs ?? DEFAULT_IDLE_MS;
+  if (!Number.isFinite(idle) || idle < 0) p.push(`idle timeout must be >= 0 (got ${idle})`);
+  return p;
+}
+
+// Layout of one sensor's series inside a Float64Array, at offset `o`: running figures, then the ring.
+const MEAN = 0; // running mean of the window
+const M2 = 1; // running sum of squared deviations from the mean
+const COUNT = 2; // values in the window (≤ size)
+const HEAD = 3; // ring index the next value is written to
+const SINCE = 4; // updates since the last exact recompute
+const ACC = 5; // magnitude M2 accumulated since the last exact recompute (sum of |increments|)
+const RUN = 6; // how many of the latest values are equal to the latest one
+const SEV = 7; // emit: change — last severity rank (0 normal)
+const HDR = 8;
+/** M2 below this fraction of its accumulated magnitude has lost too many bits: recompute exactly. */
+const CANCELLATION = 1e-4;
+
+/** Exact mean and M2 of the window (corrected two-pass: the second pass also fixes the mean). */
+function recompute(b: Float64Array, o: number, n: number): void {
+  const v = o + HDR;
+  let s = 0;
+  for (let i = 0; i < n; i++) s += b[v + i];
+  const mean = s / n;
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const d = b[v + i] - mean;
+    s1 += d;
+    s2 += d * d;
+  }
+  const m2 = s2 - (s1 * s1) / n;
+  b[o + MEAN] = mean + s1 / n;
+  b[o + M2] = m2 > 0 ? m2 : 0;
+  b[o + ACC] = b[o + M2];
+  b[o + SINCE] = 0;
+}
+
+/**
+ * Add `x` to the series at offset `o` (window `size`), and score it: returns z (≥ 0), or -1 when the
+ * value is not scored (fewer than `minValues` values, or σ = 0).
+ */
+function push(b: Float64Array, o: number, size: number, minValues: number, x: number): number {
+  let n = b[o + COUNT];
+  let head = b[o + HEAD];
+  const v = o + HDR;
+  const run = n > 0 && b[v + (head === 0 ? size - 1 : head - 1)] === x ? b[o + RUN] + 1 : 1;
+  let mean = b[o + MEAN];
+  let m2 = b[o + M2];
+  let t: number;
+  if (n < size) {
+    n++;
+    const d = x - mean;
+    mean += d / n;
+    t = d * (x - mean);
+    b[o + COUNT] = n;
+  } else {
+    const y = b[v + head];
+    const old = mean;
+    mean += (x - y) / n;
+    t = (x - y) * (x - mean + y - old);
+  }
+  m2 += t;
+  b[v + head] = x;
+  head++;
+  b[o + HEAD] = head === size ? 0 : head;
+  b[o + RUN] = run;
+  if (run >= n) {
+    // Every value in the window is x: σ is exactly 0, whatever rounding the running figures carry.
+    b[o + MEAN] = x;
+    b[o + M2] = 0;
+    b[o + ACC] = 0;
+    b[o + SINCE] = 0;
+    return -1;
+  }
+  const acc = b[o + ACC] + (t < 0 ? -t : t);
+  const since = b[o + SINCE] + 1;
+  if (since >= size || m2 < acc * CANCELLATION) {
+    recompute(b, o, n);
+  } else {
+    b[o + MEAN] = mean;
+    b[o + M2] = m2 > 0 ? m2 : 0;
+    b[o + ACC] = acc;
+    b[o + SINCE] = since;
+  }
+  if (n < minValues) return -1;
+  m2 = b[o + M2];
+  if (m2 <= 0) return -1;
+  const d = x - b[o + MEAN];
+  return (d < 0 ? -d : d) / Math.sqrt(m2 / n);
+}
+
+/**
+ * One rolling series (the same arithmetic the detector runs per device and sensor), for tests and
+ * for callers that score a single stream.
+ */
+export class RollingZScore {
+  private readonly b: Float64Array;
+
+  constructor(
+    readonly size: number = ZSCORE_DEFAULTS.windowSize,
+    readonly minValues: number = ZSCORE_DEFAULTS.minValues,
+  ) {
+    const p = zscoreProblems({ windowSize: size, minValues });
+    if (p.length > 0) throw new RangeError(p.join('; '));
+    this.b = new Float64Array(HDR + size);
+  }
+
+  /** Add a value; returns its z-score, or null when not scored (warm-up, σ = 0). Non-finite values are skipped (null). */
+  push(x: number): number | null {
+    if (!Number.isFinite(x)) return null;
+    const z = push(this.b, 0, this.size, this.minValues, x);
+    return z < 0 ? null : z;
+  }
+
+  get count(): number {
+    return this.b[COUNT];
+  }
+
+  /** Mean of the window (0 when empty). */
+  get mean(): number {
+    return this.b[MEAN];
+  }
+
+  /** Population standard deviation of the window (0 when empty). */
+  get std(): number {
+    const n = this.b[COUNT];
+    return n > 0 ? Math.sqrt(this.b[M2] / n) : 0;
+  }
+}
+
+/**
+ * Scores every watched sensor of every reading against its device's rolling window and raises
+ * STATISTICAL alerts.
+ */
+export class ZScoreDetector implements Detector {
+  readonly sensors: NumericSensor[];
+  private readonly size: number;
+  private readonly minValues: number;
+  private readonly zMedium: number;
+  private readonly zHigh: number;
+  private readonly thresholds: readonly number[];
+  private readonly stride: number;
+  private readonly change: boolean;
+  private readonly state: KeyedState<Float64Array>;
+  private readonly create: () => Float64Array;
+
+  /** Throws a RangeError on unusable options (see {@link zscoreProblems}). */
+  constructor(opts: ZScoreOptions = {}) {
+    const p = zscoreProblems(opts);
+    if (p.length > 0) throw new RangeError(p.join('; '));
+    this.size = opts.windowSize ?? ZSCORE_DEFAULTS.windowSize;
+    this.minValues = opts.minValues ?? ZSCORE_DEFAULTS.minValues;
+    this.zMedium = opts.zMedium ?? ZSCORE_DEFAULTS.zMedium;
+    this.zHigh = opts.zHigh ?? ZSCORE_DEFAULTS.zHigh;
+    this.thresholds = [0, this.zMedium, this.zHigh];
+    const wanted = opts.sensors ?? NUMERIC_SENSORS;
+    this.sensors = NUMERIC_SENSORS.filter((k) => wanted.includes(k));
+    this.stride = HDR + this.size;
+    this.change = opts.emit === 'change';
+    const length = this.sensors.length * this.stride;
+    this.create = () => new Float64Array(length);
+    this.state = new KeyedState<Float64Array>({ maxKeys: opts.maxDevices ?? DEFAULT_MAX_DEVICES, idleMs: opts.idleMs ?? DEFAULT_IDLE_MS });
+  }
+
+  get devices(): number {
+    return this.state.size;
+  }
+
+  /** Devices evicted (LRU) or swept (idle) since creation. */
+  get evictions(): number {
+    return this.state.evictions;
+  }
+
+  /** Bytes of window storage per device (the Float64Array; the map entry and key come on top). */
+  get bytesPerDevice(): number {
+    return this.sensors.length * this.stride * 8;
+  }
+
+  process(reading: Reading, now: number, out: Alert[]): number {
+    const before = out.length;
+    const deviceId = deviceOf(reading);
+    const b = this.state.get(deviceId, now, this.create);
+    const sensors = this.sensors;
+    const stride = this.stride;
+    for (let s = 0; s < sensors.length; s++) {
+      const key = sensors[s];
+      const x = reading[key];
+      if (typeof x !== 'number' || !Number.isFinite(x)) continue;
+      const o = s * stride;
+      const z = push(b, o, this.size, this.minValues, x);
+      const rank = z > this.zHigh ? 2 : z > this.zMedium ? 1 : 0;
+      if (!this.change) {
+        if (rank > 0) out.push(this.alert(key, rank, x, z, b, o, reading, deviceId, now));
+        continue;
+      }
+      const prev = b[o + SEV];
+      const action = changeAction(prev, rank);
+      if (action === 'none') continue;
+      b[o + SEV] = rank;
+      if (action === 'raise') out.push(this.alert(key, rank, x, z, b, o, reading, deviceId, now));
+      else out.push(this.cleared(key, prev, x, z, reading, deviceId, now));
+    }
+    return out.length - before;
+  }
+
+  sweep(now: number): number {
+    return this.state.sweep(now);
+  }
+
+  reset(deviceId?: string): void {
+    if (deviceId === undefined) this.state.clear();
+    else this.state.delete(deviceId);
+  }
+
+  private alert(key: NumericSensor, rank: number, x: number, z: number, b: Float64Array, o: number, reading: Reading, deviceId: string, now: number): Alert {
+    const severity = SEVERITY_BY_RANK[rank] as Severity;
+    const threshold = this.thresholds[rank];
+    const sd = Math.sqrt(b[o + M2] / b[o + COUNT]);
+    return {
+      type: 'STATISTICAL',
+      severity,
+      sensor: key,
+      value: x,
+      threshold,
+      message: `${key} ${fmt(x)}: z ${fmt(z)} > ${fmt(threshold)} (${severity}; mean ${fmt(b[o + MEAN])}, σ ${fmt(sd)})`,
+      deviceId,
+      timestamp: timeOf(reading, now),
+      zScore: z,
+    };
+  }
+
+  private cleared(key: NumericSensor, prevRank: number, x: number, z: number, reading: Reading, deviceId: string, now: number): Alert {
+    const severity = SEVERITY_BY_RANK[prevRank] as Severity;
+    const a: Alert = {
+      type: 'STATISTICAL',
+      severity,
+      sensor: key,
+      value: x,
+      threshold: null,
+      message: `${key} ${fmt(x)} back to normal (was ${severity})`,
+      deviceId,
+      timestamp: timeOf(reading, now),
+    };
+    // Not scored (σ = 0) leaves zScore out: there is no z to report.
+    if (z >= 0) a.zScore = z;
+    a.cleared = true;
+    return a;
+  }
+}

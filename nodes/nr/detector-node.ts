@@ -1,0 +1,118 @@
+/**
+ * The Node-RED side shared by the three detector nodes (threshold alert, zscore anomaly, fire pattern):
+ * the common settings (emit mode, max devices, idle timeout) and the input handler.
+ *
+ * Messages (CONTRACT §4, §6):
+ * - Output 1: the input message itself, unchanged and uncloned, always sent.
+ * - Output 2: alerts, as new messages without `msg.kafka`. One reading in → one message per alert
+ *   (`{ payload: alert }`); an array of readings in → one message whose payload is the array of all
+ *   alerts (reading order, then sensor order), not sent when empty.
+ * - `msg.reset`: `true` forgets every device, a string forgets that device. A message with `reset` and
+ *   no `payload` is consumed (nothing is sent), as Node-RED's smooth node does; with a payload the reset
+ *   happens first and the payload is then processed.
+ * - Items that are not objects pass through (output 1) and raise nothing: validation is
+ *   `sensor validate`'s job.
+ */
+import type { Detector, DetectorOptions } from '../lib/detector';
+import { DEFAULT_IDLE_MS, DEFAULT_MAX_DEVICES } from '../lib/detector';
+import type { Alert, EmitMode, Reading } from '../lib/types';
+import type { ConfigReader } from './config';
+import { handleInputError } from './errors';
+import { NodeMetrics, installMetricsEndpoint } from './metrics';
+import { ThrottledStatus, compact } from './status';
+import type { Done, Node, NodeMessage, RED, Send } from './types';
+
+export const EMIT_MODES: readonly EmitMode[] = ['every', 'change'];
+
+/** Emit mode, max devices and idle timeout from a node's configuration (defaults per lib/detector). */
+export function readDetectorOptions(c: ConfigReader): DetectorOptions {
+  return {
+    emit: c.oneOf('emit', EMIT_MODES, 'every'),
+    maxDevices: c.number('maxDevices', DEFAULT_MAX_DEVICES, { min: 0, integer: true }),
+    // A plain number is seconds; text such as "1 hour" or "90s" is accepted too; 0 = never.
+    idleMs: c.duration('idleTimeout', DEFAULT_IDLE_MS, 's', { min: 0 }),
+  };
+}
+
+function isObject(v: unknown): v is Reading {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Wire a built detector to its node: input handler, throttled status, metrics, close. */
+export function attachDetector(RED: RED, node: Node, detector: Detector): void {
+  installMetricsEndpoint(RED);
+  const metrics = new NodeMetrics(node as Node & { name?: string });
+  const status = new ThrottledStatus(node);
+  // Reused for single readings: the alerts become messages right away, so the array can be emptied.
+  const scratch: Alert[] = [];
+  let total = 0;
+
+  node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
+    try {
+      const now = Date.now();
+      detector.sweep(now);
+      const reset = msg.reset;
+      if (reset === true) detector.reset();
+      else if (typeof reset === 'string') detector.reset(reset);
+      const payload = msg.payload;
+      if (reset !== undefined && payload === undefined) {
+        done();
+        return;
+      }
+      let alerts: Alert[];
+      let readings: number;
+      if (Array.isArray(payload)) {
+        readings = payload.length;
+        alerts = [];
+        for (let i = 0; i < payload.length; i++) {
+          const r: unknown = payload[i];
+          if (isObject(r)) detector.process(r, now, alerts);
+        }
+        send([msg, alerts.length > 0 ? { payload: alerts } : null]);
+      } else {
+        readings = 1;
+        alerts = scratch;
+        if (isObject(payload)) detector.process(payload, now, alerts);
+        send([msg, alerts.length > 0 ? alerts.map((a) => ({ payload: a })) : null]);
+      }
+      metrics.readingsIn.inc(readings);
+      metrics.readingsOut.inc(readings);
+      if (alerts.length > 0) {
+        count(metrics, alerts);
+        total += alerts.length;
+        const last = alerts[alerts.length - 1];
+        status.set('count', `${compact(total)} alert${total === 1 ? '' : 's'} ${last.cleared ? 'cleared' : last.severity}`);
+      }
+      scratch.length = 0;
+      done();
+    } catch (err) {
+      scratch.length = 0;
+      handleInputError(node, err, done);
+    }
+  });
+
+  node.on('close', (_removed: boolean, done: () => void) => {
+    status.stop();
+    detector.reset();
+    metrics.remove();
+    done();
+  });
+}
+
+/** Alert counters by type and severity, one increment per kind and message (cleared alerts not counted). */
+function count(metrics: NodeMetrics, alerts: Alert[]): void {
+  const type = alerts[0].type;
+  let medium = 0;
+  let high = 0;
+  let critical = 0;
+  for (let i = 0; i < alerts.length; i++) {
+    const a = alerts[i];
+    if (a.cleared) continue;
+    if (a.severity === 'MEDIUM') medium++;
+    else if (a.severity === 'HIGH') high++;
+    else critical++;
+  }
+  if (medium > 0) metrics.alert(type, 'MEDIUM', medium);
+  if (high > 0) metrics.alert(type, 'HIGH', high);
+  if (critical > 0) metrics.alert(type, 'CRITICAL', critical);
+}
