@@ -1,0 +1,297 @@
+import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import {
+  ALERT_COLUMNS,
+  CsvFormatter,
+  CsvRowError,
+  DEFAULT_FILE_PATTERN,
+  READINGS_HEADER,
+  WINDOW_COLUMNS,
+  cell,
+  checkRelativeName,
+  dayDate,
+  fileName,
+  formatLine,
+  layoutFor,
+  neutralise,
+  parseColumns,
+  quote,
+  rejectRows,
+  restoreText,
+  utcDay,
+  utcSeconds,
+} from '../../nodes/lib/csv';
+import type { Reading } from '../../nodes/lib/types';
+
+/** csv-parse that keeps an unquoted NULL apart from the quoted text "NULL" (CONTRACT §8). */
+function parseCsv(text: string): (string | null)[][] {
+  return parse(text, { cast: (v: string, ctx: { quoting: boolean }) => (!ctx.quoting && v === 'NULL' ? null : v) });
+}
+
+const reading = (over: Partial<Reading> = {}): Reading => ({
+  deviceId: 'dev-1',
+  timestamp: 1654733331000,
+  temperature: 20,
+  humidity: 57.36,
+  tvoc: 0,
+  eco2: 400,
+  rawH2: 12306,
+  rawEthanol: 18520,
+  pressure: 939.735,
+  pm1_0: 0,
+  pm2_5: 0,
+  nc0_5: 0,
+  nc1_0: 0,
+  nc2_5: 0,
+  cnt: 0,
+  fireAlarm: 0,
+  ...over,
+});
+
+/** Text with a good share of the characters CSV and spreadsheets care about. */
+const trickyText = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(',', '"', '\n', '\r', '\r\n', '=', '+', '-', '@', '\t', "'", 'NULL', ' ', 'é', '🔥', '中', '1', '.5'),
+      fc.string({ maxLength: 4 }),
+      fc.string({ unit: 'grapheme', maxLength: 3 }),
+    ),
+    { maxLength: 8 },
+  )
+  .map((parts) => parts.join(''));
+
+describe('csv > neutralising formula injection', function () {
+  it('prefixes a quote to text starting with = + - @ tab or CR', function () {
+    for (const s of ['=SUM(A1)', '+cmd', '-2+3', '@x', '\tx', '\rx']) assert.equal(neutralise(s), "'" + s);
+  });
+
+  it('leaves other text, and plain numbers in text form, unchanged', function () {
+    for (const s of ['abc', '', ' =x', "'abc", '-5.2', '+3', '-1e-3', '.5']) assert.equal(neutralise(s), s);
+  });
+
+  it('never neutralises number values: a negative temperature stays -5.2', function () {
+    assert.equal(cell(-5.2), '-5.2');
+    assert.equal(layoutFor('readings').line(reading({ temperature: -5.2 })).split(',')[1], '-5.2');
+  });
+
+  it('adds one more quote to text already starting with quotes before a trigger, so it can be undone', function () {
+    assert.equal(neutralise("'=x"), "''=x");
+    assert.equal(restoreText("''=x"), "'=x");
+  });
+
+  it('restoreText undoes neutralise for any text', function () {
+    fc.assert(fc.property(trickyText, (s) => restoreText(neutralise(s)) === s));
+  });
+});
+
+describe('csv > RFC 4180 cells', function () {
+  it('quotes cells with a comma, quote, CR or LF and doubles quotes', function () {
+    assert.equal(quote('a,b'), '"a,b"');
+    assert.equal(quote('say "hi"'), '"say ""hi"""');
+    assert.equal(quote('a\nb'), '"a\nb"');
+    assert.equal(quote('a\rb'), '"a\rb"');
+    assert.equal(quote('plain text'), 'plain text');
+  });
+
+  it('writes null as NULL, undefined as empty, and quotes the text "NULL"', function () {
+    assert.equal(formatLine([null, undefined, 'NULL', 'x']), 'NULL,,"NULL",x');
+  });
+
+  it('writes booleans, Dates, arrays and objects readably', function () {
+    assert.equal(formatLine([true, false, new Date(0), [1, 2], { a: 1 }]), 'true,false,1970-01-01T00:00:00.000Z,"[1,2]","{""a"":1}"');
+  });
+
+  it('writes a line of one empty cell as "" so that it is not an empty line', function () {
+    assert.equal(formatLine(['']), '""');
+    assert.deepEqual(parseCsv(formatLine(['']) + '\n'), [['']]);
+  });
+
+  it('quotes exactly like csv-stringify (property, neutralised text)', function () {
+    fc.assert(
+      fc.property(fc.array(trickyText, { minLength: 2, maxLength: 6 }), (values) => {
+        const ours = formatLine(values) + '\n';
+        const theirs = stringify([values.map(neutralise)], { quoted_match: /^NULL$/ });
+        assert.equal(ours, theirs);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('round-trips rows of text, numbers and nulls through csv-parse (property)', function () {
+    const value = fc.oneof(trickyText, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.constant(null));
+    fc.assert(
+      fc.property(fc.array(fc.array(value, { minLength: 2, maxLength: 6 }), { minLength: 1, maxLength: 5 }), (rows) => {
+        const width = Math.max(...rows.map((r) => r.length));
+        const padded = rows.map((r) => [...r, ...new Array<null>(width - r.length).fill(null)]);
+        const text = padded.map((r) => formatLine(r) + '\n').join('');
+        const back = parseCsv(text);
+        assert.equal(back.length, padded.length);
+        padded.forEach((r, i) =>
+          r.forEach((v, j) => {
+            const c = back[i][j];
+            if (v === null) assert.equal(c, null);
+            else if (typeof v === 'number') assert.equal(Number(c), v);
+            else assert.equal(restoreText(c as string), v);
+          }),
+        );
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('csv > readings layout', function () {
+  it('has the contract header exactly', function () {
+    assert.equal(
+      layoutFor('readings').header,
+      'UTC,Temperature[C],Humidity[%],TVOC[ppb],eCO2[ppm],Raw H2,Raw Ethanol,Pressure[hPa],PM1.0,PM2.5,NC0.5,NC1.0,NC2.5,CNT,Fire Alarm,device_id',
+    );
+    assert.equal(READINGS_HEADER.length, 16);
+  });
+
+  it('writes UTC as unix seconds and sensors in header order', function () {
+    const line = layoutFor('readings').line(reading({ cnt: 7, fireAlarm: 1 }));
+    assert.equal(line, '1654733331,20,57.36,0,400,12306,18520,939.735,0,0,0,0,0,7,1,dev-1');
+  });
+
+  it('keeps milliseconds as decimals when the timestamp is not a whole second', function () {
+    assert.equal(utcSeconds(1654712187123), '1654712187.123');
+    assert.equal(utcSeconds(1654712187005), '1654712187.005');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4102444800000 }), (ms) => Math.round(Number(utcSeconds(ms)) * 1000) === ms),
+    );
+  });
+
+  it('writes NULL for a sensor that did not report', function () {
+    const cells = layoutFor('readings').line(reading({ humidity: null, pm2_5: null })).split(',');
+    assert.equal(cells[2], 'NULL');
+    assert.equal(cells[9], 'NULL');
+  });
+
+  it('quotes and neutralises the device id', function () {
+    const layout = layoutFor('readings');
+    assert.ok(layout.line(reading({ deviceId: 'a,b' })).endsWith(',"a,b"'));
+    assert.ok(layout.line(reading({ deviceId: '=cmd' })).endsWith(",'=cmd"));
+    assert.ok(layout.line(reading({ deviceId: 'plain' })).endsWith(',plain'));
+  });
+});
+
+describe('csv > windows, alerts and custom layouts', function () {
+  it('writes window results with the contract keys as columns, dated by windowStart', function () {
+    const layout = layoutFor('windows');
+    assert.equal(layout.header, WINDOW_COLUMNS.join(','));
+    const w = {
+      deviceId: 'd1', windowStart: 1654733100000, windowEnd: 1654733400000, count: 3, fireAlarmCount: 0,
+      avgTemperature: 20.5, avgHumidity: 50, avgTvoc: 0, avgEco2: 400, avgPm25: 0, avgPressure: 939.7,
+      maxTemperature: 21, minTemperature: -1.5, stddevTemperature: null, final: true,
+    };
+    assert.equal(layout.line(w), 'd1,1654733100000,1654733400000,3,0,20.5,50,0,400,0,939.7,21,-1.5,NULL,true');
+    assert.equal(layout.eventTime(w), 1654733100000);
+  });
+
+  it('writes alerts with indicators joined and absent optional keys empty', function () {
+    const layout = layoutFor('alerts');
+    assert.equal(layout.header, ALERT_COLUMNS.join(','));
+    const line = layout.line({
+      type: 'PATTERN', severity: 'CRITICAL', sensor: 'firePattern', value: 3, threshold: 3,
+      message: 'fire: 3 indicators', deviceId: 'd1', timestamp: 1654733331000, indicators: ['temperature', 'tvoc', 'pm2_5'],
+    });
+    assert.equal(line, 'PATTERN,CRITICAL,firePattern,3,3,fire: 3 indicators,d1,1654733331000,,temperature;tvoc;pm2_5,');
+  });
+
+  it('takes custom columns from the list, and reads only own keys', function () {
+    const layout = layoutFor('custom', ['a', 'constructor', 'b']);
+    assert.equal(layout.header, 'a,constructor,b');
+    assert.equal(layout.line({ a: 1, b: 'x' }), '1,,x');
+  });
+
+  it('parses column lists as text or JSON and refuses duplicates', function () {
+    assert.deepEqual(parseColumns('a, b ,c'), ['a', 'b', 'c']);
+    assert.deepEqual(parseColumns('["a","b"]'), ['a', 'b']);
+    assert.deepEqual(parseColumns(''), []);
+    assert.equal(parseColumns('a,a'), null);
+    assert.equal(parseColumns('a,,b'), null);
+    assert.equal(parseColumns('[1]'), null);
+  });
+
+  it('has a default file name per preset with {date}', function () {
+    assert.equal(DEFAULT_FILE_PATTERN.readings, 'historical_smoke_data_{date}.csv');
+    assert.equal(fileName(DEFAULT_FILE_PATTERN.alerts, '2022-06-09'), 'alerts_2022-06-09.csv');
+  });
+});
+
+describe('csv > rejects', function () {
+  const now = Date.UTC(2024, 0, 2, 3, 4, 5);
+
+  it('writes sensor validate output 2: the input as JSON and the reasons', function () {
+    const rows = rejectRows(
+      {
+        payload: { 'Temperature[C]': 'hot', UTC: 1 },
+        validation: { errors: [{ field: 'temperature', code: 'not-a-number', message: 'not a number: "hot"' }] },
+        kafka: { topic: 'smoke_stream', partition: 0, offset: '42', key: 'd1' },
+      },
+      now,
+    );
+    assert.equal(rows.length, 1);
+    const line = layoutFor('rejects').line(rows[0]);
+    const [back] = parseCsv(line + '\n');
+    assert.deepEqual(back, [
+      '2024-01-02T03:04:05.000Z', 'validate', 'smoke_stream', '0', '42', 'd1',
+      'temperature: not-a-number (not a number: "hot")', '{"Temperature[C]":"hot","UTC":1}',
+    ]);
+  });
+
+  it('writes kafka in output 2: the raw text as it arrived and msg.error', function () {
+    const rows = rejectRows({ payload: '{"broken', error: 'Unexpected end of JSON input' }, now);
+    assert.equal(rows[0].source, 'kafka');
+    assert.equal(rows[0].input, '{"broken');
+    assert.equal(rows[0].reasons, 'Unexpected end of JSON input');
+  });
+
+  it('gives one row per item of a batch, with per-item reasons when present', function () {
+    const rows = rejectRows({ payload: [1, 'x'], validation: [{ errors: [{ code: 'not-an-object' }] }, { errors: [{ field: 'f', code: 'missing' }] }] }, now);
+    assert.deepEqual(rows.map((r) => [r.input, r.reasons]), [['1', 'not-an-object'], ['"x"', 'f: missing']]);
+    const flat = rejectRows({ payload: [{}, {}], validation: { errors: [{ index: 1, field: 't', code: 'missing' }] } }, now);
+    assert.deepEqual(flat.map((r) => r.reasons), ['', 't: missing']);
+  });
+});
+
+describe('csv > days and file names', function () {
+  it('dates by UTC day', function () {
+    assert.equal(dayDate(utcDay(Date.UTC(2022, 5, 8, 23, 59, 59, 999))), '2022-06-08');
+    assert.equal(dayDate(utcDay(Date.UTC(2022, 5, 9))), '2022-06-09');
+    assert.ok(Number.isNaN(utcDay(NaN)));
+    assert.ok(Number.isNaN(utcDay(1e300)));
+  });
+
+  it('splits a batch across UTC midnight into two chunks, each with its own rows', function () {
+    const f = new CsvFormatter(layoutFor('readings'), false);
+    const mid = Date.UTC(2022, 5, 9);
+    const chunks = f.format([reading({ timestamp: mid - 1000 }), reading({ timestamp: mid }), reading({ timestamp: mid - 500 })], 0);
+    assert.deepEqual(chunks.map((c) => [c.date, c.rows]), [['2022-06-08', 2], ['2022-06-09', 1]]);
+    assert.ok(chunks.every((c) => c.text.endsWith('\n')));
+    assert.equal(chunks[0].text.split('\n')[1].split(',')[0], '1654732799.5');
+  });
+
+  it('dates by processing time when asked, or when a row has no event time', function () {
+    const now = Date.UTC(2024, 0, 1, 12);
+    assert.equal(new CsvFormatter(layoutFor('readings'), true).format([reading()], now)[0].date, '2024-01-01');
+    assert.equal(new CsvFormatter(layoutFor('custom', ['x']), false).format([{ x: 1 }], now)[0].date, '2024-01-01');
+    assert.equal(new CsvFormatter(layoutFor('custom', ['x']), false).format([{ x: 1, timestamp: '2022-06-09T10:00:00Z' }], now)[0].date, '2022-06-09');
+  });
+
+  it('refuses a batch with an item that is not an object, formatting nothing', function () {
+    const f = new CsvFormatter(layoutFor('readings'), false);
+    assert.throws(() => f.format([reading(), 'x'], 0), (e: unknown) => e instanceof CsvRowError && e.index === 1);
+  });
+
+  it('accepts relative file names and refuses absolute ones, .. and folders', function () {
+    assert.equal(checkRelativeName('a_{date}.csv'), null);
+    assert.equal(checkRelativeName('sub/a.csv'), null);
+    for (const bad of ['/etc/passwd', '../x.csv', 'a/../../x.csv', 'C:\\x.csv', '\\\\server\\x', 'a/', '.', '', 'a\0b', 123]) {
+      assert.notEqual(checkRelativeName(bad), null, JSON.stringify(bad));
+    }
+  });
+});
