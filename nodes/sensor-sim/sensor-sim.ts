@@ -50,6 +50,7 @@ export = function (RED: RED) {
     // Wake often enough that a reading leaves within 250 ms of its event time, never more than every 10 ms.
     const intervalMs = Math.min(250, Math.max(10, clock.stepMs / speed));
     let timer: NodeJS.Timeout | null = null;
+    let startTimer: NodeJS.Timeout | null = null;
     let burningShown = -1;
     let nextIgnite = 0;
 
@@ -84,6 +85,8 @@ export = function (RED: RED) {
     }
 
     function start(): void {
+      if (startTimer) clearTimeout(startTimer);
+      startTimer = null;
       if (timer) return;
       clock.start(Date.now());
       timer = setInterval(emit, intervalMs);
@@ -127,6 +130,8 @@ export = function (RED: RED) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       if (toggles.get(node.id) === toggle) toggles.delete(node.id);
+      if (startTimer) clearTimeout(startTimer);
+      startTimer = null;
       if (timer) clearInterval(timer);
       timer = null;
       clock.stop();
@@ -134,8 +139,9 @@ export = function (RED: RED) {
       done();
     });
 
-    if (autostart) start();
-    else showStatus();
+    // Like inject's "once": start a moment after deploy, when every node of the flow exists.
+    if (autostart) startTimer = setTimeout(start, 100);
+    showStatus();
   }
 
   /** `msg.device` as a device id or a 1-based device number; undefined when unknown. */
