@@ -54,6 +54,35 @@ export function numberOf(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
+/** A usable sensor value as a double: the value when it is a finite number, else NaN (null, absent, text). */
+function f(v: unknown): number {
+  // v - v is 0 only for finite numbers (NaN and ±Infinity give NaN).
+  return typeof v === 'number' && v - v === 0 ? v : NaN;
+}
+
+/**
+ * Copy a reading's 14 sensor values into `out` (indexed as SENSOR_KEYS: the 12 numeric sensors first,
+ * then cnt, fireAlarm), NaN where a value is not a finite number. Fixed property names keep every load
+ * monomorphic; `reading[key]` over a list of keys is a megamorphic keyed load, about ten times slower
+ * on the hot path.
+ */
+export function readSensors(r: Reading, out: Float64Array): void {
+  out[0] = f(r.temperature);
+  out[1] = f(r.humidity);
+  out[2] = f(r.tvoc);
+  out[3] = f(r.eco2);
+  out[4] = f(r.rawH2);
+  out[5] = f(r.rawEthanol);
+  out[6] = f(r.pressure);
+  out[7] = f(r.pm1_0);
+  out[8] = f(r.pm2_5);
+  out[9] = f(r.nc0_5);
+  out[10] = f(r.nc1_0);
+  out[11] = f(r.nc2_5);
+  out[12] = f(r.cnt);
+  out[13] = f(r.fireAlarm);
+}
+
 /**
  * Per-device memory of the last severity rank (0 normal … 3 CRITICAL) of each of `slots` sensors,
  * for `emit: change`. One small typed array per device; LRU-bounded and swept when idle. A device

@@ -69,16 +69,13 @@ export class FirePatternDetector implements Detector {
 
   process(reading: Reading, now: number, out: Alert[]): number {
     const b = this.b;
-    // Count without allocating; the indicator list is built only for an alert.
+    // Fixed property names (monomorphic loads); count without allocating, names only for an alert.
     let mask = 0;
-    let count = 0;
-    for (let i = 0; i < FIRE_INDICATORS.length; i++) {
-      const v = reading[FIRE_INDICATORS[i]];
-      if (typeof v === 'number' && v > b[i] && v !== Infinity) {
-        mask |= 1 << i;
-        count++;
-      }
-    }
+    if (active(reading.temperature, b[0])) mask |= 1;
+    if (active(reading.tvoc, b[1])) mask |= 2;
+    if (active(reading.eco2, b[2])) mask |= 4;
+    if (active(reading.pm2_5, b[3])) mask |= 8;
+    const count = (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1) + ((mask >> 3) & 1);
     const flag = reading.fireAlarm === 1;
     const rank = count >= 3 || flag ? RANK_CRITICAL : count === 2 ? RANK_HIGH : 0;
     if (this.memory === null) {
@@ -137,6 +134,11 @@ export class FirePatternDetector implements Detector {
       cleared: true,
     };
   }
+}
+
+/** An indicator is active when its value is a finite number strictly above the bound. */
+function active(v: unknown, bound: number): boolean {
+  return typeof v === 'number' && v > bound && v !== Infinity;
 }
 
 function names(mask: number): string[] {

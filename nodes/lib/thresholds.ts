@@ -11,6 +11,7 @@ import {
   changeAction,
   deviceOf,
   fmt,
+  readSensors,
   timeOf,
 } from './detector';
 import { type Alert, type Reading, SENSOR_KEYS, SEVERITIES, SEVERITY_RANK, type SensorKey, type Severity } from './types';
@@ -117,6 +118,8 @@ export function parseRules(input: unknown): { rules: ThresholdRule[]; problems: 
 /** The enabled rules of one sensor, most severe first (table order among equals). */
 interface CompiledSensor {
   key: SensorKey;
+  /** Index of the sensor in SENSOR_KEYS (and in the values {@link readSensors} writes). */
+  idx: number;
   n: number;
   gt: Uint8Array;
   bounds: Float64Array;
@@ -132,6 +135,7 @@ interface CompiledSensor {
 export class ThresholdDetector implements Detector {
   private readonly sensors: CompiledSensor[] = [];
   private readonly memory: SeverityMemory | null;
+  private readonly vals = new Float64Array(SENSOR_KEYS.length);
 
   /** `rules` must be clean (see {@link parseRules}); throws a RangeError otherwise. */
   constructor(rules: readonly ThresholdRule[] = DEFAULT_RULES, opts: DetectorOptions = {}) {
@@ -147,6 +151,7 @@ export class ThresholdDetector implements Detector {
       if (mine.length === 0) continue;
       this.sensors.push({
         key,
+        idx: SENSOR_KEYS.indexOf(key),
         n: mine.length,
         gt: Uint8Array.from(mine, (x) => (x.op === '>' ? 1 : 0)),
         bounds: Float64Array.from(mine, (x) => x.bound),
@@ -176,10 +181,12 @@ export class ThresholdDetector implements Detector {
       ranks = memory.ranks(deviceId, now);
     }
     const sensors = this.sensors;
+    const vals = this.vals;
+    readSensors(reading, vals);
     for (let s = 0; s < sensors.length; s++) {
       const c = sensors[s];
-      const v = reading[c.key];
-      if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+      const v = vals[c.idx];
+      if (v !== v) continue; // NaN: null or not a finite number
       let hit = -1;
       for (let i = 0; i < c.n; i++) {
         const b = c.bounds[i];

@@ -29,9 +29,10 @@ import {
   changeAction,
   deviceOf,
   fmt,
+  readSensors,
   timeOf,
 } from './detector';
-import { type Alert, NUMERIC_SENSORS, type Reading, type Severity } from './types';
+import { type Alert, NUMERIC_SENSORS, type Reading, SENSOR_KEYS, type Severity } from './types';
 
 export type NumericSensor = (typeof NUMERIC_SENSORS)[number];
 
@@ -206,6 +207,9 @@ export class RollingZScore {
  */
 export class ZScoreDetector implements Detector {
   readonly sensors: NumericSensor[];
+  /** Index of each scored sensor in the values {@link readSensors} writes. */
+  private readonly idx: Uint8Array;
+  private readonly vals = new Float64Array(SENSOR_KEYS.length);
   private readonly size: number;
   private readonly minValues: number;
   private readonly zMedium: number;
@@ -227,6 +231,7 @@ export class ZScoreDetector implements Detector {
     this.thresholds = [0, this.zMedium, this.zHigh];
     const wanted = opts.sensors ?? NUMERIC_SENSORS;
     this.sensors = NUMERIC_SENSORS.filter((k) => wanted.includes(k));
+    this.idx = Uint8Array.from(this.sensors, (k) => SENSOR_KEYS.indexOf(k));
     this.stride = HDR + this.size;
     this.change = opts.emit === 'change';
     const length = this.sensors.length * this.stride;
@@ -254,10 +259,13 @@ export class ZScoreDetector implements Detector {
     const b = this.state.get(deviceId, now, this.create);
     const sensors = this.sensors;
     const stride = this.stride;
+    const idx = this.idx;
+    const vals = this.vals;
+    readSensors(reading, vals);
     for (let s = 0; s < sensors.length; s++) {
+      const x = vals[idx[s]];
+      if (x !== x) continue; // NaN: null or not a finite number
       const key = sensors[s];
-      const x = reading[key];
-      if (typeof x !== 'number' || !Number.isFinite(x)) continue;
       const o = s * stride;
       const z = push(b, o, this.size, this.minValues, x);
       const rank = z > this.zHigh ? 2 : z > this.zMedium ? 1 : 0;
