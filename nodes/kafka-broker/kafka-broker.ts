@@ -1,0 +1,111 @@
+/**
+ * `kafka broker` config node: the bootstrap servers, client id, TLS and SASL of a Kafka cluster. It owns
+ * the kafkajs client and the users map (model: Node-RED's MQTT broker node); secrets (SASL password,
+ * TLS key and passphrase) live in credentials, never in the flow JSON.
+ */
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { parseBrokers } from '../lib/kafka-records';
+import { ConfigReader } from '../nr/config';
+import type { BrokerUser, KafkaBrokerConfig } from '../nr/kafka-client';
+import { BrokerConnection } from '../nr/kafka-connection';
+import type { NodeDef, RED } from '../nr/types';
+
+interface Credentials {
+  username?: string;
+  password?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  passphrase?: string;
+}
+
+const SASL = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
+export = function (RED: RED) {
+  function KafkaBrokerNode(this: KafkaBrokerConfig & { credentials?: Credentials }, def: NodeDef & Record<string, unknown>) {
+    RED.nodes.createNode(this, def);
+    const node = this as KafkaBrokerConfig & { problems: string[]; kafka: Kafka | null; brokers: string[] };
+    const creds: Credentials = this.credentials ?? {};
+    const cfg = new ConfigReader(def);
+    const parsed = parseBrokers(def.brokers === undefined ? undefined : String(def.brokers), (n) => process.env[n]);
+    const clientId = cfg.string('clientId', 'node-red-smoke-stream');
+    const tls = cfg.boolean('tls', false);
+    const rejectUnauthorized = cfg.boolean('rejectUnauthorized', true);
+    const mechanism = cfg.oneOf('sasl', SASL, 'none');
+    const connectionTimeout = cfg.number('connectionTimeout', 3000, { min: 100, integer: true });
+    const requestTimeout = cfg.number('requestTimeout', 30000, { min: 100, integer: true });
+    const initialRetryTime = cfg.number('retryInitial', 300, { min: 1, integer: true });
+    const maxRetryTime = cfg.number('retryMax', 30000, { min: 1, integer: true });
+    const retries = cfg.number('retries', 5, { min: 0, max: 100, integer: true });
+    const problems = [...parsed.problems, ...cfg.problems];
+    if (maxRetryTime < initialRetryTime) problems.push('retryMax must be >= retryInitial');
+    if (mechanism !== 'none' && (!creds.username || !creds.password)) problems.push(`SASL ${mechanism} needs a username and a password`);
+    if (tls && Boolean(creds.cert) !== Boolean(creds.key)) problems.push('a TLS client certificate needs its key (and the key its certificate)');
+
+    let ssl: TlsOptions | undefined;
+    if (tls) {
+      ssl = { rejectUnauthorized };
+      if (creds.ca) ssl.ca = [creds.ca];
+      if (creds.cert) ssl.cert = creds.cert;
+      if (creds.key) ssl.key = creds.key;
+      if (creds.passphrase) ssl.passphrase = creds.passphrase;
+    }
+    // kafkajs logs through Node-RED's log at debug/trace level: state changes worth an operator's
+    // attention are reported by the nodes themselves, once per change, instead of once per retry.
+    const logCreator = () => (e: LogEntry) => {
+      const text = `[kafka broker ${node.name || node.id}] ${e.namespace}: ${e.log.message}`;
+      if (e.level <= logLevel.WARN) RED.log.debug(text);
+      else RED.log.trace(text);
+    };
+    const config: KafkaConfig = {
+      brokers: parsed.brokers,
+      clientId,
+      ssl,
+      sasl: mechanism === 'none' ? undefined : ({ mechanism, username: creds.username ?? '', password: creds.password ?? '' } as SASLOptions),
+      connectionTimeout,
+      requestTimeout,
+      retry: { initialRetryTime, maxRetryTime, retries },
+      logLevel: logLevel.WARN,
+      logCreator,
+    };
+
+    node.problems = problems;
+    node.brokers = parsed.brokers;
+    node.kafka = problems.length === 0 ? new Kafka(config) : null;
+    const conn = new BrokerConnection(node.kafka, {
+      probeMs: 5000,
+      probeDownMs: 2000,
+      probeTimeoutMs: Math.min(requestTimeout, Math.max(connectionTimeout * 2, 5000)),
+      onChange: (s) => {
+        if (s.kind === 'down' || s.kind === 'auth') node.log(`${parsed.brokers.join(',')}: ${s.text}${s.detail ? ` (${s.detail})` : ''}`);
+        else if (s.kind === 'up') node.log(`${parsed.brokers.join(',')}: connected`);
+      },
+    });
+    if (problems.length > 0) {
+      node.error(`Invalid configuration: ${problems.join('; ')}`);
+      conn.badConfig(problems.join('; '));
+    }
+
+    Object.defineProperty(node, 'state', { get: () => conn.state });
+    node.register = (user: BrokerUser) => conn.register(user);
+    node.deregister = (user: BrokerUser) => conn.deregister(user);
+    node.report = ((ok: boolean, err?: unknown) => conn.report(ok, err)) as KafkaBrokerConfig['report'];
+    node.admin = () => conn.admin();
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      conn.close().then(done, done);
+    });
+  }
+
+  RED.nodes.registerType('smoke-kafka-broker', KafkaBrokerNode as never, {
+    credentials: {
+      username: { type: 'text' },
+      password: { type: 'password' },
+      ca: { type: 'text' },
+      cert: { type: 'text' },
+      key: { type: 'password' },
+      passphrase: { type: 'password' },
+    },
+  } as never);
+};

@@ -1,0 +1,76 @@
+/**
+ * `kafka in`: a consumer group member. Output 1: records (parsed JSON), one message per record or per
+ * fetched batch; output 2: records that could not be decoded (CONTRACT §3); output 3: health metrics.
+ * Offsets are committed by kafkajs after emission (`auto`) or only once sinks acknowledged every record
+ * up to them (`after-sink`, at-least-once; see nodes/nr/ack.ts).
+ */
+import { isValidTopic, splitList } from '../lib/kafka-records';
+import { ConfigReader } from '../nr/config';
+import { reportBadConfig } from '../nr/errors';
+import type { KafkaBrokerConfig } from '../nr/kafka-client';
+import { KafkaInRunner, type KafkaInOptions } from '../nr/kafka-consumer';
+import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
+import { setStatus } from '../nr/status';
+import type { Node, NodeDef, RED } from '../nr/types';
+
+/** Parse the node's settings (every default per CONTRACT §7); problems are collected, not thrown. */
+function readOptions(def: Record<string, unknown>): { options: KafkaInOptions; problems: string[] } {
+  const cfg = new ConfigReader(def);
+  const topics = splitList(cfg.string('topics', 'smoke_stream'));
+  const options: KafkaInOptions = {
+    topics,
+    groupId: cfg.string('groupId', 'smoke_detection_group').trim(),
+    fromBeginning: cfg.oneOf('start', ['earliest', 'latest'] as const, 'earliest') === 'earliest',
+    json: cfg.boolean('json', true),
+    mode: cfg.oneOf('mode', ['single', 'batch'] as const, 'single'),
+    maxBatch: cfg.number('maxBatch', 1000, { min: 1, max: 100000, integer: true }),
+    commit: cfg.oneOf('commit', ['auto', 'after-sink'] as const, 'auto'),
+    commitIntervalMs: cfg.duration('commitInterval', 1000, 'ms'),
+    maxInFlight: cfg.number('maxInFlight', 10000, { min: 1, integer: true }),
+    sinkWarnMs: cfg.duration('sinkWarn', 30000, 's'),
+    sessionTimeout: cfg.duration('sessionTimeout', 30000, 'ms'),
+    heartbeatInterval: cfg.duration('heartbeatInterval', 3000, 'ms'),
+    backoff: { initialMs: cfg.duration('backoffInitial', 1000, 'ms'), maxMs: cfg.duration('backoffMax', 15000, 'ms') },
+    metricsIntervalMs: cfg.duration('metricsInterval', 0, 's', { min: 0 }),
+    lagIntervalMs: cfg.duration('lagInterval', 5000, 'ms'),
+  };
+  const problems = [...cfg.problems];
+  if (topics.length === 0) problems.push('at least one topic is needed');
+  for (const t of topics) if (!isValidTopic(t)) problems.push(`"${t}" is not a valid topic name`);
+  if (options.groupId.length === 0) problems.push('a group id is needed');
+  if (options.heartbeatInterval >= options.sessionTimeout) problems.push('heartbeatInterval must be below sessionTimeout');
+  if (options.backoff.maxMs < options.backoff.initialMs) problems.push('backoffMax must be >= backoffInitial');
+  return { options, problems };
+}
+
+export = function (RED: RED) {
+  function KafkaInNode(this: Node, def: NodeDef & Record<string, unknown>) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    installMetricsEndpoint(RED);
+    const broker = RED.nodes.getNode(String(def.broker ?? '')) as KafkaBrokerConfig | null;
+    const { options, problems } = readOptions(def);
+    if (!broker || typeof broker.register !== 'function') problems.push('no kafka broker configured');
+    if (problems.length > 0) {
+      reportBadConfig(node, problems);
+      return;
+    }
+    if (broker!.problems.length > 0) {
+      setStatus(node, 'failed', 'broker config');
+      return;
+    }
+    const metrics = new NodeMetrics({ id: node.id, type: node.type, name: node.name });
+    const runner = new KafkaInRunner(node, broker!, options, metrics);
+    runner.start();
+    node.on('close', (_removed: boolean, done: () => void) => {
+      runner.stop().then(
+        () => {
+          metrics.remove();
+          done();
+        },
+        () => done(),
+      );
+    });
+  }
+  RED.nodes.registerType('smoke-kafka-in', KafkaInNode);
+};

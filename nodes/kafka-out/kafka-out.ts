@@ -1,0 +1,100 @@
+/**
+ * `kafka out`: sends `msg.payload` to Kafka (objects as JSON; an array as one batch of records), keyed
+ * by `msg.key` or a configured property such as `payload.deviceId`, to the configured topic or
+ * `msg.topic`. `done()` follows the broker's acknowledgement (CONTRACT §7).
+ */
+import type { Message } from 'kafkajs';
+import { isValidTopic } from '../lib/kafka-records';
+import { ConfigReader } from '../nr/config';
+import { handleInputError, reportBadConfig } from '../nr/errors';
+import type { KafkaBrokerConfig } from '../nr/kafka-client';
+import { KafkaOutRunner } from '../nr/kafka-producer';
+import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
+import { setStatus } from '../nr/status';
+import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
+
+export = function (RED: RED) {
+  function KafkaOutNode(this: Node, def: NodeDef & Record<string, unknown>) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    installMetricsEndpoint(RED);
+    const cfg = new ConfigReader(def);
+    const topic = cfg.string('topic', '').trim();
+    const keyProperty = cfg.string('keyProperty', '').trim();
+    const acks = Number(cfg.oneOf('acks', ['-1', '1', '0'] as const, '-1')) as -1 | 0 | 1;
+    const idempotent = cfg.boolean('idempotent', false);
+    const options = {
+      acks,
+      idempotent,
+      gzip: cfg.oneOf('compression', ['none', 'gzip'] as const, 'none') === 'gzip',
+      maxQueue: cfg.number('maxQueue', 10000, { min: 1, integer: true }),
+      maxSendRecords: cfg.number('maxSendRecords', 5000, { min: 1, integer: true }),
+      backoff: { initialMs: cfg.duration('backoffInitial', 1000, 'ms'), maxMs: cfg.duration('backoffMax', 15000, 'ms') },
+      closeFlushMs: 5000,
+    };
+    const problems = [...cfg.problems];
+    if (topic && !isValidTopic(topic)) problems.push(`"${topic}" is not a valid topic name`);
+    if (idempotent && acks !== -1) problems.push('an idempotent producer needs acks = -1 (all)');
+    if (options.backoff.maxMs < options.backoff.initialMs) problems.push('backoffMax must be >= backoffInitial');
+    const broker = RED.nodes.getNode(String(def.broker ?? '')) as KafkaBrokerConfig | null;
+    if (!broker || typeof broker.register !== 'function') problems.push('no kafka broker configured');
+    if (problems.length > 0) {
+      reportBadConfig(node, problems);
+      return;
+    }
+    if (broker!.problems.length > 0) {
+      setStatus(node, 'failed', 'broker config');
+      return;
+    }
+    // For an array payload, a key property under `payload.` is read from each element.
+    const perElement = keyProperty.startsWith('payload.') ? keyProperty.slice('payload.'.length) : null;
+    const keyOf = (msg: NodeMessage, element?: unknown): string | null => {
+      const v =
+        element !== undefined && perElement !== null
+          ? RED.util.getMessageProperty({ payload: element } as NodeMessage, keyProperty)
+          : keyProperty
+            ? RED.util.getMessageProperty(msg, keyProperty)
+            : msg.key;
+      if (v === undefined || v === null) return null;
+      return typeof v === 'object' ? JSON.stringify(v) : String(v);
+    };
+    const metrics = new NodeMetrics({ id: node.id, type: node.type, name: node.name });
+    const runner = new KafkaOutRunner(node, broker!, options, metrics);
+    runner.start();
+
+    node.on('input', (msg: NodeMessage, _send: Send, done: Done) => {
+      try {
+        const to = topic || (typeof msg.topic === 'string' ? msg.topic.trim() : '');
+        if (!to) throw new Error('no topic: set one in the node or in msg.topic');
+        if (!isValidTopic(to)) throw new Error(`"${to}" is not a valid topic name`);
+        if (msg.payload === undefined) throw new Error('msg.payload is missing');
+        const items = Array.isArray(msg.payload) ? (msg.payload as unknown[]) : null;
+        const messages: Message[] = items
+          ? items.map((el) => ({ key: keyOf(msg, el), value: toValue(el) }))
+          : [{ key: keyOf(msg), value: toValue(msg.payload) }];
+        runner.enqueue(to, messages, done);
+      } catch (err) {
+        handleInputError(node, err, done);
+      }
+    });
+    node.on('close', (_removed: boolean, done: () => void) => {
+      runner.stop().then(
+        () => {
+          metrics.remove();
+          done();
+        },
+        () => done(),
+      );
+    });
+  }
+  RED.nodes.registerType('smoke-kafka-out', KafkaOutNode);
+};
+
+/** A record value: text and buffers as they are, null as a tombstone, anything else as JSON. */
+function toValue(v: unknown): string | Buffer | null {
+  if (v === null) return null;
+  if (typeof v === 'string' || Buffer.isBuffer(v)) return v;
+  const json = JSON.stringify(v);
+  if (json === undefined) throw new Error(`cannot send a ${typeof v} as a Kafka record`);
+  return json;
+}

@@ -1,0 +1,121 @@
+/**
+ * What `kafka in` and `kafka out` share about the `kafka broker` config node: its interface (model:
+ * Node-RED's MQTT broker node: users register, the config node pushes connection state to all of them),
+ * error classification, bounded waits, and the per-node-id shutdown registry that keeps a redeployed
+ * node from running a second Kafka client next to its predecessor's.
+ */
+import type { Admin, Kafka } from 'kafkajs';
+import type { Node } from './types';
+
+/** Connection state as the broker node sees it, pushed to every user. */
+export type BrokerStateKind = 'unknown' | 'up' | 'down' | 'auth' | 'bad-config';
+
+export interface BrokerState {
+  kind: BrokerStateKind;
+  /** Short status text (< 20 chars) for red states. */
+  text: string;
+  /** The underlying error message, for logs. */
+  detail?: string;
+}
+
+/** A node that uses a broker config node. */
+export interface BrokerUser {
+  readonly id: string;
+  /** Called on every change of the broker's connection state (and once on register). */
+  brokerState(state: BrokerState): void;
+}
+
+export interface KafkaBrokerConfig extends Node {
+  /** Problems of the broker settings; when non-empty users must not start. */
+  readonly problems: string[];
+  /** The kafkajs client (a factory of consumers, producers and admins). */
+  readonly kafka: Kafka | null;
+  readonly brokers: string[];
+  readonly state: BrokerState;
+  register(user: BrokerUser): void;
+  deregister(user: BrokerUser): void;
+  /** A user saw its client connect (true) or fail with `err`: updates and pushes the state at once. */
+  report(ok: true): void;
+  report(ok: false, err: unknown): void;
+  /** The shared admin client (lag figures), connected; rejects when the broker is not reachable. */
+  admin(): Promise<Admin>;
+}
+
+/** Classify a kafkajs error: authentication, broker unreachable, or anything else. */
+export function classifyError(err: unknown): 'auth' | 'down' | 'other' {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const name = (e as Error).name ?? '';
+    const msg = (e as Error).message ?? '';
+    const type = (e as { type?: string }).type ?? '';
+    if (name === 'KafkaJSSASLAuthenticationError' || /SASL|AUTHENTICATION|authentication/.test(type + ' ' + msg)) return 'auth';
+    if (
+      name === 'KafkaJSConnectionError' ||
+      name === 'KafkaJSConnectionClosedError' ||
+      name === 'KafkaJSNoBrokerAvailableError' ||
+      name === 'KafkaJSBrokerNotFound' ||
+      name === 'KafkaJSRequestTimeoutError' ||
+      /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|Connection (timeout|error|closed)|Closed connection/i.test(msg)
+    ) {
+      return 'down';
+    }
+  }
+  return 'other';
+}
+
+/** True when retrying the same request may succeed (broker down, timeouts, leadership changes). */
+export function isRetriable(err: unknown): boolean {
+  if (classifyError(err) === 'down') return true;
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { retriable?: boolean }).retriable === true) return true;
+  }
+  return false;
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** Resolves with `p`'s value, or with `onTimeout` after `ms`; never rejects because of the timeout. */
+export function settleWithin<T>(p: Promise<T>, ms: number, onTimeout: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(onTimeout), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** Rejects with a timeout error when `p` takes longer than `ms`. */
+export function rejectAfter<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`${what} timed out after ${ms} ms`), { name: 'KafkaJSRequestTimeoutError' })), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Shutdowns in progress, by node id. A redeploy starts the new instance of a node as soon as the old
+ * one's close finished or Node-RED gave up on it (15 s): the new instance waits for this promise
+ * before it creates its own Kafka client, so one node never has two consumers in the group.
+ */
+const shutdowns = new Map<string, Promise<void>>();
+
+export function previousShutdown(nodeId: string): Promise<void> {
+  return shutdowns.get(nodeId) ?? Promise.resolve();
+}
+
+export function trackShutdown(nodeId: string, p: Promise<void>): Promise<void> {
+  const settled = p.catch(() => undefined);
+  shutdowns.set(nodeId, settled);
+  void settled.then(() => {
+    if (shutdowns.get(nodeId) === settled) shutdowns.delete(nodeId);
+  });
+  return settled;
+}
+
+/** Process-wide id source for after-sink units (see OffsetTracker's `nextId`). */
+let unitSeq = 0;
+export function nextUnitId(): number {
+  return ++unitSeq;
+}

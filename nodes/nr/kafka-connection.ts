@@ -1,0 +1,148 @@
+/**
+ * The `kafka broker` config node's connection side (model: Node-RED's MQTT broker node): a map of
+ * users, the broker's connection state pushed to all of them, and one shared admin client that probes
+ * the cluster while anyone uses it (so every user shows "broker down" within seconds, whatever its own
+ * client is busy with) and serves lag figures.
+ */
+import type { Admin, Kafka } from 'kafkajs';
+import { classifyError, errorText, rejectAfter, settleWithin, type BrokerState, type BrokerUser } from './kafka-client';
+
+export interface ConnectionOptions {
+  /** Probe interval while the broker answers, ms. */
+  probeMs: number;
+  /** Probe interval while it does not, ms (shorter: users see recovery quickly). */
+  probeDownMs: number;
+  /** Bound of one probe (connect + describeCluster), ms. */
+  probeTimeoutMs: number;
+  /** Called on every state change (the config node logs it). */
+  onChange?: (state: BrokerState) => void;
+}
+
+export const STATE_TEXT: Record<BrokerState['kind'], string> = {
+  unknown: 'connecting',
+  up: 'connected',
+  down: 'broker down',
+  auth: 'auth failed',
+  'bad-config': 'broker config',
+};
+
+export class BrokerConnection {
+  readonly users = new Map<string, BrokerUser>();
+  state: BrokerState = { kind: 'unknown', text: STATE_TEXT.unknown };
+  private adminP: Promise<Admin> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private probing: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly kafka: Kafka | null,
+    private readonly opts: ConnectionOptions,
+  ) {}
+
+  register(user: BrokerUser): void {
+    this.users.set(user.id, user);
+    user.brokerState(this.state);
+    if (this.users.size === 1 && this.kafka) this.schedule(0);
+  }
+
+  deregister(user: BrokerUser): void {
+    if (this.users.get(user.id) === user) this.users.delete(user.id);
+    if (this.users.size === 0) this.idle();
+  }
+
+  report(ok: boolean, err?: unknown): void {
+    if (ok) {
+      this.set({ kind: 'up', text: STATE_TEXT.up });
+      return;
+    }
+    const kind = classifyError(err);
+    // A topic or request error says nothing about the broker's reachability.
+    if (kind === 'other') return;
+    this.set({ kind, text: STATE_TEXT[kind], detail: errorText(err) });
+    if (kind === 'down') this.schedule(this.opts.probeDownMs);
+  }
+
+  /** Put every user in the bad-config state (the settings cannot be used). */
+  badConfig(detail: string): void {
+    this.set({ kind: 'bad-config', text: STATE_TEXT['bad-config'], detail });
+  }
+
+  /** The shared admin client, connected (retries off: a failed call is simply tried again later). */
+  admin(): Promise<Admin> {
+    if (this.closed || !this.kafka) return Promise.reject(new Error('broker node is closed'));
+    if (this.adminP) return this.adminP;
+    const admin = this.kafka.admin({ retry: { retries: 0 } });
+    const p = rejectAfter(admin.connect(), this.opts.probeTimeoutMs, 'admin connect').then(
+      () => admin,
+      async (err: unknown) => {
+        if (this.adminP === p) this.adminP = null;
+        await settleWithin(admin.disconnect().catch(() => undefined), 2000, undefined);
+        throw err;
+      },
+    );
+    this.adminP = p;
+    return p;
+  }
+
+  /** Stop probing and disconnect the admin client; resolves within a few seconds in any case. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.idle();
+    if (this.probing) await settleWithin(this.probing, 3000, undefined);
+  }
+
+  private set(state: BrokerState): void {
+    if (state.kind === this.state.kind && state.text === this.state.text) return;
+    this.state = state;
+    this.opts.onChange?.(state);
+    for (const u of [...this.users.values()]) {
+      try {
+        u.brokerState(state);
+      } catch {
+        // one user's status problem must not keep the others from hearing the news
+      }
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed || this.users.size === 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.probe();
+    }, ms);
+  }
+
+  private probe(): Promise<void> {
+    if (this.probing) return this.probing;
+    this.probing = (async () => {
+      try {
+        const admin = await this.admin();
+        await rejectAfter(admin.describeCluster(), this.opts.probeTimeoutMs, 'describeCluster');
+        this.set({ kind: 'up', text: STATE_TEXT.up });
+      } catch (err) {
+        const kind = classifyError(err);
+        this.set({ kind: kind === 'auth' ? 'auth' : 'down', text: STATE_TEXT[kind === 'auth' ? 'auth' : 'down'], detail: errorText(err) });
+        await this.dropAdmin();
+      } finally {
+        this.probing = null;
+        this.schedule(this.state.kind === 'up' ? this.opts.probeMs : this.opts.probeDownMs);
+      }
+    })();
+    return this.probing;
+  }
+
+  private idle(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    void this.dropAdmin();
+  }
+
+  private async dropAdmin(): Promise<void> {
+    const p = this.adminP;
+    this.adminP = null;
+    if (!p) return;
+    const admin = await p.catch(() => null);
+    if (admin) await settleWithin(admin.disconnect().catch(() => undefined), 2000, undefined);
+  }
+}

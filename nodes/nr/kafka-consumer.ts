@@ -1,0 +1,506 @@
+/**
+ * The consumer behind `kafka in`: one kafkajs consumer at a time per node, restarted with a bounded
+ * exponential backoff whenever it fails or crashes (kafkajs' own restart is turned off so there is one
+ * restart path, visible in the status), after-sink offset commits with backpressure, and health figures
+ * (records/s, lag) in the status and on output 3.
+ *
+ * Model: kafkajs' runner (a `stopping` flag checked at loop boundaries, an idempotent stop that waits
+ * for the handler in flight) and Node-RED's MQTT nodes (the config node pushes broker state).
+ */
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { Backoff, type BackoffOptions } from '../lib/kafka-backoff';
+import { OffsetTracker } from '../lib/kafka-offsets';
+import { RecordDecoder, headersToStrings, keyToString } from '../lib/kafka-records';
+import { registerConsumer, unregisterConsumer, type AckToken } from './ack';
+import {
+  classifyError,
+  errorText,
+  nextUnitId,
+  previousShutdown,
+  rejectAfter,
+  settleWithin,
+  trackShutdown,
+  type BrokerState,
+  type BrokerUser,
+  type KafkaBrokerConfig,
+} from './kafka-client';
+import type { NodeMetrics } from './metrics';
+import { compact, setStatus, type StatusKind } from './status';
+import type { Node, NodeMessage } from './types';
+
+export interface KafkaInOptions {
+  topics: string[];
+  groupId: string;
+  fromBeginning: boolean;
+  json: boolean;
+  mode: 'single' | 'batch';
+  /** Most records per emitted message (batch mode) and per emission step (both modes). */
+  maxBatch: number;
+  commit: 'auto' | 'after-sink';
+  commitIntervalMs: number;
+  /** after-sink: fetching waits while this many records are emitted and not acknowledged. */
+  maxInFlight: number;
+  /** after-sink: warn in the status when the oldest unacknowledged message is older than this. */
+  sinkWarnMs: number;
+  sessionTimeout: number;
+  heartbeatInterval: number;
+  backoff: BackoffOptions;
+  /** Output 3 metrics period; 0 = off. */
+  metricsIntervalMs: number;
+  lagIntervalMs: number;
+}
+
+/** `msg.kafka` of a single-record message (CONTRACT §7). */
+export interface RecordMeta {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string | null;
+  timestamp: number;
+  headers: Record<string, string | string[]>;
+  ack?: AckToken;
+}
+
+/** `msg.kafka` of a batch message: parallel arrays, index i describes `msg.payload[i]`. */
+export interface BatchMeta {
+  topic: string;
+  partition: number;
+  firstOffset: number;
+  lastOffset: number;
+  count: number;
+  offsets: number[];
+  keys: (string | null)[];
+  timestamps: number[];
+  ack?: AckToken;
+}
+
+type OwnState = 'connecting' | 'rebalancing' | 'running' | 'failed' | 'stopped';
+
+const TICK_MS = 1000;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class KafkaInRunner implements BrokerUser {
+  readonly id: string;
+  private readonly afterSink: boolean;
+  private readonly tracker = new OffsetTracker({ nextId: nextUnitId });
+  private readonly decoder: RecordDecoder;
+  private readonly backoff: Backoff;
+  private readonly wired: [boolean, boolean, boolean];
+  private consumer: Consumer | null = null;
+  private starting: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private joined = false;
+  private own: OwnState = 'connecting';
+  private ownText = 'connecting';
+  private brokerSt: BrokerState = { kind: 'unknown', text: '' };
+  private lastWarned = '';
+  private assignment: Record<string, number[]> | null = null;
+  private committing: Promise<void> | null = null;
+  private lagBusy = false;
+  private drainWake: (() => void) | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private retryTimer: NodeJS.Timeout | null = null;
+  private shownKey = '';
+  // health figures
+  private records = 0;
+  private invalid = 0;
+  private errors = 0;
+  private rebalances = 0;
+  private restarts = 0;
+  private rate = 0;
+  private rateAt = Date.now();
+  private rateRecords = 0;
+  private lag: Record<string, Record<string, number>> | null = null;
+  private lagTotal: number | null = null;
+  private lastMetricsAt = Date.now();
+  private readonly onAck = (id: number, n: number) => {
+    this.tracker.ack(id, n);
+    if (this.drainWake && this.tracker.inFlight <= this.o.maxInFlight / 2) this.wakeDrain();
+  };
+
+  constructor(
+    private readonly node: Node,
+    private readonly broker: KafkaBrokerConfig,
+    private readonly o: KafkaInOptions,
+    private readonly metrics: NodeMetrics,
+  ) {
+    this.id = node.id;
+    this.afterSink = o.commit === 'after-sink';
+    this.decoder = new RecordDecoder(o.json);
+    this.backoff = new Backoff(o.backoff);
+    const wires = (node as unknown as { wires?: string[][] }).wires ?? [];
+    this.wired = [0, 1, 2].map((i) => (wires[i]?.length ?? 0) > 0) as [boolean, boolean, boolean];
+  }
+
+  start(): void {
+    if (this.afterSink) registerConsumer(this.id, this.onAck);
+    this.broker.register(this);
+    this.timers.push(setInterval(() => this.tick(), TICK_MS));
+    this.timers.push(setInterval(() => void this.refreshLag(), this.o.lagIntervalMs));
+    if (this.afterSink) this.timers.push(setInterval(() => void this.commit(), this.o.commitIntervalMs));
+    this.show();
+    // A redeployed node waits for its predecessor to leave the group before it joins.
+    this.starting = previousShutdown(this.id).then(() => this.connect());
+  }
+
+  /** Leave the group and release everything; resolves well within Node-RED's 15 s close timeout. */
+  stop(): Promise<void> {
+    return trackShutdown(this.id, this.shutdown());
+  }
+
+  brokerState(state: BrokerState): void {
+    this.brokerSt = state;
+    this.show();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopping) return;
+    this.setOwn('connecting', 'connecting');
+    const kafka = this.broker.kafka;
+    if (!kafka) return;
+    let c: Consumer;
+    try {
+      c = kafka.consumer({
+        groupId: this.o.groupId,
+        sessionTimeout: this.o.sessionTimeout,
+        heartbeatInterval: this.o.heartbeatInterval,
+        maxWaitTimeInMs: 1000,
+        retry: { restartOnFailure: async () => false },
+      });
+    } catch (err) {
+      this.fail(null, err);
+      return;
+    }
+    this.consumer = c;
+    c.on(c.events.GROUP_JOIN, (e) => {
+      if (c !== this.consumer) return;
+      this.joined = true;
+      this.assignment = e.payload.memberAssignment;
+      this.tracker.retain(e.payload.memberAssignment);
+      this.backoff.reset();
+      this.broker.report(true);
+      if (this.lastWarned) this.node.log('consuming again');
+      this.lastWarned = '';
+      this.setOwn('running', '');
+    });
+    c.on(c.events.REBALANCING, () => {
+      if (c !== this.consumer) return;
+      this.joined = false;
+      this.rebalances++;
+      this.metrics.rebalances.inc();
+      this.setOwn('rebalancing', 'rebalancing');
+    });
+    c.on(c.events.CRASH, (e) => this.fail(c, e.payload.error));
+    try {
+      await c.connect();
+      if (this.stopping) return;
+      await c.subscribe({ topics: this.o.topics, fromBeginning: this.o.fromBeginning });
+      if (this.stopping) return;
+      await c.run({
+        autoCommit: !this.afterSink,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: (p) => this.onBatch(p),
+      });
+    } catch (err) {
+      this.fail(c, err);
+    }
+  }
+
+  /** The consumer `c` failed or crashed: drop it, show why, and start a new one after a backoff. */
+  private fail(c: Consumer | null, err: unknown): void {
+    if (c !== this.consumer || this.stopping) return;
+    this.consumer = null;
+    this.joined = false;
+    this.errors++;
+    this.restarts++;
+    this.metrics.reconnects.inc();
+    // The next consumer reads from the committed offsets again: forget what was in flight.
+    this.tracker.clear();
+    this.wakeDrain();
+    const kind = classifyError(err);
+    this.broker.report(false, err);
+    const delay = this.backoff.next(Math.random());
+    const text = errorText(err);
+    this.setOwn('failed', kind === 'auth' ? 'auth failed' : kind === 'down' ? 'broker down' : text);
+    if (text !== this.lastWarned) {
+      this.lastWarned = text;
+      this.node.warn(`consumer stopped (${text}); restarting in ${Math.round(delay / 100) / 10} s`);
+    }
+    const disconnected = c ? settleWithin(c.disconnect().catch(() => undefined), 5000, undefined) : Promise.resolve();
+    void disconnected.then(() => {
+      if (this.stopping) return;
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        this.starting = this.connect();
+      }, delay);
+    });
+  }
+
+  private async onBatch(p: EachBatchPayload): Promise<void> {
+    const { topic, partition, messages } = p.batch;
+    const n = messages.length;
+    let i = 0;
+    while (i < n) {
+      if (this.stopping || !p.isRunning() || p.isStale()) return;
+      let room = this.o.maxBatch;
+      if (this.afterSink) {
+        if (this.tracker.inFlight >= this.o.maxInFlight) {
+          await this.waitForDrain(p);
+          continue;
+        }
+        room = Math.min(room, this.o.maxInFlight - this.tracker.inFlight);
+      }
+      const end = Math.min(n, i + room);
+      this.emit(topic, partition, messages, i, end);
+      // Only what was emitted counts as read: an early return (stop, rebalance) leaves the rest to be
+      // fetched again, and in auto mode kafkajs commits exactly the resolved offsets.
+      p.resolveOffset(messages[end - 1].offset);
+      i = end;
+      // Let Node-RED deliver what was just sent before the next step, then keep the session alive.
+      await yieldToEventLoop();
+      await p.heartbeat();
+    }
+  }
+
+  private async waitForDrain(p: EachBatchPayload): Promise<void> {
+    const resumeAt = this.o.maxInFlight / 2;
+    while (!this.stopping && p.isRunning() && !p.isStale() && this.tracker.inFlight > resumeAt) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => this.wakeDrain(), Math.min(1000, this.o.heartbeatInterval));
+        this.drainWake = () => {
+          clearTimeout(t);
+          this.drainWake = null;
+          resolve();
+        };
+      });
+      await p.heartbeat();
+    }
+  }
+
+  private wakeDrain(): void {
+    this.drainWake?.();
+  }
+
+  private emit(topic: string, partition: number, messages: KafkaMessage[], from: number, to: number): void {
+    const now = Date.now();
+    const dec = this.decoder;
+    const count = to - from;
+    this.records += count;
+    this.metrics.kafkaRecords.inc(count);
+    if (this.o.mode === 'single') {
+      for (let k = from; k < to; k++) {
+        const m = messages[k];
+        const offset = Number(m.offset);
+        const key = keyToString(m.key);
+        const payload = dec.decode(m.value);
+        const kafka: RecordMeta = { topic, partition, offset, key, timestamp: Number(m.timestamp), headers: headersToStrings(m.headers) };
+        if (dec.error === null) {
+          this.stamp(kafka, 0, topic, partition, offset, offset, 1, now);
+          this.node.send([{ payload, topic, key, kafka } as NodeMessage, null, null]);
+        } else {
+          this.sendInvalid(kafka, dec.raw, dec.error, now);
+        }
+      }
+      return;
+    }
+    const payload: unknown[] = [];
+    const keys: (string | null)[] = [];
+    const offsets: number[] = [];
+    const timestamps: number[] = [];
+    for (let k = from; k < to; k++) {
+      const m = messages[k];
+      const offset = Number(m.offset);
+      const value = dec.decode(m.value);
+      if (dec.error === null) {
+        payload.push(value);
+        keys.push(keyToString(m.key));
+        offsets.push(offset);
+        timestamps.push(Number(m.timestamp));
+      } else {
+        const kafka: RecordMeta = {
+          topic,
+          partition,
+          offset,
+          key: keyToString(m.key),
+          timestamp: Number(m.timestamp),
+          headers: headersToStrings(m.headers),
+        };
+        this.sendInvalid(kafka, dec.raw, dec.error, now);
+      }
+    }
+    if (payload.length === 0) return;
+    const first = offsets[0];
+    const last = offsets[offsets.length - 1];
+    const kafka: BatchMeta = { topic, partition, firstOffset: first, lastOffset: last, count: payload.length, offsets, keys, timestamps };
+    this.stamp(kafka, 0, topic, partition, first, last, payload.length, now);
+    this.node.send([{ payload, topic, kafka } as NodeMessage, null, null]);
+  }
+
+  private sendInvalid(kafka: RecordMeta, raw: string, error: string, now: number): void {
+    this.invalid++;
+    this.metrics.invalid('kafka-decode');
+    this.stamp(kafka, 1, kafka.topic, kafka.partition, kafka.offset, kafka.offset, 1, now);
+    this.node.send([null, { payload: raw, topic: kafka.topic, key: kafka.key, error, kafka } as NodeMessage, null]);
+  }
+
+  /**
+   * after-sink: register the unit and put its ack token on `msg.kafka`. A message sent to an output
+   * with no wires can never be acknowledged: its records count as handled at once (still tracked, so
+   * the commit moves past them).
+   */
+  private stamp(kafka: RecordMeta | BatchMeta, output: number, topic: string, partition: number, first: number, last: number, records: number, now: number): void {
+    if (!this.afterSink) return;
+    if (!this.wired[output]) {
+      this.tracker.track(topic, partition, first, last, 0, now);
+      return;
+    }
+    const id = this.tracker.track(topic, partition, first, last, records, now);
+    kafka.ack = { consumer: this.id, id, records };
+  }
+
+  private commit(): Promise<void> {
+    if (this.committing) return this.committing;
+    const c = this.consumer;
+    if (!c || !this.joined) return Promise.resolve();
+    const list = this.tracker.commitable();
+    if (list.length === 0) return Promise.resolve();
+    this.committing = c
+      .commitOffsets(list.map((e) => ({ topic: e.topic, partition: e.partition, offset: String(e.offset) })))
+      .then(() => {
+        for (const e of list) this.tracker.markCommitted(e.topic, e.partition, e.offset);
+      })
+      .catch((err: unknown) => {
+        // Retried on the next interval; a rebalance in between makes kafkajs refuse it, which is fine.
+        this.errors++;
+        this.node.debug(`commit failed: ${errorText(err)}`);
+      })
+      .finally(() => {
+        this.committing = null;
+      });
+    return this.committing;
+  }
+
+  private async refreshLag(): Promise<void> {
+    if (this.lagBusy || !this.joined || this.stopping || this.brokerSt.kind === 'down') return;
+    this.lagBusy = true;
+    try {
+      const admin = await this.broker.admin();
+      const budget = Math.max(1000, this.o.lagIntervalMs);
+      const committed = await rejectAfter(admin.fetchOffsets({ groupId: this.o.groupId, topics: this.o.topics }), budget, 'fetchOffsets');
+      const lag: Record<string, Record<string, number>> = {};
+      let total = 0;
+      for (const topic of this.o.topics) {
+        const ends = await rejectAfter(admin.fetchTopicOffsets(topic), budget, 'fetchTopicOffsets');
+        const mine = this.assignment?.[topic];
+        const done = committed.find((t) => t.topic === topic)?.partitions ?? [];
+        for (const e of ends) {
+          if (mine && !mine.includes(e.partition)) continue;
+          const c = Number(done.find((d) => d.partition === e.partition)?.offset ?? -1);
+          const l = Math.max(0, Number(e.high) - (c >= 0 ? c : Number(e.low)));
+          (lag[topic] ??= {})[e.partition] = l;
+          total += l;
+          this.metrics.lag(topic, e.partition, l);
+        }
+      }
+      if (!this.stopping) {
+        this.lag = lag;
+        this.lagTotal = total;
+      }
+    } catch {
+      // lag is a nice-to-have; the broker probe reports reachability
+    } finally {
+      this.lagBusy = false;
+    }
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    const dt = now - this.rateAt;
+    if (dt > 0) {
+      this.rate = ((this.records - this.rateRecords) * 1000) / dt;
+      this.rateAt = now;
+      this.rateRecords = this.records;
+    }
+    this.show();
+    if (this.o.metricsIntervalMs > 0 && now - this.lastMetricsAt >= this.o.metricsIntervalMs - TICK_MS / 2) {
+      this.lastMetricsAt = now;
+      this.node.send([null, null, { topic: this.o.topics.join(','), payload: this.health() } as NodeMessage]);
+    }
+  }
+
+  /** The figures of output 3. */
+  health(): Record<string, unknown> {
+    return {
+      state: this.own,
+      recordsPerSec: Math.round(this.rate * 10) / 10,
+      records: this.records,
+      invalid: this.invalid,
+      lag: this.lag ?? {},
+      lagTotal: this.lagTotal,
+      inFlight: this.tracker.inFlight,
+      errors: this.errors,
+      rebalances: this.rebalances,
+      restarts: this.restarts,
+    };
+  }
+
+  private setOwn(state: OwnState, text: string): void {
+    this.own = state;
+    this.ownText = text;
+    this.show();
+  }
+
+  /** Status: broker problems first, then the consumer's own state, then throughput and lag. */
+  private show(): void {
+    let kind: StatusKind;
+    let text: string;
+    const b = this.brokerSt.kind;
+    if (b === 'down' || b === 'auth' || b === 'bad-config') {
+      kind = 'failed';
+      text = this.brokerSt.text;
+    } else if (this.own === 'failed') {
+      kind = 'failed';
+      text = this.ownText;
+    } else if (this.own === 'connecting' || this.own === 'rebalancing') {
+      kind = 'connecting';
+      text = this.ownText;
+    } else if (this.own === 'stopped') {
+      return;
+    } else {
+      const oldest = this.afterSink ? this.tracker.oldestPendingAt() : undefined;
+      if (oldest !== undefined && Date.now() - oldest > this.o.sinkWarnMs) {
+        kind = 'connecting';
+        text = 'waiting for sink';
+      } else {
+        kind = 'ok';
+        text = `${compact(Math.round(this.rate))}/s` + (this.lagTotal === null ? '' : ` lag ${compact(this.lagTotal)}`);
+      }
+    }
+    const key = kind + text;
+    if (key === this.shownKey) return;
+    this.shownKey = key;
+    setStatus(this.node, kind, text);
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.own = 'stopped';
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.wakeDrain();
+    this.broker.deregister(this);
+    // Let a connect in progress reach a point where disconnect() really stops it (kafkajs leaks a
+    // consumer that is disconnected half-way through joining).
+    await settleWithin(this.starting, 4000, undefined);
+    const c = this.consumer;
+    if (c && this.afterSink) await settleWithin(this.commit(), 2000, undefined);
+    if (this.afterSink) unregisterConsumer(this.id, this.onAck);
+    this.consumer = null;
+    if (c) await settleWithin(c.disconnect().catch(() => undefined), 6000, undefined);
+    this.tracker.clear();
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * The producer behind `kafka out`: messages wait in a bounded queue (in records) while the broker is
+ * unreachable; each message's `done()` is called only after the broker acknowledged its records, and
+ * `done(err)` when it cannot be sent (queue full, a record the broker refuses, the node closing first).
+ * Nothing is dropped silently.
+ */
+import { CompressionTypes, Partitioners, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { Backoff, type BackoffOptions } from '../lib/kafka-backoff';
+import {
+  classifyError,
+  errorText,
+  isRetriable,
+  previousShutdown,
+  settleWithin,
+  trackShutdown,
+  type BrokerState,
+  type BrokerUser,
+  type KafkaBrokerConfig,
+} from './kafka-client';
+import type { NodeMetrics } from './metrics';
+import { ThrottledStatus, compact } from './status';
+import type { Done, Node } from './types';
+
+export interface KafkaOutOptions {
+  acks: -1 | 0 | 1;
+  gzip: boolean;
+  idempotent: boolean;
+  /** Most records waiting for the broker; a message that does not fit fails with done(err). */
+  maxQueue: number;
+  /** Most records per produce request (a message's array is never split). */
+  maxSendRecords: number;
+  backoff: BackoffOptions;
+  /** On close: how long queued records may still be sent before they fail, ms. */
+  closeFlushMs: number;
+}
+
+interface Entry {
+  topic: string;
+  messages: Message[];
+  done: Done;
+  settled: boolean;
+}
+
+export class KafkaOutRunner implements BrokerUser {
+  readonly id: string;
+  private readonly queue: Entry[] = [];
+  private queued = 0;
+  private producer: Producer | null = null;
+  private connected = false;
+  private stopping = false;
+  private pumping: Promise<void> | null = null;
+  private readonly backoff: Backoff;
+  private readonly status: ThrottledStatus;
+  private sleepTimer: NodeJS.Timeout | null = null;
+  private sleepWake: (() => void) | null = null;
+  private starting: Promise<void> = Promise.resolve();
+  private sent = 0;
+  private brokerSt: BrokerState = { kind: 'unknown', text: '' };
+  private lastError = '';
+  private lastErrorKind: 'auth' | 'down' | 'other' = 'other';
+  /** Send one message per request after a refusal, so one bad record fails only its own message. */
+  private isolate = 0;
+
+  constructor(
+    private readonly node: Node,
+    private readonly broker: KafkaBrokerConfig,
+    private readonly o: KafkaOutOptions,
+    private readonly metrics: NodeMetrics,
+  ) {
+    this.id = node.id;
+    this.backoff = new Backoff(o.backoff);
+    this.status = new ThrottledStatus(node);
+  }
+
+  start(): void {
+    this.broker.register(this);
+    this.starting = previousShutdown(this.id).then(() => this.connect());
+  }
+
+  brokerState(state: BrokerState): void {
+    this.brokerSt = state;
+    this.show();
+  }
+
+  /** Queue one message's records; `done` is called once the broker acknowledged them, or with the error. */
+  enqueue(topic: string, messages: Message[], done: Done): void {
+    if (messages.length === 0) {
+      done();
+      return;
+    }
+    if (this.queued + messages.length > this.o.maxQueue) {
+      done(new Error(`kafka out queue full: ${this.queued} records wait for the broker (max ${this.o.maxQueue})`));
+      this.show();
+      return;
+    }
+    this.queue.push({ topic, messages, done, settled: false });
+    this.queued += messages.length;
+    void this.pump();
+  }
+
+  stop(): Promise<void> {
+    return trackShutdown(this.id, this.shutdown());
+  }
+
+  private async connect(): Promise<void> {
+    while (!this.stopping && !this.connected) {
+      const kafka = this.broker.kafka;
+      if (!kafka) return;
+      this.show();
+      const p = kafka.producer({
+        idempotent: this.o.idempotent,
+        maxInFlightRequests: this.o.idempotent ? 1 : undefined,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      this.producer = p;
+      try {
+        await p.connect();
+        if (this.stopping) return;
+        this.connected = true;
+        this.backoff.reset();
+        this.broker.report(true);
+        this.show();
+        void this.pump();
+      } catch (err) {
+        this.producer = null;
+        await settleWithin(p.disconnect().catch(() => undefined), 3000, undefined);
+        this.failed(err);
+        await this.sleep(this.backoff.next(Math.random()));
+      }
+    }
+  }
+
+  private failed(err: unknown): void {
+    this.broker.report(false, err);
+    const text = errorText(err);
+    this.lastErrorKind = classifyError(err);
+    if (text !== this.lastError) {
+      this.lastError = text;
+      this.node.warn(`kafka out: ${text}; ${this.queued} records wait for the broker`);
+    }
+    this.show();
+  }
+
+  private pump(): Promise<void> {
+    if (this.pumping || !this.connected) return this.pumping ?? Promise.resolve();
+    this.pumping = (async () => {
+      try {
+        while (this.queue.length > 0 && this.connected && this.producer && !this.stopping) {
+          const take = this.takeBatch();
+          const byTopic = new Map<string, Message[]>();
+          for (const e of take) {
+            const list = byTopic.get(e.topic);
+            if (list) for (const m of e.messages) list.push(m);
+            else byTopic.set(e.topic, e.messages.slice());
+          }
+          const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+          try {
+            await this.producer.sendBatch({
+              topicMessages,
+              acks: this.o.acks,
+              compression: this.o.gzip ? CompressionTypes.GZIP : CompressionTypes.None,
+            });
+            this.settle(take);
+            if (this.isolate > 0) this.isolate--;
+            this.backoff.reset();
+            if (this.lastError) this.node.log('kafka out: sending again');
+            this.lastError = '';
+            this.show();
+          } catch (err) {
+            if (isRetriable(err) || classifyError(err) === 'auth') {
+              this.failed(err);
+              if (this.stopping) return;
+              await this.sleep(this.backoff.next(Math.random()));
+            } else if (take.length > 1) {
+              this.isolate = take.length;
+            } else {
+              this.settle(take, err instanceof Error ? err : new Error(errorText(err)));
+              this.node.warn(`kafka out: the broker refused a message (${errorText(err)})`);
+            }
+          }
+        }
+      } finally {
+        this.pumping = null;
+      }
+    })();
+    return this.pumping;
+  }
+
+  /** The head of the queue up to maxSendRecords (at least one message, whole messages only). */
+  private takeBatch(): Entry[] {
+    if (this.isolate > 0) return [this.queue[0]];
+    const out: Entry[] = [];
+    let n = 0;
+    for (const e of this.queue) {
+      if (out.length > 0 && n + e.messages.length > this.o.maxSendRecords) break;
+      out.push(e);
+      n += e.messages.length;
+    }
+    return out;
+  }
+
+  private settle(entries: Entry[], err?: Error): void {
+    for (const e of entries) {
+      const i = this.queue.indexOf(e);
+      if (i >= 0) {
+        this.queue.splice(i, 1);
+        this.queued -= e.messages.length;
+      }
+      if (e.settled) continue;
+      e.settled = true;
+      if (err) e.done(err);
+      else {
+        this.sent += e.messages.length;
+        this.metrics.kafkaProduced.inc(e.messages.length);
+        e.done();
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.sleepWake = () => {
+        if (this.sleepTimer) clearTimeout(this.sleepTimer);
+        this.sleepTimer = null;
+        this.sleepWake = null;
+        resolve();
+      };
+      this.sleepTimer = setTimeout(() => this.sleepWake?.(), ms);
+    });
+  }
+
+  private show(): void {
+    const b = this.brokerSt.kind;
+    const q = this.queued > 0 ? ` (${compact(this.queued)} queued)` : '';
+    if (b === 'down' || b === 'auth' || b === 'bad-config') this.status.now('failed', this.brokerSt.text + q);
+    else if (this.lastError) this.status.now('failed', (this.lastErrorKind === 'auth' ? 'auth failed' : this.lastErrorKind === 'down' ? 'broker down' : 'send failed') + q);
+    else if (!this.connected) this.status.set('connecting', 'connecting' + q);
+    else this.status.set('ok', `${compact(this.sent)} sent` + q);
+  }
+
+  private async shutdown(): Promise<void> {
+    this.broker.deregister(this);
+    // Records already queued get a last chance while the broker answers, then fail loudly.
+    if (this.queue.length > 0 && this.connected && !this.lastError) {
+      await settleWithin(this.drained(), this.o.closeFlushMs, undefined);
+    }
+    this.stopping = true;
+    this.sleepWake?.();
+    await settleWithin(this.starting, 3000, undefined);
+    const left = this.queue.slice();
+    if (left.length > 0) {
+      const n = left.reduce((s, e) => s + e.messages.length, 0);
+      this.settle(left, new Error(`kafka out closed before the broker acknowledged ${n} queued records`));
+    }
+    const p = this.producer;
+    this.producer = null;
+    this.connected = false;
+    this.status.stop();
+    if (p) await settleWithin(p.disconnect().catch(() => undefined), 5000, undefined);
+  }
+
+  private async drained(): Promise<void> {
+    while (this.queue.length > 0 && this.connected && !this.lastError) {
+      await (this.pumping ?? this.pump());
+      if (this.pumping === null && this.queue.length > 0) await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

@@ -1,0 +1,161 @@
+import { strict as assert } from 'node:assert';
+import type { Message } from 'kafkajs';
+import { createTopic, requireKafka, uniqueTopic } from './broker';
+import {
+  brokerModule,
+  brokerNode,
+  collect,
+  inModule,
+  jsonMessages,
+  helper,
+  kafkaInNode,
+  produce,
+  readings,
+  recordStatus,
+  sinks,
+  sleep,
+  waitFor,
+} from './_kafka-nodes';
+
+const N = 10_000;
+
+/** 10,000 valid readings with bad records spread among them: invalid JSON, empty values, tombstones. */
+function mixedMessages(): { messages: Message[]; bad: Map<string, string> } {
+  const good = jsonMessages(readings(N));
+  const badOnes: Array<[Message, string]> = [];
+  for (let i = 0; i < 6; i++) badOnes.push([{ key: `dev-0${i}`, value: `{"Temperature[C]": 20.5, broken ${i}` }, 'invalid JSON']);
+  for (let i = 0; i < 3; i++) badOnes.push([{ key: `dev-1${i}`, value: '' }, 'empty value']);
+  for (let i = 0; i < 3; i++) badOnes.push([{ key: `dev-0${i}`, value: null }, 'tombstone']);
+  const messages = good.slice();
+  const bad = new Map<string, string>();
+  badOnes.forEach(([m, reason], i) => {
+    const marker = `bad-${i}`;
+    messages.splice(500 + i * 800, 0, { ...m, headers: { marker } });
+    bad.set(marker, reason);
+  });
+  return { messages, bad };
+}
+
+describe('kafka in > consuming from the real broker', function () {
+  this.timeout(60_000);
+
+  before(async function () {
+    await requireKafka(this);
+  });
+
+  afterEach(async function () {
+    await helper.unload();
+  });
+
+  for (const mode of ['single', 'batch'] as const) {
+    it(`${mode} mode: 10,000 readings in give exactly 10,000 out, and the 12 bad records go to output 2 with their offsets`, async function () {
+      const topic = uniqueTopic(`in-${mode}`);
+      await createTopic(topic, 4);
+      const { messages, bad } = mixedMessages();
+      await produce(topic, messages);
+
+      await helper.load([brokerModule, inModule], [brokerNode(), kafkaInNode(topic, { mode, maxBatch: 500 }), ...sinks()]);
+      const got = collect();
+      await waitFor(
+        () => got.count() >= N && got.invalid.length >= bad.size,
+        40_000,
+        () => `${got.count()}/${N} readings, ${got.invalid.length}/${bad.size} bad`,
+      );
+      await sleep(700); // anything beyond would be a duplicate
+
+      assert.equal(got.count(), N, 'exactly as many readings as produced');
+      const seen = new Set<string>();
+      if (mode === 'single') {
+        assert.equal(got.batches.length, 0);
+        for (const m of got.records) {
+          const k = m.kafka as { topic: string; partition: number; offset: number; key: string; timestamp: number; headers: object };
+          assert.equal(k.topic, topic);
+          assert.equal(m.topic, topic);
+          assert.equal(typeof k.offset, 'number');
+          assert.equal(typeof k.timestamp, 'number');
+          assert.equal(m.key, k.key);
+          assert.equal(k.key, (m.payload as { device_id: string }).device_id, 'the key is the device id');
+          assert.equal(k.headers && typeof k.headers, 'object');
+          seen.add(`${k.partition}/${k.offset}`);
+        }
+      } else {
+        assert.equal(got.records.length, 0);
+        assert.ok(got.batches.length > 4, `readings came in batches (${got.batches.length})`);
+        for (const b of got.batches) {
+          const k = b.kafka as { partition: number; offsets: number[]; keys: string[]; timestamps: number[]; count: number; firstOffset: number; lastOffset: number };
+          assert.ok(b.payload.length <= 500, 'batches respect maxBatch');
+          assert.equal(k.count, b.payload.length);
+          assert.equal(k.offsets.length, b.payload.length);
+          assert.equal(k.keys.length, b.payload.length);
+          assert.equal(k.timestamps.length, b.payload.length);
+          assert.equal(k.firstOffset, k.offsets[0]);
+          assert.equal(k.lastOffset, k.offsets[k.offsets.length - 1]);
+          b.payload.forEach((p, i) => {
+            assert.equal(k.keys[i], (p as { device_id: string }).device_id);
+            seen.add(`${k.partition}/${k.offsets[i]}`);
+          });
+        }
+      }
+      assert.equal(seen.size, N, 'no record delivered twice');
+      const seqs = new Set<number>();
+      for (const m of got.records) seqs.add((m.payload as { seq: number }).seq);
+      for (const b of got.batches) for (const p of b.payload) seqs.add((p as { seq: number }).seq);
+      assert.equal(seqs.size, N, 'every reading arrived');
+
+      assert.equal(got.invalid.length, bad.size);
+      for (const m of got.invalid) {
+        const k = m.kafka as { offset: number; partition: number; headers: Record<string, string> };
+        const reason = bad.get(k.headers.marker);
+        assert.ok(reason, `unexpected record on output 2: ${JSON.stringify(m.payload)}`);
+        assert.ok(String(m.error).includes(reason), `${m.error} should say ${reason}`);
+        assert.equal(typeof k.offset, 'number');
+        assert.ok(!seen.has(`${k.partition}/${k.offset}`), 'a bad record is not also on output 1');
+        assert.equal(typeof m.payload, 'string');
+        if (reason === 'invalid JSON') assert.match(String(m.payload), /broken/);
+        else assert.equal(m.payload, '');
+      }
+    });
+  }
+
+  it('emits health metrics on output 3 and shows records/s and lag in a green status', async function () {
+    const topic = uniqueTopic('in-metrics');
+    await createTopic(topic, 4);
+    await produce(topic, jsonMessages(readings(500)));
+    const flow = [brokerNode(), kafkaInNode(topic, { metricsInterval: 1 }), ...sinks()];
+    await helper.load([brokerModule, inModule], flow);
+    const status = recordStatus(helper.getNode('in'));
+    const got = collect();
+    await waitFor(
+      () => got.count() === 500 && got.metrics.some((m) => m.payload.lagTotal === 0 && m.payload.records === 500),
+      20_000,
+      () => `${got.count()} records, metrics ${JSON.stringify(got.metrics.at(-1)?.payload)}`,
+    );
+    const m = got.metrics.at(-1)!.payload as { lag: Record<string, Record<string, number>>; state: string; errors: number };
+    assert.equal(m.state, 'running');
+    assert.deepEqual(Object.keys(m.lag), [topic]);
+    assert.equal(Object.keys(m.lag[topic]).length, 4, 'lag for each of the 4 partitions');
+    await waitFor(
+      () => status.some((s) => s.fill === 'green' && /\/s lag 0$/.test(s.text ?? '')),
+      5000,
+      () => JSON.stringify(status.slice(-3)),
+    );
+  });
+
+  it('shows a red "broker down" status when no broker answers, keeps retrying, and closes promptly', async function () {
+    const flow = [brokerNode('broker', { brokers: '127.0.0.1:1' }), kafkaInNode('smoke_stream'), ...sinks()];
+    await helper.load([brokerModule, inModule], flow);
+    const status = recordStatus(helper.getNode('in'));
+    const warned: string[] = [];
+    helper.getNode('in').on('call:warn', (c: { args: unknown[] }) => warned.push(String(c.args[0])));
+    await waitFor(
+      () => status.some((s) => s.fill === 'red' && s.text === 'broker down'),
+      10_000,
+      () => JSON.stringify(status),
+    );
+    await waitFor(() => warned.length > 0, 10_000, () => 'no warning about the stopped consumer');
+    assert.match(warned[0], /restarting in/);
+    const t0 = Date.now();
+    await helper.unload();
+    assert.ok(Date.now() - t0 < 10_000, `close took ${Date.now() - t0} ms`);
+  });
+});
