@@ -201,10 +201,10 @@ export interface CsvLayout {
   readonly columns: readonly string[];
   /** The header line (no line terminator). */
   readonly header: string;
-  /** One CSV line for the item, without line terminator. */
-  line(item: Record<string, unknown>): string;
+  /** One CSV line for the item (an object), without line terminator. */
+  line(item: object): string;
   /** Event time of the item (epoch ms) that dates its file, or NaN when it has none. */
-  eventTime(item: Record<string, unknown>): number;
+  eventTime(item: object): number;
 }
 
 /** Sensor values: a number is written as is, null → NULL; anything else (not canonical) as a cell. */
@@ -224,21 +224,29 @@ function anyTime(v: unknown): number {
   return NaN;
 }
 
+const ID_CACHE_MAX = 10_000;
+
 class ReadingsLayout implements CsvLayout {
   readonly preset = 'readings' as const;
   readonly columns = READINGS_HEADER;
   readonly header = headerLine(READINGS_HEADER);
-  // Device ids repeat run after run in a stream: remember the last one's cell.
-  private lastId: unknown = undefined;
-  private lastIdCell = '';
+  // Device ids repeat reading after reading: quoting and neutralising each once saves most of a row's
+  // text work. Bounded: cleared when it grows past ID_CACHE_MAX distinct ids.
+  private readonly idCells = new Map<string, string>();
 
-  line(item: Record<string, unknown>): string {
-    const r = item as unknown as Reading;
-    const id = r.deviceId;
-    if (id !== this.lastId) {
-      this.lastId = id;
-      this.lastIdCell = cell(id);
+  private idCell(id: unknown): string {
+    if (typeof id !== 'string') return cell(id);
+    let c = this.idCells.get(id);
+    if (c === undefined) {
+      if (this.idCells.size >= ID_CACHE_MAX) this.idCells.clear();
+      c = textCell(id);
+      this.idCells.set(id, c);
     }
+    return c;
+  }
+
+  line(item: object): string {
+    const r = item as Reading;
     return (
       utcSeconds(r.timestamp) +
       ',' +
@@ -270,12 +278,12 @@ class ReadingsLayout implements CsvLayout {
       ',' +
       sensor(r.fireAlarm) +
       ',' +
-      this.lastIdCell
+      this.idCell(r.deviceId)
     );
   }
 
-  eventTime(item: Record<string, unknown>): number {
-    return numberTime(item.timestamp);
+  eventTime(item: object): number {
+    return numberTime((item as Reading).timestamp);
   }
 }
 
@@ -290,10 +298,11 @@ class KeyLayout implements CsvLayout {
     this.header = headerLine(columns);
   }
 
-  line(item: Record<string, unknown>): string {
+  line(item: object): string {
     const cols = this.columns;
-    let line = this.value(item, cols[0]);
-    for (let i = 1; i < cols.length; i++) line += ',' + this.value(item, cols[i]);
+    const it = item as Record<string, unknown>;
+    let line = this.value(it, cols[0]);
+    for (let i = 1; i < cols.length; i++) line += ',' + this.value(it, cols[i]);
     return line === '' ? '""' : line;
   }
 
@@ -301,8 +310,8 @@ class KeyLayout implements CsvLayout {
     return cell(Object.prototype.hasOwnProperty.call(item, key) ? item[key] : undefined);
   }
 
-  eventTime(item: Record<string, unknown>): number {
-    return this.timeKey === null ? NaN : anyTime(item[this.timeKey]);
+  eventTime(item: object): number {
+    return this.timeKey === null ? NaN : anyTime((item as Record<string, unknown>)[this.timeKey]);
   }
 }
 
@@ -513,8 +522,14 @@ export interface DayChunk {
   day: number;
   /** `YYYY-MM-DD`. */
   date: string;
+  /** The lines, each ending in `\n`. */
   text: string;
   rows: number;
+}
+
+interface OpenChunk {
+  day: number;
+  lines: string[];
 }
 
 /** An item of a batch that cannot be written (not an object). */
@@ -561,11 +576,11 @@ export class CsvFormatter {
     }
     const nowDay = Math.floor(nowMs / MS_PER_DAY);
     const layout = this.layout;
-    const chunks: DayChunk[] = [];
+    const open: OpenChunk[] = [];
     // Batches are nearly always one day: keep the current chunk at hand, look up others only on change.
-    let cur: DayChunk | null = null;
+    let cur: OpenChunk | null = null;
     for (let i = 0; i < items.length; i++) {
-      const item = items[i] as Record<string, unknown>;
+      const item = items[i] as object;
       let day = nowDay;
       if (!this.byProcessingTime) {
         const d = utcDay(layout.eventTime(item));
@@ -573,14 +588,20 @@ export class CsvFormatter {
       }
       if (cur === null || cur.day !== day) {
         cur = null;
-        for (const c of chunks) if (c.day === day) cur = c;
+        for (const c of open) if (c.day === day) cur = c;
         if (cur === null) {
-          cur = { day, date: this.date(day), text: '', rows: 0 };
-          chunks.push(cur);
+          cur = { day, lines: [] };
+          open.push(cur);
         }
       }
-      cur.text += layout.line(item) + '\n';
-      cur.rows++;
+      cur.lines.push(layout.line(item));
+    }
+    // One join per chunk gives a flat string: a line built by `+` is a tree of string pieces, and
+    // thousands of those kept until the next flush would cost the garbage collector far more.
+    const chunks: DayChunk[] = new Array(open.length);
+    for (let i = 0; i < open.length; i++) {
+      const c = open[i];
+      chunks[i] = { day: c.day, date: this.date(c.day), text: c.lines.join('\n') + '\n', rows: c.lines.length };
     }
     return chunks;
   }

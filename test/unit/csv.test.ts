@@ -132,7 +132,7 @@ describe('csv > RFC 4180 cells', function () {
           r.forEach((v, j) => {
             const c = back[i][j];
             if (v === null) assert.equal(c, null);
-            else if (typeof v === 'number') assert.equal(Number(c), v);
+            else if (typeof v === 'number') assert.ok(Number(c) === v, `${c} !== ${v}`);
             else assert.equal(restoreText(c as string), v);
           }),
         );
