@@ -1,0 +1,129 @@
+/**
+ * Each measured configuration runs in a child process of its own: a fresh heap, a fresh JIT, and an
+ * honest peak RSS. The parent forks `bench/scenarios/<name>.ts` (through tsx) with the configuration as
+ * JSON in argv[2]; the child answers with one IPC message `{ ok, result | error, memory }`.
+ */
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface MemoryPeak {
+  /** Peak resident set size (the kernel's maxrss), MB. */
+  peakRssMB: number;
+  /** Highest sampled V8 heapUsed, MB (sampled every 25 ms). */
+  peakHeapMB: number;
+}
+
+export interface ChildOutcome<T> {
+  ok: boolean;
+  result?: T;
+  error?: string;
+  memory?: MemoryPeak;
+  wallMs: number;
+  profile?: string;
+}
+
+interface ChildMessage<T> {
+  ok: boolean;
+  result?: T;
+  error?: string;
+  memory: MemoryPeak;
+}
+
+const MB = 1024 * 1024;
+
+export interface RunOptions {
+  timeoutMs: number;
+  /** Directory for --cpu-prof; the profile is named `<profileName>.cpuprofile`. */
+  profileDir?: string;
+  profileName?: string;
+}
+
+export function runScenario<T>(scenario: string, config: unknown, opts: RunOptions): Promise<ChildOutcome<T>> {
+  const file = path.join(__dirname, '..', 'scenarios', `${scenario}.ts`);
+  const execArgv = ['--import', 'tsx', '--expose-gc'];
+  let profile: string | undefined;
+  let profileTmp: string | undefined;
+  if (opts.profileDir) {
+    profile = path.join(opts.profileDir, `${opts.profileName ?? scenario}.cpuprofile`);
+    // Every thread writes a profile (tsx's loader runs in a worker): collect them in a folder of
+    // their own and keep the main thread's, the largest.
+    profileTmp = fs.mkdtempSync(path.join(opts.profileDir, '.prof-'));
+    execArgv.push('--cpu-prof', '--cpu-prof-dir', profileTmp);
+  }
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const child = fork(file, [JSON.stringify(config)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let msg: ChildMessage<T> | undefined;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs);
+    child.on('message', (m) => {
+      msg = m as ChildMessage<T>;
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const wallMs = performance.now() - t0;
+      if (profileTmp && profile) profile = keepLargestProfile(profileTmp, profile);
+      if (msg) {
+        resolve({ ok: msg.ok, result: msg.result, error: msg.error, memory: msg.memory, wallMs, profile });
+      } else {
+        const why = timedOut ? `timed out after ${Math.round(opts.timeoutMs / 1000)} s` : `exited with ${signal ?? code} before reporting`;
+        resolve({ ok: false, error: why, wallMs });
+      }
+    });
+  });
+}
+
+function keepLargestProfile(dir: string, target: string): string | undefined {
+  const files = fs.readdirSync(dir).map((f) => path.join(dir, f));
+  const main = files.sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
+  if (main) fs.renameSync(main, target);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return main ? target : undefined;
+}
+
+/** Child side: runs `main(config)`, reports the result and the memory peaks, then exits. */
+export function scenarioMain<C, T>(main: (config: C) => Promise<T>): void {
+  const config = JSON.parse(process.argv[2] ?? '{}') as C;
+  let peakHeap = 0;
+  const sample = () => {
+    const h = process.memoryUsage().heapUsed;
+    if (h > peakHeap) peakHeap = h;
+  };
+  const sampler = setInterval(sample, 25);
+  sampler.unref();
+  const memory = (): MemoryPeak => {
+    sample();
+    return { peakRssMB: process.resourceUsage().maxRSS / 1024, peakHeapMB: peakHeap / MB };
+  };
+  const finish = (m: ChildMessage<T>) => {
+    clearInterval(sampler);
+    // Exit only once the message is out: the parent reads nothing else from us.
+    process.send?.(m, () => process.exit(m.ok ? 0 : 1));
+    if (!process.send) {
+      console.log(JSON.stringify(m));
+      process.exit(m.ok ? 0 : 1);
+    }
+  };
+  main(config).then(
+    (result) => finish({ ok: true, result, memory: memory() }),
+    (err: unknown) => finish({ ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err), memory: memory() }),
+  );
+}
+
+/** Heap used after a full collection (needs --expose-gc), MB: the state a run retains. */
+export function retainedHeapMB(): number {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) {
+    g();
+    g();
+  }
+  return process.memoryUsage().heapUsed / MB;
+}
+
+export function currentRssMB(): number {
+  return process.memoryUsage().rss / MB;
+}

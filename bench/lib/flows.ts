@@ -1,0 +1,66 @@
+/**
+ * The bench's flows. Settings the contract gives as defaults are left out on purpose (a flow JSON
+ * that omits a setting behaves per the contract), so the bench runs the nodes as users get them.
+ *
+ *   kafka in ─► sensor validate ─► threshold ─► zscore ─► fire ─► csv sink (readings) ─► [tap] ─► sliding window ─► csv sink (windows)
+ *                     │ 2             │ 2          │ 2      │ 2                                      │ 2
+ *                     └► csv sink (rejects)        └────────┴──► [tap alerts]                        └► [tap late]
+ *
+ * The readings sink sits before the window (not beside it) because Node-RED clones a message for every
+ * extra wire on an output: a fan-out would deep-copy every batch. Its output 1 passes a message on
+ * only once its rows are on disk, so the tap behind it counts durable readings.
+ */
+import { tab, type FlowNode } from './nodered';
+
+export interface PipelineFlowOptions {
+  /** Kafka source (throughput and latency runs); absent: an in-process bench-source (device sweep). */
+  kafka?: { brokers: string[]; topic: string; groupId: string; mode: 'single' | 'batch'; maxBatch?: number };
+  csvDir: string;
+  /** The device sweep leaves the readings sink out: it writes (devices × readings) rows and holds no per-device state. */
+  readingsSink?: boolean;
+}
+
+export const DETECTOR_TYPES = ['smoke-threshold-alert', 'smoke-zscore-anomaly', 'smoke-fire-pattern'];
+
+export function pipelineFlow(o: PipelineFlowOptions): FlowNode[] {
+  const nodes: FlowNode[] = [];
+  if (o.kafka) {
+    nodes.push({ id: 'broker', type: 'smoke-kafka-broker', name: 'bench broker', brokers: o.kafka.brokers.join(','), clientId: 'smoke-bench' });
+    nodes.push({
+      id: 'kin',
+      type: 'smoke-kafka-in',
+      name: 'readings',
+      broker: 'broker',
+      topics: o.kafka.topic,
+      groupId: o.kafka.groupId,
+      start: 'earliest',
+      mode: o.kafka.mode,
+      ...(o.kafka.maxBatch !== undefined ? { maxBatch: o.kafka.maxBatch } : {}),
+      commit: 'after-sink',
+      wires: [['validate'], ['rejects-sink'], []],
+    });
+  } else {
+    nodes.push({ id: 'src', type: 'bench-source', name: 'src', wires: [['validate']] });
+  }
+  const afterFire = o.readingsSink === false ? 'durable' : 'readings-sink';
+  nodes.push(
+    { id: 'validate', type: 'smoke-sensor-validate', name: 'validate', wires: [['threshold'], ['rejects-sink']] },
+    { id: 'threshold', type: 'smoke-threshold-alert', name: 'threshold', wires: [['zscore'], ['alerts']] },
+    { id: 'zscore', type: 'smoke-zscore-anomaly', name: 'zscore', wires: [['fire'], ['alerts']] },
+    { id: 'fire', type: 'smoke-fire-pattern', name: 'fire', wires: [[afterFire], ['alerts']] },
+  );
+  if (o.readingsSink !== false) {
+    nodes.push({ id: 'readings-sink', type: 'smoke-csv-sink', name: 'readings', preset: 'readings', folder: o.csvDir, wires: [['durable']] });
+  }
+  nodes.push(
+    { id: 'durable', type: 'bench-tap', name: 'durable', wires: [['window']] },
+    { id: 'window', type: 'smoke-sliding-window', name: 'window', wires: [['windows-sink'], ['late']] },
+    { id: 'windows-sink', type: 'smoke-csv-sink', name: 'windows', preset: 'windows', folder: o.csvDir, wires: [['windows']] },
+    { id: 'rejects-sink', type: 'smoke-csv-sink', name: 'rejects', preset: 'rejects', folder: o.csvDir, wires: [['rejected']] },
+    { id: 'alerts', type: 'bench-tap', name: 'alerts', wires: [[]] },
+    { id: 'late', type: 'bench-tap', name: 'late', wires: [[]] },
+    { id: 'windows', type: 'bench-tap', name: 'windows', wires: [[]] },
+    { id: 'rejected', type: 'bench-tap', name: 'rejected', wires: [[]] },
+  );
+  return tab(nodes);
+}

@@ -1,0 +1,121 @@
+/**
+ * Broker helpers of the bench: reachability (starting scripts/kafka/kafka.sh when nothing answers),
+ * fresh topics, loading readings, end and committed offsets.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { Kafka, Partitioners, logLevel, type Admin, type Message, type Producer } from 'kafkajs';
+
+export const KAFKA_SCRIPT = path.resolve(__dirname, '..', '..', 'scripts', 'kafka', 'kafka.sh');
+
+export function kafkaClient(brokers: string[], clientId = 'smoke-bench'): Kafka {
+  return new Kafka({
+    clientId,
+    brokers,
+    logLevel: process.env.KAFKAJS_LOG === 'warn' ? logLevel.WARN : logLevel.NOTHING,
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+  });
+}
+
+export async function brokerAvailable(brokers: string[], timeoutMs = 3000): Promise<boolean> {
+  const admin = new Kafka({ clientId: 'smoke-bench-probe', brokers, logLevel: logLevel.NOTHING, connectionTimeout: timeoutMs, retry: { retries: 0 } }).admin();
+  try {
+    await admin.connect();
+    const c = await admin.describeCluster();
+    return c.brokers.length > 0;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Resolves true once a broker answers, starting the local one with kafka.sh when none does. */
+export async function ensureBroker(brokers: string[], log: (s: string) => void): Promise<boolean> {
+  if (await brokerAvailable(brokers)) return true;
+  log(`no Kafka broker at ${brokers.join(',')}: starting it with bash scripts/kafka/kafka.sh start`);
+  const ok = await new Promise<boolean>((resolve) => {
+    execFile('bash', [KAFKA_SCRIPT, 'start'], { timeout: 180_000, maxBuffer: 8 << 20 }, (err, _out, stderr) => {
+      if (err) log(`kafka.sh start failed: ${err.message.split('\n')[0]}\n${stderr.split('\n').slice(-5).join('\n')}`);
+      resolve(!err);
+    });
+  });
+  return ok && (await brokerAvailable(brokers, 5000));
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export async function createTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true, timeout: 15000 });
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    try {
+      const md = await admin.fetchTopicMetadata({ topics: [topic] });
+      const t = md.topics[0];
+      if (t && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0)) return;
+    } catch {
+      // UNKNOWN_TOPIC_OR_PARTITION while the metadata propagates
+    }
+    if (Date.now() > deadline) throw new Error(`topic ${topic} has no leaders after 15 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Sum of the latest offsets (high watermarks) of a topic. */
+export async function endOffsets(admin: Admin, topic: string): Promise<Map<number, bigint>> {
+  const offs = await admin.fetchTopicOffsets(topic);
+  return new Map(offs.map((o) => [o.partition, BigInt(o.offset)]));
+}
+
+/** True when the group's committed offsets have reached `ends` on every partition. */
+export async function committedAtEnd(admin: Admin, groupId: string, topic: string, ends: Map<number, bigint>): Promise<boolean> {
+  const res = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const parts = res.find((t) => t.topic === topic)?.partitions ?? [];
+  for (const [p, end] of ends) {
+    const c = parts.find((x) => x.partition === p);
+    if (end === 0n) continue;
+    if (!c || c.offset === '-1' || BigInt(c.offset) < end) return false;
+  }
+  return true;
+}
+
+export function producerFor(kafka: Kafka): Producer {
+  // The Java client's murmur2 partitioner, as kafka out uses: one device always lands on one partition.
+  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+}
+
+/**
+ * Produces `total` messages made by `make(n)` in chunks, a few requests in flight.
+ * Resolves with the elapsed milliseconds.
+ */
+export async function produceAll(
+  producer: Producer,
+  topic: string,
+  total: number,
+  make: (n: number) => Message,
+  chunk = 2000,
+  inFlight = 4,
+  onProgress?: (done: number) => void,
+): Promise<number> {
+  const t0 = performance.now();
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < total) {
+      const start = next;
+      const end = Math.min(total, start + chunk);
+      next = end;
+      const messages: Message[] = new Array(end - start);
+      for (let n = start; n < end; n++) messages[n - start] = make(n);
+      await producer.send({ topic, messages, acks: -1 });
+      done += end - start;
+      onProgress?.(done);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return performance.now() - t0;
+}

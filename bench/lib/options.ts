@@ -1,0 +1,106 @@
+/**
+ * Command line of `npm run bench` (everything after `--`).
+ */
+export type Mode = 'single' | 'batch';
+
+export interface BenchOptions {
+  /** Readings loaded into the topic and pushed through each throughput run. */
+  readings: number;
+  /** Distinct device ids (1…devices) of the throughput and latency runs. */
+  devices: number;
+  partitions: number;
+  modes: Mode[];
+  quick: boolean;
+  profile: boolean;
+  /** Readings per message in batch mode for the in-process sources (the runtime ceiling, the device sweep). */
+  batchSize: number;
+  /** kafka in's maxBatch in batch mode; undefined: the node's default. */
+  maxBatch?: number;
+  /** Offered rates of the latency runs, readings per second. */
+  latencyRates: number[];
+  /** Warm-up and measured seconds of each latency run. */
+  latencyWarmupS: number;
+  latencySeconds: number;
+  /** Device counts of the memory sweep. */
+  sweepDevices: number[];
+  /** Readings per device in the memory sweep. */
+  sweepPerDevice: number;
+  /** Skip parts: `--skip client,runtime,pipeline,latency,sweep`. */
+  skip: Set<string>;
+  brokers: string[];
+}
+
+const USAGE = `npm run bench -- [options]
+  --readings N        readings per throughput run (default 1000000; --quick 100000)
+  --devices D         device ids 1..D (default 1000; --quick 100, so windows still close)
+  --partitions P      partitions of the bench topic (default 4)
+  --modes single,batch
+  --quick             small run for CI (< 2 min)
+  --profile           --cpu-prof the pipeline runs; profiles and their summaries in bench/results/
+  --rates 5000,20000  offered rates of the latency runs (readings/s)
+  --latency-seconds S measured seconds per latency run (default 10; --quick 3)
+  --sweep 1000,10000,100000   device counts of the memory sweep
+  --per-device R      readings per device in the memory sweep (default 100; --quick 40)
+  --batch-size N      readings per message of the in-process sources in batch mode (default 100)
+  --max-batch N       kafka in's maxBatch in batch mode (default: the node's default)
+  --skip LIST         leave out some of: client,runtime,pipeline,latency,sweep
+Env: KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092)`;
+
+function positiveInt(name: string, v: string | undefined): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isInteger(n) || n <= 0) throw new Error(`${name} needs a positive integer, got ${v}`);
+  return n;
+}
+
+function intList(name: string, v: string | undefined): number[] {
+  if (v === undefined) throw new Error(`${name} needs a comma-separated list`);
+  return v.split(',').map((s) => positiveInt(name, s.trim()));
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const given = new Map<string, string | undefined>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}\n${USAGE}`);
+    const eq = a.indexOf('=');
+    if (eq > 0) {
+      given.set(a.slice(2, eq), a.slice(eq + 1));
+    } else if (a === '--quick' || a === '--profile') {
+      given.set(a.slice(2), 'true');
+    } else {
+      given.set(a.slice(2), argv[++i]);
+    }
+  }
+  const known = ['readings', 'devices', 'partitions', 'modes', 'quick', 'profile', 'rates', 'latency-seconds', 'sweep', 'per-device', 'skip', 'batch-size', 'max-batch'];
+  for (const k of given.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
+
+  const quick = given.has('quick');
+  const modes = (given.get('modes') ?? 'single,batch').split(',').map((s) => s.trim());
+  for (const m of modes) if (m !== 'single' && m !== 'batch') throw new Error(`--modes: unknown mode ${m}`);
+  const skip = new Set((given.get('skip') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  for (const s of skip) if (!['client', 'runtime', 'pipeline', 'latency', 'sweep'].includes(s)) throw new Error(`--skip: unknown part ${s}`);
+
+  const num = (k: string, dflt: number, quickDflt = dflt) => (given.has(k) ? positiveInt(`--${k}`, given.get(k)) : quick ? quickDflt : dflt);
+  const brokers = (process.env.KAFKA_BOOTSTRAP_SERVERS?.trim() || '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    readings: num('readings', 1_000_000, 100_000),
+    devices: num('devices', 1_000, 100),
+    partitions: num('partitions', 4),
+    modes: modes as Mode[],
+    quick,
+    profile: given.has('profile'),
+    batchSize: num('batch-size', 100),
+    maxBatch: given.has('max-batch') ? positiveInt('--max-batch', given.get('max-batch')) : undefined,
+    latencyRates: given.has('rates') ? intList('--rates', given.get('rates')) : [5_000, 20_000],
+    latencyWarmupS: quick ? 1 : 2,
+    latencySeconds: num('latency-seconds', 10, 3),
+    sweepDevices: given.has('sweep') ? intList('--sweep', given.get('sweep')) : [1_000, 10_000, 100_000],
+    sweepPerDevice: num('per-device', 100, 40),
+    skip,
+    brokers,
+  };
+}

@@ -1,0 +1,216 @@
+/**
+ * The bench's outputs: the table on stdout, the JSON document and the SVG chart.
+ */
+import type { ChildOutcome, MemoryPeak } from './child';
+import type { ProfileSummary } from '../profile-summary';
+import type { LoadResult } from '../scenarios/load';
+import type { ClientCeilingResult } from '../scenarios/client-ceiling';
+import type { PumpResult } from './pump';
+import type { PipelineResult } from '../scenarios/pipeline';
+import type { LatencyResult } from '../scenarios/latency';
+import type { DevicesResult } from '../scenarios/devices';
+
+export interface Measured<T> {
+  ok: boolean;
+  result?: T;
+  error?: string;
+  memory?: MemoryPeak;
+  wallMs: number;
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  value: string;
+  pass: boolean | null;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  durationS: number;
+  options: Record<string, unknown>;
+  machine: { cpus: number; cpuModel: string; loadAvgStart: number[]; loadAvgEnd: number[]; node: string; nodeRed: string; kafkajs: string };
+  notes: string[];
+  load?: Measured<LoadResult>;
+  clientCeiling?: Measured<ClientCeilingResult>;
+  runtimeCeiling: Record<string, Measured<PumpResult & { hops: number }>>;
+  pipeline: Record<string, Measured<PipelineResult>>;
+  latency: Measured<LatencyResult>[];
+  devices: Measured<DevicesResult>[];
+  profiles: ProfileSummary[];
+  targets: Target[];
+}
+
+export function measured<T>(o: ChildOutcome<T>): Measured<T> {
+  return { ok: o.ok, result: o.result, error: o.error, memory: o.memory, wallMs: o.wallMs };
+}
+
+const int = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US'));
+const ms = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : Math.round(n).toString());
+const mb = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(0));
+const pct = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b ? '–' : `${((100 * a) / b).toFixed(0)} %`);
+
+function table(head: string[], rows: string[][], rightFrom = 1): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i >= rightFrom ? (c ?? '').padStart(w[i]) : (c ?? '').padEnd(w[i]))).join('  ');
+  return [fmt(head), w.map((x) => '-'.repeat(x)).join('  '), ...rows.map(fmt)].join('\n');
+}
+
+function failed<T>(m: Measured<T> | undefined): string | undefined {
+  return m && !m.ok ? `FAILED: ${(m.error ?? '').split('\n')[0]}` : undefined;
+}
+
+export function formatReport(r: BenchReport): string {
+  const out: string[] = [];
+  const o = r.options;
+  out.push(
+    `smoke-stream bench  ${r.startedAt}  ${int(o.readings as number)} readings, ${int(o.devices as number)} devices, ${o.partitions} partitions${o.quick ? '  (--quick)' : ''}`,
+  );
+  out.push(
+    `machine: ${r.machine.cpus} × ${r.machine.cpuModel}; node ${r.machine.node}, node-red ${r.machine.nodeRed}, kafkajs ${r.machine.kafkajs}; load avg ${r.machine.loadAvgStart.map((x) => x.toFixed(1)).join('/')} → ${r.machine.loadAvgEnd.map((x) => x.toFixed(1)).join('/')}`,
+  );
+  if (r.load?.result) {
+    out.push(`topic ${r.load.result.topic}: ${int(r.load.result.records)} readings (${mb(r.load.result.bytes / 1048576)} MB JSON) produced at ${int(r.load.result.recordsPerSec)}/s`);
+  } else if (r.load) out.push(`load: ${failed(r.load)}`);
+  out.push('');
+
+  const cc = r.clientCeiling?.result;
+  const rs = r.runtimeCeiling.single?.result;
+  const rb = r.runtimeCeiling.batch?.result;
+  const rows: string[][] = [];
+  const row = (what: string, mode: string, m: Measured<{ recordsPerSec: number }> | undefined, msgsPerSec: number | undefined, vs: string, extra = '') => {
+    if (!m) return;
+    const f = failed(m);
+    rows.push(f ? [what, mode, f, '', '', '', ''] : [what, mode, int(m.result?.recordsPerSec), int(msgsPerSec), vs, mb(m.memory?.peakRssMB), extra]);
+  };
+  row('(b) client ceiling: kafkajs + JSON.parse', '–', r.clientCeiling, cc?.recordsPerSec, '', cc ? `avg fetch ${int(cc.avgBatch)} records` : '');
+  row(`(c) runtime ceiling: ${rs?.hops ?? rb?.hops ?? 7} pass-through nodes`, 'single', r.runtimeCeiling.single, rs?.messagesPerSec, '');
+  row(`(c) runtime ceiling: ${rb?.hops ?? rs?.hops ?? 7} pass-through nodes`, 'batch', r.runtimeCeiling.batch, rb?.messagesPerSec, '', rb ? `${int(rb.records / rb.messages)}/msg` : '');
+  for (const [mode, m] of Object.entries(r.pipeline)) {
+    const p = m.result;
+    const vs =
+      mode === 'single'
+        ? `${pct(p?.recordsPerSec, rs?.messagesPerSec)} of (c) single, ${pct(p?.recordsPerSec, cc?.recordsPerSec)} of (b)`
+        : `${pct(p?.recordsPerSec, cc?.recordsPerSec)} of (b)`;
+    const msgs = p ? (p.messagesFromKafkaIn / p.elapsedMs) * 1000 : undefined;
+    const extra = p
+      ? `commit +${ms(p.commitLagMs)} ms${p.committed ? '' : ' (NOT at end)'}, rows ${p.csvRows === p.readings - p.rejected ? 'ok' : `${int(p.csvRows)}≠${int(p.readings)}`}, ${int(p.alerts)} alerts, ${int(p.windowRows)} windows`
+      : '';
+    row('(a) pipeline kafka in → … → csv sink', mode, m, msgs, vs, extra);
+  }
+  out.push('Throughput (one child process each)');
+  out.push(table(['configuration', 'mode', 'readings/s', 'msgs/s', 'vs ceiling', 'peak RSS MB', 'notes'], rows, 2));
+  out.push('');
+
+  if (r.latency.length > 0) {
+    const lrows = r.latency.map((m) => {
+      const l = m.result;
+      if (!l) return ['?', '?', failed(m) ?? '', '', '', '', '', '', ''];
+      return [
+        l.mode,
+        int(l.rate),
+        int(l.achievedRate),
+        int(l.alerts.samples),
+        ms(l.alerts.p50),
+        ms(l.alerts.p99),
+        ms(l.alerts.max),
+        `${ms(l.durable.p50)} / ${ms(l.durable.p99)}`,
+        mb(m.memory?.peakRssMB),
+      ];
+    });
+    out.push('(d) End-to-end alert latency: produce (record timestamp) → alert on a detector output 2, ms');
+    out.push(table(['mode', 'offered/s', 'achieved/s', 'alerts', 'p50', 'p99', 'max', 'to CSV p50 / p99', 'peak RSS MB'], lrows, 1));
+    out.push('');
+  }
+
+  if (r.devices.length > 0) {
+    const drows = r.devices.map((m) => {
+      const d = m.result;
+      if (!d) return ['?', failed(m) ?? '', '', '', '', '', ''];
+      return [int(d.devices), int(d.readings), int(d.recordsPerSec), mb(d.baselineHeapMB), mb(d.retainedHeapMB), d.heapPerDeviceKB.toFixed(1), mb(m.memory?.peakRssMB), mb(m.memory?.peakHeapMB)];
+    });
+    out.push('(e) Memory against device count (in-process pipeline without Kafka, batches)');
+    out.push(table(['devices', 'readings', 'readings/s', 'heap before MB', 'heap after GC MB', 'KB/device', 'peak RSS MB', 'peak heap MB'], drows, 0));
+    out.push('');
+  }
+
+  const peaks: string[] = [];
+  for (const [mode, m] of Object.entries(r.pipeline)) if (m.memory) peaks.push(`pipeline ${mode}: RSS ${mb(m.memory.peakRssMB)} MB, heap ${mb(m.memory.peakHeapMB)} MB`);
+  if (peaks.length) out.push(`Peak memory of the Kafka pipeline runs: ${peaks.join('; ')}`, '');
+
+  out.push('Targets (noisy: 2 shared cores, broker on the same machine)');
+  out.push(table(['target', 'goal', 'measured', 'result'], r.targets.map((t) => [t.name, t.goal, t.value, t.pass === null ? 'n/a' : t.pass ? 'PASS' : 'MISS']), 99));
+  for (const n of r.notes) out.push(`note: ${n}`);
+  return out.join('\n');
+}
+
+export function computeTargets(r: BenchReport): Target[] {
+  const t: Target[] = [];
+  const cc = r.clientCeiling?.result?.recordsPerSec;
+  const rs = r.runtimeCeiling.single?.result?.messagesPerSec;
+  const pb = r.pipeline.batch?.result?.recordsPerSec;
+  const ps = r.pipeline.single?.result?.recordsPerSec;
+  t.push({ name: 'batch throughput', goal: '≥ 200,000 readings/s', value: pb === undefined ? '–' : int(pb), pass: pb === undefined ? null : pb >= 200_000 });
+  t.push({ name: 'batch vs client ceiling', goal: '≥ 70 %', value: pct(pb, cc), pass: pb === undefined || !cc ? null : pb / cc >= 0.7 });
+  t.push({ name: 'single vs runtime ceiling', goal: '≥ 80 %', value: pct(ps, rs), pass: ps === undefined || !rs ? null : ps / rs >= 0.8 });
+  for (const l of r.latency) {
+    const x = l.result;
+    if (x && x.rate === 5000) {
+      t.push({ name: `alert p99 @ 5,000/s (${x.mode})`, goal: '< 20 ms', value: `${ms(x.alerts.p99)} ms`, pass: x.alerts.samples > 0 ? x.alerts.p99 < 20 : null });
+    }
+  }
+  const d10 = r.devices.find((d) => d.result?.devices === 10_000);
+  t.push({ name: 'peak RSS @ 10,000 devices', goal: '< 300 MB', value: d10?.memory ? `${mb(d10.memory.peakRssMB)} MB` : '–', pass: d10?.memory ? d10.memory.peakRssMB < 300 : null });
+  return t;
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Horizontal bars of readings/s on a log scale: the pipeline by mode against both ceilings. */
+export function chartSvg(r: BenchReport): string {
+  const bars: { label: string; value: number; color: string }[] = [];
+  const add = (label: string, v: number | undefined, color: string) => {
+    if (v !== undefined && Number.isFinite(v) && v > 0) bars.push({ label, value: v, color });
+  };
+  add('client ceiling: kafkajs + JSON.parse', r.clientCeiling?.result?.recordsPerSec, '#8c8c8c');
+  add('runtime ceiling, single (7 pass-through)', r.runtimeCeiling.single?.result?.recordsPerSec, '#b3b3b3');
+  add('pipeline, single', r.pipeline.single?.result?.recordsPerSec, '#d9480f');
+  add('runtime ceiling, batch (7 pass-through)', r.runtimeCeiling.batch?.result?.recordsPerSec, '#b3b3b3');
+  add('pipeline, batch', r.pipeline.batch?.result?.recordsPerSec, '#1c7ed6');
+  const W = 900;
+  const left = 300;
+  const right = 110;
+  const top = 56;
+  const barH = 26;
+  const gap = 14;
+  const H = top + bars.length * (barH + gap) + 50;
+  const minExp = 3;
+  const maxExp = Math.max(6, Math.ceil(Math.log10(Math.max(1, ...bars.map((b) => b.value)))));
+  const x = (v: number) => left + ((Math.log10(Math.max(v, 10 ** minExp)) - minExp) / (maxExp - minExp)) * (W - left - right);
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="13">`);
+  parts.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
+  parts.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="16" font-weight="bold">Throughput by mode against the ceilings (readings/s, log scale)</text>`);
+  parts.push(
+    `<text x="${W / 2}" y="40" text-anchor="middle" fill="#555">${esc(`${r.startedAt} · ${Number(r.options.readings).toLocaleString('en-US')} readings · ${r.machine.cpus} shared cores`)}</text>`,
+  );
+  for (let e = minExp; e <= maxExp; e++) {
+    const gx = x(10 ** e);
+    const lbl = e >= 6 ? `${10 ** (e - 6)}M` : `${10 ** (e - 3)}k`;
+    parts.push(`<line x1="${gx}" y1="${top - 6}" x2="${gx}" y2="${H - 40}" stroke="#e5e5e5"/>`);
+    parts.push(`<text x="${gx}" y="${H - 24}" text-anchor="middle" fill="#555">${lbl}</text>`);
+  }
+  const tx = x(200_000);
+  parts.push(`<line x1="${tx}" y1="${top - 6}" x2="${tx}" y2="${H - 40}" stroke="#2b8a3e" stroke-dasharray="5,4"/>`);
+  parts.push(`<text x="${tx + 4}" y="${H - 44}" fill="#2b8a3e">batch target 200k</text>`);
+  bars.forEach((b, i) => {
+    const y = top + i * (barH + gap);
+    parts.push(`<text x="${left - 8}" y="${y + barH / 2 + 4}" text-anchor="end">${esc(b.label)}</text>`);
+    parts.push(`<rect x="${left}" y="${y}" width="${Math.max(1, x(b.value) - left)}" height="${barH}" fill="${b.color}"/>`);
+    parts.push(`<text x="${x(b.value) + 6}" y="${y + barH / 2 + 4}">${Math.round(b.value).toLocaleString('en-US')}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}

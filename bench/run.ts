@@ -1,0 +1,260 @@
+/**
+ * `npm run bench`: the pipeline's throughput, latency and memory against the ceilings of its parts,
+ * each measured configuration in a child process of its own (bench/scenarios/*.ts):
+ *   (a) the full pipeline, single and batch mode, from a loaded Kafka topic to durable CSV rows;
+ *   (b) the client ceiling: raw kafkajs consumption of the same topic with JSON decode only;
+ *   (c) the runtime ceiling: Node-RED with as many pass-through hops and no logic;
+ *   (d) end-to-end alert latency at fixed offered rates;
+ *   (e) peak RSS and heap, and memory against device count.
+ * Output: a table on stdout, bench/results/bench-<time>.json and .svg (plus latest.json, latest.svg);
+ * with --profile, bench/results/<time>-pipeline-<mode>.cpuprofile and their summaries.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runScenario, type ChildOutcome } from './lib/child';
+import { brokerAvailable, ensureBroker, kafkaClient, uniqueName } from './lib/kafka';
+import { parseOptions, type BenchOptions } from './lib/options';
+import { chartSvg, computeTargets, formatReport, measured, type BenchReport } from './lib/report';
+import { formatSummary, summariseProfile } from './profile-summary';
+import type { ClientCeilingResult } from './scenarios/client-ceiling';
+import type { DevicesResult } from './scenarios/devices';
+import type { LatencyResult } from './scenarios/latency';
+import type { LoadResult } from './scenarios/load';
+import type { PipelineResult } from './scenarios/pipeline';
+import type { PumpResult } from './lib/pump';
+
+const ROOT = path.resolve(__dirname, '..');
+const RESULTS = path.join(__dirname, 'results');
+/** Hops of the pipeline per reading: validate, threshold, zscore, fire, readings sink, tap, window. */
+const PIPELINE_HOPS = 7;
+/** The consumer settings kafka in uses (nodes/nr/kafka-consumer.ts), so (b) fetches as (a) does. */
+const KAFKA_IN_CONSUMER = { maxWaitTimeInMs: 1000, sessionTimeout: 30000, heartbeatInterval: 3000 };
+const PIPELINE_NODES = ['kafka-broker', 'kafka-in', 'sensor-validate', 'threshold-alert', 'zscore-anomaly', 'fire-pattern', 'sliding-window', 'csv-sink'];
+
+function log(s: string): void {
+  process.stderr.write(`bench: ${s}\n`);
+}
+
+function version(pkg: string): string {
+  try {
+    return (JSON.parse(fs.readFileSync(require.resolve(`${pkg}/package.json`, { paths: [ROOT] }), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+}
+
+function rate(n: number | undefined): string {
+  return n === undefined || !Number.isFinite(n) ? '–' : `${Math.round(n).toLocaleString('en-US')}/s`;
+}
+
+async function step<T>(label: string, scenario: string, config: unknown, timeoutMs: number, profile?: { dir: string; name: string }): Promise<ChildOutcome<T>> {
+  log(`${label} ...`);
+  const r = await runScenario<T>(scenario, config, { timeoutMs, profileDir: profile?.dir, profileName: profile?.name });
+  if (!r.ok) log(`${label}: FAILED ${r.error?.split('\n').slice(0, 3).join(' | ')}`);
+  return r;
+}
+
+async function main(o: BenchOptions): Promise<number> {
+  const started = new Date();
+  const t0 = performance.now();
+  fs.mkdirSync(RESULTS, { recursive: true });
+  const id = stamp(started);
+  const report: BenchReport = {
+    startedAt: started.toISOString(),
+    durationS: 0,
+    options: { ...o, skip: [...o.skip] },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? '?',
+      loadAvgStart: os.loadavg(),
+      loadAvgEnd: [],
+      node: process.version,
+      nodeRed: version('node-red'),
+      kafkajs: version('kafkajs'),
+    },
+    notes: [],
+    runtimeCeiling: {},
+    pipeline: {},
+    latency: [],
+    devices: [],
+    profiles: [],
+    targets: [],
+  };
+  let failures = 0;
+  const count = <T>(r: ChildOutcome<T>) => {
+    if (!r.ok) failures++;
+    return measured(r);
+  };
+
+  const missing = PIPELINE_NODES.filter((n) => !fs.existsSync(path.join(ROOT, 'dist', 'nodes', n, `${n}.js`)));
+  const nodesReady = missing.length === 0;
+  if (!nodesReady) report.notes.push(`pipeline runs skipped: dist/nodes lacks ${missing.join(', ')} (build first)`);
+
+  const wantsKafka = !o.skip.has('client') || (nodesReady && (!o.skip.has('pipeline') || !o.skip.has('latency')));
+  let kafkaUp = false;
+  if (wantsKafka) {
+    kafkaUp = (await brokerAvailable(o.brokers)) || (await ensureBroker(o.brokers, log));
+    if (!kafkaUp) report.notes.push(`Kafka runs skipped: no broker at ${o.brokers.join(',')} and kafka.sh start failed`);
+  }
+
+  const topic = uniqueName('smoke-bench');
+  const groups: string[] = [];
+  const topics: string[] = [];
+  const profileDir = o.profile ? RESULTS : undefined;
+
+  // ---- load the topic
+  let loaded = false;
+  if (kafkaUp && (!o.skip.has('client') || (nodesReady && !o.skip.has('pipeline')))) {
+    const r = await step<LoadResult>(`load ${o.readings.toLocaleString('en-US')} readings into ${topic}`, 'load', {
+      brokers: o.brokers,
+      topic,
+      partitions: o.partitions,
+      readings: o.readings,
+      devices: o.devices,
+    }, 60_000 + o.readings);
+    topics.push(topic);
+    report.load = count(r);
+    loaded = r.ok;
+    if (r.result) log(`loaded at ${rate(r.result.recordsPerSec)}`);
+  }
+
+  // ---- (b) client ceiling
+  if (loaded && !o.skip.has('client')) {
+    const groupId = uniqueName('smoke-bench-client');
+    groups.push(groupId);
+    const r = await step<ClientCeilingResult>(
+      'client ceiling (kafkajs + JSON.parse)',
+      'client-ceiling',
+      { brokers: o.brokers, topic, groupId, readings: o.readings, consumer: KAFKA_IN_CONSUMER },
+      60_000 + o.readings / 2,
+    );
+    report.clientCeiling = count(r);
+    if (r.result) log(`client ceiling: ${rate(r.result.recordsPerSec)}`);
+  }
+
+  // ---- (c) runtime ceiling
+  if (!o.skip.has('runtime')) {
+    for (const mode of o.modes) {
+      const r = await step<PumpResult & { hops: number }>(`runtime ceiling, ${mode}`, 'runtime-ceiling', {
+        mode,
+        readings: o.readings,
+        batchSize: o.batchSize,
+        hops: PIPELINE_HOPS,
+        devices: o.devices,
+      }, 60_000 + o.readings / 2);
+      report.runtimeCeiling[mode] = count(r);
+      if (r.result) log(`runtime ceiling ${mode}: ${rate(r.result.recordsPerSec)} readings, ${rate(r.result.messagesPerSec)} msgs`);
+    }
+  }
+
+  // ---- (a) the pipeline
+  if (loaded && nodesReady && !o.skip.has('pipeline')) {
+    for (const mode of o.modes) {
+      const groupId = uniqueName(`smoke-bench-${mode}`);
+      groups.push(groupId);
+      const r = await step<PipelineResult>(
+        `pipeline, ${mode} mode${o.profile ? ' (profiled)' : ''}`,
+        'pipeline',
+        { brokers: o.brokers, topic, groupId, mode, maxBatch: mode === 'batch' ? o.maxBatch : undefined, readings: o.readings },
+        120_000 + o.readings,
+        profileDir ? { dir: profileDir, name: `${id}-pipeline-${mode}` } : undefined,
+      );
+      report.pipeline[mode] = count(r);
+      if (r.result) log(`pipeline ${mode}: ${rate(r.result.recordsPerSec)} (${r.result.csvRows.toLocaleString('en-US')} CSV rows, ${r.result.alerts.toLocaleString('en-US')} alerts)`);
+      if (r.profile && fs.existsSync(r.profile)) report.profiles.push(summariseProfile(r.profile, 25));
+    }
+  }
+
+  // ---- (d) latency
+  if (kafkaUp && nodesReady && !o.skip.has('latency')) {
+    const modes = o.quick ? o.modes.filter((m) => m === 'batch').slice(0, 1) : o.modes;
+    if (o.quick && modes.length < o.modes.length) report.notes.push('--quick: latency measured in batch mode only');
+    for (const mode of modes.length ? modes : o.modes) {
+      for (const rateNow of o.latencyRates) {
+        const lt = uniqueName('smoke-bench-lat');
+        const groupId = uniqueName('smoke-bench-lat');
+        groups.push(groupId);
+        const r = await step<LatencyResult>(`latency, ${mode} mode at ${rateNow.toLocaleString('en-US')} readings/s`, 'latency', {
+          brokers: o.brokers,
+          topic: lt,
+          groupId,
+          partitions: o.partitions,
+          mode,
+          maxBatch: mode === 'batch' ? o.maxBatch : undefined,
+          rate: rateNow,
+          warmupS: o.latencyWarmupS,
+          seconds: o.latencySeconds,
+          devices: o.devices,
+        }, 120_000 + (o.latencyWarmupS + o.latencySeconds) * 1000 * 3);
+        report.latency.push(count(r));
+        if (r.result) log(`latency ${mode} @ ${rateNow}/s: p50 ${r.result.alerts.p50.toFixed(1)} ms, p99 ${r.result.alerts.p99.toFixed(1)} ms`);
+      }
+    }
+  }
+
+  // ---- (e) memory against device count
+  if (nodesReady && !o.skip.has('sweep')) {
+    for (const devices of o.sweepDevices) {
+      const r = await step<DevicesResult>(`memory sweep, ${devices.toLocaleString('en-US')} devices × ${o.sweepPerDevice} readings`, 'devices', {
+        devices,
+        perDevice: o.sweepPerDevice,
+        batchSize: o.batchSize,
+      }, 120_000 + devices * o.sweepPerDevice);
+      report.devices.push(count(r));
+      if (r.result && r.memory) log(`${devices} devices: peak RSS ${r.memory.peakRssMB.toFixed(0)} MB, ${r.result.heapPerDeviceKB.toFixed(1)} KB heap/device`);
+    }
+  }
+
+  // ---- clean up what the run created on the broker
+  if (kafkaUp && (topics.length || groups.length)) {
+    const admin = kafkaClient(o.brokers, 'smoke-bench-cleanup').admin();
+    try {
+      await admin.connect();
+      if (topics.length) await admin.deleteTopics({ topics, timeout: 15000 }).catch((e: Error) => log(`could not delete topics: ${e.message}`));
+      if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
+    } catch (e) {
+      log(`cleanup: ${(e as Error).message}`);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  report.machine.loadAvgEnd = os.loadavg();
+  report.durationS = (performance.now() - t0) / 1000;
+  report.targets = computeTargets(report);
+  if (o.profile && report.profiles.length === 0) report.notes.push('--profile: no pipeline run was profiled');
+  report.notes.push(`total ${report.durationS.toFixed(0)} s; CPU is shared with other work on this machine, so figures vary from run to run`);
+
+  const text = formatReport(report);
+  console.log(text);
+  for (const p of report.profiles) console.log('\n' + formatSummary({ ...p, topSelf: p.topSelf.slice(0, 20) }));
+
+  const json = JSON.stringify(report, null, 2) + '\n';
+  const svg = chartSvg(report);
+  fs.writeFileSync(path.join(RESULTS, `bench-${id}.json`), json);
+  fs.writeFileSync(path.join(RESULTS, 'latest.json'), json);
+  fs.writeFileSync(path.join(RESULTS, `bench-${id}.svg`), svg);
+  fs.writeFileSync(path.join(RESULTS, 'latest.svg'), svg);
+  log(`wrote bench/results/bench-${id}.json and .svg (also latest.json, latest.svg)`);
+  return failures > 0 ? 1 : 0;
+}
+
+let opts: BenchOptions;
+try {
+  opts = parseOptions(process.argv.slice(2));
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(2);
+}
+main(opts).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

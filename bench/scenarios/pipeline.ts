@@ -1,0 +1,117 @@
+/**
+ * (a) The full pipeline, headless in a real Node-RED runtime, consuming the loaded bench topic with a
+ * fresh consumer group (after-sink commits) until every reading is durably in the CSV and the group's
+ * committed offsets have reached the end of the topic.
+ *
+ * Timed like the client ceiling: from the first message kafka in emits (caught by a one-shot onSend
+ * hook, removed at once so it costs nothing after) to the last reading through the readings sink.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { currentRssMB, scenarioMain } from '../lib/child';
+import { countCsvRows } from '../lib/csvcount';
+import { pipelineFlow } from '../lib/flows';
+import { committedAtEnd, endOffsets, kafkaClient } from '../lib/kafka';
+import { benchGlobal, startNodeRed, type SendEvent, type TapState } from '../lib/nodered';
+import { sleep, waitFor } from '../lib/stats';
+
+export interface PipelineConfig {
+  brokers: string[];
+  topic: string;
+  groupId: string;
+  mode: 'single' | 'batch';
+  maxBatch?: number;
+  readings: number;
+}
+
+export interface PipelineResult {
+  mode: 'single' | 'batch';
+  readings: number;
+  elapsedMs: number;
+  recordsPerSec: number;
+  /** Deploy until kafka in's first message (connect, group join, first fetch), ms. */
+  startupMs: number;
+  /** Last durable reading until the group's committed offsets reached the topic's end, ms. */
+  commitLagMs: number;
+  committed: boolean;
+  messagesFromKafkaIn: number;
+  alerts: number;
+  windows: number;
+  late: number;
+  rejected: number;
+  csvRows: number;
+  csvFiles: number;
+  windowRows: number;
+  rssAtEndMB: number;
+  problems: string[];
+}
+
+scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
+  const csvDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-bench-csv-'));
+  const admin = kafkaClient(cfg.brokers, 'smoke-bench-admin').admin();
+  await admin.connect();
+  const ends = await endOffsets(admin, cfg.topic);
+  const g = benchGlobal();
+  let first = 0;
+  let firstRecords = 0;
+  let kinMessages = 0;
+  const t0 = performance.now();
+  const nr = await startNodeRed(pipelineFlow({ kafka: { ...cfg, topic: cfg.topic }, csvDir }));
+  try {
+    nr.RED.hooks.add('onSend.benchstart', (events: SendEvent[]) => {
+      const e = events[0];
+      if (e && e.source.id === 'kin' && e.source.port === 0) {
+        first = performance.now();
+        firstRecords = Array.isArray(e.msg.payload) ? e.msg.payload.length : 1;
+        nr.RED.hooks.remove('onSend.benchstart');
+      }
+    });
+    const tap = (name: string): TapState => {
+      const t = g.taps.get(name);
+      if (!t) throw new Error(`tap ${name} missing`);
+      return t;
+    };
+    const durable = tap('durable');
+    const rejected = tap('rejected');
+    const ok = await waitFor(() => durable.records + rejected.records >= cfg.readings, 600_000, 5);
+    if (!ok) throw new Error(`only ${durable.records} + ${rejected.records} rejected of ${cfg.readings} readings were written within 600 s`);
+    const end = Math.max(durable.last, rejected.records > 0 ? rejected.last : 0);
+    const committed = await waitFor(() => committedAtEnd(admin, cfg.groupId, cfg.topic, ends), 60_000, 50);
+    const commitLagMs = performance.now() - end;
+    // Every node keeps the message shape, so the messages through the readings sink are kafka in's.
+    kinMessages = durable.messages + rejected.messages;
+    const rssAtEndMB = currentRssMB();
+    await sleep(300); // the windows sink's last timed flush
+    const elapsedMs = end - first;
+    const res: PipelineResult = {
+      mode: cfg.mode,
+      readings: cfg.readings,
+      elapsedMs,
+      recordsPerSec: ((cfg.readings - firstRecords) / elapsedMs) * 1000,
+      startupMs: first - t0,
+      commitLagMs,
+      committed,
+      messagesFromKafkaIn: kinMessages,
+      alerts: tap('alerts').records,
+      windows: tap('windows').records,
+      late: tap('late').records,
+      rejected: rejected.records,
+      csvRows: 0,
+      csvFiles: 0,
+      windowRows: 0,
+      rssAtEndMB,
+      problems: nr.problems.slice(0, 20),
+    };
+    await nr.stop();
+    const rows = countCsvRows(csvDir, 'historical_smoke_data_');
+    res.csvRows = rows.rows;
+    res.csvFiles = rows.files;
+    res.windowRows = countCsvRows(csvDir, 'window_results_').rows;
+    return res;
+  } finally {
+    await nr.stop().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    fs.rmSync(csvDir, { recursive: true, force: true });
+  }
+});
