@@ -7,4 +7,5 @@ module.exports = {
   extension: ['ts'],
   timeout: 20000,
   exit: true,
+  recursive: true,
 };
