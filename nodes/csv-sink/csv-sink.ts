@@ -1,0 +1,141 @@
+/**
+ * `smoke-csv-sink`: durable CSV files (CONTRACT §8). Rows are formatted by nodes/lib/csv.ts, written by
+ * the queue in ./writer.ts; output 1 passes each input message on only once its rows are on disk, and
+ * acknowledges its Kafka records then (`after-sink` commits).
+ */
+import * as path from 'node:path';
+import { ack } from '../nr/ack';
+import { ConfigReader } from '../nr/config';
+import { errorMessage, handleInputError, reportBadConfig } from '../nr/errors';
+import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
+import { ThrottledStatus, compact, setStatus } from '../nr/status';
+import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
+import {
+  CSV_PRESETS,
+  CsvFormatter,
+  CsvRowError,
+  DEFAULT_FILE_PATTERN,
+  checkRelativeName,
+  fileName,
+  layoutFor,
+  parseColumns,
+  rejectRows,
+} from '../lib/csv';
+import { CsvWriter, type Segment } from './writer';
+
+/** Node-RED abandons a close after 15 s: give up on unwritten rows (with errors) well before. */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+export = function (RED: RED) {
+  function CsvSinkNode(this: Node, def: NodeDef & Record<string, unknown>) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const cfg = new ConfigReader(def);
+    const preset = cfg.oneOf('preset', CSV_PRESETS, 'readings');
+    // Relative folders resolve like Node-RED's file node: against settings.fileWorkingDirectory, else the
+    // runtime's working directory (`npm start` runs in the project root, so its CSV lands in data/).
+    const base = (RED.settings as unknown as { fileWorkingDirectory?: string }).fileWorkingDirectory || process.cwd();
+    const folder = path.resolve(base, cfg.string('folder', 'data'));
+    const pattern = cfg.string('filename', DEFAULT_FILE_PATTERN[preset]);
+    const patternProblem = checkRelativeName(pattern);
+    if (patternProblem) cfg.problems.push(`filename: ${patternProblem}`);
+    let columns = parseColumns(def.columns);
+    if (columns === null) cfg.problems.push('columns must be a comma-separated list or a JSON array of distinct names');
+    const timeKey = cfg.string('timeKey', 'timestamp');
+    const byProcessing = preset === 'rejects' || cfg.oneOf('dateBy', ['event', 'processing'] as const, 'event') === 'processing';
+    const allowMsgFilename = cfg.boolean('allowMsgFilename', false);
+    const writerOpts = {
+      folder,
+      flushIntervalMs: cfg.duration('flushInterval', 200, 'ms', { min: 0 }),
+      flushRows: cfg.number('flushRows', 1000, { min: 1, integer: true }),
+      fsync: cfg.boolean('fsync', true),
+      maxTries: cfg.number('tries', 5, { min: 1, max: 10, integer: true }),
+      retryBaseMs: cfg.duration('retryDelay', 200, 'ms', { min: 0, max: 1000 }),
+      maxQueuedRows: cfg.number('maxQueuedRows', 500_000, { min: 1, integer: true }),
+    };
+    if (cfg.problems.length > 0) return reportBadConfig(node, cfg.problems);
+
+    installMetricsEndpoint(RED);
+    const metrics = new NodeMetrics({ id: node.id, type: node.type, name: def.name as string | undefined });
+    const status = new ThrottledStatus(node);
+    let formatter = columns === null || (preset === 'custom' && columns.length === 0) ? null : new CsvFormatter(layoutFor(preset, columns, timeKey), byProcessing);
+    const writer = new CsvWriter({
+      ...writerOpts,
+      onEvent(ev) {
+        if (ev.kind === 'error') {
+          metrics.csvErrors.inc();
+          const code = (ev.error as NodeJS.ErrnoException).code ?? 'write error';
+          status.now('failed', ev.willRetry ? `${code} retry ${ev.attempt}/${writerOpts.maxTries}` : code);
+          if (ev.willRetry) node.warn(`CSV write to ${ev.file} failed (attempt ${ev.attempt} of ${writerOpts.maxTries}), retrying: ${ev.error.message}`);
+        } else if (ev.kind === 'repaired') {
+          node.warn(`${ev.file}: cut ${ev.droppedBytes} bytes of a torn last row (an interrupted write) before appending`);
+        } else if (ev.kind === 'idle') {
+          status.set('ok', `rows ${compact(writer.rowsWritten)}`);
+        }
+      },
+    });
+    setStatus(node, 'idle', 'rows 0');
+
+    node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
+      const now = Date.now();
+      const items: unknown[] = preset === 'rejects' ? rejectRows(msg, now) : Array.isArray(msg.payload) ? msg.payload : [msg.payload];
+      let target = pattern;
+      if (allowMsgFilename && msg.filename !== undefined) {
+        const problem = checkRelativeName(msg.filename);
+        if (problem) return handleInputError(node, new Error(`msg.filename refused: ${problem}`), done, 'bad filename');
+        target = msg.filename as string;
+      }
+      if (formatter === null) {
+        // custom preset without configured columns: the first item's keys, for the node's lifetime.
+        const first = items[0];
+        if (first !== null && typeof first === 'object' && !Array.isArray(first)) {
+          columns = Object.keys(first);
+          if (columns.length > 0) formatter = new CsvFormatter(layoutFor('custom', columns, timeKey), byProcessing);
+        }
+        if (formatter === null && items.length > 0) {
+          return handleInputError(node, new Error('custom columns: the first item has no keys to take as columns'), done, 'no columns');
+        }
+      }
+      const segments: Segment[] = [];
+      let rows = 0;
+      if (formatter !== null) {
+        try {
+          for (const c of formatter.format(items, now)) {
+            segments.push({ file: fileName(target, c.date), header: formatter.layout.header, text: c.text, rows: c.rows });
+            rows += c.rows;
+          }
+        } catch (e) {
+          const err = e instanceof CsvRowError && !Array.isArray(msg.payload) ? new Error(`msg.payload is not an object (${typeof msg.payload})`) : e;
+          return handleInputError(node, err, done, 'bad payload');
+        }
+      }
+      writer.enqueue(segments, (err) => {
+        if (err) return handleInputError(node, err, done, (err as NodeJS.ErrnoException).code ?? 'write failed');
+        ack((msg.kafka as { ack?: unknown } | undefined)?.ack, rows);
+        metrics.csvRows.inc(rows);
+        const ts = Number((msg.kafka as { timestamp?: unknown } | undefined)?.timestamp);
+        if (ts > 0) metrics.latencyMs('csv', Date.now() - ts);
+        status.set('count', `rows ${compact(writer.rowsWritten)}`);
+        send(msg);
+        done();
+      });
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      writer.close(CLOSE_TIMEOUT_MS).then(
+        () => finish(),
+        (e) => {
+          node.error(`csv sink close: ${errorMessage(e)}`);
+          finish();
+        },
+      );
+      function finish(): void {
+        status.stop();
+        metrics.remove();
+        done();
+      }
+    });
+  }
+
+  RED.nodes.registerType('smoke-csv-sink', CsvSinkNode);
+};
