@@ -17,6 +17,10 @@ module.exports = {
   // Set NODE_RED_CREDENTIAL_SECRET for anything that holds real credentials.
   credentialSecret: process.env.NODE_RED_CREDENTIAL_SECRET || 'smoke-stream-demo',
 
+  // start.js links the package into <userDir>/node_modules; only where links are refused does it ask
+  // for the repository to be loaded as a nodes folder instead.
+  ...(process.env.SMOKE_NODES_DIR ? { nodesDir: [process.env.SMOKE_NODES_DIR] } : {}),
+
   // Relative folders of file-writing nodes (the csv sinks' "data") resolve against the project root.
   fileWorkingDirectory: process.env.SMOKE_ROOT || root,
 

@@ -88,11 +88,22 @@ function unlinkPackage() {
   } catch {}
 }
 
+/**
+ * Link the package where the palette manager would install it. Returns false when the file system
+ * refuses links: Node-RED then loads it from settings.nodesDir instead (same nodes and examples, but
+ * listed as a local folder rather than an installed module).
+ */
 function linkPackage() {
   unlinkPackage();
   fs.mkdirSync(path.dirname(linkPath), { recursive: true });
-  // A junction on Windows needs no admin rights; elsewhere the type is ignored.
-  fs.symlinkSync(root, linkPath, process.platform === 'win32' ? 'junction' : 'dir');
+  try {
+    // A junction on Windows needs no admin rights; elsewhere the type is ignored.
+    fs.symlinkSync(root, linkPath, process.platform === 'win32' ? 'junction' : 'dir');
+    return true;
+  } catch (err) {
+    say(`could not link the package into ${linkPath} (${err.code || err.message}): loading it through nodesDir`);
+    return false;
+  }
 }
 
 function dashboardInstalled() {
@@ -187,12 +198,14 @@ function main() {
   fs.mkdirSync(dataDir, { recursive: true });
   writeUserPackage();
   const withDashboard = ensureDashboard();
-  linkPackage();
+  const linked = linkPackage();
   prepareFlow(withDashboard);
 
   say(`starting Node-RED (user directory ${userDir})`);
   const args = [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', path.join(root, 'flows', 'settings.js')];
   const env = { ...process.env, PORT: String(port), HOST: host, SMOKE_DATA_DIR: dataDir, SMOKE_ROOT: root };
+  if (linked) delete env.SMOKE_NODES_DIR;
+  else env.SMOKE_NODES_DIR = root;
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['inherit', 'pipe', 'inherit'], env });
   let announced = false;
   child.stdout.on('data', (chunk) => {
