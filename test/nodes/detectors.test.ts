@@ -1,5 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { helper, nodeModule } from './_helper';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+import { DEFAULT_FIRE_BOUNDS } from '../../nodes/lib/fire-pattern';
+import { DEFAULT_RULES } from '../../nodes/lib/thresholds';
+import { NUMERIC_SENSORS } from '../../nodes/lib/types';
+import { helper, nodeModule, root } from './_helper';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Msg = Record<string, any>;
@@ -359,5 +365,58 @@ describe('detector nodes > configuration', function () {
     send(h, [{ payload: reading({ temperature: 35, tvoc: 150 }) }]);
     await h.drain();
     assert.deepEqual(h.alerts.map((m) => [m.payload.severity, m.payload.indicators]), [['HIGH', ['temperature', 'tvoc']]]);
+  });
+});
+
+/** Run a node's editor script against a stub RED and return the definition it registers. */
+function editorDefinition(name: string): { type: string; def: any } {
+  const html = fs.readFileSync(path.join(root, 'nodes', name, `${name}.html`), 'utf8');
+  const m = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html);
+  assert.ok(m, 'editor script present');
+  const registered: { type: string; def: any }[] = [];
+  const RED = { nodes: { registerType: (type: string, def: any) => registered.push({ type, def }) } };
+  vm.runInNewContext(m[1], { RED });
+  assert.equal(registered.length, 1);
+  return registered[0];
+}
+
+describe('detector nodes > editors', function () {
+  it('threshold alert: the editor default table is the runtime default table', function () {
+    const { type, def } = editorDefinition('threshold-alert');
+    assert.equal(type, 'smoke-threshold-alert');
+    assert.deepEqual(JSON.parse(JSON.stringify(def.defaults.rules.value)), JSON.parse(JSON.stringify(DEFAULT_RULES)));
+    assert.equal(def.defaults.version.value, 1);
+    assert.equal(def.paletteLabel, 'threshold alert');
+    assert.equal(def.category, 'smoke stream');
+    const valid = def.defaults.rules.validate;
+    assert.equal(valid(def.defaults.rules.value), true);
+    assert.equal(valid(JSON.stringify(def.defaults.rules.value)), true);
+    assert.equal(valid([{ sensor: 'smoke', op: '>', bound: 1, severity: 'HIGH' }]), false);
+    assert.equal(valid([{ sensor: 'tvoc', op: '>', bound: 'x', severity: 'HIGH' }]), false);
+    assert.equal(valid([{ sensor: 'tvoc', op: '>', bound: 1, severity: 'LOW' }]), false);
+  });
+
+  it('zscore anomaly: editor defaults are the runtime defaults, and the fields accept ${ENV}', function () {
+    const { def } = editorDefinition('zscore-anomaly');
+    const d = def.defaults;
+    assert.deepEqual([d.windowSize.value, d.minValues.value, d.zMedium.value, d.zHigh.value], [100, 30, 3, 4]);
+    assert.deepEqual([...d.sensors.value], NUMERIC_SENSORS);
+    assert.deepEqual([d.emit.value, d.maxDevices.value, d.idleTimeout.value], ['every', 10000, '1 hour']);
+    const node = { windowSize: 100, zMedium: 3 };
+    assert.equal(d.zMedium.validate.call(node, '${Z_SCORE_THRESHOLD}'), true);
+    assert.equal(d.windowSize.validate.call(node, '${ROLLING_WINDOW_SIZE}'), true);
+    assert.equal(d.zHigh.validate.call(node, '2.5'), false, 'HIGH must be above MEDIUM');
+    assert.equal(d.minValues.validate.call(node, '101'), false, 'min values above the window');
+    assert.equal(d.windowSize.validate.call(node, '1'), false);
+    assert.equal(d.idleTimeout.validate.call(node, '90 s'), true);
+    assert.equal(d.idleTimeout.validate.call(node, 'soon'), false);
+  });
+
+  it('fire pattern: editor defaults are the runtime defaults', function () {
+    const { def } = editorDefinition('fire-pattern');
+    const d = def.defaults;
+    assert.deepEqual({ temperature: d.temperature.value, tvoc: d.tvoc.value, eco2: d.eco2.value, pm2_5: d.pm2_5.value }, DEFAULT_FIRE_BOUNDS);
+    assert.equal(d.tvoc.validate('abc'), false);
+    assert.equal(d.tvoc.validate('${FIRE_TVOC}'), true);
   });
 });
