@@ -79,6 +79,9 @@ export function attachDetector(RED: RED, node: Node, detector: Detector): void {
       metrics.readingsOut.inc(readings);
       if (alerts.length > 0) {
         count(metrics, alerts);
+        // End-to-end latency from the record's Kafka timestamp (once per message: a batch shares one).
+        const ts = Number((msg.kafka as { timestamp?: unknown } | undefined)?.timestamp);
+        if (ts > 0) metrics.latencyMs('alert', now - ts);
         total += alerts.length;
         const last = alerts[alerts.length - 1];
         status.set('count', `${compact(total)} alert${total === 1 ? '' : 's'} ${last.cleared ? 'cleared' : last.severity}`);

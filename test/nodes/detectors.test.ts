@@ -207,6 +207,20 @@ describe('detector nodes > pass-through and alerts', function () {
     assert.deepEqual(h.alerts[0].payload.map((a: Msg) => a.severity), ['CRITICAL']);
   });
 
+  it('counts readings and alerts in the Prometheus registry', async function () {
+    // The registry of the built modules (the ones Node-RED loaded), not of the TypeScript sources.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { registry } = require(path.join(root, 'dist', 'nodes', 'nr', 'metrics.js'));
+    const h = await start('fire');
+    send(h, [{ payload: [reading({ fireAlarm: 1 }), reading(), reading({ tvoc: 900, eco2: 900 })] }, { payload: reading({ fireAlarm: 1 }) }]);
+    await h.drain();
+    const text: string = await registry.metrics();
+    const line = (name: string, extra = '') => new RegExp(`^${name}\\{node_id="n1",node_name="fire",node_type="smoke-fire-pattern"${extra}\\} (\\d+)$`, 'm').exec(text)?.[1];
+    assert.equal(line('smoke_readings_in_total'), '5', 'the sentinel counts as an item too');
+    assert.equal(line('smoke_alerts_total', ',type="PATTERN",severity="CRITICAL"'), '2');
+    assert.equal(line('smoke_alerts_total', ',type="PATTERN",severity="HIGH"'), '1');
+  });
+
   it('shows the alert count and last severity as a blue dot', async function () {
     const h = await start('fire');
     send(h, [{ payload: reading({ fireAlarm: 1 }) }]);
