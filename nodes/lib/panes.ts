@@ -7,7 +7,10 @@
  * A pane is a run of `stride` doubles inside a Float64Array (see {@link PaneLayout}); the window module
  * keeps each device's panes in one ring buffer of them.
  */
-import { SENSOR_KEYS, type SensorKey } from './types';
+import { SENSOR_KEYS, type Reading, type SensorKey } from './types';
+
+/** What the window reads from a reading: a canonical {@link Reading} or any object of that shape. */
+export type ReadingLike = Readonly<Partial<Reading>> | Readonly<Record<string, unknown>>;
 
 /** Aggregate functions over one sensor in a window (Spark's `avg`, `min`, `max`, `stddev`, `count`, `sum`). */
 export type AggFn = 'avg' | 'min' | 'max' | 'stddev' | 'count' | 'sum';
@@ -77,7 +80,7 @@ export function parseAggregates(list: string | readonly string[] | undefined): {
  * `r[SENSOR_KEYS[id]]` with a named property load per key: a load with a computed key is a
  * megamorphic lookup, several times slower, and this runs for every sensor of every reading.
  */
-function sensorValue(r: Readonly<Record<string, unknown>>, id: number): unknown {
+function sensorValue(r: ReadingLike, id: number): unknown {
   switch (id) {
     case 0:
       return r.temperature;
@@ -185,7 +188,7 @@ export class PaneLayout {
    * Add one reading to the pane starting at `base` in `buf`. Sensor values that are not finite
    * numbers (null: the sensor did not report) are skipped; the reading still counts in `count`.
    */
-  add(buf: Float64Array, base: number, r: Readonly<Record<string, unknown>>): void {
+  add(buf: Float64Array, base: number, r: ReadingLike): void {
     buf[base + COUNT] += 1;
     const fire = r.fireAlarm;
     if (fire === 1 || fire === '1' || fire === true) buf[base + FIRE] += 1;

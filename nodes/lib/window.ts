@@ -17,9 +17,9 @@
  * device; a device holds at most about `ceil(delay / slide) + size / slide` panes whatever the rate of
  * readings. Panes that no open window needs are freed as the watermark passes them.
  */
-import { COUNT, PaneLayout, parseAggregates, type AggregateSpec, type WindowResult } from './panes';
+import { COUNT, PaneLayout, parseAggregates, type AggregateSpec, type ReadingLike, type WindowResult } from './panes';
 
-export type { WindowResult } from './panes';
+export type { ReadingLike, WindowResult } from './panes';
 
 /** `append`: final results only (Spark's append mode). `update`: also a provisional result per window. */
 export type OutputMode = 'append' | 'update';
@@ -59,7 +59,7 @@ export function windowOptionProblems(o: SlidingWindowOptions): string[] {
 }
 
 /** The device key of a reading: its `deviceId` (a number is turned into text), else `"default"` (CONTRACT §2). */
-export function deviceIdOf(r: Readonly<Record<string, unknown>>): string {
+export function deviceIdOf(r: ReadingLike): string {
   const id = r.deviceId;
   if (typeof id === 'string' && id !== '') return id;
   if (typeof id === 'number') return String(id);
@@ -182,7 +182,7 @@ export class SlidingWindows {
    * reading closes (and devices it evicts) are appended to `out`. Returns false when the reading is
    * late (`t <= watermark`, see {@link lastWatermark}); it is then not aggregated.
    */
-  add(r: Readonly<Record<string, unknown>>, t: number, now: number, out: WindowResult[]): boolean {
+  add(r: ReadingLike, t: number, now: number, out: WindowResult[]): boolean {
     const dev = this.device(deviceIdOf(r), now, out);
     if (this.arrival) {
       // A wall clock stepped back must not reopen windows that were already emitted.
@@ -201,7 +201,9 @@ export class SlidingWindows {
         if (this.mode === 'update') this.provisional(dev, t, out);
       }
     }
-    this.layout.add(dev.buf, this.paneBase(dev, Math.floor(t / this.slideMs)), r);
+    // paneBase may grow (replace) dev.buf, so it runs before dev.buf is read.
+    const base = this.paneBase(dev, Math.floor(t / this.slideMs));
+    this.layout.add(dev.buf, base, r);
     this.dirty = true;
     return true;
   }
@@ -454,6 +456,9 @@ export class SlidingWindows {
       dev.lo = p;
       dev.len = need;
     }
+    // An out-of-order reading may open windows before the first open one. None of them can be final
+    // yet (they end after the reading, which is after the watermark), and no window before them was.
+    if (p - this.k + 1 < dev.nextWin) dev.nextWin = p - this.k + 1;
     let slot = dev.head + (p - dev.lo);
     if (slot >= dev.cap) slot -= dev.cap;
     return slot * S;
