@@ -74,7 +74,7 @@ export = function (RED: RED) {
         }
       },
     });
-    setStatus(node, 'idle', 'rows 0');
+    setStatus(node, 'ok', 'rows 0');
 
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
       const now = Date.now();

@@ -35,7 +35,7 @@ export interface WriterOptions {
   maxOpenFiles: number;
   /** Attempts per write before its jobs fail (1 = no retry). */
   maxTries: number;
-  /** First retry delay (ms); doubles with each attempt. */
+  /** First retry delay (ms); doubles with each attempt, up to 5 s. */
   retryBaseMs: number;
   /** Rows queued at most (waiting and being written); jobs beyond are refused at once. */
   maxQueuedRows: number;
@@ -89,6 +89,9 @@ export class PermanentWriteError extends Error {
   }
 }
 
+/** Longest wait between two tries (ms): the queue behind a failing write waits that long at most. */
+const MAX_RETRY_DELAY_MS = 5000;
+
 /** Error codes of the file system that retrying does not cure. */
 const PERMANENT_CODES = new Set(['EISDIR', 'ENAMETOOLONG', 'EINVAL', 'ELOOP', 'EFBIG']);
 
@@ -131,10 +134,11 @@ const OPEN_FLAGS = C.O_RDWR | C.O_APPEND | C.O_CREAT | (C.O_NOFOLLOW ?? 0);
 
 /**
  * Offset just after the last complete record of a CSV file of `size` bytes: the last LF outside quotes
- * (RFC 4180: quotes toggle a quoted field, doubled quotes toggle twice). Reads the file once, in chunks.
+ * (RFC 4180: quotes toggle a quoted field, doubled quotes toggle twice). Reads the file once, in chunks
+ * of `chunkSize` bytes; a file with no quote costs one memchr pass.
  */
-export async function lastRecordEnd(fh: FileHandle, size: number): Promise<number> {
-  const buf = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, Math.max(size, 1)));
+export async function lastRecordEnd(fh: FileHandle, size: number, chunkSize = SCAN_CHUNK): Promise<number> {
+  const buf = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(size, 1)));
   let inQuotes = false;
   let end = 0;
   for (let base = 0; base < size; ) {
@@ -203,7 +207,8 @@ export class CsvWriter {
       cb(new Error('csv sink is closing: rows not written'));
       return;
     }
-    if (rows > 0 && this.queuedRows + rows > this.opts.maxQueuedRows) {
+    // A single job larger than the bound is still taken when nothing else waits.
+    if (rows > 0 && this.queuedRows > 0 && this.queuedRows + rows > this.opts.maxQueuedRows) {
       cb(new Error(`CSV write queue full (${this.queuedRows} rows waiting): the disk is too slow or failing`));
       return;
     }
@@ -316,7 +321,7 @@ export class CsvWriter {
           (out as NodeJS.ErrnoException).code = (err as NodeJS.ErrnoException).code;
           return out;
         }
-        await this.sleep(this.opts.retryBaseMs * 2 ** (attempt - 1));
+        await this.sleep(Math.min(this.opts.retryBaseMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS));
       }
     }
   }

@@ -505,7 +505,8 @@ export function fileName(pattern: string, date: string): string {
  * are checked by the writer, which can look at the disk.)
  */
 export function checkRelativeName(name: unknown): string | null {
-  if (typeof name !== 'string' || name.trim() === '') return 'file name is empty';
+  if (typeof name !== 'string') return `file name must be text (got ${name === null ? 'null' : typeof name})`;
+  if (name.trim() === '') return 'file name is empty';
   if (name.length > 4096) return 'file name is too long';
   if (name.includes('\0')) return 'file name contains a NUL character';
   if (path.posix.isAbsolute(name) || path.win32.isAbsolute(name)) return `file name "${name}" is an absolute path`;

@@ -269,7 +269,7 @@ describe('csv-sink > rows and messages', function () {
     await run([{ payload: [reading(), reading()] }]);
     await new Promise((r) => setTimeout(r, 600));
     const s = statuses();
-    assert.deepEqual(s[0], { fill: 'grey', shape: 'ring', text: 'rows 0' });
+    assert.deepEqual(s[0], { fill: 'green', shape: 'dot', text: 'rows 0' });
     assert.ok(s.some((x) => x.fill === 'blue' && x.text === 'rows 2'), JSON.stringify(s));
     assert.deepEqual(s[s.length - 1], { fill: 'green', shape: 'dot', text: 'rows 2' });
   });
@@ -338,6 +338,18 @@ describe('csv-sink > files stay inside the folder', function () {
     await helper.unload();
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('with no settings, writes the readings file under data/ of the working directory (fileWorkingDirectory)', async function () {
+    helper.settings({ fileWorkingDirectory: dir });
+    try {
+      await helper.load(sinkModule, [{ id: 'sink', type: 'smoke-csv-sink', wires: [['out']] }, { id: 'out', type: 'helper' }]);
+      const { errors } = await run([{ payload: reading() }]);
+      assert.deepEqual(errors, []);
+      assert.equal(readCsv(path.join(dir, 'data', 'historical_smoke_data_2022-06-09.csv'))[0].join(','), HEADER);
+    } finally {
+      helper.settings({});
+    }
   });
 
   it('ignores msg.filename unless allowed', async function () {
