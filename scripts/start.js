@@ -114,7 +114,7 @@ function dashboardInstalled() {
 function ensureDashboard() {
   if (!dashboardWanted) return false;
   if (dashboardInstalled()) return true;
-  say(`installing ${DASHBOARD} into ${path.relative(root, userDir) || userDir} (first start only)…`);
+  say(`installing ${DASHBOARD} into ${userDir} (first start only)…`);
   // npm would prune the link to this package as extraneous: take it away during the install.
   unlinkPackage();
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -167,7 +167,7 @@ function prepareFlow(withDashboard) {
   if (fresh) {
     if (current !== null) {
       fs.copyFileSync(flowFile, flowFile + '.prev');
-      say(`deploying the demo flow from flows/flows.json (the previous one is kept as ${path.join(path.relative(root, userDir), 'flows.json.prev')})`);
+      say(`deploying the demo flow from flows/flows.json (the previous one is kept as ${flowFile}.prev)`);
     }
     nodes = runtimeFlow(source, withDashboard);
   } else {
