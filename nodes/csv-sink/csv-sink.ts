@@ -67,6 +67,8 @@ export = function (RED: RED) {
           const code = (ev.error as NodeJS.ErrnoException).code ?? 'write error';
           status.now('failed', ev.willRetry ? `${code} retry ${ev.attempt}/${writerOpts.maxTries}` : code);
           if (ev.willRetry) node.warn(`CSV write to ${ev.file} failed (attempt ${ev.attempt} of ${writerOpts.maxTries}), retrying: ${ev.error.message}`);
+        } else if (ev.kind === 'recovered') {
+          node.log(`CSV writes to ${ev.file} work again`);
         } else if (ev.kind === 'repaired') {
           node.warn(`${ev.file}: cut ${ev.droppedBytes} bytes of a torn last row (an interrupted write) before appending`);
         } else if (ev.kind === 'idle') {

@@ -28,9 +28,12 @@ interface Run {
  * many rows were acknowledged (rows keep being written while the kill lands); with `limit`, lets it
  * write that many rows and stop by itself.
  */
+const children: ChildProcess[] = [];
+
 function start(folder: string, startId: number, opts: { killAfter?: number; limit?: number }): Run {
   const args = [folder, String(startId), ...(opts.limit === undefined ? [] : [String(opts.limit)])];
   const child = fork(CHILD, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  children.push(child);
   const run: Run = { acked: [], child, exit: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))) };
   child.on('message', (m: { acked?: number[]; error?: string }) => {
     if (m.error) console.error('child error:', m.error);
@@ -55,6 +58,8 @@ describe('csv-sink > crash and restart (SIGKILL mid-stream)', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csv-crash-'));
   });
   after(function () {
+    // A failed assertion must not leave a writer running.
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
