@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { kafkaClient, requireKafka } from '../kafka/broker';
 
 const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string; 'node-red': { nodes: Record<string, string> } };
@@ -204,5 +205,92 @@ describe('e2e > npm start', function () {
     assert.ok(Date.now() - t0 < 15_000);
     assert.equal(sha(flowsFile), flowsHash, 'flows/flows.json is not rewritten');
     assert.ok(fs.existsSync(path.join(userDir, 'flows.json')), 'Node-RED ran on the copy in the user directory');
+  });
+});
+
+describe('e2e > npm start with KAFKA_BOOTSTRAP_SERVERS', function () {
+  this.timeout(180_000);
+  let tmp: string;
+  let dataDir: string;
+  let child: ChildProcess | null = null;
+  let out = '';
+  let base: string;
+
+  before(async function () {
+    await requireKafka(this);
+    assert.ok(fs.existsSync(path.join(root, 'dist', 'nodes')), 'build first (node scripts/build.js)');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-start-kafka-'));
+    dataDir = path.join(tmp, 'data');
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SMOKE_USERDIR: path.join(tmp, 'userdir'),
+      SMOKE_DATA_DIR: dataDir,
+      SMOKE_SKIP_BUILD: '1',
+      // The dashboard is covered above; this run is about the Kafka tab.
+      SMOKE_DASHBOARD: 'off',
+      LOG_FILE: path.join(tmp, 'stream_processing.log'),
+      KAFKA_BOOTSTRAP_SERVERS: process.env.KAFKA_BOOTSTRAP_SERVERS || '127.0.0.1:9092',
+    };
+    child = spawn(process.execPath, [path.join(root, 'scripts', 'start.js')], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (c) => (out += String(c)));
+    child.stderr!.on('data', (c) => (out += String(c)));
+  });
+
+  after(async function () {
+    if (child && child.exitCode === null && child.signalCode === null && child.pid) {
+      const exited = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGINT');
+      await Promise.race([exited, sleep(15_000)]);
+      try {
+        if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+    }
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('enables the Kafka tab and runs readings through Kafka into the pipeline and CSV files', async function () {
+    await waitFor('"Started flows"', 60_000, () => {
+      if (child!.exitCode !== null) throw new Error(`start.js exited early (${child!.exitCode}):\n${out.slice(-3000)}`);
+      return /Started flows/.test(out) ? true : undefined;
+    });
+    assert.match(out, /Kafka flow: +enabled/);
+    const r = await fetch(base + '/flows', { headers: { Accept: 'application/json', 'Node-RED-API-Version': 'v2' } });
+    const { flows } = (await r.json()) as { flows: { id: string; type: string; disabled?: boolean }[] };
+    assert.equal(flows.find((n) => n.id === 'smoke-kafka-tab')?.disabled, false);
+    // kafka-sensor-* readings went simulator → kafka out → broker → kafka in → validate → … → csv sink.
+    const kafkaData = path.join(dataDir, 'kafka');
+    await waitFor('Kafka readings in data/kafka', 90_000, () => {
+      if (!fs.existsSync(kafkaData)) return undefined;
+      const f = fs.readdirSync(kafkaData).find((n) => n.startsWith('historical_smoke_data_'));
+      if (!f) return undefined;
+      return /,kafka-sensor-\d+\r?\n/.test(fs.readFileSync(path.join(kafkaData, f), 'utf8')) ? true : undefined;
+    });
+  });
+
+  it('publishes alerts back to Kafka on smoke_alerts, keyed by device', async function () {
+    const consumer = kafkaClient().consumer({ groupId: `smoke-e2e-${process.pid}-${Date.now()}` });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: ['smoke_alerts'], fromBeginning: false });
+      const got = new Promise<{ key: string; value: Record<string, unknown> }>((resolve) => {
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            const value = JSON.parse(String(message.value)) as Record<string, unknown>;
+            if (String(value.deviceId).startsWith('kafka-sensor-')) resolve({ key: String(message.key), value });
+          },
+        });
+      });
+      // Quiet air alone raises z-score alerts once 30 values are in; the producer's first fire is 2 min in.
+      const a = await Promise.race([got, sleep(120_000).then(() => null)]);
+      assert.ok(a, 'an alert arrived on smoke_alerts');
+      assert.equal(a.key, a.value.deviceId);
+      assert.ok(['THRESHOLD', 'STATISTICAL', 'PATTERN'].includes(String(a.value.type)));
+    } finally {
+      await consumer.disconnect();
+    }
   });
 });
