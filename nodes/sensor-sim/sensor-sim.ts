@@ -6,7 +6,7 @@ import { MAX_DEVICES, SensorSim, SimClock, simOptionProblems, type FireMode, typ
 import { ConfigReader } from '../nr/config';
 import { reportBadConfig } from '../nr/errors';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
-import { setStatus } from '../nr/status';
+import { compact, setStatus } from '../nr/status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
 
 /** Readings handed out per timer firing at most: a burst after a stall must not block the event loop. */
@@ -52,6 +52,7 @@ export = function (RED: RED) {
     let timer: NodeJS.Timeout | null = null;
     let startTimer: NodeJS.Timeout | null = null;
     let burningShown = -1;
+    let skippedShown = 0;
     let nextIgnite = 0;
 
     function showStatus(): void {
@@ -81,7 +82,12 @@ export = function (RED: RED) {
         node.send([msgs]);
         metrics.readingsOut.inc(msgs.length);
       }
-      if (sim.burning(clock.last) !== burningShown) showStatus();
+      if (clock.skipped !== skippedShown) {
+        // More readings are due than the event loop can hand out: say so instead of silently thinning.
+        skippedShown = clock.skipped;
+        burningShown = -1;
+        setStatus(node, 'connecting', RED._('smoke-sensor-sim.status.lagging', { count: compact(clock.skipped) }));
+      } else if (sim.burning(clock.last) !== burningShown) showStatus();
     }
 
     function start(): void {
