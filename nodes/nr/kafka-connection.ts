@@ -115,21 +115,26 @@ export class BrokerConnection {
 
   private probe(): Promise<void> {
     if (this.probing) return this.probing;
-    this.probing = (async () => {
-      try {
-        const admin = await this.admin();
-        await rejectAfter(admin.describeCluster(), this.opts.probeTimeoutMs, 'describeCluster');
-        this.set({ kind: 'up', text: STATE_TEXT.up });
-      } catch (err) {
-        const kind = classifyError(err);
-        this.set({ kind: kind === 'auth' ? 'auth' : 'down', text: STATE_TEXT[kind === 'auth' ? 'auth' : 'down'], detail: errorText(err) });
-        await this.dropAdmin();
-      } finally {
-        this.probing = null;
-        this.schedule(this.state.kind === 'up' ? this.opts.probeMs : this.opts.probeDownMs);
-      }
-    })();
-    return this.probing;
+    const run = this.runProbe();
+    this.probing = run;
+    const done = () => {
+      if (this.probing === run) this.probing = null;
+      this.schedule(this.state.kind === 'up' ? this.opts.probeMs : this.opts.probeDownMs);
+    };
+    run.then(done, done);
+    return run;
+  }
+
+  private async runProbe(): Promise<void> {
+    try {
+      const admin = await this.admin();
+      await rejectAfter(admin.describeCluster(), this.opts.probeTimeoutMs, 'describeCluster');
+      this.set({ kind: 'up', text: STATE_TEXT.up });
+    } catch (err) {
+      const kind = classifyError(err) === 'auth' ? 'auth' : 'down';
+      this.set({ kind, text: STATE_TEXT[kind], detail: errorText(err) });
+      await this.dropAdmin();
+    }
   }
 
   private idle(): void {

@@ -142,48 +142,54 @@ export class KafkaOutRunner implements BrokerUser {
   }
 
   private pump(): Promise<void> {
-    if (this.pumping || !this.connected) return this.pumping ?? Promise.resolve();
-    this.pumping = (async () => {
-      try {
-        while (this.queue.length > 0 && this.connected && this.producer && !this.stopping) {
-          const take = this.takeBatch();
-          const byTopic = new Map<string, Message[]>();
-          for (const e of take) {
-            const list = byTopic.get(e.topic);
-            if (list) for (const m of e.messages) list.push(m);
-            else byTopic.set(e.topic, e.messages.slice());
-          }
-          const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-          try {
-            await this.producer.sendBatch({
-              topicMessages,
-              acks: this.o.acks,
-              compression: this.o.gzip ? CompressionTypes.GZIP : CompressionTypes.None,
-            });
-            this.settle(take);
-            if (this.isolate > 0) this.isolate--;
-            this.backoff.reset();
-            if (this.lastError) this.node.log('kafka out: sending again');
-            this.lastError = '';
-            this.show();
-          } catch (err) {
-            if (isRetriable(err) || classifyError(err) === 'auth') {
-              this.failed(err);
-              if (this.stopping) return;
-              await this.sleep(this.backoff.next(Math.random()));
-            } else if (take.length > 1) {
-              this.isolate = take.length;
-            } else {
-              this.settle(take, err instanceof Error ? err : new Error(errorText(err)));
-              this.node.warn(`kafka out: the broker refused a message (${errorText(err)})`);
-            }
-          }
-        }
-      } finally {
-        this.pumping = null;
+    if (this.pumping) return this.pumping;
+    if (!this.connected) return Promise.resolve();
+    // Assigned before the run can finish: a run that ends at once (empty queue) must not leave a
+    // settled promise behind as "pumping", or nothing would ever be sent again.
+    const run = this.send();
+    this.pumping = run;
+    const clear = () => {
+      if (this.pumping === run) this.pumping = null;
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  private async send(): Promise<void> {
+    while (this.queue.length > 0 && this.connected && this.producer && !this.stopping) {
+      const take = this.takeBatch();
+      const byTopic = new Map<string, Message[]>();
+      for (const e of take) {
+        const list = byTopic.get(e.topic);
+        if (list) for (const m of e.messages) list.push(m);
+        else byTopic.set(e.topic, e.messages.slice());
       }
-    })();
-    return this.pumping;
+      const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+      try {
+        await this.producer.sendBatch({
+          topicMessages,
+          acks: this.o.acks,
+          compression: this.o.gzip ? CompressionTypes.GZIP : CompressionTypes.None,
+        });
+        this.settle(take);
+        if (this.isolate > 0) this.isolate--;
+        this.backoff.reset();
+        if (this.lastError) this.node.log('kafka out: sending again');
+        this.lastError = '';
+        this.show();
+      } catch (err) {
+        if (isRetriable(err) || classifyError(err) === 'auth') {
+          this.failed(err);
+          if (this.stopping) return;
+          await this.sleep(this.backoff.next(Math.random()));
+        } else if (take.length > 1) {
+          this.isolate = take.length;
+        } else {
+          this.settle(take, err instanceof Error ? err : new Error(errorText(err)));
+          this.node.warn(`kafka out: the broker refused a message (${errorText(err)})`);
+        }
+      }
+    }
   }
 
   /** The head of the queue up to maxSendRecords (at least one message, whole messages only). */
@@ -200,13 +206,18 @@ export class KafkaOutRunner implements BrokerUser {
   }
 
   private settle(entries: Entry[], err?: Error): void {
+    // Entries are nearly always the head of the queue (takeBatch); remove them in one step.
+    const k = entries.length;
+    if (k > 0 && this.queue[0] === entries[0] && this.queue[k - 1] === entries[k - 1]) this.queue.splice(0, k);
+    else {
+      const gone = new Set(entries);
+      const keep = this.queue.filter((e) => !gone.has(e));
+      this.queue.length = 0;
+      this.queue.push(...keep);
+    }
     for (const e of entries) {
-      const i = this.queue.indexOf(e);
-      if (i >= 0) {
-        this.queue.splice(i, 1);
-        this.queued -= e.messages.length;
-      }
       if (e.settled) continue;
+      this.queued -= e.messages.length;
       e.settled = true;
       if (err) e.done(err);
       else {
@@ -261,8 +272,8 @@ export class KafkaOutRunner implements BrokerUser {
 
   private async drained(): Promise<void> {
     while (this.queue.length > 0 && this.connected && !this.lastError) {
-      await (this.pumping ?? this.pump());
-      if (this.pumping === null && this.queue.length > 0) await new Promise((r) => setTimeout(r, 50));
+      await this.pump();
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 }

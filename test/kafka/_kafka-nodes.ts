@@ -187,3 +187,15 @@ export async function endOffsets(topic: string): Promise<Record<number, number>>
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls the group's committed offsets until they equal `expected` (by partition). */
+export async function waitForCommitted(groupId: string, topic: string, expected: Record<number, number>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Record<number, number> = {};
+  for (;;) {
+    last = await committedOffsets(groupId, topic);
+    if (Object.keys(expected).every((p) => last[Number(p)] === expected[Number(p)])) return;
+    if (Date.now() > deadline) throw new Error(`committed offsets ${JSON.stringify(last)}, expected ${JSON.stringify(expected)}`);
+    await sleep(200);
+  }
+}

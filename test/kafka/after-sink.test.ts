@@ -1,0 +1,153 @@
+import { strict as assert } from 'node:assert';
+import { createTopic, requireKafka, uniqueTopic } from './broker';
+import {
+  ackRegistry,
+  brokerModule,
+  brokerNode,
+  collect,
+  committedOffsets,
+  endOffsets,
+  helper,
+  inModule,
+  jsonMessages,
+  kafkaInNode,
+  produce,
+  readings,
+  recordStatus,
+  sinks,
+  sleep,
+  waitFor,
+  waitForCommitted,
+} from './_kafka-nodes';
+
+type Meta = { partition: number; offset: number; ack?: { consumer: string; id: number; records: number } };
+
+describe('kafka in > after-sink commits (at-least-once)', function () {
+  this.timeout(60_000);
+
+  before(async function () {
+    await requireKafka(this);
+  });
+
+  afterEach(async function () {
+    await helper.unload();
+  });
+
+  it('commits an offset only once every record up to it was acknowledged, whatever the order of the acks', async function () {
+    const topic = uniqueTopic('aftersink-commit');
+    await createTopic(topic, 4);
+    await produce(topic, jsonMessages(readings(1000)));
+    const groupId = `${topic}-group`;
+    await helper.load([brokerModule, inModule], [brokerNode(), kafkaInNode(topic, { commit: 'after-sink', commitInterval: 100, groupId }), ...sinks()]);
+    const got = collect();
+    await waitFor(() => got.count() === 1000, 20_000, () => `${got.count()}/1000`);
+
+    const held: Meta[] = [];
+    for (const m of got.records) {
+      const k = m.kafka as Meta;
+      assert.ok(k.ack, 'every record carries an ack token');
+      assert.equal(k.ack.consumer, 'in');
+      assert.equal(k.ack.records, 1);
+      if (k.partition === 0 && k.offset >= 100) held.push(k);
+      else assert.equal(ackRegistry.ack(k.ack, 1), true);
+    }
+    const ends = await endOffsets(topic);
+    assert.ok(ends[0] > 100, 'partition 0 has more than 100 records');
+    await waitForCommitted(groupId, topic, { ...ends, 0: 100 });
+
+    // acknowledge the held records newest first: partition 0 may move only at the very end
+    held.sort((a, b) => b.offset - a.offset);
+    for (const k of held.slice(0, -1)) ackRegistry.ack(k.ack, 1);
+    await sleep(500);
+    assert.equal((await committedOffsets(groupId, topic))[0], 100, 'offset 100 is still unacknowledged');
+    ackRegistry.ack(held.at(-1)!.ack, 1);
+    await waitForCommitted(groupId, topic, ends);
+  });
+
+  it('stops fetching while maxInFlight records wait for acknowledgement, and resumes as they are acknowledged', async function () {
+    const topic = uniqueTopic('aftersink-backpressure');
+    await createTopic(topic, 4);
+    await produce(topic, jsonMessages(readings(2000)));
+    await helper.load(
+      [brokerModule, inModule],
+      [brokerNode(), kafkaInNode(topic, { commit: 'after-sink', maxInFlight: 200, commitInterval: 100, metricsInterval: 1 }), ...sinks()],
+    );
+    const got = collect();
+    await waitFor(() => got.count() === 200, 15_000, () => `${got.count()}/200`);
+    await sleep(1500);
+    assert.equal(got.count(), 200, 'no more than maxInFlight records are in flight');
+    assert.equal(got.metrics.at(-1)?.payload.inFlight, 200);
+
+    let acked = 0;
+    const ackAll = () => {
+      for (; acked < got.records.length; acked++) ackRegistry.ack((got.records[acked].kafka as Meta).ack, 1);
+    };
+    const timer = setInterval(ackAll, 20);
+    try {
+      await waitFor(() => got.count() === 2000, 30_000, () => `${got.count()}/2000`);
+    } finally {
+      clearInterval(timer);
+    }
+    ackAll();
+    await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic));
+  });
+
+  it('batch mode: one token per batch for all its records; bad records on an unwired output 2 do not hold commits back', async function () {
+    const topic = uniqueTopic('aftersink-batch');
+    await createTopic(topic, 4);
+    const msgs = jsonMessages(readings(800));
+    msgs.splice(100, 0, { key: 'dev-01', value: 'not json' }, { key: 'dev-02', value: null });
+    await produce(topic, msgs);
+    const node = kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', commitInterval: 100 });
+    node.wires = [['out1'], [], ['out3']];
+    await helper.load([brokerModule, inModule], [brokerNode(), node, ...sinks()]);
+    const got = collect();
+    await waitFor(() => got.count() === 800, 15_000, () => `${got.count()}/800`);
+    for (const b of got.batches) {
+      const k = b.kafka as Meta;
+      assert.equal(k.ack?.records, b.payload.length);
+      assert.equal(ackRegistry.ack(k.ack, b.payload.length), true);
+    }
+    await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic));
+  });
+
+  it('shows "waiting for sink" when the oldest unacknowledged message is older than sinkWarn', async function () {
+    const topic = uniqueTopic('aftersink-warn');
+    await createTopic(topic, 4);
+    await produce(topic, jsonMessages(readings(50)));
+    await helper.load([brokerModule, inModule], [brokerNode(), kafkaInNode(topic, { commit: 'after-sink', sinkWarn: 1 }), ...sinks()]);
+    const status = recordStatus(helper.getNode('in'));
+    const got = collect();
+    await waitFor(() => got.count() === 50, 15_000, () => `${got.count()}/50`);
+    await waitFor(() => status.some((s) => s.text === 'waiting for sink' && s.fill === 'yellow'), 5000, () => JSON.stringify(status.slice(-3)));
+    for (const m of got.records) ackRegistry.ack((m.kafka as Meta).ack, 1);
+    await waitFor(() => status.at(-1)?.fill === 'green', 5000, () => JSON.stringify(status.slice(-3)));
+  });
+
+  it('delivers unacknowledged records again after a redeploy (and nothing that was acknowledged)', async function () {
+    const topic = uniqueTopic('aftersink-redeploy');
+    await createTopic(topic, 4);
+    await produce(topic, jsonMessages(readings(400)));
+    const flow = [brokerNode(), kafkaInNode(topic, { commit: 'after-sink', commitInterval: 100 }), ...sinks()];
+    await helper.load([brokerModule, inModule], flow);
+    let got = collect();
+    await waitFor(() => got.count() === 400, 15_000, () => `${got.count()}/400`);
+    const unacked = new Set<number>();
+    for (const m of got.records) {
+      const seq = (m.payload as { seq: number }).seq;
+      if (seq % 4 === 3) unacked.add(seq);
+      else ackRegistry.ack((m.kafka as Meta).ack, 1);
+    }
+    await sleep(600); // let a commit run
+    await helper.unload();
+
+    await helper.load([brokerModule, inModule], flow);
+    got = collect();
+    await waitFor(() => [...unacked].every((s) => seqs().has(s)), 15_000, () => `${[...unacked].filter((s) => seqs().has(s)).length}/${unacked.size} redelivered`);
+    function seqs() {
+      return new Set(got.records.map((m) => (m.payload as { seq: number }).seq));
+    }
+    // only records at or after the first unacknowledged one of their partition come back
+    assert.ok(got.count() < 400, `redelivered ${got.count()} of 400: the acknowledged prefix was committed`);
+  });
+});
