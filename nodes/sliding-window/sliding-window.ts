@@ -14,6 +14,12 @@ import { SlidingWindows, windowOptionProblems, type OutputMode, type WindowResul
 import { checkpointStore, readingTime, type TimeSource } from './support';
 
 const CHECKPOINT_KEY = 'slidingWindow';
+
+/**
+ * Checkpoints of stopped nodes by node id, for runtimes without configured context stores: Node-RED
+ * then deletes a node's context when it stops, and this keeps open windows across a redeploy.
+ */
+const stash = new Map<string, unknown>();
 const TIME_SOURCES: readonly TimeSource[] = ['event', 'kafka', 'arrival'];
 const MODES: readonly OutputMode[] = ['append', 'update'];
 
@@ -138,7 +144,7 @@ export = function (RED: RED) {
     });
 
     // Restore the last checkpoint before the first message; messages meanwhile wait in order.
-    ctx.get(CHECKPOINT_KEY, store.name, (err: Error | undefined, saved: unknown) => {
+    const restore = (err: Error | undefined, saved: unknown): void => {
       const out: WindowResult[] = [];
       if (err) node.warn(RED._('smoke-sliding-window.warn.restore-failed', { error: err.message }));
       else if (saved !== undefined && !windows.restore(saved, Date.now(), out)) node.warn(RED._('smoke-sliding-window.warn.checkpoint-mismatch'));
@@ -153,7 +159,13 @@ export = function (RED: RED) {
         }
       }
       showStatus();
-    });
+    };
+    if (store.configured) ctx.get(CHECKPOINT_KEY, store.name, restore);
+    else {
+      const saved = stash.get(node.id);
+      stash.delete(node.id);
+      restore(undefined, saved);
+    }
 
     // Timers: windows that close without a reading (arrival time, idle devices) and checkpoints.
     const send = node.send.bind(node);
@@ -193,7 +205,12 @@ export = function (RED: RED) {
       if (statusTimer) clearTimeout(statusTimer);
       metrics.remove();
       // A deleted node's context goes with it; otherwise keep the open windows for the next start.
+      if (removed) stash.delete(node.id);
       if (removed || queue !== null) return done();
+      if (!store.configured) {
+        stash.set(node.id, windows.snapshot());
+        return done();
+      }
       const guard = setTimeout(done, 10_000);
       save((err) => {
         clearTimeout(guard);

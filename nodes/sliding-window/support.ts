@@ -46,6 +46,11 @@ export function readingTime(source: TimeSource, r: Record<string, unknown>, msg:
 export interface CheckpointStore {
   /** Store name for `context.get/set` (undefined: the default store). */
   name: string | undefined;
+  /**
+   * Whether settings.js configures context stores at all. Without any, Node-RED deletes a node's
+   * context whenever the node stops (a redeploy included), so the context cannot carry a checkpoint.
+   */
+  configured: boolean;
   /** Whether the store outlives the process (anything but Node-RED's `memory` module). */
   persistent: boolean;
   problems: string[];
@@ -63,7 +68,7 @@ export function checkpointStore(settings: Record<string, unknown>, name: string)
   const wanted = name.trim();
   if (wanted !== '' && wanted !== 'default' && !(wanted in stores)) {
     const known = names.length ? names.join(', ') : 'none: settings.js has no contextStorage';
-    return { name: undefined, persistent: false, problems: [`context store "${wanted}" is not configured (stores: ${known})`] };
+    return { name: undefined, configured: names.length > 0, persistent: false, problems: [`context store "${wanted}" is not configured (stores: ${known})`] };
   }
   let key: string | undefined = wanted === '' ? 'default' : wanted;
   let entry = stores[key];
@@ -73,5 +78,10 @@ export function checkpointStore(settings: Record<string, unknown>, name: string)
   }
   if (entry === undefined && key === 'default' && names.length > 0) entry = stores[names[0]];
   const module = entry && typeof entry === 'object' ? (entry as { module?: unknown }).module : undefined;
-  return { name: wanted === '' ? undefined : wanted, persistent: module !== undefined && module !== 'memory', problems: [] };
+  return {
+    name: wanted === '' ? undefined : wanted,
+    configured: names.length > 0,
+    persistent: module !== undefined && module !== 'memory',
+    problems: [],
+  };
 }

@@ -1,0 +1,269 @@
+/**
+ * Restarts of a real Node-RED runtime (a child process with its own user directory and the
+ * localfilesystem context store): the sliding window's open windows survive a stop and start, and a
+ * crash after a periodic checkpoint.
+ */
+import { strict as assert } from 'node:assert';
+import { fork, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { root } from './_helper';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Msg = Record<string, any>;
+
+const MIN = 60_000;
+
+/**
+ * The child: embeds Node-RED (no editor, no HTTP), loads the built node from dist/ via nodesDir,
+ * reports every message the window node sends (onSend hook) and every input it completes
+ * (onComplete hook), and takes inputs over IPC.
+ */
+const RUNNER = `
+'use strict';
+const RED = require(process.env.NODE_RED);
+const settings = {
+  userDir: process.env.USER_DIR,
+  flowFile: 'flows.json',
+  nodesDir: [process.env.NODES_DIR],
+  contextStorage: { default: { module: 'localfilesystem', config: { flushInterval: 1 } } },
+  httpAdminRoot: false,
+  httpNodeRoot: false,
+  disableEditor: true,
+  credentialSecret: false,
+  logging: { console: { level: 'error', metrics: false, audit: false } },
+  smokeStream: { metrics: false },
+};
+RED.init(null, settings);
+RED.hooks.add('onSend', (events) => {
+  for (const e of events) {
+    if (e.source.id !== 'win') continue;
+    process.send({ type: 'out', port: e.source.port, payload: e.msg.payload, late: e.msg.late });
+  }
+});
+RED.hooks.add('onComplete', (e) => {
+  if (e.node.id === 'win') process.send({ type: 'done', id: e.msg.testId });
+});
+process.on('message', (m) => {
+  if (m.type === 'input') RED.nodes.getNode('win').receive(m.msg);
+  else if (m.type === 'stop') RED.stop().then(() => process.send({ type: 'stopped' }, () => process.exit(0)));
+});
+// RED.start() resolves before the flows run: 'ready' waits for them.
+RED.events.once('flows:started', () => process.send({ type: 'ready' }));
+RED.start().catch((err) => { console.error(err); process.exit(1); });
+`;
+
+interface Runtime {
+  child: ChildProcess;
+  out: Msg[];
+  late: Msg[];
+  /** Send a message to the window node and wait until it is done with it. */
+  input(msg: Msg): Promise<void>;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+}
+
+let inputSeq = 0;
+
+function startRuntime(userDir: string): Promise<Runtime> {
+  const child = fork(path.join(userDir, 'runner.js'), [], {
+    env: { ...process.env, NODE_RED: require.resolve('node-red'), USER_DIR: userDir, NODES_DIR: path.join(root, 'dist', 'nodes', 'sliding-window') },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const rt: Runtime = {
+    child,
+    out: [],
+    late: [],
+    input: () => Promise.resolve(),
+    stop: () => Promise.resolve(),
+    kill: () => Promise.resolve(),
+  };
+  const waiting = new Map<number, (err?: Error) => void>();
+  let onStopped: (() => void) | null = null;
+  // A child that dies fails whatever waits on it instead of leaving the test to time out.
+  child.once('exit', (code, signal) => {
+    for (const fail of [...waiting.values()]) fail(new Error(`Node-RED exited (${code ?? signal})`));
+  });
+  child.on('message', (m: Msg) => {
+    if (m.type === 'out') (m.port === 0 ? rt.out : rt.late).push(m);
+    else if (m.type === 'done') waiting.get(m.id)?.();
+    else if (m.type === 'stopped') onStopped?.();
+  });
+  rt.input = (msg) =>
+    new Promise((resolve, reject) => {
+      const id = ++inputSeq;
+      waiting.set(id, (err) => {
+        waiting.delete(id);
+        if (err) reject(err);
+        else resolve();
+      });
+      child.send({ type: 'input', msg: { ...msg, testId: id } });
+    });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  rt.stop = async () => {
+    const stopped = new Promise<void>((resolve) => (onStopped = resolve));
+    child.send({ type: 'stop' });
+    await stopped;
+    await exited;
+  };
+  rt.kill = async () => {
+    child.kill('SIGKILL');
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`Node-RED exited (${code}) before it was ready`)));
+    child.on('message', (m: Msg) => m.type === 'ready' && resolve(rt));
+  });
+}
+
+function userDirWith(flow: Msg[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-window-restart-'));
+  fs.writeFileSync(path.join(dir, 'runner.js'), RUNNER);
+  fs.writeFileSync(path.join(dir, 'flows.json'), JSON.stringify(flow));
+  return dir;
+}
+
+function windowFlow(config: Msg = {}): Msg[] {
+  return [
+    { id: 'tab', type: 'tab', label: 'restart test' },
+    // x and y: without them Node-RED takes a node for a config node
+    { id: 'win', type: 'smoke-sliding-window', z: 'tab', name: 'win', x: 200, y: 100, ...config, wires: [['j1'], ['j2']] },
+    { id: 'j1', type: 'junction', z: 'tab', x: 0, y: 0, wires: [] },
+    { id: 'j2', type: 'junction', z: 'tab', x: 0, y: 0, wires: [] },
+  ];
+}
+
+/** Four devices, one reading every 2 s each for 40 min, with stragglers (some late) and nulls. */
+function readings(): Msg[] {
+  const t0 = 1_654_733_331_000;
+  const out: Msg[] = [];
+  for (let i = 0; i < 4800; i++) {
+    const jitter = i % 53 === 0 ? 12 * MIN : i % 7 === 0 ? 3 * MIN : 0;
+    out.push({
+      deviceId: `dev-${i % 4}`,
+      timestamp: t0 + Math.floor(i / 4) * 2000 - jitter,
+      temperature: 20 + ((i * 37) % 100) / 10,
+      humidity: i % 11 === 0 ? null : 40 + (i % 13),
+      tvoc: i % 300,
+      eco2: 400 + (i % 50),
+      pm2_5: (i % 17) / 2,
+      pressure: 935 + (i % 5) / 10,
+      fireAlarm: i % 9 === 0 ? 1 : 0,
+    });
+  }
+  return out;
+}
+
+/** The readings as messages: batches of 150 with a few single messages in between. */
+function messages(rs: Msg[]): Msg[] {
+  const msgs: Msg[] = [];
+  for (let i = 0; i < rs.length; ) {
+    if (i % 900 < 3) {
+      msgs.push({ payload: rs[i] });
+      i++;
+    } else {
+      msgs.push({ payload: rs.slice(i, i + 150) });
+      i += 150;
+    }
+  }
+  return msgs;
+}
+
+const results = (out: Msg[]): Msg[] => out.flatMap((m) => (Array.isArray(m.payload) ? m.payload : [m.payload]));
+const lateCount = (late: Msg[]): number => late.reduce((a, m) => a + (Array.isArray(m.payload) ? m.payload.length : 1), 0);
+
+async function feed(rt: Runtime, msgs: Msg[]): Promise<void> {
+  for (const m of msgs) await rt.input(m);
+}
+
+/** Poll the localfilesystem context files until `check` accepts the saved window state. */
+async function checkpointOnDisk(userDir: string, check: (snapshot: Msg) => boolean, ms: number): Promise<void> {
+  const dir = path.join(userDir, 'context');
+  const t0 = Date.now();
+  for (;;) {
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.json')) : [];
+    for (const f of files) {
+      try {
+        const data = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+        if (data.slidingWindow && check(data.slidingWindow)) return;
+      } catch {
+        // a file being written: try again
+      }
+    }
+    if (Date.now() - t0 > ms) throw new Error('no matching checkpoint on disk');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('sliding-window > restart with the localfilesystem context store', function () {
+  this.timeout(180_000);
+  const dirs: string[] = [];
+  const running: Runtime[] = [];
+  after(function () {
+    for (const rt of running) if (rt.child.exitCode === null) rt.child.kill('SIGKILL');
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  const rs = readings();
+  const msgs = messages(rs);
+  const cut = Math.floor(msgs.length / 2);
+  let uninterrupted: { finals: Msg[]; flushed: Msg[]; late: number } | null = null;
+
+  before(async function () {
+    const dir = userDirWith(windowFlow());
+    dirs.push(dir);
+    const rt = await startRuntime(dir);
+    running.push(rt);
+    await feed(rt, msgs);
+    const finals = results(rt.out);
+    await rt.input({ flush: true });
+    uninterrupted = { finals, flushed: results(rt.out).slice(finals.length), late: lateCount(rt.late) };
+    await rt.stop();
+    assert.ok(uninterrupted.finals.length > 50 && uninterrupted.flushed.length > 0 && uninterrupted.late > 0);
+  });
+
+  it('stopping Node-RED mid-stream and starting it again gives the final windows of an uninterrupted run', async function () {
+    const ref = uninterrupted as NonNullable<typeof uninterrupted>;
+    const dir = userDirWith(windowFlow());
+    dirs.push(dir);
+    const first = await startRuntime(dir);
+    running.push(first);
+    await feed(first, msgs.slice(0, cut));
+    await first.stop();
+    assert.ok(fs.existsSync(path.join(dir, 'context')), 'the checkpoint went to the context store on disk');
+
+    const second = await startRuntime(dir);
+    running.push(second);
+    await feed(second, msgs.slice(cut));
+    const finals = [...results(first.out), ...results(second.out)];
+    await second.input({ flush: true });
+    const flushed = results(second.out).slice(finals.length - results(first.out).length);
+    await second.stop();
+
+    assert.ok(results(first.out).length > 0 && results(second.out).length > 0, 'windows closed on both sides of the restart');
+    assert.deepEqual(finals, ref.finals);
+    assert.deepEqual(flushed, ref.flushed, 'the windows still open at the end are the same too');
+    assert.equal(lateCount(first.late) + lateCount(second.late), ref.late);
+  });
+
+  it('after a crash (SIGKILL), continues from the last periodic checkpoint', async function () {
+    const ref = uninterrupted as NonNullable<typeof uninterrupted>;
+    const dir = userDirWith(windowFlow({ checkpoint: '200ms' }));
+    dirs.push(dir);
+    const first = await startRuntime(dir);
+    running.push(first);
+    await feed(first, msgs.slice(0, cut));
+    // The highest on-time event time per device after the first half: the checkpoint must have it.
+    const maxT = new Map<string, number>();
+    for (const m of msgs.slice(0, cut)) for (const r of Array.isArray(m.payload) ? m.payload : [m.payload]) maxT.set(r.deviceId, Math.max(maxT.get(r.deviceId) ?? -Infinity, r.timestamp));
+    await checkpointOnDisk(dir, (s) => s.devices.length === 4 && s.devices.every((d: [string, number]) => d[1] === maxT.get(d[0])), 20_000);
+    await first.kill();
+
+    const second = await startRuntime(dir);
+    running.push(second);
+    await feed(second, msgs.slice(cut));
+    assert.deepEqual([...results(first.out), ...results(second.out)], ref.finals);
+    await second.stop();
+  });
+});
