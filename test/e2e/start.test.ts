@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { kafkaClient, requireKafka } from '../kafka/broker';
+import { createTopic, kafkaClient, requireKafka } from '../kafka/broker';
 
 const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string; 'node-red': { nodes: Record<string, string> } };
@@ -218,6 +218,9 @@ describe('e2e > npm start with KAFKA_BOOTSTRAP_SERVERS', function () {
 
   before(async function () {
     await requireKafka(this);
+    // The demo's topics, made up front (a no-op when they exist) so the test's consumer can subscribe
+    // before the first alert auto-creates smoke_alerts.
+    for (const t of ['smoke_stream', 'smoke_alerts', 'smoke_windows']) await createTopic(t);
     assert.ok(fs.existsSync(path.join(root, 'dist', 'nodes')), 'build first (node scripts/build.js)');
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-start-kafka-'));
     dataDir = path.join(tmp, 'data');
