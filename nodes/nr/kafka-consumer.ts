@@ -289,7 +289,11 @@ export class KafkaInRunner implements BrokerUser {
     const count = to - from;
     this.records += count;
     this.metrics.kafkaRecords.inc(count);
+    // One send() per step with arrays of messages: Node-RED still delivers them one by one, but the
+    // per-call cost of send() is paid once per step instead of once per record.
+    const invalid: NodeMessage[] = [];
     if (this.o.mode === 'single') {
+      const good: NodeMessage[] = [];
       for (let k = from; k < to; k++) {
         const m = messages[k];
         const offset = Number(m.offset);
@@ -298,11 +302,12 @@ export class KafkaInRunner implements BrokerUser {
         const kafka: RecordMeta = { topic, partition, offset, key, timestamp: Number(m.timestamp), headers: headersToStrings(m.headers) };
         if (dec.error === null) {
           this.stamp(kafka, 0, topic, partition, offset, offset, 1, now);
-          this.node.send([{ payload, topic, key, kafka } as NodeMessage, null, null]);
+          good.push({ payload, topic, key, kafka } as NodeMessage);
         } else {
-          this.sendInvalid(kafka, dec.raw, dec.error, now);
+          invalid.push(this.invalidMsg(kafka, dec.raw, dec.error, now));
         }
       }
+      this.node.send([good.length > 0 ? good : null, invalid.length > 0 ? invalid : null, null]);
       return;
     }
     const payload: unknown[] = [];
@@ -327,9 +332,10 @@ export class KafkaInRunner implements BrokerUser {
           timestamp: Number(m.timestamp),
           headers: headersToStrings(m.headers),
         };
-        this.sendInvalid(kafka, dec.raw, dec.error, now);
+        invalid.push(this.invalidMsg(kafka, dec.raw, dec.error, now));
       }
     }
+    if (invalid.length > 0) this.node.send([null, invalid, null]);
     if (payload.length === 0) return;
     const first = offsets[0];
     const last = offsets[offsets.length - 1];
@@ -338,11 +344,11 @@ export class KafkaInRunner implements BrokerUser {
     this.node.send([{ payload, topic, kafka } as NodeMessage, null, null]);
   }
 
-  private sendInvalid(kafka: RecordMeta, raw: string, error: string, now: number): void {
+  private invalidMsg(kafka: RecordMeta, raw: string, error: string, now: number): NodeMessage {
     this.invalid++;
     this.metrics.invalid('kafka-decode');
     this.stamp(kafka, 1, kafka.topic, kafka.partition, kafka.offset, kafka.offset, 1, now);
-    this.node.send([null, { payload: raw, topic: kafka.topic, key: kafka.key, error, kafka } as NodeMessage, null]);
+    return { payload: raw, topic: kafka.topic, key: kafka.key, error, kafka } as NodeMessage;
   }
 
   /**

@@ -199,3 +199,11 @@ export async function waitForCommitted(groupId: string, topic: string, expected:
     await sleep(200);
   }
 }
+
+/** Node-RED keeps close and input handlers outside EventEmitter: whether a node registered them. */
+export function hasCloseHandler(node: { _closeCallbacks?: unknown[] }): boolean {
+  return (node._closeCallbacks?.length ?? 0) > 0;
+}
+export function hasInputHandler(node: { _inputCallback?: unknown; _inputCallbacks?: unknown[] | null }): boolean {
+  return Boolean(node._inputCallback) || (node._inputCallbacks?.length ?? 0) > 0;
+}

@@ -4,6 +4,7 @@ import {
   brokerModule,
   brokerNode,
   collect,
+  hasInputHandler,
   helper,
   inModule,
   kafkaInNode,
@@ -151,6 +152,7 @@ describe('kafka out', function () {
     const flow = [brokerNode(), { id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic: 't', idempotent: true, acks: '0' }];
     await helper.load([brokerModule, outModule], flow);
     const node = helper.getNode('kout');
-    assert.equal(node.listeners('input').length, 0);
+    assert.equal(hasInputHandler(node), false);
+    assert.equal(node.status.lastCall?.args[0].text, 'bad config');
   });
 });
