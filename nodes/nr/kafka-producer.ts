@@ -240,13 +240,16 @@ export class KafkaOutRunner implements BrokerUser {
     });
   }
 
+  /** Status text stays under ~20 characters: "broker down", "down, 1.2k queued", "12.3k sent". */
   private show(): void {
     const b = this.brokerSt.kind;
-    const q = this.queued > 0 ? ` (${compact(this.queued)} queued)` : '';
-    if (b === 'down' || b === 'auth' || b === 'bad-config') this.status.now('failed', this.brokerSt.text + q);
-    else if (this.lastError) this.status.now('failed', (this.lastErrorKind === 'auth' ? 'auth failed' : this.lastErrorKind === 'down' ? 'broker down' : 'send failed') + q);
-    else if (!this.connected) this.status.set('connecting', 'connecting' + q);
-    else this.status.set('ok', `${compact(this.sent)} sent` + q);
+    const q = this.queued > 0 ? `${compact(this.queued)} queued` : '';
+    let problem = '';
+    if (b === 'down' || b === 'auth' || b === 'bad-config') problem = this.brokerSt.text;
+    else if (this.lastError) problem = this.lastErrorKind === 'auth' ? 'auth failed' : this.lastErrorKind === 'down' ? 'broker down' : 'send failed';
+    if (problem) this.status.now('failed', q ? `${problem === 'broker down' ? 'down' : problem}, ${q}` : problem);
+    else if (!this.connected) this.status.set('connecting', q ? `connecting, ${q}` : 'connecting');
+    else this.status.set('ok', `${compact(this.sent)} sent` + (q ? `, ${q}` : ''));
   }
 
   private async shutdown(): Promise<void> {

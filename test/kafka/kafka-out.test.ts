@@ -140,7 +140,7 @@ describe('kafka out', function () {
     for (let i = 0; i < 15; i++) src.send({ payload: { i } }); // 10 fit, 5 do not
     await waitFor(() => errors.length === 6, 10_000, () => `errors: ${errors.length}`);
     assert.ok(errors.every((e) => /queue full/.test(e)), errors.join('\n'));
-    await waitFor(() => status.some((s) => s.fill === 'red' && /^broker down/.test(s.text ?? '')), 10_000, () => JSON.stringify(status.slice(-3)));
+    await waitFor(() => status.some((s) => s.fill === 'red' && /^down, \d+ queued$/.test(s.text ?? '')), 10_000, () => JSON.stringify(status.slice(-3)));
 
     // close the node while the helper still records its errors (unload() removes the spies first)
     await helper.getNode('kout').close(false);

@@ -19,7 +19,7 @@ import {
   waitFor,
 } from './_kafka-nodes';
 
-describe('kafka broker > SASL and credentials', function () {
+describe('kafka broker > SASL, TLS and credentials', function () {
   this.timeout(60_000);
   const rejections: unknown[] = [];
   const onRejection = (r: unknown) => rejections.push(r);
@@ -69,6 +69,16 @@ describe('kafka broker > SASL and credentials', function () {
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(inStatus.at(-1)?.text, 'auth failed');
     assert.ok(helper.getNode('in'), 'the node is still deployed');
+    assert.equal(rejections.length, before, `unhandled rejections: ${rejections.slice(before).map(String).join('; ')}`);
+  });
+
+  it('TLS against a listener that does not speak it: a red status and retries, no crash', async function () {
+    const before = rejections.length;
+    const flow = [brokerNode('broker', { tls: true, rejectUnauthorized: false }), kafkaInNode('smoke_stream'), ...sinks()];
+    await helper.load([brokerModule, inModule], flow, { broker: { ca: '-----BEGIN CERTIFICATE-----\nnot a real one\n-----END CERTIFICATE-----' } });
+    const status = recordStatus(helper.getNode('in'));
+    await waitFor(() => status.some((s) => s.fill === 'red'), 15_000, () => JSON.stringify(status));
+    assert.ok(!status.some((s) => s.fill === 'green'), 'never shown as connected');
     assert.equal(rejections.length, before, `unhandled rejections: ${rejections.slice(before).map(String).join('; ')}`);
   });
 
