@@ -1,4 +1,7 @@
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { createTopic, requireKafka, uniqueTopic } from './broker';
 import {
   ackRegistry,
@@ -11,6 +14,7 @@ import {
   inModule,
   jsonMessages,
   kafkaInNode,
+  nodeModule,
   produce,
   readings,
   recordStatus,
@@ -149,5 +153,46 @@ describe('kafka in > after-sink commits (at-least-once)', function () {
     }
     // only records at or after the first unacknowledged one of their partition come back
     assert.ok(got.count() < 400, `redelivered ${got.count()} of 400: the acknowledged prefix was committed`);
+  });
+});
+
+describe('kafka in > after-sink with the real pipeline (sensor validate → csv sink)', function () {
+  this.timeout(60_000);
+  let dir = '';
+
+  before(async function () {
+    await requireKafka(this);
+  });
+
+  afterEach(async function () {
+    await helper.unload();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('commits every offset once the csv sinks wrote the readings and the rejects, and the files hold each row once', async function () {
+    const topic = uniqueTopic('aftersink-csv');
+    await createTopic(topic, 4);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-kafka-csv-'));
+    const msgs = jsonMessages(readings(2000));
+    msgs.splice(10, 0, { key: 'dev-01', value: '{"not": json' }, { key: 'dev-02', value: '' });
+    msgs.splice(700, 0, { key: 'dev-03', value: JSON.stringify({ device_id: 'dev-03', UTC: 1654733331, 'Temperature[C]': 'hot' }) });
+    await produce(topic, msgs);
+    const flow = [
+      brokerNode(),
+      { ...kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', commitInterval: 100 }), wires: [['validate'], ['csvRejects'], []] },
+      { id: 'validate', type: 'smoke-sensor-validate', wires: [['csvHistory'], ['csvRejects']] },
+      { id: 'csvHistory', type: 'smoke-csv-sink', preset: 'readings', folder: dir, wires: [] },
+      { id: 'csvRejects', type: 'smoke-csv-sink', preset: 'rejects', folder: dir, wires: [] },
+    ];
+    await helper.load([brokerModule, inModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
+    await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic), 30_000);
+
+    const files = fs.readdirSync(dir);
+    const rows = (prefix: string) =>
+      files
+        .filter((f) => f.startsWith(prefix))
+        .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/).slice(1).filter(Boolean));
+    assert.equal(rows('historical_smoke_data_').length, 2000, 'every valid reading written once');
+    assert.equal(rows('rejects_').length, 3, 'two undecodable records and one invalid reading written as rejects');
   });
 });
