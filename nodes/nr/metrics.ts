@@ -1,45 +1,92 @@
 /**
  * Prometheus metrics for every smoke-stream node (the seed's throughput, error-rate, alert-rate,
  * latency and lag figures), served in the Prometheus text format on the Node-RED runtime's HTTP
- * server: `GET <httpNodeRoot>/smoke-stream/metrics` by default.
+ * server: `GET <httpNodeRoot>/smoke-stream/metrics` by default (behind `httpNodeAuth` /
+ * `httpNodeMiddleware` like every HTTP-in route).
  *
- * Settings (settings.js): `smokeStream: { metrics: false }` turns it off;
- * `smokeStream: { metrics: { path: '/metrics' } }` moves it.
+ * Settings (settings.js): `smokeStream: { metrics: false }` turns the endpoint off (404);
+ * `smokeStream: { metrics: { path: '/metrics', defaultMetrics: true } }` moves it and adds the
+ * process metrics (CPU, memory, event-loop lag) with the prefix `smoke_process_`.
+ * Environment: `SMOKE_METRICS=off` turns the endpoint off AND makes counting a no-op (nodes created
+ * while it is set count nothing): the benchmark's "metrics off" run.
  *
- * Counting must not cost on the hot path: each node binds its label values once
- * ({@link NodeMetrics}) and then only increments numbers (no label hashing, no allocation per message).
+ * Counting must not cost on the hot path. prom-client's bound children still hash their label set on
+ * every `inc()` (a string built per call), so the nodes do not touch prom-client at all: each
+ * {@link NodeMetrics} holds plain number cells that `inc()` adds to, and the registry's metrics read
+ * the live cells only when scraped (the "collect on scrape" pattern).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Node, RED } from './types';
 
 export const registry = new Registry();
 
-const NODE_LABELS = ['node_id', 'node_name', 'node_type'] as const;
+/** Label names of every series, in this order: node id, node name, node type. */
+export const NODE_LABELS = ['node_id', 'node_name', 'node_type'] as const;
+type NodeLabels = Record<(typeof NODE_LABELS)[number], string>;
 
-const readingsIn = new Counter({ name: 'smoke_readings_in_total', help: 'Readings received by a node', labelNames: NODE_LABELS, registers: [registry] });
-const readingsOut = new Counter({ name: 'smoke_readings_out_total', help: 'Readings passed on by a node', labelNames: NODE_LABELS, registers: [registry] });
-const invalid = new Counter({ name: 'smoke_invalid_readings_total', help: 'Invalid readings by error code', labelNames: [...NODE_LABELS, 'code'], registers: [registry] });
-const alerts = new Counter({ name: 'smoke_alerts_total', help: 'Alerts emitted by type and severity', labelNames: [...NODE_LABELS, 'type', 'severity'], registers: [registry] });
-const late = new Counter({ name: 'smoke_late_readings_total', help: 'Readings routed to the late output of a sliding window', labelNames: NODE_LABELS, registers: [registry] });
-const windows = new Counter({ name: 'smoke_windows_emitted_total', help: 'Window results emitted', labelNames: NODE_LABELS, registers: [registry] });
-const csvRows = new Counter({ name: 'smoke_csv_rows_written_total', help: 'CSV rows durably written', labelNames: NODE_LABELS, registers: [registry] });
-const csvErrors = new Counter({ name: 'smoke_csv_write_errors_total', help: 'CSV write errors', labelNames: NODE_LABELS, registers: [registry] });
-const kafkaRecords = new Counter({ name: 'smoke_kafka_records_consumed_total', help: 'Kafka records consumed', labelNames: NODE_LABELS, registers: [registry] });
-const kafkaProduced = new Counter({ name: 'smoke_kafka_records_produced_total', help: 'Kafka records acknowledged by the broker', labelNames: NODE_LABELS, registers: [registry] });
-const kafkaLag = new Gauge({ name: 'smoke_kafka_consumer_lag', help: 'Consumer lag in records per partition', labelNames: [...NODE_LABELS, 'topic', 'partition'], registers: [registry] });
-const rebalances = new Counter({ name: 'smoke_kafka_rebalances_total', help: 'Consumer group rebalances seen', labelNames: NODE_LABELS, registers: [registry] });
-const reconnects = new Counter({ name: 'smoke_kafka_reconnects_total', help: 'Kafka client reconnects and consumer restarts', labelNames: NODE_LABELS, registers: [registry] });
-const latency = new Histogram({
-  name: 'smoke_end_to_end_latency_seconds',
-  help: "End-to-end latency: reading's Kafka timestamp (or arrival) to alert emitted or CSV row written",
-  labelNames: [...NODE_LABELS, 'stage'],
-  buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  registers: [registry],
-});
+/** Upper bounds (seconds) of the end-to-end latency histogram. */
+export const LATENCY_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-type Inc = { inc(n?: number): void };
+/** What a counter offers the nodes: add `n` (default 1; negative or NaN is ignored). */
+export interface Inc {
+  inc(n?: number): void;
+  readonly value: number;
+}
 
-/** The metrics of one node instance, label values bound once. */
+class Cell implements Inc {
+  value = 0;
+  inc(n = 1): void {
+    // `n > 0` is false for NaN too: a bad count must not poison the series forever.
+    if (n > 0) this.value += n;
+  }
+}
+
+class NoCell implements Inc {
+  readonly value = 0;
+  inc(): void {}
+}
+const NO_CELL = new NoCell();
+
+class LatencyCell {
+  readonly buckets = new Float64Array(LATENCY_BUCKETS.length);
+  sum = 0;
+  count = 0;
+  observe(seconds: number): void {
+    if (!(seconds >= 0)) seconds = 0; // clock skew between producer and runtime: count it as 0
+    this.sum += seconds;
+    this.count++;
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+      if (seconds <= LATENCY_BUCKETS[i]) {
+        this.buckets[i]++;
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * The Kafka record time of a message in epoch ms, the start of the end-to-end latency:
+ * `msg.kafka.timestamp` (one record), else the first of `msg.kafka.timestamps` (a batch from
+ * `kafka in`: its first record, so the batch's latency is that of its longest-waiting record);
+ * NaN when the message has neither.
+ */
+export function kafkaTimeOf(msg: object): number {
+  const k = (msg as { kafka?: unknown }).kafka as { timestamp?: unknown; timestamps?: unknown } | undefined | null;
+  if (k === undefined || k === null) return NaN;
+  if (k.timestamp !== undefined) return Number(k.timestamp);
+  const ts = k.timestamps;
+  return Array.isArray(ts) && ts.length > 0 ? Number(ts[0]) : NaN;
+}
+
+/** Counting is off for nodes created while `SMOKE_METRICS` is `off` (or `0`, `false`, `no`). */
+export function metricsDisabledByEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return /^(off|0|false|no)$/i.test(env.SMOKE_METRICS ?? '');
+}
+
+/** The NodeMetrics of every running node, by node id (a redeployed node replaces its predecessor). */
+const live = new Map<string, NodeMetrics>();
+
+/** The metrics of one node instance: plain cells, label values fixed once. */
 export class NodeMetrics {
   readonly readingsIn: Inc;
   readonly readingsOut: Inc;
@@ -51,91 +98,178 @@ export class NodeMetrics {
   readonly kafkaProduced: Inc;
   readonly rebalances: Inc;
   readonly reconnects: Inc;
-  private readonly labels: Record<(typeof NODE_LABELS)[number], string>;
-  private readonly invalidByCode = new Map<string, Inc>();
-  private readonly alertsByKind = new Map<string, Inc>();
-  private readonly latencyByStage = new Map<string, { observe(v: number): void }>();
-  private readonly lagKeys: Record<string, string>[] = [];
+  /** False when counting was turned off (`SMOKE_METRICS=off`) as this node was created. */
+  readonly enabled: boolean;
+  readonly labels: Readonly<NodeLabels>;
+  /** code → count. */
+  readonly invalidByCode = new Map<string, Cell>();
+  /** type → severity → count (nested maps: no key string built per alert). */
+  readonly alertsByKind = new Map<string, Map<string, Cell>>();
+  /** stage → histogram. */
+  readonly latencyByStage = new Map<string, LatencyCell>();
+  /** topic → partition → lag in records. */
+  readonly lagByPartition = new Map<string, Map<number, number>>();
 
   constructor(node: Pick<Node, 'id' | 'type'> & { name?: string }) {
-    this.labels = { node_id: node.id, node_name: node.name ?? '', node_type: node.type };
-    this.readingsIn = readingsIn.labels(this.labels);
-    this.readingsOut = readingsOut.labels(this.labels);
-    this.late = late.labels(this.labels);
-    this.windows = windows.labels(this.labels);
-    this.csvRows = csvRows.labels(this.labels);
-    this.csvErrors = csvErrors.labels(this.labels);
-    this.kafkaRecords = kafkaRecords.labels(this.labels);
-    this.kafkaProduced = kafkaProduced.labels(this.labels);
-    this.rebalances = rebalances.labels(this.labels);
-    this.reconnects = reconnects.labels(this.labels);
+    this.labels = { node_id: String(node.id), node_name: node.name ?? '', node_type: String(node.type) };
+    this.enabled = !metricsDisabledByEnv();
+    const make = this.enabled ? () => new Cell() : () => NO_CELL;
+    this.readingsIn = make();
+    this.readingsOut = make();
+    this.late = make();
+    this.windows = make();
+    this.csvRows = make();
+    this.csvErrors = make();
+    this.kafkaRecords = make();
+    this.kafkaProduced = make();
+    this.rebalances = make();
+    this.reconnects = make();
+    if (this.enabled) live.set(this.labels.node_id, this);
   }
 
+  /** Count `n` invalid readings with the error code `code` (CONTRACT §3 codes, `kafka-decode`, …). */
   invalid(code: string, n = 1): void {
+    if (!this.enabled) return;
     let c = this.invalidByCode.get(code);
-    if (c === undefined) {
-      c = invalid.labels({ ...this.labels, code });
-      this.invalidByCode.set(code, c);
-    }
+    if (c === undefined) this.invalidByCode.set(code, (c = new Cell()));
     c.inc(n);
   }
 
+  /** Count `n` alerts of one type (`THRESHOLD`, `STATISTICAL`, `PATTERN`) and severity. */
   alert(type: string, severity: string, n = 1): void {
-    const k = type + '|' + severity;
-    let c = this.alertsByKind.get(k);
-    if (c === undefined) {
-      c = alerts.labels({ ...this.labels, type, severity });
-      this.alertsByKind.set(k, c);
-    }
+    if (!this.enabled) return;
+    let bySeverity = this.alertsByKind.get(type);
+    if (bySeverity === undefined) this.alertsByKind.set(type, (bySeverity = new Map()));
+    let c = bySeverity.get(severity);
+    if (c === undefined) bySeverity.set(severity, (c = new Cell()));
     c.inc(n);
   }
 
   /** Observe an end-to-end latency in milliseconds for a stage (`alert`, `csv`). */
   latencyMs(stage: string, ms: number): void {
+    if (!this.enabled) return;
     let h = this.latencyByStage.get(stage);
-    if (h === undefined) {
-      h = latency.labels({ ...this.labels, stage });
-      this.latencyByStage.set(stage, h);
-    }
+    if (h === undefined) this.latencyByStage.set(stage, (h = new LatencyCell()));
     h.observe(ms / 1000);
   }
 
+  /** Set the consumer lag (records) of one partition. */
   lag(topic: string, partition: number, value: number): void {
-    const l = { ...this.labels, topic, partition: String(partition) };
-    kafkaLag.set(l, value);
-    if (!this.lagKeys.some((k) => k.topic === topic && k.partition === l.partition)) this.lagKeys.push(l);
+    if (!this.enabled) return;
+    let byPartition = this.lagByPartition.get(topic);
+    if (byPartition === undefined) this.lagByPartition.set(topic, (byPartition = new Map()));
+    byPartition.set(partition, value);
+  }
+
+  /** Forget the lag series of partitions this node no longer reads (after a rebalance). */
+  clearLag(): void {
+    this.lagByPartition.clear();
   }
 
   /** Forget this node's series (on close: a redeployed node starts from zero under its id). */
   remove(): void {
-    const all = [readingsIn, readingsOut, late, windows, csvRows, csvErrors, kafkaRecords, kafkaProduced, rebalances, reconnects];
-    for (const m of all) m.remove(this.labels);
-    for (const code of this.invalidByCode.keys()) invalid.remove({ ...this.labels, code });
-    for (const k of this.alertsByKind.keys()) {
-      const [type, severity] = k.split('|');
-      alerts.remove({ ...this.labels, type, severity });
-    }
-    for (const stage of this.latencyByStage.keys()) latency.remove({ ...this.labels, stage });
-    for (const l of this.lagKeys) kafkaLag.remove(l);
+    if (live.get(this.labels.node_id) === this) live.delete(this.labels.node_id);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Registry side: metrics that read the live cells when scraped
+// ---------------------------------------------------------------------------------------------
+
+interface Sample {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName?: string;
+}
+
+/**
+ * A metric in prom-client's registry shape (what `Registry.metrics()` and `getMetricsAsJSON()` read),
+ * whose samples are computed from the live nodes at scrape time.
+ */
+class LiveMetric {
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'gauge' | 'histogram',
+    private readonly samples: (m: NodeMetrics, out: Sample[]) => void,
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  async get(): Promise<{ name: string; help: string; type: string; values: Sample[]; aggregator: string }> {
+    const values: Sample[] = [];
+    for (const m of live.values()) this.samples(m, values);
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  /** For `Registry.resetMetrics()`: the cells belong to the nodes, which start from zero when redeployed. */
+  reset(): void {}
+}
+
+function counter(name: string, help: string, pick: (m: NodeMetrics) => Inc): LiveMetric {
+  return new LiveMetric(name, help, 'counter', (m, out) => out.push({ labels: { ...m.labels }, value: pick(m).value }));
+}
+
+counter('smoke_readings_in_total', 'Readings received by a node', (m) => m.readingsIn);
+counter('smoke_readings_out_total', 'Readings passed on by a node', (m) => m.readingsOut);
+new LiveMetric('smoke_invalid_readings_total', 'Invalid readings by error code', 'counter', (m, out) => {
+  for (const [code, c] of m.invalidByCode) out.push({ labels: { ...m.labels, code }, value: c.value });
+});
+new LiveMetric('smoke_alerts_total', 'Alerts emitted by type and severity', 'counter', (m, out) => {
+  for (const [type, bySeverity] of m.alertsByKind) {
+    for (const [severity, c] of bySeverity) out.push({ labels: { ...m.labels, type, severity }, value: c.value });
+  }
+});
+counter('smoke_late_readings_total', 'Readings routed to the late output of a sliding window', (m) => m.late);
+counter('smoke_windows_emitted_total', 'Window results emitted', (m) => m.windows);
+counter('smoke_csv_rows_written_total', 'CSV rows durably written', (m) => m.csvRows);
+counter('smoke_csv_write_errors_total', 'CSV write errors', (m) => m.csvErrors);
+counter('smoke_kafka_records_consumed_total', 'Kafka records consumed', (m) => m.kafkaRecords);
+counter('smoke_kafka_records_produced_total', 'Kafka records acknowledged by the broker', (m) => m.kafkaProduced);
+new LiveMetric('smoke_kafka_consumer_lag', 'Consumer lag in records per partition', 'gauge', (m, out) => {
+  for (const [topic, byPartition] of m.lagByPartition) {
+    for (const [partition, value] of byPartition) out.push({ labels: { ...m.labels, topic, partition: String(partition) }, value });
+  }
+});
+counter('smoke_kafka_rebalances_total', 'Consumer group rebalances seen', (m) => m.rebalances);
+counter('smoke_kafka_reconnects_total', 'Kafka client reconnects and consumer restarts', (m) => m.reconnects);
+const LATENCY = 'smoke_end_to_end_latency_seconds';
+new LiveMetric(LATENCY, "End-to-end latency: reading's Kafka timestamp (or arrival) to alert emitted or CSV row written", 'histogram', (m, out) => {
+  for (const [stage, h] of m.latencyByStage) {
+    let acc = 0;
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+      acc += h.buckets[i];
+      out.push({ metricName: `${LATENCY}_bucket`, labels: { ...m.labels, stage, le: LATENCY_BUCKETS[i] }, value: acc });
+    }
+    out.push({ metricName: `${LATENCY}_bucket`, labels: { ...m.labels, stage, le: '+Inf' }, value: h.count });
+    out.push({ metricName: `${LATENCY}_sum`, labels: { ...m.labels, stage }, value: h.sum });
+    out.push({ metricName: `${LATENCY}_count`, labels: { ...m.labels, stage }, value: h.count });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// HTTP endpoint
+// ---------------------------------------------------------------------------------------------
 
 interface SmokeSettings {
   metrics?: false | { path?: string; defaultMetrics?: boolean };
 }
+
+export const DEFAULT_METRICS_PATH = '/smoke-stream/metrics';
 
 /** HTTP apps that already serve the endpoint (one per runtime; tests start several in one process). */
 const installedOn = new WeakSet<object>();
 let defaultsOn = false;
 
 /**
- * Serve the registry on the runtime's HTTP server, once per process (every node calls this; the first
- * call installs the route). Returns the path, or null when turned off or no HTTP server is there.
+ * Serve the registry on the runtime's HTTP server (every node calls this; the first call per HTTP app
+ * installs the route). Returns the path, or null when turned off or no HTTP server is there.
  */
 export function installMetricsEndpoint(RED: RED): string | null {
   const settings = (RED.settings as unknown as { smokeStream?: SmokeSettings }).smokeStream ?? {};
-  if (settings.metrics === false) return null;
-  const path = (settings.metrics && settings.metrics.path) || '/smoke-stream/metrics';
+  if (settings.metrics === false || metricsDisabledByEnv()) return null;
+  const path = (settings.metrics && settings.metrics.path) || DEFAULT_METRICS_PATH;
   const http = (RED as unknown as { httpNode?: { get: (p: string, h: (req: unknown, res: ResLike) => void) => void } }).httpNode;
   if (!http || typeof http.get !== 'function') return null;
   if (installedOn.has(http)) return path;
@@ -148,6 +282,7 @@ export function installMetricsEndpoint(RED: RED): string | null {
     registry.metrics().then(
       (text) => {
         res.set('Content-Type', registry.contentType);
+        res.set('Cache-Control', 'no-store');
         res.send(text);
       },
       (err: Error) => res.status(500).send(String(err?.message ?? err)),
