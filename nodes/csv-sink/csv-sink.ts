@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { ack } from '../nr/ack';
 import { ConfigReader } from '../nr/config';
 import { errorMessage, handleInputError, reportBadConfig } from '../nr/errors';
-import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
+import { NodeMetrics, installMetricsEndpoint, kafkaTimeOf } from '../nr/metrics';
 import { ThrottledStatus, compact, setStatus } from '../nr/status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
 import {
@@ -115,8 +115,9 @@ export = function (RED: RED) {
         if (err) return handleInputError(node, err, done, (err as NodeJS.ErrnoException).code ?? 'write failed');
         ack((msg.kafka as { ack?: unknown } | undefined)?.ack, rows);
         metrics.csvRows.inc(rows);
-        const ts = Number((msg.kafka as { timestamp?: unknown } | undefined)?.timestamp);
-        if (ts > 0) metrics.latencyMs('csv', Date.now() - ts);
+        // End-to-end from the record's Kafka timestamp; without Kafka, from the message's arrival here.
+        const ts = kafkaTimeOf(msg);
+        metrics.latencyMs('csv', Date.now() - (ts > 0 ? ts : now));
         status.set('count', `rows ${compact(writer.rowsWritten)}`);
         send(msg);
         done();
