@@ -18,7 +18,7 @@ import { DEFAULT_IDLE_MS, DEFAULT_MAX_DEVICES } from '../lib/detector';
 import type { Alert, EmitMode, Reading } from '../lib/types';
 import type { ConfigReader } from './config';
 import { handleInputError } from './errors';
-import { NodeMetrics, installMetricsEndpoint } from './metrics';
+import { NodeMetrics, installMetricsEndpoint, kafkaTimeOf } from './metrics';
 import { ThrottledStatus, compact } from './status';
 import type { Done, Node, NodeMessage, RED, Send } from './types';
 
@@ -80,7 +80,7 @@ export function attachDetector(RED: RED, node: Node, detector: Detector): void {
       if (alerts.length > 0) {
         count(metrics, alerts);
         // End-to-end latency from the record's Kafka timestamp (once per message: a batch shares one).
-        const ts = Number((msg.kafka as { timestamp?: unknown } | undefined)?.timestamp);
+        const ts = kafkaTimeOf(msg);
         if (ts > 0) metrics.latencyMs('alert', now - ts);
         total += alerts.length;
         const last = alerts[alerts.length - 1];
