@@ -165,7 +165,8 @@ export class SlidingWindows {
     this.k = this.sizeMs / this.slideMs;
     this.layout = new PaneLayout(opts.aggregates ?? parseAggregates(undefined).specs);
     this.stride = this.layout.stride;
-    this.maxSpan = Math.ceil(this.delayMs / this.slideMs) + this.k + 1;
+    // Open windows start after watermark − size, and no pane lies beyond the highest event time.
+    this.maxSpan = Math.ceil(this.delayMs / this.slideMs) + this.k;
     this.acc = new Float64Array(this.stride);
     this.maxDevices = opts.maxDevices ?? 0;
     this.idleMs = opts.idleMs ?? 0;
@@ -197,8 +198,8 @@ export class SlidingWindows {
       // Close first: the reading's own windows end after t, so they stay open, and the ring slots of
       // the closed windows' panes are free for the new pane.
       if (dev.len > 0) {
-        this.finalise(dev, t - this.delayMs, out);
-        if (this.mode === 'update') this.provisional(dev, t, out);
+        this.finalise(dev, out);
+        if (this.mode === 'update') this.provisional(dev, out);
       }
     }
     // paneBase may grow (replace) dev.buf, so it runs before dev.buf is read.
@@ -218,7 +219,7 @@ export class SlidingWindows {
       if (now > dev.maxT) dev.maxT = now;
       if (dev.len > 0) {
         const before = out.length;
-        this.finalise(dev, now, out);
+        this.finalise(dev, out);
         if (out.length > before) this.dirty = true;
       }
     }
@@ -374,9 +375,14 @@ export class SlidingWindows {
     return `${this.slideMs}/${this.sizeMs}/${this.arrival ? 'arrival' : 'event'}/${this.layout.signature}`;
   }
 
-  /** Emit, in order, the windows of `dev` whose end is at or before watermark `w`, freeing their panes. */
-  private finalise(dev: Device, w: number, out: WindowResult[]): void {
+  /**
+   * Emit, in order, the windows of `dev` whose end is at or before its watermark, freeing their panes.
+   * (The watermark is derived here rather than passed in: a double argument to a call that is not
+   * inlined is boxed, an allocation per reading.)
+   */
+  private finalise(dev: Device, out: WindowResult[]): void {
     const k = this.k;
+    const w = dev.maxT - this.delayMs;
     while (dev.len > 0) {
       // Empty panes at the front (gaps) belong to no window with data: skip them.
       while (dev.len > 0 && dev.buf[dev.head * this.stride + COUNT] === 0) this.dropFront(dev);
@@ -393,9 +399,10 @@ export class SlidingWindows {
     }
   }
 
-  /** Update mode: one provisional result per window whose end the highest event time `t` reached. */
-  private provisional(dev: Device, t: number, out: WindowResult[]): void {
+  /** Update mode: one provisional result per window whose end the highest event time reached. */
+  private provisional(dev: Device, out: WindowResult[]): void {
     const k = this.k;
+    const t = dev.maxT;
     // Windows q < qEnd end at or before t.
     const qEnd = Math.floor(t / this.slideMs) - k + 1;
     const hi = dev.lo + dev.len - 1;
