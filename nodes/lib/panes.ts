@@ -14,6 +14,7 @@ export type ReadingLike = Readonly<Partial<Reading>> | Readonly<Record<string, u
 
 /** Aggregate functions over one sensor in a window (Spark's `avg`, `min`, `max`, `stddev`, `count`, `sum`). */
 export type AggFn = 'avg' | 'min' | 'max' | 'stddev' | 'count' | 'sum';
+/** Every aggregate function, in the order the editor lists them. */
 export const AGG_FNS: readonly AggFn[] = ['avg', 'min', 'max', 'stddev', 'count', 'sum'];
 
 /** One output column of a window result, e.g. `{ fn: 'avg', field: 'pm2_5', key: 'avgPm25' }`. */

@@ -14,8 +14,8 @@
  *   window's end, before the final one.
  *
  * Memory: one pane (partial aggregate, see panes.ts) per slide per device, kept in a ring buffer per
- * device; a device holds at most about `ceil(delay / slide) + size / slide` panes whatever the rate of
- * readings. Panes that no open window needs are freed as the watermark passes them.
+ * device; a device holds at most `ceil(delay / slide) + size / slide` panes (15 by default) whatever the
+ * rate of readings. Panes that no open window needs are freed as the watermark passes them.
  */
 import { COUNT, PaneLayout, parseAggregates, type AggregateSpec, type ReadingLike, type WindowResult } from './panes';
 
