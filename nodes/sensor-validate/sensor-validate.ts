@@ -1,7 +1,8 @@
 /**
  * `smoke-sensor-validate`: raw sensor data in, canonical readings out (CONTRACT §2, §3, §6). Thin
  * adapter over lib/reading: output 1 valid readings, output 2 the invalid input as it arrived with
- * `msg.validation`. Both keep `msg.kafka` (the same object) so that sinks can acknowledge the records.
+ * `msg.validation`. Both keep `msg.kafka` so that sinks can acknowledge the records; when a batch is
+ * split, each part's per-record Kafka arrays are filtered to stay aligned with its payload.
  */
 import { DEFAULT_MAX_BYTES, createValidator, type Fallbacks, type ValidationError } from '../lib/reading';
 import type { Reading } from '../lib/types';
@@ -20,6 +21,24 @@ interface KafkaMeta {
   timestamp?: unknown;
   keys?: unknown[];
   timestamps?: unknown[];
+}
+
+const PARALLEL = ['offsets', 'keys', 'timestamps'] as const;
+
+/**
+ * The batch metadata for a subset of a batch: `kafka in`'s per-record arrays (`offsets`, `keys`,
+ * `timestamps`) are filtered to the items at `take` so they stay aligned with the subset's payload
+ * (later nodes read `msg.kafka.timestamps[i]` for `payload[i]`). Everything else, the ack token
+ * included, is shared.
+ */
+function kafkaSubset(kafka: Record<string, unknown>, take: number[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...kafka };
+  for (const k of PARALLEL) {
+    const arr = kafka[k];
+    if (Array.isArray(arr)) out[k] = take.map((i) => arr[i]);
+  }
+  if (typeof kafka.count === 'number') out.count = take.length;
+  return out;
 }
 
 /** A Kafka key as text (a Buffer key from another Kafka node is decoded as UTF-8). */
@@ -122,7 +141,13 @@ export = function (RED: RED) {
       // Two messages: a shallow copy shares msg.kafka and the rest; a nested input property needs
       // its own parent objects, so that case clones (and puts the same msg.kafka back).
       const out2 = (direct ? { ...msg } : RED.util.cloneMessage(msg)) as NodeMessage;
-      if (!direct) out2.kafka = msg.kafka;
+      if (kafka !== undefined) {
+        const invalidAt = new Set(index);
+        const validIdx: number[] = [];
+        for (let i = 0; i < items.length; i++) if (!invalidAt.has(i)) validIdx.push(i);
+        out2.kafka = kafkaSubset(kafka as Record<string, unknown>, index!);
+        msg.kafka = kafkaSubset(kafka as Record<string, unknown>, validIdx);
+      }
       set(out2, invalid);
       out2.validation = validation;
       set(msg, valid);

@@ -207,7 +207,7 @@ describe('sensor-validate > batches', function () {
     await helper.unload();
   });
 
-  it('splits a mixed batch into one message per output, arrays in input order, with the same msg.kafka', async function () {
+  it('splits a mixed batch into one message per output, arrays in input order, with msg.kafka aligned to each part', async function () {
     const h = await start();
     const noIds = (values: Record<string, unknown>) => {
       const r = reading(values);
@@ -237,8 +237,10 @@ describe('sensor-validate > batches', function () {
       invalid.validation.errors.map((list: Msg[]) => list.map((e) => `${e.field}:${e.code}`)),
       [['temperature:not-a-number'], ['*:not-an-object'], ['*:not-an-object'], ['fireAlarm:out-of-range']],
     );
-    assert.equal(valid.kafka, invalid.kafka, 'both outputs carry the same msg.kafka object');
-    assert.deepEqual(valid.kafka, kafka);
+    // Later nodes read msg.kafka.timestamps[i] for payload[i]: each part's arrays follow its items.
+    assert.deepEqual(valid.kafka, { ...kafka, count: 2, offsets: [10, 12], keys: ['a', 'c'], timestamps: [1000, 3000] });
+    assert.deepEqual(invalid.kafka, { ...kafka, count: 4, offsets: [11, 13, 14, 15], keys: ['b', 'd', 'e', 'f'], timestamps: [2000, 4000, 5000, 6000] });
+    assert.deepEqual(kafka.offsets, [10, 11, 12, 13, 14, 15], "the input's msg.kafka is not mutated");
     assert.equal(invalid.topic, 'smoke_stream');
     assert.equal(valid.validation, undefined);
   });
@@ -263,16 +265,19 @@ describe('sensor-validate > batches', function () {
     assert.equal(h.bad[1].payload, 'last bad');
   });
 
-  it('splits a mixed batch read from another property, keeping msg.kafka the same object', async function () {
+  it('splits a mixed batch read from another property, sharing the ack token between the parts', async function () {
     const h = await start({ property: 'data' });
-    const kafka = { topic: 't', partition: 0, keys: ['a', 'b'], timestamps: [1, 2] };
+    const ack = { consumer: 'kin', id: 7, records: 2 };
+    const kafka = { topic: 't', partition: 0, keys: ['a', 'b'], timestamps: [1, 2], ack };
     h.v.receive({ payload: 'p', data: [reading(), { temperature: 1 }], kafka });
     await h.until(1, 1);
     assert.deepEqual(h.ok[0].data, [reading()]);
     assert.deepEqual(h.bad[0].data, [{ temperature: 1 }]);
     assert.deepEqual(h.bad[0].validation.index, [1]);
-    assert.equal(h.ok[0].kafka, h.bad[0].kafka);
-    assert.equal(h.ok[0].kafka, kafka);
+    assert.deepEqual(h.ok[0].kafka, { topic: 't', partition: 0, keys: ['a'], timestamps: [1], ack });
+    assert.deepEqual(h.bad[0].kafka, { topic: 't', partition: 0, keys: ['b'], timestamps: [2], ack });
+    assert.equal(h.ok[0].kafka.ack, ack, 'the sinks of both parts acknowledge the same unit');
+    assert.equal(h.bad[0].kafka.ack, ack);
     assert.deepEqual([h.ok[0].payload, h.bad[0].payload], ['p', 'p']);
   });
 
