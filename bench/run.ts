@@ -28,6 +28,8 @@ const ROOT = path.resolve(__dirname, '..');
 const RESULTS = path.join(__dirname, 'results');
 /** Hops of the pipeline per reading: validate, threshold, zscore, fire, readings sink, tap, window. */
 const PIPELINE_HOPS = 7;
+/** Readings per message in the memory sweep: kafka in's default maxBatch. */
+const SWEEP_BATCH = 1000;
 /** The consumer settings kafka in uses (nodes/nr/kafka-consumer.ts), so (b) fetches as (a) does. */
 const KAFKA_IN_CONSUMER = { maxWaitTimeInMs: 1000, sessionTimeout: 30000, heartbeatInterval: 3000 };
 const PIPELINE_NODES = ['kafka-broker', 'kafka-in', 'sensor-validate', 'threshold-alert', 'zscore-anomaly', 'fire-pattern', 'sliding-window', 'csv-sink'];
@@ -52,11 +54,29 @@ function rate(n: number | undefined): string {
   return n === undefined || !Number.isFinite(n) ? '–' : `${Math.round(n).toLocaleString('en-US')}/s`;
 }
 
-async function step<T>(label: string, scenario: string, config: unknown, timeoutMs: number, profile?: { dir: string; name: string }): Promise<ChildOutcome<T>> {
-  log(`${label} ...`);
-  const r = await runScenario<T>(scenario, config, { timeoutMs, profileDir: profile?.dir, profileName: profile?.name });
-  if (!r.ok) log(`${label}: FAILED ${r.error?.split('\n').slice(0, 3).join(' | ')}`);
-  return r;
+/** Brokers of the run when the step needs Kafka: checked (and started) before it, and once more on a connection error. */
+let kafkaBrokers: string[] | null = null;
+
+async function step<T>(
+  label: string,
+  scenario: string,
+  config: unknown,
+  timeoutMs: number,
+  profile?: { dir: string; name: string },
+  needsKafka = false,
+  retry = needsKafka,
+): Promise<ChildOutcome<T>> {
+  // Other work on this machine may restart the shared broker; its data (the bench topic) survives.
+  const brokerUp = async () => !needsKafka || !kafkaBrokers || (await brokerAvailable(kafkaBrokers)) || (await ensureBroker(kafkaBrokers, log));
+  for (let attempt = 1; ; attempt++) {
+    if (!(await brokerUp())) return { ok: false, error: `no Kafka broker at ${kafkaBrokers?.join(',')}`, wallMs: 0 };
+    log(`${label} ...`);
+    const r = await runScenario<T>(scenario, config, { timeoutMs, profileDir: profile?.dir, profileName: profile?.name });
+    if (r.ok) return r;
+    log(`${label}: FAILED ${r.error?.split('\n').slice(0, 3).join(' | ')}`);
+    if (!retry || attempt > 1 || !/ECONNREFUSED|KafkaJSConnectionError|broker/i.test(r.error ?? '')) return r;
+    log(`${label}: the broker went away; trying once more`);
+  }
 }
 
 async function main(o: BenchOptions): Promise<number> {
@@ -99,10 +119,11 @@ async function main(o: BenchOptions): Promise<number> {
   let kafkaUp = false;
   if (wantsKafka) {
     kafkaUp = (await brokerAvailable(o.brokers)) || (await ensureBroker(o.brokers, log));
+    kafkaBrokers = o.brokers;
     if (!kafkaUp) report.notes.push(`Kafka runs skipped: no broker at ${o.brokers.join(',')} and kafka.sh start failed`);
   }
 
-  const topic = uniqueName('smoke-bench');
+  let topic = uniqueName('smoke-bench');
   const groups: string[] = [];
   const topics: string[] = [];
   const profileDir = o.profile ? RESULTS : undefined;
@@ -110,14 +131,24 @@ async function main(o: BenchOptions): Promise<number> {
   // ---- load the topic
   let loaded = false;
   if (kafkaUp && (!o.skip.has('client') || (nodesReady && !o.skip.has('pipeline')))) {
-    const r = await step<LoadResult>(`load ${o.readings.toLocaleString('en-US')} readings into ${topic}`, 'load', {
-      brokers: o.brokers,
-      topic,
-      partitions: o.partitions,
-      readings: o.readings,
-      devices: o.devices,
-    }, 60_000 + o.readings);
+    const load = () =>
+      step<LoadResult>(
+        `load ${o.readings.toLocaleString('en-US')} readings into ${topic}`,
+        'load',
+        { brokers: o.brokers, topic, partitions: o.partitions, readings: o.readings, devices: o.devices },
+        60_000 + o.readings,
+        undefined,
+        true,
+        false,
+      );
     topics.push(topic);
+    let r = await load();
+    if (!r.ok && /ECONNREFUSED|KafkaJSConnectionError|broker/i.test(r.error ?? '')) {
+      // A half-loaded topic is no use: load a new one.
+      topic = uniqueName('smoke-bench');
+      topics.push(topic);
+      r = await load();
+    }
     report.load = count(r);
     loaded = r.ok;
     if (r.result) log(`loaded at ${rate(r.result.recordsPerSec)}`);
@@ -132,8 +163,11 @@ async function main(o: BenchOptions): Promise<number> {
       'client-ceiling',
       { brokers: o.brokers, topic, groupId, readings: o.readings, consumer: KAFKA_IN_CONSUMER },
       60_000 + o.readings / 2,
+      profileDir ? { dir: profileDir, name: `${id}-client-ceiling` } : undefined,
+      true,
     );
     report.clientCeiling = count(r);
+    if (r.profile && fs.existsSync(r.profile)) report.profiles.push(summariseProfile(r.profile, 25));
     if (r.result) log(`client ceiling: ${rate(r.result.recordsPerSec)}`);
   }
 
@@ -163,6 +197,7 @@ async function main(o: BenchOptions): Promise<number> {
         { brokers: o.brokers, topic, groupId, mode, maxBatch: mode === 'batch' ? o.maxBatch : undefined, readings: o.readings },
         120_000 + o.readings,
         profileDir ? { dir: profileDir, name: `${id}-pipeline-${mode}` } : undefined,
+        true,
       );
       report.pipeline[mode] = count(r);
       if (r.result) log(`pipeline ${mode}: ${rate(r.result.recordsPerSec)} (${r.result.csvRows.toLocaleString('en-US')} CSV rows, ${r.result.alerts.toLocaleString('en-US')} alerts)`);
@@ -190,7 +225,7 @@ async function main(o: BenchOptions): Promise<number> {
           warmupS: o.latencyWarmupS,
           seconds: o.latencySeconds,
           devices: o.devices,
-        }, 120_000 + (o.latencyWarmupS + o.latencySeconds) * 1000 * 3);
+        }, 120_000 + (o.latencyWarmupS + o.latencySeconds) * 1000 * 3, undefined, true);
         report.latency.push(count(r));
         if (r.result) log(`latency ${mode} @ ${rateNow}/s: p50 ${r.result.alerts.p50.toFixed(1)} ms, p99 ${r.result.alerts.p99.toFixed(1)} ms`);
       }
@@ -203,10 +238,11 @@ async function main(o: BenchOptions): Promise<number> {
       const r = await step<DevicesResult>(`memory sweep, ${devices.toLocaleString('en-US')} devices × ${o.sweepPerDevice} readings`, 'devices', {
         devices,
         perDevice: o.sweepPerDevice,
-        batchSize: o.batchSize,
+        stepSeconds: o.sweepStepSeconds,
+        batchSize: SWEEP_BATCH,
       }, 120_000 + devices * o.sweepPerDevice);
       report.devices.push(count(r));
-      if (r.result && r.memory) log(`${devices} devices: peak RSS ${r.memory.peakRssMB.toFixed(0)} MB, ${r.result.heapPerDeviceKB.toFixed(1)} KB heap/device`);
+      if (r.result && r.memory) log(`${devices} devices: peak RSS ${r.memory.peakRssMB.toFixed(0)} MB, ${r.result.perDeviceKB.toFixed(1)} KB/device`);
     }
   }
 

@@ -6,11 +6,12 @@
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
 
 export interface MemoryPeak {
   /** Peak resident set size (the kernel's maxrss), MB. */
   peakRssMB: number;
-  /** Highest sampled V8 heapUsed, MB (sampled every 25 ms). */
+  /** Highest sampled V8 heap in use, MB (sampled every 50 ms). */
   peakHeapMB: number;
 }
 
@@ -41,13 +42,15 @@ export interface RunOptions {
 
 export function runScenario<T>(scenario: string, config: unknown, opts: RunOptions): Promise<ChildOutcome<T>> {
   const file = path.join(__dirname, '..', 'scenarios', `${scenario}.ts`);
-  const execArgv = ['--import', 'tsx', '--expose-gc'];
+  // tsx's CommonJS hook only: `--import tsx` also starts a loader worker thread (~45 MB of RSS that
+  // would be counted against the pipeline).
+  const execArgv = ['--require', 'tsx/cjs', '--expose-gc'];
   let profile: string | undefined;
   let profileTmp: string | undefined;
   if (opts.profileDir) {
     profile = path.join(opts.profileDir, `${opts.profileName ?? scenario}.cpuprofile`);
-    // Every thread writes a profile (tsx's loader runs in a worker): collect them in a folder of
-    // their own and keep the main thread's, the largest.
+    // Every thread writes a profile: collect them in a folder of their own and keep the main
+    // thread's, the largest.
     profileTmp = fs.mkdtempSync(path.join(opts.profileDir, '.prof-'));
     execArgv.push('--cpu-prof', '--cpu-prof-dir', profileTmp);
   }
@@ -89,11 +92,12 @@ function keepLargestProfile(dir: string, target: string): string | undefined {
 export function scenarioMain<C, T>(main: (config: C) => Promise<T>): void {
   const config = JSON.parse(process.argv[2] ?? '{}') as C;
   let peakHeap = 0;
+  // v8's heap statistics are cheap; process.memoryUsage() reads /proc and shows up in profiles.
   const sample = () => {
-    const h = process.memoryUsage().heapUsed;
+    const h = v8.getHeapStatistics().used_heap_size;
     if (h > peakHeap) peakHeap = h;
   };
-  const sampler = setInterval(sample, 25);
+  const sampler = setInterval(sample, 50);
   sampler.unref();
   const memory = (): MemoryPeak => {
     sample();
@@ -114,14 +118,18 @@ export function scenarioMain<C, T>(main: (config: C) => Promise<T>): void {
   );
 }
 
-/** Heap used after a full collection (needs --expose-gc), MB: the state a run retains. */
-export function retainedHeapMB(): number {
+/**
+ * Memory retained after a full collection (needs --expose-gc), MB: the V8 heap plus external memory
+ * (typed-array backing stores live outside the heap: the z-score windows are Float64Arrays).
+ */
+export function retainedMB(): { heap: number; external: number } {
   const g = (globalThis as { gc?: () => void }).gc;
   if (g) {
     g();
     g();
   }
-  return process.memoryUsage().heapUsed / MB;
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed / MB, external: m.external / MB };
 }
 
 export function currentRssMB(): number {

@@ -66,24 +66,24 @@ export function deviceOf(n: number, devices: number): number {
   return (n % devices) + 1;
 }
 
-/** Event time (unix seconds) of the n-th reading: the i-th reading of a device is at T0 + i s. */
-export function utcOf(n: number, devices: number): number {
-  return T0_SECONDS + Math.floor(n / devices);
-}
 
 /** Key of a reading for latency bookkeeping: the alert carries the same deviceId and timestamp (ms). */
 export function readingKey(deviceId: string, timestampMs: number): string {
   return `${deviceId}|${timestampMs}`;
 }
 
-/** The n-th reading as the seed sends it (a fresh object, as JSON.parse would give one). */
-export function readingAt(ds: Dataset, n: number, devices: number): Record<string, number | string> {
+/**
+ * The n-th reading as the seed sends it (a fresh object, as JSON.parse would give one). The i-th
+ * reading of a device has event time T0 + i × stepSeconds (1 Hz unless the memory sweep asks for
+ * larger steps, to reach steady-state window panes with fewer readings).
+ */
+export function readingAt(ds: Dataset, n: number, devices: number, stepSeconds = 1): Record<string, number | string> {
   const d = deviceOf(n, devices);
   const i = Math.floor(n / devices);
   const row = (d * DEVICE_STRIDE + i) % ds.rows;
   const c = ds.columns;
   return {
-    UTC: T0_SECONDS + i,
+    UTC: T0_SECONDS + i * stepSeconds,
     'Temperature[C]': c[0][row],
     'Humidity[%]': c[1][row],
     'TVOC[ppb]': c[2][row],

@@ -25,6 +25,8 @@ export interface BenchOptions {
   sweepDevices: number[];
   /** Readings per device in the memory sweep. */
   sweepPerDevice: number;
+  /** Event-time step between a device's readings in the memory sweep, seconds. */
+  sweepStepSeconds: number;
   /** Skip parts: `--skip client,runtime,pipeline,latency,sweep`. */
   skip: Set<string>;
   brokers: string[];
@@ -36,11 +38,12 @@ const USAGE = `npm run bench -- [options]
   --partitions P      partitions of the bench topic (default 4)
   --modes single,batch
   --quick             small run for CI (< 2 min)
-  --profile           --cpu-prof the pipeline runs; profiles and their summaries in bench/results/
+  --profile           --cpu-prof the client ceiling and the pipeline runs; profiles and their summaries in bench/results/
   --rates 5000,20000  offered rates of the latency runs (readings/s)
   --latency-seconds S measured seconds per latency run (default 10; --quick 3)
   --sweep 1000,10000,100000   device counts of the memory sweep
-  --per-device R      readings per device in the memory sweep (default 100; --quick 40)
+  --per-device R      readings per device in the memory sweep (default 40; --quick 6)
+  --sweep-step S      event-time seconds between a device's readings in the sweep (default 30; --quick 180)
   --batch-size N      readings per message of the in-process sources in batch mode (default 100)
   --max-batch N       kafka in's maxBatch in batch mode (default: the node's default)
   --skip LIST         leave out some of: client,runtime,pipeline,latency,sweep
@@ -75,7 +78,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       given.set(a.slice(2), argv[++i]);
     }
   }
-  const known = ['readings', 'devices', 'partitions', 'modes', 'quick', 'profile', 'rates', 'latency-seconds', 'sweep', 'per-device', 'skip', 'batch-size', 'max-batch'];
+  const known = ['readings', 'devices', 'partitions', 'modes', 'quick', 'profile', 'rates', 'latency-seconds', 'sweep', 'per-device', 'skip', 'batch-size', 'max-batch', 'sweep-step'];
   for (const k of given.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
 
   const quick = given.has('quick');
@@ -96,10 +99,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     batchSize: num('batch-size', 100),
     maxBatch: given.has('max-batch') ? positiveInt('--max-batch', given.get('max-batch')) : undefined,
     latencyRates: given.has('rates') ? intList('--rates', given.get('rates')) : [5_000, 20_000],
-    latencyWarmupS: quick ? 1 : 2,
+    latencyWarmupS: quick ? 2 : 3,
     latencySeconds: num('latency-seconds', 10, 3),
     sweepDevices: given.has('sweep') ? intList('--sweep', given.get('sweep')) : [1_000, 10_000, 100_000],
-    sweepPerDevice: num('per-device', 100, 40),
+    sweepPerDevice: num('per-device', 40, 6),
+    sweepStepSeconds: num('sweep-step', 30, 180),
     skip,
     brokers,
   };

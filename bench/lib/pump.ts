@@ -14,6 +14,10 @@ export interface PumpResult {
   elapsedMs: number;
   recordsPerSec: number;
   messagesPerSec: number;
+  /** CPU time (user + system) of this process over the timed interval, ms. */
+  cpuMs: number;
+  /** Records per CPU-second: less sensitive than records/s to other work on a shared machine. */
+  recordsPerCpuSec: number;
 }
 
 export async function pump(
@@ -29,6 +33,7 @@ export async function pump(
   let sent = 0;
   let messages = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const deadline = t0 + timeoutMs;
   while (tap.records - baseRecords < total) {
     const inFlight = sent - (tap.records - baseRecords);
@@ -44,5 +49,15 @@ export async function pump(
     if (performance.now() > deadline) throw new Error(`pump: ${tap.records - baseRecords} of ${total} records arrived within ${timeoutMs} ms`);
   }
   const elapsedMs = performance.now() - t0;
-  return { records: total, messages, elapsedMs, recordsPerSec: (total / elapsedMs) * 1000, messagesPerSec: (messages / elapsedMs) * 1000 };
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  return {
+    records: total,
+    messages,
+    elapsedMs,
+    recordsPerSec: (total / elapsedMs) * 1000,
+    messagesPerSec: (messages / elapsedMs) * 1000,
+    cpuMs,
+    recordsPerCpuSec: (total / cpuMs) * 1000,
+  };
 }

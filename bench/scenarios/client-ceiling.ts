@@ -24,6 +24,8 @@ export interface ClientCeilingResult {
   /** Connect + group join until the first record, ms. */
   startupMs: number;
   avgBatch: number;
+  cpuMs: number;
+  recordsPerCpuSec: number;
 }
 
 scenarioMain<ClientCeilingConfig, ClientCeilingResult>(async (cfg) => {
@@ -35,6 +37,8 @@ scenarioMain<ClientCeilingConfig, ClientCeilingResult>(async (cfg) => {
   let records = 0;
   let batches = 0;
   let sink = 0;
+  let cpu0: NodeJS.CpuUsage | undefined;
+  let cpu: NodeJS.CpuUsage | undefined;
   await consumer.connect();
   try {
     await consumer.subscribe({ topic: cfg.topic, fromBeginning: true });
@@ -42,7 +46,10 @@ scenarioMain<ClientCeilingConfig, ClientCeilingResult>(async (cfg) => {
     const done = new Promise<void>((r) => (finished = r));
     await consumer.run({
       eachBatch: async ({ batch }) => {
-        if (first === 0) first = performance.now();
+        if (first === 0) {
+          first = performance.now();
+          cpu0 = process.cpuUsage();
+        }
         const msgs: KafkaMessage[] = batch.messages;
         for (let i = 0; i < msgs.length; i++) {
           const v = msgs[i].value;
@@ -54,8 +61,9 @@ scenarioMain<ClientCeilingConfig, ClientCeilingResult>(async (cfg) => {
         }
         records += msgs.length;
         batches++;
-        if (records >= cfg.readings) {
+        if (records >= cfg.readings && last === 0) {
           last = performance.now();
+          cpu = process.cpuUsage(cpu0);
           finished();
         }
       },
@@ -69,5 +77,15 @@ scenarioMain<ClientCeilingConfig, ClientCeilingResult>(async (cfg) => {
   }
   if (sink < 0) console.log(sink);
   const elapsedMs = last - first;
-  return { records, batches, elapsedMs, recordsPerSec: (records / elapsedMs) * 1000, startupMs: first - tStart, avgBatch: records / batches };
+  const cpuMs = cpu ? (cpu.user + cpu.system) / 1000 : NaN;
+  return {
+    records,
+    batches,
+    elapsedMs,
+    recordsPerSec: (records / elapsedMs) * 1000,
+    startupMs: first - tStart,
+    avgBatch: records / batches,
+    cpuMs,
+    recordsPerCpuSec: (records / cpuMs) * 1000,
+  };
 });

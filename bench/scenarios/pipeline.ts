@@ -30,6 +30,9 @@ export interface PipelineResult {
   readings: number;
   elapsedMs: number;
   recordsPerSec: number;
+  /** CPU time of the Node-RED process over the timed interval, ms (the broker's is not counted). */
+  cpuMs: number;
+  recordsPerCpuSec: number;
   /** Deploy until kafka in's first message (connect, group join, first fetch), ms. */
   startupMs: number;
   /** Last durable reading until the group's committed offsets reached the topic's end, ms. */
@@ -56,6 +59,7 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
   let first = 0;
   let firstRecords = 0;
   let kinMessages = 0;
+  let cpu0: NodeJS.CpuUsage | undefined;
   const t0 = performance.now();
   const nr = await startNodeRed(pipelineFlow({ kafka: { ...cfg, topic: cfg.topic }, csvDir }));
   try {
@@ -63,6 +67,7 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
       const e = events[0];
       if (e && e.source.id === 'kin' && e.source.port === 0) {
         first = performance.now();
+        cpu0 = process.cpuUsage();
         firstRecords = Array.isArray(e.msg.payload) ? e.msg.payload.length : 1;
         nr.RED.hooks.remove('onSend.benchstart');
       }
@@ -75,6 +80,8 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
     const durable = tap('durable');
     const rejected = tap('rejected');
     const ok = await waitFor(() => durable.records + rejected.records >= cfg.readings, 600_000, 5);
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
     if (!ok) throw new Error(`only ${durable.records} + ${rejected.records} rejected of ${cfg.readings} readings were written within 600 s`);
     const end = Math.max(durable.last, rejected.records > 0 ? rejected.last : 0);
     const committed = await waitFor(() => committedAtEnd(admin, cfg.groupId, cfg.topic, ends), 60_000, 50);
@@ -89,6 +96,8 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
       readings: cfg.readings,
       elapsedMs,
       recordsPerSec: ((cfg.readings - firstRecords) / elapsedMs) * 1000,
+      cpuMs,
+      recordsPerCpuSec: ((cfg.readings - firstRecords) / cpuMs) * 1000,
       startupMs: first - t0,
       commitLagMs,
       committed,
