@@ -60,6 +60,11 @@ export class KafkaOutRunner implements BrokerUser {
   private lastErrorKind: 'auth' | 'down' | 'other' = 'other';
   /** Send one message per request after a refusal, so one bad record fails only its own message. */
   private isolate = 0;
+  /**
+   * The request that failed, sent again exactly as it was: an idempotent producer numbers records per
+   * partition, and only an identical retry lets the broker recognise records it already wrote.
+   */
+  private retryTake: Entry[] | null = null;
 
   constructor(
     private readonly node: Node,
@@ -157,7 +162,8 @@ export class KafkaOutRunner implements BrokerUser {
 
   private async send(): Promise<void> {
     while (this.queue.length > 0 && this.connected && this.producer && !this.stopping) {
-      const take = this.takeBatch();
+      const take = this.retryTake ?? this.takeBatch();
+      this.retryTake = null;
       const byTopic = new Map<string, Message[]>();
       for (const e of take) {
         const list = byTopic.get(e.topic);
@@ -178,7 +184,16 @@ export class KafkaOutRunner implements BrokerUser {
         this.lastError = '';
         this.show();
       } catch (err) {
+        if (isProducerStateError(err)) {
+          // The idempotent producer's sequence numbers no longer match the broker's: start a new
+          // producer (a new producer id) and send the same records again (at-least-once).
+          this.retryTake = take;
+          this.failed(err);
+          await this.resetProducer();
+          return;
+        }
         if (isRetriable(err) || classifyError(err) === 'auth') {
+          this.retryTake = take;
           this.failed(err);
           if (this.stopping) return;
           await this.sleep(this.backoff.next(Math.random()));
@@ -190,6 +205,14 @@ export class KafkaOutRunner implements BrokerUser {
         }
       }
     }
+  }
+
+  private async resetProducer(): Promise<void> {
+    const p = this.producer;
+    this.producer = null;
+    this.connected = false;
+    if (p) await settleWithin(p.disconnect().catch(() => undefined), 3000, undefined);
+    if (!this.stopping) this.starting = this.connect();
   }
 
   /** The head of the queue up to maxSendRecords (at least one message, whole messages only). */
@@ -279,4 +302,13 @@ export class KafkaOutRunner implements BrokerUser {
       await new Promise((r) => setTimeout(r, 20));
     }
   }
+}
+
+const PRODUCER_STATE_ERRORS = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
+
+function isProducerStateError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (PRODUCER_STATE_ERRORS.has((e as { type?: string }).type ?? '')) return true;
+  }
+  return false;
 }

@@ -62,15 +62,19 @@ describe('kafka in / kafka out > broker outage', function () {
 
     let stopped = false;
     try {
-      await waitFor(() => got.count() >= 1000, 30_000, () => `${got.count()} consumed before the outage`);
+      await waitFor(() => got.count() >= 300, 30_000, () => `${got.count()} consumed before the outage`);
       stopped = true;
+      const t0 = Date.now();
       await stopBroker();
+      const stopMs = Date.now() - t0;
       const redAt = Date.now();
       await waitFor(() => inStatus.some((s) => s.fill === 'red' && s.text === 'broker down'), 15_000, () => JSON.stringify(inStatus.slice(-3)));
       await sleep(Math.max(0, OUTAGE_MS - (Date.now() - redAt)));
       const consumedDuringOutage = got.count();
       const redIndex = inStatus.findIndex((s) => s.fill === 'red');
+      const t1 = Date.now();
       await startBroker();
+      const startMs = Date.now() - t1;
       stopped = false;
       await waitFor(() => sent === data.length, 60_000, () => `${sent}/${data.length} sent into kafka out`);
       await waitFor(() => distinct(got).size === data.length, 60_000, () => `${distinct(got).size}/${data.length} consumed`);
@@ -78,18 +82,19 @@ describe('kafka in / kafka out > broker outage', function () {
 
       assert.ok(consumedDuringOutage < sent, 'the outage really held records back');
       assert.ok(inStatus.slice(redIndex).some((s) => s.fill === 'green'), 'green again after the broker came back');
-      assert.deepEqual(outErrors, [], 'kafka out failed no message');
+      assert.deepEqual(outErrors.map(String), [], 'kafka out failed no message');
       // the topic holds each reading exactly once (the idempotent producer's retries wrote nothing twice)
       const ends = await endOffsets(topic);
       assert.equal(Object.values(ends).reduce((a, b) => a + b, 0), data.length, 'records in the topic');
       const offsets = new Set(got.records.map((m) => `${(m.kafka as { partition: number }).partition}/${(m.kafka as { offset: number }).offset}`));
       assert.equal(offsets.size, data.length, 'every record of the topic consumed');
       assert.equal(distinct(got).size, data.length, 'every reading consumed');
-      // auto commit is at-least-once: a batch emitted just before the broker went away may come again
-      // (same offsets); anything more would be a fault
+      // auto commit is at-least-once: records emitted while the broker was shutting down (its commits
+      // failing) come again, with the same offsets (checked above); nothing older may
       const redelivered = got.count() - data.length;
-      assert.ok(redelivered <= 50, `${redelivered} records delivered twice`);
-      if (redelivered > 0) console.log(`      (${redelivered} records emitted before the outage were delivered again: their commit was lost)`);
+      const bound = Math.ceil(RATE_PER_S * (stopMs / 1000 + 2));
+      assert.ok(redelivered <= bound, `${redelivered} records delivered twice (at most ${bound} were read while the broker stopped)`);
+      console.log(`      (broker stop ${stopMs} ms, start ${startMs} ms; ${redelivered} records emitted just before the outage delivered again)`);
     } finally {
       clearInterval(pump);
       if (stopped || !(await brokerAvailable(3000))) await startBroker();
