@@ -161,9 +161,16 @@ export class NodeMetrics {
     byPartition.set(partition, value);
   }
 
-  /** Forget the lag series of partitions this node no longer reads (after a rebalance). */
-  clearLag(): void {
+  /**
+   * Replace every lag series by `lag` (topic → partition → records): partitions this node no longer
+   * reads after a rebalance disappear instead of showing their last lag for ever.
+   */
+  replaceLag(lag: Readonly<Record<string, Readonly<Record<string, number>>>>): void {
+    if (!this.enabled) return;
     this.lagByPartition.clear();
+    for (const topic of Object.keys(lag)) {
+      for (const partition of Object.keys(lag[topic])) this.lag(topic, Number(partition), lag[topic][partition]);
+    }
   }
 
   /** Forget this node's series (on close: a redeployed node starts from zero under its id). */

@@ -458,3 +458,74 @@ describe('metrics > exposition parser (the test tool itself)', function () {
     assert.throws(() => parseExposition('# TYPE y gauge\ny 1\ny 2\n'), /repeated series/);
   });
 });
+
+describe('metrics > NodeMetrics (the TypeScript source, its own registry)', function () {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const src = require('../../nodes/nr/metrics') as typeof import('../../nodes/nr/metrics');
+  const scrapeSrc = async () => parseExposition(await src.registry.metrics());
+
+  afterEach(function () {
+    delete process.env.SMOKE_METRICS;
+  });
+
+  it('replaces the lag series: a partition no longer read disappears', async function () {
+    const m = new src.NodeMetrics({ id: 'k1', type: 'smoke-kafka-in', name: 'in' });
+    try {
+      m.lag('smoke_stream', 0, 5);
+      m.lag('smoke_stream', 1, 7);
+      let p = await scrapeSrc();
+      assert.equal(find(p, 'smoke_kafka_consumer_lag', { node_id: 'k1' }).length, 2);
+      m.replaceLag({ smoke_stream: { 1: 3 } });
+      p = await scrapeSrc();
+      assert.deepEqual(
+        find(p, 'smoke_kafka_consumer_lag', { node_id: 'k1' }).map((s) => [s.labels.topic, s.labels.partition, s.value]),
+        [['smoke_stream', '1', 3]],
+      );
+    } finally {
+      m.remove();
+    }
+  });
+
+  it('puts a latency on its bucket bound in that bucket (le is inclusive), a negative one at 0, and ignores bad counts', async function () {
+    const m = new src.NodeMetrics({ id: 'c1', type: 'smoke-csv-sink' });
+    try {
+      m.latencyMs('csv', 10); // exactly 0.01 s
+      m.latencyMs('csv', -50); // producer clock ahead of ours
+      m.latencyMs('csv', 60_000); // beyond the last bound: only +Inf
+      m.csvRows.inc(NaN);
+      m.csvRows.inc(-3);
+      m.csvRows.inc(4);
+      const p = await scrapeSrc();
+      const bucket = (le: string) => one(p, 'smoke_end_to_end_latency_seconds_bucket', { node_id: 'c1', le });
+      assert.equal(bucket('0.005'), 1);
+      assert.equal(bucket('0.01'), 2);
+      assert.equal(bucket('10'), 2);
+      assert.equal(bucket('+Inf'), 3);
+      assert.equal(one(p, 'smoke_end_to_end_latency_seconds_sum', { node_id: 'c1' }), 60.01);
+      assert.equal(one(p, 'smoke_csv_rows_written_total', { node_id: 'c1' }), 4);
+    } finally {
+      m.remove();
+    }
+  });
+
+  it('with SMOKE_METRICS=off counts nothing and exports no series', async function () {
+    process.env.SMOKE_METRICS = 'off';
+    const m = new src.NodeMetrics({ id: 'x1', type: 'smoke-fire-pattern' });
+    m.readingsIn.inc(5);
+    m.alert('PATTERN', 'HIGH');
+    m.invalid('missing');
+    m.latencyMs('alert', 3);
+    assert.equal(m.enabled, false);
+    assert.equal(m.readingsIn.value, 0);
+    const p = await scrapeSrc();
+    assert.equal(find(p, 'smoke_readings_in_total', { node_id: 'x1' }).length, 0);
+    m.remove();
+  });
+
+  it('takes the Kafka time of a record or of a batch (its first record), else NaN', function () {
+    assert.equal(src.kafkaTimeOf({ kafka: { timestamp: 5 } }), 5);
+    assert.equal(src.kafkaTimeOf({ kafka: { timestamps: [7, 9] } }), 7);
+    assert.ok(Number.isNaN(src.kafkaTimeOf({})));
+    assert.ok(Number.isNaN(src.kafkaTimeOf({ kafka: { timestamps: [] } })));
+  });
+});
