@@ -34,8 +34,9 @@ const SWEEP_BATCH = 1000;
 const KAFKA_IN_CONSUMER = { maxWaitTimeInMs: 1000, sessionTimeout: 30000, heartbeatInterval: 3000 };
 const PIPELINE_NODES = ['kafka-broker', 'kafka-in', 'sensor-validate', 'threshold-alert', 'zscore-anomaly', 'fire-pattern', 'sliding-window', 'csv-sink'];
 
+const T0 = performance.now();
 function log(s: string): void {
-  process.stderr.write(`bench: ${s}\n`);
+  process.stderr.write(`bench [${((performance.now() - T0) / 1000).toFixed(0).padStart(3)} s] ${s}\n`);
 }
 
 function version(pkg: string): string {
@@ -194,13 +195,16 @@ async function main(o: BenchOptions): Promise<number> {
       const r = await step<PipelineResult>(
         `pipeline, ${mode} mode${o.profile ? ' (profiled)' : ''}`,
         'pipeline',
-        { brokers: o.brokers, topic, groupId, mode, maxBatch: mode === 'batch' ? o.maxBatch : undefined, readings: o.readings },
+        { brokers: o.brokers, topic, groupId, mode, maxBatch: mode === 'batch' ? o.maxBatch : undefined, readings: o.readings, maxSeconds: o.maxSeconds },
         120_000 + o.readings,
         profileDir ? { dir: profileDir, name: `${id}-pipeline-${mode}` } : undefined,
         true,
       );
       report.pipeline[mode] = count(r);
-      if (r.result) log(`pipeline ${mode}: ${rate(r.result.recordsPerSec)} (${r.result.csvRows.toLocaleString('en-US')} CSV rows, ${r.result.alerts.toLocaleString('en-US')} alerts)`);
+      if (r.result) {
+        const tb = r.result.timeBoxed ? `, time box of ${o.maxSeconds} s reached after ${r.result.readings.toLocaleString('en-US')} readings` : '';
+        log(`pipeline ${mode}: ${rate(r.result.recordsPerSec)} (${r.result.csvRows.toLocaleString('en-US')} CSV rows, ${r.result.alerts.toLocaleString('en-US')} alerts${tb})`);
+      }
       if (r.profile && fs.existsSync(r.profile)) report.profiles.push(summariseProfile(r.profile, 25));
     }
   }

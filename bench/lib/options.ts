@@ -27,6 +27,8 @@ export interface BenchOptions {
   sweepPerDevice: number;
   /** Event-time step between a device's readings in the memory sweep, seconds. */
   sweepStepSeconds: number;
+  /** Most seconds a pipeline throughput run measures before it stops and reports what got through. */
+  maxSeconds: number;
   /** Skip parts: `--skip client,runtime,pipeline,latency,sweep`. */
   skip: Set<string>;
   brokers: string[];
@@ -42,8 +44,10 @@ const USAGE = `npm run bench -- [options]
   --rates 5000,20000  offered rates of the latency runs (readings/s)
   --latency-seconds S measured seconds per latency run (default 10; --quick 3)
   --sweep 1000,10000,100000   device counts of the memory sweep
-  --per-device R      readings per device in the memory sweep (default 40; --quick 6)
-  --sweep-step S      event-time seconds between a device's readings in the sweep (default 30; --quick 180)
+  --max-seconds S     time box of each pipeline throughput run (default 120; --quick 25): a slower
+                      pipeline is measured over the readings it wrote by then
+  --per-device R      readings per device in the memory sweep (default 10; --quick 3)
+  --sweep-step S      event-time seconds between a device's readings in the sweep (default 120; --quick 400)
   --batch-size N      readings per message of the in-process sources in batch mode (default 100)
   --max-batch N       kafka in's maxBatch in batch mode (default: the node's default)
   --skip LIST         leave out some of: client,runtime,pipeline,latency,sweep
@@ -78,7 +82,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       given.set(a.slice(2), argv[++i]);
     }
   }
-  const known = ['readings', 'devices', 'partitions', 'modes', 'quick', 'profile', 'rates', 'latency-seconds', 'sweep', 'per-device', 'skip', 'batch-size', 'max-batch', 'sweep-step'];
+  const known = ['readings', 'devices', 'partitions', 'modes', 'quick', 'profile', 'rates', 'latency-seconds', 'sweep', 'per-device', 'skip', 'batch-size', 'max-batch', 'sweep-step', 'max-seconds'];
   for (const k of given.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
 
   const quick = given.has('quick');
@@ -102,8 +106,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     latencyWarmupS: quick ? 2 : 3,
     latencySeconds: num('latency-seconds', 10, 3),
     sweepDevices: given.has('sweep') ? intList('--sweep', given.get('sweep')) : [1_000, 10_000, 100_000],
-    sweepPerDevice: num('per-device', 40, 6),
-    sweepStepSeconds: num('sweep-step', 30, 180),
+    sweepPerDevice: num('per-device', 10, 3),
+    sweepStepSeconds: num('sweep-step', 120, 400),
+    maxSeconds: num('max-seconds', 120, 25),
     skip,
     brokers,
   };

@@ -94,7 +94,16 @@ export function formatReport(r: BenchReport): string {
     const vs = mode === 'single' ? `(c) ${vsBoth(p, rs)}; (b) ${vsBoth(p, cc)}` : `(b) ${vsBoth(p, cc)}`;
     const msgs = p ? (p.messagesFromKafkaIn / p.elapsedMs) * 1000 : undefined;
     const extra = p
-      ? `${p.readings === p.messagesFromKafkaIn ? '' : `${int(p.readings / Math.max(1, p.messagesFromKafkaIn))}/msg, `}commit +${ms(p.commitLagMs)} ms${p.committed ? '' : ' (NOT at end)'}, CSV rows ${p.csvRows === p.readings - p.rejected ? 'all' : `${int(p.csvRows)}≠${int(p.readings)}`}, ${int(p.alerts)} alerts, ${int(p.windowRows)} windows`
+      ? [
+          p.readings === p.messagesFromKafkaIn ? '' : `${int(p.readings / Math.max(1, p.messagesFromKafkaIn))}/msg`,
+          p.timeBoxed ? `TIME-BOXED after ${int(p.readings)} readings` : `commit +${ms(p.commitLagMs)} ms${p.committed ? '' : ' (NOT at end)'}`,
+          // Rows in the CSV files after the run: at least every reading counted as written.
+          p.csvRows >= p.readings - p.rejected ? (p.timeBoxed ? 'CSV rows ok' : p.csvRows === p.readings - p.rejected ? 'CSV rows all' : `CSV rows ${int(p.csvRows)}`) : `CSV rows MISSING ${int(p.csvRows)}<${int(p.readings - p.rejected)}`,
+          `${int(p.alerts)} alerts`,
+          `${int(p.windowRows)} windows`,
+        ]
+          .filter(Boolean)
+          .join(', ')
       : '';
     row('(a) pipeline kafka in → … → csv sink', mode, m, msgs, vs, extra);
   }
