@@ -30,6 +30,10 @@ module.exports = {
     jsonFile: require('../scripts/json-logger').settings({ file: process.env.LOG_FILE || path.join(root, 'stream_processing.log') }),
   },
 
+  // A persistent context store: the sliding window checkpoints its open windows and watermarks here,
+  // so a restart of `npm start` loses no open window.
+  contextStorage: { default: { module: 'localfilesystem' } },
+
   // Prometheus metrics of every smoke-stream node on <http>/smoke-stream/metrics.
   smokeStream: { metrics: { path: '/smoke-stream/metrics' } },
 
