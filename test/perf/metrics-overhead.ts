@@ -5,7 +5,8 @@
  * process, alternating, several rounds; medians of readings per CPU-second (the process's user +
  * system time: steadier than wall time on a shared machine) and of readings per wall-clock second.
  *
- *   node --import tsx test/perf/metrics-overhead.ts [--rounds 5] [--readings 200000] [--devices 100]
+ *   node --import tsx test/perf/metrics-overhead.ts [--rounds 5] [--readings 200000] [--single-readings 50000] [--devices 100]
+ *   (--rounds 0: only the cost of the increments themselves, in ns per message)
  *
  * Not a mocha suite (no *.test.ts): timings on a shared 2-core machine are for a person to read.
  * Build first (node scripts/build.js).
@@ -96,6 +97,39 @@ async function child(mode: 'batch' | 'single', readings: number, devices: number
   process.exit(0);
 }
 
+/**
+ * The counting alone: the increments the five nodes make per single-reading message (validate in/out,
+ * three detectors in/out, window in), timed over many messages; the figure to set against the chain's
+ * CPU time per reading, which no wall-clock comparison on a busy machine resolves.
+ */
+function micro(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { NodeMetrics } = require(path.join(ROOT, 'dist', 'nodes', 'nr', 'metrics.js'));
+  const nodes = ['v', 't', 'z', 'f', 'w'].map((id) => new NodeMetrics({ id: `micro-${id}`, type: 'x' }));
+  const [v, t, z, f, w] = nodes;
+  const N = 5_000_000;
+  const round = (): number => {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) {
+      v.readingsIn.inc();
+      v.readingsOut.inc();
+      t.readingsIn.inc(1);
+      t.readingsOut.inc(1);
+      z.readingsIn.inc(1);
+      z.readingsOut.inc(1);
+      f.readingsIn.inc(1);
+      f.readingsOut.inc(1);
+      w.readingsIn.inc();
+    }
+    return Number(process.hrtime.bigint() - t0) / N;
+  };
+  round();
+  const ns = Math.min(round(), round(), round());
+  if (w.readingsIn.value !== 4 * N) throw new Error('the increments did not happen');
+  for (const m of nodes) m.remove();
+  return `counting per single-reading message through the chain (9 increments): ${ns.toFixed(1)} ns`;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -109,6 +143,7 @@ function parent(): void {
     ['batch', arg('readings', 200_000)],
     ['single', arg('single-readings', 50_000)],
   ] as const) {
+    if (rounds <= 0) break; // --rounds 0: only the counting figure
     const rates: Record<'on' | 'off', number[]> = { on: [], off: [] };
     const wall: Record<'on' | 'off', number[]> = { on: [], off: [] };
     for (let r = 0; r < rounds; r++) {
@@ -135,6 +170,7 @@ function parent(): void {
         `wall on ${n(wOn)}/s, off ${n(wOff)}/s, on/off ${((wOn / wOff) * 100).toFixed(1)} %`,
     );
   }
+  out.push(micro());
   console.log('\n' + out.join('\n'));
 }
 
