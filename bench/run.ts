@@ -7,7 +7,8 @@
  *   (d) end-to-end alert latency at fixed offered rates;
  *   (e) peak RSS and heap, and memory against device count.
  * Output: a table on stdout, bench/results/bench-<time>.json and .svg (plus latest.json, latest.svg);
- * with --profile, bench/results/<time>-pipeline-<mode>.cpuprofile and their summaries.
+ * with --profile, CPU profiles of the measured intervals (bench/results/<time>-*.cpuprofile) and their
+ * summaries.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -63,7 +64,7 @@ async function step<T>(
   scenario: string,
   config: unknown,
   timeoutMs: number,
-  profile?: { dir: string; name: string },
+  profileFile?: string,
   needsKafka = false,
   retry = needsKafka,
 ): Promise<ChildOutcome<T>> {
@@ -72,7 +73,7 @@ async function step<T>(
   for (let attempt = 1; ; attempt++) {
     if (!(await brokerUp())) return { ok: false, error: `no Kafka broker at ${kafkaBrokers?.join(',')}`, wallMs: 0 };
     log(`${label} ...`);
-    const r = await runScenario<T>(scenario, config, { timeoutMs, profileDir: profile?.dir, profileName: profile?.name });
+    const r = await runScenario<T>(scenario, config, { timeoutMs, profileFile });
     if (r.ok) return r;
     log(`${label}: FAILED ${r.error?.split('\n').slice(0, 3).join(' | ')}`);
     if (!retry || attempt > 1 || !/ECONNREFUSED|KafkaJSConnectionError|broker/i.test(r.error ?? '')) return r;
@@ -164,7 +165,7 @@ async function main(o: BenchOptions): Promise<number> {
       'client-ceiling',
       { brokers: o.brokers, topic, groupId, readings: o.readings, consumer: KAFKA_IN_CONSUMER },
       60_000 + o.readings / 2,
-      profileDir ? { dir: profileDir, name: `${id}-client-ceiling` } : undefined,
+      profileDir ? path.join(profileDir, `${id}-client-ceiling.cpuprofile`) : undefined,
       true,
     );
     report.clientCeiling = count(r);
@@ -197,7 +198,7 @@ async function main(o: BenchOptions): Promise<number> {
         'pipeline',
         { brokers: o.brokers, topic, groupId, mode, maxBatch: mode === 'batch' ? o.maxBatch : undefined, readings: o.readings, maxSeconds: o.maxSeconds },
         120_000 + o.readings,
-        profileDir ? { dir: profileDir, name: `${id}-pipeline-${mode}` } : undefined,
+        profileDir ? path.join(profileDir, `${id}-pipeline-${mode}.cpuprofile`) : undefined,
         true,
       );
       report.pipeline[mode] = count(r);

@@ -35,9 +35,11 @@ const MB = 1024 * 1024;
 
 export interface RunOptions {
   timeoutMs: number;
-  /** Directory for --cpu-prof; the profile is named `<profileName>.cpuprofile`. */
-  profileDir?: string;
-  profileName?: string;
+  /**
+   * Where the child writes a CPU profile of its measured interval (BENCH_PROFILE in its environment;
+   * the scenario starts and stops the profiler, see lib/profiler.ts).
+   */
+  profileFile?: string;
 }
 
 export function runScenario<T>(scenario: string, config: unknown, opts: RunOptions): Promise<ChildOutcome<T>> {
@@ -45,18 +47,12 @@ export function runScenario<T>(scenario: string, config: unknown, opts: RunOptio
   // tsx's CommonJS hook only: `--import tsx` also starts a loader worker thread (~45 MB of RSS that
   // would be counted against the pipeline).
   const execArgv = ['--require', 'tsx/cjs', '--expose-gc'];
-  let profile: string | undefined;
-  let profileTmp: string | undefined;
-  if (opts.profileDir) {
-    profile = path.join(opts.profileDir, `${opts.profileName ?? scenario}.cpuprofile`);
-    // Every thread writes a profile: collect them in a folder of their own and keep the main
-    // thread's, the largest.
-    profileTmp = fs.mkdtempSync(path.join(opts.profileDir, '.prof-'));
-    execArgv.push('--cpu-prof', '--cpu-prof-dir', profileTmp);
-  }
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const child = fork(file, [JSON.stringify(config)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const env = { ...process.env };
+    if (opts.profileFile) env.BENCH_PROFILE = opts.profileFile;
+    else delete env.BENCH_PROFILE;
+    const child = fork(file, [JSON.stringify(config)], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let msg: ChildMessage<T> | undefined;
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -69,7 +65,7 @@ export function runScenario<T>(scenario: string, config: unknown, opts: RunOptio
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       const wallMs = performance.now() - t0;
-      if (profileTmp && profile) profile = keepLargestProfile(profileTmp, profile);
+      const profile = opts.profileFile && fs.existsSync(opts.profileFile) ? opts.profileFile : undefined;
       if (msg) {
         resolve({ ok: msg.ok, result: msg.result, error: msg.error, memory: msg.memory, wallMs, profile });
       } else {
@@ -78,14 +74,6 @@ export function runScenario<T>(scenario: string, config: unknown, opts: RunOptio
       }
     });
   });
-}
-
-function keepLargestProfile(dir: string, target: string): string | undefined {
-  const files = fs.readdirSync(dir).map((f) => path.join(dir, f));
-  const main = files.sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
-  if (main) fs.renameSync(main, target);
-  fs.rmSync(dir, { recursive: true, force: true });
-  return main ? target : undefined;
 }
 
 /** Child side: runs `main(config)`, reports the result and the memory peaks, then exits. */

@@ -40,14 +40,15 @@ const USAGE = `npm run bench -- [options]
   --partitions P      partitions of the bench topic (default 4)
   --modes single,batch
   --quick             small run for CI (< 2 min)
-  --profile           --cpu-prof the client ceiling and the pipeline runs; profiles and their summaries in bench/results/
+  --profile           CPU profiles (.cpuprofile) of the measured interval of (b) and (a), in
+                      bench/results/, summarised on stdout
   --rates 5000,20000  offered rates of the latency runs (readings/s)
   --latency-seconds S measured seconds per latency run (default 10; --quick 3)
   --sweep 1000,10000,100000   device counts of the memory sweep
-  --max-seconds S     time box of each pipeline throughput run (default 120; --quick 25): a slower
+  --max-seconds S     time box of each pipeline throughput run (default 90; --quick 20): a slower
                       pipeline is measured over the readings it wrote by then
-  --per-device R      readings per device in the memory sweep (default 10; --quick 3)
-  --sweep-step S      event-time seconds between a device's readings in the sweep (default 120; --quick 400)
+  --per-device R      readings per device in the memory sweep (default 10; --quick 2)
+  --sweep-step S      event-time seconds between a device's readings in the sweep (default 120; --quick 600)
   --batch-size N      readings per message of the in-process sources in batch mode (default 100)
   --max-batch N       kafka in's maxBatch in batch mode (default: the node's default)
   --skip LIST         leave out some of: client,runtime,pipeline,latency,sweep
@@ -103,12 +104,12 @@ export function parseOptions(argv: string[]): BenchOptions {
     batchSize: num('batch-size', 100),
     maxBatch: given.has('max-batch') ? positiveInt('--max-batch', given.get('max-batch')) : undefined,
     latencyRates: given.has('rates') ? intList('--rates', given.get('rates')) : [5_000, 20_000],
-    latencyWarmupS: quick ? 2 : 3,
+    latencyWarmupS: quick ? 1 : 3,
     latencySeconds: num('latency-seconds', 10, 3),
     sweepDevices: given.has('sweep') ? intList('--sweep', given.get('sweep')) : [1_000, 10_000, 100_000],
-    sweepPerDevice: num('per-device', 10, 3),
-    sweepStepSeconds: num('sweep-step', 120, 400),
-    maxSeconds: num('max-seconds', 120, 25),
+    sweepPerDevice: num('per-device', 10, 2),
+    sweepStepSeconds: num('sweep-step', 120, 600),
+    maxSeconds: num('max-seconds', 90, 20),
     skip,
     brokers,
   };

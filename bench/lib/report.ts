@@ -212,9 +212,9 @@ export function chartSvg(r: BenchReport): string {
   };
   add('client ceiling: kafkajs + JSON.parse', r.clientCeiling?.result?.recordsPerSec, '#8c8c8c');
   add('runtime ceiling, single (7 pass-through)', r.runtimeCeiling.single?.result?.recordsPerSec, '#b3b3b3');
-  add('pipeline, single', r.pipeline.single?.result?.recordsPerSec, '#d9480f');
+  add(`pipeline, single${r.pipeline.single?.result?.timeBoxed ? ' (time-boxed)' : ''}`, r.pipeline.single?.result?.recordsPerSec, '#d9480f');
   add('runtime ceiling, batch (7 pass-through)', r.runtimeCeiling.batch?.result?.recordsPerSec, '#b3b3b3');
-  add('pipeline, batch', r.pipeline.batch?.result?.recordsPerSec, '#1c7ed6');
+  add(`pipeline, batch${r.pipeline.batch?.result?.timeBoxed ? ' (time-boxed)' : ''}`, r.pipeline.batch?.result?.recordsPerSec, '#1c7ed6');
   const W = 900;
   const left = 300;
   const right = 110;

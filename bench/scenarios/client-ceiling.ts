@@ -5,6 +5,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { scenarioMain } from '../lib/child';
 import { kafkaClient } from '../lib/kafka';
+import { intervalProfiler } from '../lib/profiler';
 import { sleep } from '../lib/stats';
 
 export interface ClientCeilingConfig {
@@ -39,6 +40,7 @@ scenarioMain<ClientCeilingConfig, ClientCeilingResult>(async (cfg) => {
   let sink = 0;
   let cpu0: NodeJS.CpuUsage | undefined;
   let cpu: NodeJS.CpuUsage | undefined;
+  const profiler = process.env.BENCH_PROFILE ? intervalProfiler() : undefined;
   await consumer.connect();
   try {
     await consumer.subscribe({ topic: cfg.topic, fromBeginning: true });
@@ -49,6 +51,7 @@ scenarioMain<ClientCeilingConfig, ClientCeilingResult>(async (cfg) => {
         if (first === 0) {
           first = performance.now();
           cpu0 = process.cpuUsage();
+          profiler?.start();
         }
         const msgs: KafkaMessage[] = batch.messages;
         for (let i = 0; i < msgs.length; i++) {
@@ -73,6 +76,7 @@ scenarioMain<ClientCeilingConfig, ClientCeilingResult>(async (cfg) => {
     });
     await Promise.race([done, deadline]);
   } finally {
+    if (profiler && process.env.BENCH_PROFILE) await profiler.stop(process.env.BENCH_PROFILE);
     await consumer.disconnect().catch(() => undefined);
   }
   if (sink < 0) console.log(sink);

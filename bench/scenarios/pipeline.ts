@@ -16,6 +16,7 @@ import { countCsvRows } from '../lib/csvcount';
 import { pipelineFlow } from '../lib/flows';
 import { committedAtEnd, endOffsets, kafkaClient } from '../lib/kafka';
 import { benchGlobal, startNodeRed, type SendEvent, type TapState } from '../lib/nodered';
+import { intervalProfiler } from '../lib/profiler';
 import { sleep, waitFor } from '../lib/stats';
 
 export interface PipelineConfig {
@@ -66,6 +67,8 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
   let firstRecords = 0;
   let kinMessages = 0;
   let cpu0: NodeJS.CpuUsage | undefined;
+  const profileFile = process.env.BENCH_PROFILE;
+  const profiler = profileFile ? intervalProfiler() : undefined;
   const t0 = performance.now();
   const nr = await startNodeRed(pipelineFlow({ kafka: { ...cfg, topic: cfg.topic }, csvDir }));
   try {
@@ -74,6 +77,7 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
       if (e && e.source.id === 'kin' && e.source.port === 0) {
         first = performance.now();
         cpu0 = process.cpuUsage();
+        profiler?.start();
         firstRecords = Array.isArray(e.msg.payload) ? e.msg.payload.length : 1;
         nr.RED.hooks.remove('onSend.benchstart');
       }
@@ -91,6 +95,7 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
     const ok = await waitFor(() => durable.records + rejected.records >= cfg.readings || performance.now() - first > cfg.maxSeconds * 1000, 600_000, 5);
     const cpu = process.cpuUsage(cpu0);
     const cpuMs = (cpu.user + cpu.system) / 1000;
+    if (profiler && profileFile) await profiler.stop(profileFile);
     if (!ok) throw new Error(`only ${durable.records} + ${rejected.records} rejected of ${cfg.readings} readings were written within 600 s`);
     const processed = durable.records + rejected.records;
     const timeBoxed = processed < cfg.readings;
