@@ -4,10 +4,13 @@
  * partition) and the acknowledgements that sinks have sent back for them.
  *
  * Rule: the commit offset of a partition (Kafka's "next offset to read") is the lowest first offset of
- * a unit that is not yet fully acknowledged; with nothing pending it is the highest emitted offset + 1.
- * So an offset is committed only once every record below it has been acknowledged, whatever order the
- * acknowledgements arrive in. A unit's offsets need not be contiguous (a batch whose bad records left
- * as separate units on output 2): only its lowest offset matters.
+ * a unit that is not yet complete; with nothing pending it is the highest emitted offset + 1. A unit is
+ * complete once its records are all acknowledged AND every hold on it was released (holds: stateful
+ * nodes, such as the sliding window, that keep the records in state until their next checkpoint; see
+ * nodes/nr/ack.ts). So an offset is committed only once every record below it has been acknowledged and
+ * released, whatever order the acknowledgements and releases arrive in. A unit's offsets need not be
+ * contiguous (a batch whose bad records left as separate units on output 2): only its lowest offset
+ * matters.
  *
  * Offsets are JavaScript numbers: exact up to 2^53, far beyond any partition's lifetime.
  * Framework-free: time (`now`, epoch ms) is a parameter.
@@ -30,7 +33,17 @@ interface Unit {
   /** Emission time, epoch ms. */
   at: number;
   done: boolean;
+  /** Holds per holder (a node id): how many times it held the unit and has not released it yet. */
+  holds: Map<string, number> | null;
 }
+
+/**
+ * Result of {@link OffsetTracker.hold}: `held`; `late` when the unit was already complete (its offset
+ * may be committed already: the hold came too late to keep it); `unknown` when the id is not one of
+ * this tracker's pending units (an earlier deployment's, or a partition revoked since: its records are
+ * redelivered anyway).
+ */
+export type HoldResult = 'held' | 'late' | 'unknown';
 
 interface PartitionState {
   key: string;
@@ -59,17 +72,26 @@ export class OffsetTracker {
   private readonly nextId: () => number;
   private seq = 0;
   private pendingRecords = 0;
+  /** First and last unit id issued by this tracker (ids come from a process-wide source). */
+  private firstId = Infinity;
+  private lastId = -Infinity;
+  /** Ids up to this one may belong to units forgotten by a rebalance or restart (not completed). */
+  private droppedUpTo = -Infinity;
 
   constructor(opts: OffsetTrackerOptions = {}) {
     this.nextId = opts.nextId ?? (() => ++this.seq);
   }
 
-  /** Records emitted and not yet acknowledged (over all partitions): the in-flight count. */
+  /**
+   * Records emitted and not yet acknowledged (over all partitions): the in-flight count. A held unit
+   * counts with all its records until its last hold is released, acknowledged or not: held records are
+   * not committed, so they must bound fetching as much as unacknowledged ones.
+   */
   get inFlight(): number {
     return this.pendingRecords;
   }
 
-  /** Units emitted and not yet fully acknowledged. */
+  /** Units emitted and not yet complete (acknowledged and released). */
   get pendingUnits(): number {
     return this.units.size;
   }
@@ -80,7 +102,9 @@ export class OffsetTracker {
    */
   track(topic: string, partition: number, firstOffset: number, lastOffset: number, records: number, now: number): number {
     const part = this.partition(topic, partition);
-    const unit: Unit = { id: this.nextId(), part, first: firstOffset, records, acked: 0, at: now, done: false };
+    const unit: Unit = { id: this.nextId(), part, first: firstOffset, records, acked: 0, at: now, done: false, holds: null };
+    if (unit.id < this.firstId) this.firstId = unit.id;
+    if (unit.id > this.lastId) this.lastId = unit.id;
     if (lastOffset > part.highest) part.highest = lastOffset;
     const q = part.queue;
     // Units nearly always arrive in offset order: insert from the tail (a redelivery after a
@@ -100,19 +124,57 @@ export class OffsetTracker {
   }
 
   /**
-   * Acknowledge `records` records of unit `id`. Returns true when this completed the unit. Unknown ids
-   * (an earlier deployment's, or a partition revoked since) are ignored: their records are redelivered.
+   * Acknowledge `records` records of unit `id`. Returns true when this completed the unit (all its
+   * records acknowledged and no hold left). Unknown ids (an earlier deployment's, or a partition revoked
+   * since) are ignored: their records are redelivered.
    */
   ack(id: number, records: number): boolean {
     const unit = this.units.get(id);
     if (unit === undefined || !(records > 0)) return false;
     const n = Math.min(records, unit.records - unit.acked);
     unit.acked += n;
-    this.pendingRecords -= n;
+    const held = unit.holds !== null && unit.holds.size > 0;
+    if (!held) this.pendingRecords -= n;
+    if (unit.acked < unit.records || held) return false;
+    this.complete(unit);
+    return true;
+  }
+
+  /**
+   * A stateful node (`holder`, its node id) keeps unit `id`'s records in state that is not yet
+   * checkpointed: the unit stays incomplete until the holder releases it, however many acknowledgements
+   * arrive. A holder may hold a unit several times; each hold needs its own release.
+   */
+  hold(id: number, holder: string): HoldResult {
+    const unit = this.units.get(id);
+    if (unit === undefined) {
+      // Ids of this tracker that are neither pending nor possibly dropped were completed.
+      return id >= this.firstId && id <= this.lastId && id > this.droppedUpTo ? 'late' : 'unknown';
+    }
+    const holds = (unit.holds ??= new Map());
+    // From now on the unit's acknowledged records count as in flight again (see inFlight).
+    if (holds.size === 0) this.pendingRecords += unit.acked;
+    holds.set(holder, (holds.get(holder) ?? 0) + 1);
+    return 'held';
+  }
+
+  /**
+   * Release one hold of `holder` on unit `id` (its state holding the unit's records was checkpointed).
+   * Returns true when this completed the unit. Releases of unknown units or holders are ignored.
+   */
+  release(id: number, holder: string): boolean {
+    const unit = this.units.get(id);
+    const n = unit?.holds?.get(holder);
+    if (unit === undefined || unit.holds === null || n === undefined) return false;
+    if (n > 1) {
+      unit.holds.set(holder, n - 1);
+      return false;
+    }
+    unit.holds.delete(holder);
+    if (unit.holds.size > 0) return false;
+    this.pendingRecords -= unit.acked;
     if (unit.acked < unit.records) return false;
-    unit.done = true;
-    this.units.delete(id);
-    this.advance(unit.part);
+    this.complete(unit);
     return true;
   }
 
@@ -184,6 +246,12 @@ export class OffsetTracker {
     return p;
   }
 
+  private complete(unit: Unit): void {
+    unit.done = true;
+    this.units.delete(unit.id);
+    this.advance(unit.part);
+  }
+
   private advance(part: PartitionState): void {
     const q = part.queue;
     while (part.head < q.length && q[part.head].done) part.head++;
@@ -203,9 +271,10 @@ export class OffsetTracker {
       const u = part.queue[i];
       if (u.done) continue;
       this.units.delete(u.id);
-      this.pendingRecords -= u.records - u.acked;
+      this.pendingRecords -= u.holds !== null && u.holds.size > 0 ? u.records : u.records - u.acked;
       dropped++;
     }
+    if (dropped > 0) this.droppedUpTo = this.lastId;
     this.parts.delete(part.key);
     return dropped;
   }

@@ -1,15 +1,32 @@
 /**
- * Acknowledgements from sinks back to the Kafka consumer that produced a record: the link behind
- * `kafka in`'s `after-sink` commit mode (at-least-once: an offset is committed only after every record
- * up to it was durably written).
+ * Acknowledgements from sinks, and holds from stateful nodes, back to the Kafka consumer that produced
+ * a record: the link behind `kafka in`'s `after-sink` commit mode (at-least-once: an offset is committed
+ * only after every record up to it was durably written, and is durably in the state of every stateful
+ * node that holds it).
  *
  * `kafka in` stamps each message it emits with `msg.kafka.ack = { consumer, id, records }`: the id of
  * the consumer node, a sequence number of the emitted unit (one record, or one fetched batch) and the
  * number of records in it. Every node that passes records on keeps `msg.kafka` (the same object) on the
  * messages that carry them (validate's valid and invalid outputs, the detectors' pass-through). A sink
- * that has durably written `n` of those records calls `ack(msg.kafka.ack, n)`; once a unit's count is
- * reached, `kafka in` may commit up to it. Messages that carry no records (alerts, window results)
- * carry no ack token.
+ * that has durably written `n` of those records calls `ack(msg.kafka.ack, n)`. Messages that carry no
+ * records (alerts, window results) carry no ack token.
+ *
+ * Holds: a node that keeps records in state and checkpoints that state now and then (the sliding
+ * window with a persistent context store) calls `hold(msg.kafka.ack, itsNodeId)` when the message
+ * arrives, and `release(token, itsNodeId)` once a checkpoint that contains those records is durable.
+ * A unit is complete, and `kafka in` may commit up to it, when the acks reached its record count AND
+ * every hold on it was released. Otherwise a crash would restore state older than the committed offset,
+ * and the records in between would never come again.
+ *
+ * Timing assumption (why a hold arrives in time): a hold must reach the consumer before the unit's last
+ * ack. The holder calls `hold()` synchronously in its input handler. Node-RED delivers the messages of
+ * one `send()` to every wired node in the same event-loop phase (one setImmediate each, or synchronously
+ * with `runtimeSyncDelivery`), so a message that fans out to a sink and to a holder (fire pattern →
+ * csv sink and → sliding window) reaches the holder before the sink's write, let alone its fsync, has
+ * completed: sinks acknowledge from an I/O callback, never from their input handler. A node that defers
+ * delivery to the holder (a delay, rate limit or batch node between the fan-out and the window, or a
+ * link to another process) breaks this: the sink may ack first and the offset be committed before the
+ * hold. `hold()` then answers `late`, and the holder should say so (the window warns once).
  *
  * A process-wide registry is enough: Node-RED loads every node of a package in one process, and the
  * consumer that stamped a token is found by its node id.
@@ -20,15 +37,27 @@ export interface AckToken {
   records: number;
 }
 
+/** What `hold()` did: `held`; `late`: the unit was already complete (see the timing assumption); `none`: nothing to hold. */
+export type HoldOutcome = 'held' | 'late' | 'none';
+
+/** A consumer's side of the link: unit ids are the ones it put in its tokens. */
+export interface ConsumerHandler {
+  ack(id: number, records: number): void;
+  /** Returns `held`, `late` (unit already complete) or `unknown` (not one of its pending units). */
+  hold?(id: number, holder: string): 'held' | 'late' | 'unknown';
+  release?(id: number, holder: string): void;
+}
+
+/** An acknowledgement-only consumer (no holds). */
 export type AckHandler = (id: number, records: number) => void;
 
-const consumers = new Map<string, AckHandler>();
+const consumers = new Map<string, ConsumerHandler | AckHandler>();
 
-export function registerConsumer(consumerId: string, handler: AckHandler): void {
+export function registerConsumer(consumerId: string, handler: ConsumerHandler | AckHandler): void {
   consumers.set(consumerId, handler);
 }
 
-export function unregisterConsumer(consumerId: string, handler?: AckHandler): void {
+export function unregisterConsumer(consumerId: string, handler?: ConsumerHandler | AckHandler): void {
   if (handler === undefined || consumers.get(consumerId) === handler) consumers.delete(consumerId);
 }
 
@@ -51,6 +80,29 @@ export function ack(token: unknown, records: number): boolean {
   if (!isAckToken(token) || records <= 0) return false;
   const h = consumers.get(token.consumer);
   if (!h) return false;
-  h(token.id, records);
+  if (typeof h === 'function') h(token.id, records);
+  else h.ack(token.id, records);
+  return true;
+}
+
+/**
+ * Hold the unit behind `token` for `holderId` (a node id): it is not committed until released. Call it
+ * synchronously in the input handler (see the timing assumption above). `none` when there is nothing to
+ * hold: no token, the consumer is gone or takes no holds, or the unit was forgotten by a rebalance (its
+ * records come again).
+ */
+export function hold(token: unknown, holderId: string): HoldOutcome {
+  if (!isAckToken(token)) return 'none';
+  const h = consumers.get(token.consumer);
+  if (!h || typeof h === 'function' || !h.hold) return 'none';
+  const r = h.hold(token.id, holderId);
+  return r === 'unknown' ? 'none' : r;
+}
+
+/** Release one hold of `holderId` on the unit behind `token`. Returns false when its consumer is gone. */
+export function release(token: AckToken, holderId: string): boolean {
+  const h = consumers.get(token.consumer);
+  if (!h || typeof h === 'function' || !h.release) return false;
+  h.release(token.id, holderId);
   return true;
 }

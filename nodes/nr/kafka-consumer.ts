@@ -11,7 +11,7 @@ import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { Backoff, type BackoffOptions } from '../lib/kafka-backoff';
 import { OffsetTracker } from '../lib/kafka-offsets';
 import { RecordDecoder, headersToStrings, keyToString } from '../lib/kafka-records';
-import { registerConsumer, unregisterConsumer, type AckToken } from './ack';
+import { registerConsumer, unregisterConsumer, type AckToken, type ConsumerHandler } from './ack';
 import {
   classifyError,
   errorText,
@@ -38,7 +38,7 @@ export interface KafkaInOptions {
   maxBatch: number;
   commit: 'auto' | 'after-sink';
   commitIntervalMs: number;
-  /** after-sink: fetching waits while this many records are emitted and not acknowledged. */
+  /** after-sink: fetching waits while this many records are emitted and not acknowledged (or held). */
   maxInFlight: number;
   /** after-sink: warn in the status when the oldest unacknowledged message is older than this. */
   sinkWarnMs: number;
@@ -114,9 +114,17 @@ export class KafkaInRunner implements BrokerUser {
   private lag: Record<string, Record<string, number>> | null = null;
   private lagTotal: number | null = null;
   private lastMetricsAt = Date.now();
-  private readonly onAck = (id: number, n: number) => {
-    this.tracker.ack(id, n);
-    if (this.drainWake && this.tracker.inFlight <= this.o.maxInFlight / 2) this.wakeDrain();
+  /** Sinks' acknowledgements and stateful nodes' holds (see ack.ts). */
+  private readonly handler: ConsumerHandler = {
+    ack: (id, n) => {
+      this.tracker.ack(id, n);
+      this.drained();
+    },
+    hold: (id, holder) => this.tracker.hold(id, holder),
+    release: (id, holder) => {
+      this.tracker.release(id, holder);
+      this.drained();
+    },
   };
 
   constructor(
@@ -134,7 +142,7 @@ export class KafkaInRunner implements BrokerUser {
   }
 
   start(): void {
-    if (this.afterSink) registerConsumer(this.id, this.onAck);
+    if (this.afterSink) registerConsumer(this.id, this.handler);
     this.broker.register(this);
     this.timers.push(setInterval(() => this.tick(), TICK_MS));
     this.timers.push(setInterval(() => void this.refreshLag(), this.o.lagIntervalMs));
@@ -283,6 +291,11 @@ export class KafkaInRunner implements BrokerUser {
     this.drainWake?.();
   }
 
+  /** Resume fetching once in-flight records (unacknowledged or held) fell to half the limit. */
+  private drained(): void {
+    if (this.drainWake && this.tracker.inFlight <= this.o.maxInFlight / 2) this.wakeDrain();
+  }
+
   private emit(topic: string, partition: number, messages: KafkaMessage[], from: number, to: number): void {
     const now = Date.now();
     const dec = this.decoder;
@@ -407,12 +420,13 @@ export class KafkaInRunner implements BrokerUser {
           const l = Math.max(0, Number(e.high) - (c >= 0 ? c : Number(e.low)));
           (lag[topic] ??= {})[e.partition] = l;
           total += l;
-          this.metrics.lag(topic, e.partition, l);
         }
       }
       if (!this.stopping) {
         this.lag = lag;
         this.lagTotal = total;
+        // Replace, not add: partitions lost in a rebalance must not keep their last lag.
+        this.metrics.replaceLag(lag);
       }
     } catch {
       // lag is a nice-to-have; the broker probe reports reachability
@@ -504,7 +518,7 @@ export class KafkaInRunner implements BrokerUser {
     await settleWithin(this.starting, 4000, undefined);
     const c = this.consumer;
     if (c && this.afterSink) await settleWithin(this.commit(), 2000, undefined);
-    if (this.afterSink) unregisterConsumer(this.id, this.onAck);
+    if (this.afterSink) unregisterConsumer(this.id, this.handler);
     this.consumer = null;
     if (c) await settleWithin(c.disconnect().catch(() => undefined), 6000, undefined);
     this.tracker.clear();

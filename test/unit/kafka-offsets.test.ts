@@ -180,6 +180,144 @@ describe('kafka-offsets > rebalance revocation', function () {
   });
 });
 
+describe('kafka-offsets > holds of stateful nodes', function () {
+  it('does not commit a unit that is fully acknowledged but still held, and commits it once released', function () {
+    const t = new OffsetTracker();
+    const id = t.track('a', 0, 0, 9, 10, 0);
+    assert.equal(t.hold(id, 'window'), 'held');
+    assert.equal(t.ack(id, 10), false, 'acknowledged, but held: not complete');
+    assert.equal(t.commitOffset('a', 0), 0);
+    assert.equal(t.inFlight, 10, 'held records stay in flight');
+    assert.equal(t.pendingUnits, 1);
+    assert.equal(t.release(id, 'window'), true, 'the release completed it');
+    assert.equal(t.commitOffset('a', 0), 10);
+    assert.deepEqual(t.commitable(), [{ topic: 'a', partition: 0, offset: 10 }]);
+    assert.equal(t.inFlight, 0);
+    assert.equal(t.pendingUnits, 0);
+  });
+
+  it('waits for the acknowledgements when the release comes first', function () {
+    const t = new OffsetTracker();
+    const id = t.track('a', 0, 5, 9, 5, 0);
+    t.hold(id, 'window');
+    t.ack(id, 2);
+    assert.equal(t.inFlight, 5, 'a held unit counts with all its records');
+    assert.equal(t.release(id, 'window'), false);
+    assert.equal(t.inFlight, 3, 'released: only the unacknowledged records are in flight');
+    assert.equal(t.commitOffset('a', 0), 5);
+    assert.equal(t.ack(id, 3), true);
+    assert.equal(t.commitOffset('a', 0), 10);
+  });
+
+  it('needs every holder to release, and each hold of one holder its own release', function () {
+    const t = new OffsetTracker();
+    const id = t.track('a', 0, 0, 0, 1, 0);
+    t.hold(id, 'w1');
+    t.hold(id, 'w1');
+    t.hold(id, 'w2');
+    t.ack(id, 1);
+    assert.equal(t.release(id, 'w1'), false);
+    assert.equal(t.release(id, 'w2'), false);
+    assert.equal(t.release(id, 'other'), false, 'a holder that never held releases nothing');
+    assert.equal(t.commitOffset('a', 0), 0, 'w1 still holds it once');
+    assert.equal(t.release(id, 'w1'), true);
+    assert.equal(t.commitOffset('a', 0), 1);
+  });
+
+  it('holds on several units: the commit stops at the first held one, releases in any order', function () {
+    const t = new OffsetTracker();
+    const ids = [0, 10, 20, 30].map((o) => t.track('a', 0, o, o + 9, 10, 0));
+    for (const id of ids) {
+      t.hold(id, 'window');
+      t.ack(id, 10);
+    }
+    assert.equal(t.commitOffset('a', 0), 0);
+    t.release(ids[2], 'window');
+    t.release(ids[1], 'window');
+    assert.equal(t.commitOffset('a', 0), 0, 'unit 0 still held');
+    t.release(ids[0], 'window');
+    assert.equal(t.commitOffset('a', 0), 30, 'up to the still held unit 3');
+    t.release(ids[3], 'window');
+    assert.equal(t.commitOffset('a', 0), 40);
+    assert.equal(t.inFlight, 0);
+  });
+
+  it('answers late for a unit that was complete before the hold, unknown for one it never had', function () {
+    let seq = 100;
+    const t = new OffsetTracker({ nextId: () => ++seq });
+    const done = t.track('a', 0, 0, 0, 1, 0);
+    t.track('a', 0, 1, 1, 1, 0);
+    t.ack(done, 1);
+    assert.equal(t.hold(done, 'window'), 'late');
+    assert.equal(t.hold(7, 'window'), 'unknown', "an id below this tracker's first: a predecessor's");
+    assert.equal(t.hold(seq + 5, 'window'), 'unknown', 'an id not issued yet');
+    assert.equal(t.commitOffset('a', 0), 1, 'a late hold changes nothing');
+  });
+
+  it('a rebalance clears the holds of revoked partitions; their releases are ignored afterwards', function () {
+    const t = new OffsetTracker();
+    const a0 = t.track('a', 0, 0, 9, 10, 0);
+    const a1 = t.track('a', 1, 0, 9, 10, 0);
+    t.hold(a0, 'window');
+    t.hold(a1, 'window');
+    t.ack(a1, 10);
+    assert.equal(t.inFlight, 20);
+    assert.equal(t.retain({ a: [0] }), 1);
+    assert.equal(t.inFlight, 10, 'the revoked held unit left the in-flight count with all its records');
+    assert.equal(t.release(a1, 'window'), false);
+    assert.equal(t.hold(a1, 'window'), 'unknown', 'dropped, not completed: its records come again');
+    assert.equal(t.commitOffset('a', 1), undefined);
+    t.ack(a0, 10);
+    t.release(a0, 'window');
+    assert.equal(t.commitOffset('a', 0), 10);
+    assert.equal(t.clear(), 0);
+  });
+
+  it('clear() drops held units too (consumer restart)', function () {
+    const t = new OffsetTracker();
+    const id = t.track('a', 0, 0, 4, 5, 0);
+    t.hold(id, 'window');
+    t.ack(id, 5);
+    assert.equal(t.clear(), 1);
+    assert.equal(t.inFlight, 0);
+    assert.equal(t.release(id, 'window'), false);
+  });
+
+  it('commits only offsets whose records are acknowledged and released (property)', function () {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ size: fc.integer({ min: 1, max: 5 }), held: fc.boolean() }), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.tuple(fc.nat(), fc.boolean()), { maxLength: 80 }),
+        (specs, steps) => {
+          const t = new OffsetTracker();
+          const units: { id: number; first: number; size: number; acked: boolean; held: boolean }[] = [];
+          let offset = 0;
+          for (const { size, held } of specs) {
+            const id = t.track('a', 0, offset, offset + size - 1, size, 0);
+            if (held) t.hold(id, 'window');
+            units.push({ id, first: offset, size, acked: false, held });
+            offset += size;
+          }
+          for (const [pick, isRelease] of steps) {
+            const u = units[pick % units.length];
+            if (isRelease && u.held) {
+              t.release(u.id, 'window');
+              u.held = false;
+            } else if (!isRelease && !u.acked) {
+              t.ack(u.id, u.size);
+              u.acked = true;
+            }
+          }
+          const firstPending = units.find((u) => !u.acked || u.held);
+          assert.equal(t.commitOffset('a', 0), firstPending ? firstPending.first : offset);
+          const inFlight = units.filter((u) => !u.acked || u.held).reduce((s, u) => s + u.size, 0);
+          assert.equal(t.inFlight, inFlight);
+        },
+      ),
+    );
+  });
+});
+
 describe('kafka-offsets > many units', function () {
   it('stays linear over 100,000 single-record units acknowledged in order', function () {
     const t = new OffsetTracker();
