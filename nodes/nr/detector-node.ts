@@ -59,32 +59,41 @@ export function attachDetector(RED: RED, node: Node, detector: Detector): void {
         done();
         return;
       }
+      const batch = Array.isArray(payload);
       let alerts: Alert[];
       let readings: number;
-      if (Array.isArray(payload)) {
+      if (batch) {
         readings = payload.length;
         alerts = [];
         for (let i = 0; i < payload.length; i++) {
           const r: unknown = payload[i];
           if (isObject(r)) detector.process(r, now, alerts);
         }
-        send([msg, alerts.length > 0 ? { payload: alerts } : null]);
       } else {
         readings = 1;
         alerts = scratch;
         if (isObject(payload)) detector.process(payload, now, alerts);
-        send([msg, alerts.length > 0 ? alerts.map((a) => ({ payload: a })) : null]);
       }
       metrics.readingsIn.inc(readings);
       metrics.readingsOut.inc(readings);
-      if (alerts.length > 0) {
+      const n = alerts.length;
+      if (n > 0) {
         count(metrics, alerts);
         // End-to-end latency from the record's Kafka timestamp (once per message: a batch shares one).
         const ts = kafkaTimeOf(msg);
         if (ts > 0) metrics.latencyMs('alert', now - ts);
-        total += alerts.length;
-        const last = alerts[alerts.length - 1];
+        total += n;
+        const last = alerts[n - 1];
         status.set('count', `${compact(total)} alert${total === 1 ? '' : 's'} ${last.cleared ? 'cleared' : last.severity}`);
+      }
+      // One send() per message: within one call Node-RED deep-clones every message after the first
+      // (Node.prototype.send marks them `cloneMessage`), which would copy each alert message. Alert
+      // messages are new, so they keep the input's _msgid as a single send would have given them.
+      send([msg, null]);
+      if (n > 0) {
+        const id = msg._msgid;
+        if (batch) send([null, { _msgid: id, payload: alerts }]);
+        else for (let i = 0; i < n; i++) send([null, { _msgid: id, payload: alerts[i] }]);
       }
       scratch.length = 0;
       done();

@@ -67,20 +67,28 @@ export = function (RED: RED) {
       const times = clock.due(Date.now(), stepsPerFire);
       if (times.length === 0) return;
       if (batch) {
-        let readings = sim.tick(times[0]);
-        for (let i = 1; i < times.length; i++) readings = readings.concat(sim.tick(times[i]));
+        // Appended in place: concat per step would copy the growing batch once per step.
+        const readings = sim.tick(times[0]);
+        for (let i = 1; i < times.length; i++) {
+          const more = sim.tick(times[i]);
+          for (let j = 0; j < more.length; j++) readings.push(more[j]);
+        }
         node.send({ payload: readings });
         metrics.readingsOut.inc(readings.length);
       } else {
-        const msgs: NodeMessage[] = [];
+        // One send() per reading: in one call with an array of messages Node-RED deep-clones every
+        // message after the first (Node.prototype.send marks them `cloneMessage`).
+        let sent = 0;
         for (const t of times) {
-          for (const r of sim.tick(t)) {
+          const readings = sim.tick(t);
+          for (let i = 0; i < readings.length; i++) {
+            const r = readings[i];
             const id = r.device_id ?? r.deviceId;
-            msgs.push({ payload: r, topic: id, key: id } as NodeMessage);
+            node.send({ payload: r, topic: id, key: id } as NodeMessage);
           }
+          sent += readings.length;
         }
-        node.send([msgs]);
-        metrics.readingsOut.inc(msgs.length);
+        metrics.readingsOut.inc(sent);
       }
       if (clock.skipped !== skippedShown) {
         // More readings are due than the event loop can hand out: say so instead of silently thinning.
