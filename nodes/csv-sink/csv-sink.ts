@@ -58,6 +58,8 @@ export = function (RED: RED) {
     installMetricsEndpoint(RED);
     const metrics = new NodeMetrics({ id: node.id, type: node.type, name: def.name as string | undefined });
     const status = new ThrottledStatus(node);
+    // Evaluated only when the throttled status is written (see ThrottledStatus).
+    const rowsText = (): string => `rows ${compact(writer.rowsWritten)}`;
     let formatter = columns === null || (preset === 'custom' && columns.length === 0) ? null : new CsvFormatter(layoutFor(preset, columns, timeKey), byProcessing);
     const writer = new CsvWriter({
       ...writerOpts,
@@ -72,7 +74,7 @@ export = function (RED: RED) {
         } else if (ev.kind === 'repaired') {
           node.warn(`${ev.file}: cut ${ev.droppedBytes} bytes of a torn last row (an interrupted write) before appending`);
         } else if (ev.kind === 'idle') {
-          status.set('ok', `rows ${compact(writer.rowsWritten)}`);
+          status.set('ok', rowsText);
         }
       },
     });
@@ -118,7 +120,7 @@ export = function (RED: RED) {
         // End-to-end from the record's Kafka timestamp; without Kafka, from the message's arrival here.
         const ts = kafkaTimeOf(msg);
         metrics.latencyMs('csv', Date.now() - (ts > 0 ? ts : now));
-        status.set('count', `rows ${compact(writer.rowsWritten)}`);
+        status.set('count', rowsText);
         send(msg);
         done();
       });

@@ -46,6 +46,9 @@ export function attachDetector(RED: RED, node: Node, detector: Detector): void {
   // Reused for single readings: the alerts become messages right away, so the array can be emptied.
   const scratch: Alert[] = [];
   let total = 0;
+  let lastLabel = '';
+  // One function for the node's lifetime: the throttle calls it only when it writes the status.
+  const statusText = (): string => `${compact(total)} alert${total === 1 ? '' : 's'} ${lastLabel}`;
 
   node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
     try {
@@ -84,7 +87,8 @@ export function attachDetector(RED: RED, node: Node, detector: Detector): void {
         if (ts > 0) metrics.latencyMs('alert', now - ts);
         total += n;
         const last = alerts[n - 1];
-        status.set('count', `${compact(total)} alert${total === 1 ? '' : 's'} ${last.cleared ? 'cleared' : last.severity}`);
+        lastLabel = last.cleared ? 'cleared' : last.severity;
+        status.set('count', statusText);
       }
       // One send() per message: within one call Node-RED deep-clones every message after the first
       // (Node.prototype.send marks them `cloneMessage`), which would copy each alert message. Alert

@@ -78,6 +78,8 @@ export = function (RED: RED) {
     const fb: Fallbacks = { key: undefined, topic: undefined, timestamp: undefined, arrival: 0 };
     let good = 0;
     let bad = 0;
+    // Evaluated only when the throttled status is written (see ThrottledStatus).
+    const statusText = (): string => `ok ${compact(good)} / bad ${compact(bad)}`;
 
     function countInvalid(errors: ValidationError[]): void {
       // One count per invalid reading, under its first error's code: the codes then sum to the readings.
@@ -169,7 +171,7 @@ export = function (RED: RED) {
           metrics.readingsIn.inc();
           single(msg, input, kafka, send);
         }
-        status.set('count', `ok ${compact(good)} / bad ${compact(bad)}`);
+        status.set('count', statusText);
         done();
       } catch (err) {
         handleInputError(node, err, done);
