@@ -2,7 +2,8 @@
  * `smoke-sliding-window`: event-time sliding windows per device with a watermark (CONTRACT §5), on the
  * pane-based aggregation of `lib/window.ts`. Output 1: window results (new messages); output 2: late
  * readings. Window state is checkpointed to the node's context (a persistent context store keeps open
- * windows across restarts).
+ * windows across restarts); with a persistent store, Kafka commits wait for the checkpoint that holds
+ * their records (checkpoint.ts), and redelivered Kafka records are not counted twice (OffsetGate).
  */
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
 import { ConfigReader } from '../nr/config';
@@ -11,7 +12,8 @@ import { compact, setStatus } from '../nr/status';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { parseAggregates, DEFAULT_AGGREGATES } from '../lib/panes';
 import { SlidingWindows, windowOptionProblems, type OutputMode, type WindowResult } from '../lib/window';
-import { checkpointStore, readingTime, type TimeSource } from './support';
+import { OffsetGate, checkpointStore, kafkaPosition, nodeContextFile, readingTime, type TimeSource } from './support';
+import { Checkpointer, checkpointSeqInFile, type Durability } from './checkpoint';
 
 const CHECKPOINT_KEY = 'slidingWindow';
 
@@ -40,11 +42,13 @@ export = function (RED: RED) {
     const checkpointMs = c.duration('checkpoint', 10_000, 'ms', { min: 0 });
     const aggs = parseAggregates(c.string('aggregates', DEFAULT_AGGREGATES.join(', ')));
     const store = checkpointStore(RED.settings as unknown as Record<string, unknown>, c.string('store', ''));
+    const holdCommits = c.boolean('holdCommits', true);
     const opts = { sizeMs, slideMs, delayMs, aggregates: aggs.specs, mode, arrival: timeSource === 'arrival', maxDevices, idleMs };
     const problems = [...c.problems, ...aggs.problems, ...store.problems, ...windowOptionProblems(opts)];
     if (problems.length > 0) return reportBadConfig(node, problems);
 
     const windows = new SlidingWindows(opts);
+    const gate = new OffsetGate();
     const metrics = new NodeMetrics(node as Node & { name?: string });
     const ctx = node.context();
     const timers: NodeJS.Timeout[] = [];
@@ -53,11 +57,44 @@ export = function (RED: RED) {
     let shown = '';
     let shownAt = 0;
     let statusTimer: NodeJS.Timeout | null = null;
+    let gateMoved = false;
+    let skipped = 0;
+
+    const file = store.writeBehind ? nodeContextFile(store.writeBehind.dir, node as Node & { z?: string; _alias?: string }) : undefined;
+    const durable: Durability = !store.persistent || store.writeBehind === null
+      ? { kind: 'set' }
+      : file !== undefined
+        ? { kind: 'file', flushMs: store.writeBehind.flushMs, diskSeq: () => checkpointSeqInFile(file) }
+        : { kind: 'time', flushMs: store.writeBehind.flushMs };
+    const checkpoints = new Checkpointer(
+      { set: (value, cb) => ctx.set(CHECKPOINT_KEY, value, store.name, (err?: Error) => cb(err ?? undefined)), durable },
+      {
+        get dirty() {
+          return windows.dirty || gateMoved;
+        },
+        take: () => {
+          windows.dirty = false;
+          gateMoved = false;
+          return { ...windows.snapshot(), offsets: gate.toJSON() };
+        },
+        failed: () => {
+          windows.dirty = true;
+        },
+      },
+      {
+        holderId: node.id,
+        hold: holdCommits && store.persistent,
+        replay: store.persistent,
+        intervalMs: store.persistent ? checkpointMs : 0,
+        warn: (key, info) => node.warn(RED._(`smoke-sliding-window.warn.${key}`, info as Record<string, string | number> | undefined)),
+      },
+    );
 
     /** Results as messages: one per window after a single reading, one with an array after a batch. */
     function emit(out: WindowResult[], asArray: boolean, send: Send): void {
       if (out.length === 0) return;
       metrics.windows.inc(out.length);
+      checkpoints.emitted(out, Date.now());
       send([asArray ? { payload: out } : out.map((w) => ({ payload: w, key: w.deviceId })), null]);
     }
 
@@ -66,27 +103,50 @@ export = function (RED: RED) {
       const out: WindowResult[] = [];
       if (msg.reset) {
         windows.reset(typeof msg.reset === 'string' ? msg.reset : undefined);
+        // A full reset also forgets the Kafka offsets taken: the same records may be windowed again.
+        if (typeof msg.reset !== 'string') {
+          gate.clear();
+          gateMoved = true;
+        }
       } else if (msg.flush) {
         windows.flush(out, typeof msg.flush === 'string' ? msg.flush : undefined);
         emit(out, lastWasArray, send);
       } else if (Array.isArray(msg.payload)) {
         lastWasArray = true;
         const items = msg.payload as unknown[];
+        const pos = kafkaPosition(msg, items.length);
+        const high = pos === null ? -1 : gate.highest(pos.key);
         let late: unknown[] | null = null;
         let info: Record<string, unknown>[] | null = null;
+        let top = high;
         for (let i = 0; i < items.length; i++) {
+          if (pos !== null) {
+            const offset = (pos.offsets as readonly number[])[i];
+            if (offset <= high) {
+              skipped++;
+              continue;
+            }
+            if (offset > top) top = offset;
+          }
           const why = addOne(items[i], msg, i, now, out);
           if (why !== null) {
             (late ??= []).push(items[i]);
             (info ??= []).push(why);
           }
         }
+        if (pos !== null) took(pos.key, high, top);
         metrics.readingsIn.inc(items.length);
         emit(out, true, send);
         // Late readings keep the record metadata (msg.kafka) of the batch they came in.
         if (late !== null) send([null, { ...msg, payload: late, late: info }]);
       } else {
         lastWasArray = false;
+        const pos = kafkaPosition(msg, -1);
+        if (pos !== null && pos.offset <= gate.highest(pos.key)) {
+          skipped++;
+          return done();
+        }
+        if (pos !== null) took(pos.key, -1, pos.offset);
         const why = addOne(msg.payload, msg, -1, now, out);
         metrics.readingsIn.inc();
         emit(out, false, send);
@@ -97,6 +157,18 @@ export = function (RED: RED) {
       }
       showStatus();
       done();
+    }
+
+    /** Offsets up to `top` of a partition were taken; log the redeliveries skipped before them. */
+    function took(key: string, high: number, top: number): void {
+      if (top > high) {
+        gate.advance(key, top);
+        gateMoved = true;
+      }
+      if (skipped > 0) {
+        node.log(RED._('smoke-sliding-window.log.skipped', { count: skipped, partition: key }));
+        skipped = 0;
+      }
     }
 
     /** Aggregate one item; returns null, or the `msg.late` entry when it goes to output 2. */
@@ -127,12 +199,9 @@ export = function (RED: RED) {
       if (text !== shown) setStatus(node, 'count', (shown = text));
     }
 
-    function save(cb: (err?: Error) => void): void {
-      windows.dirty = false;
-      ctx.set(CHECKPOINT_KEY, windows.snapshot(), store.name, (err?: Error) => cb(err ?? undefined));
-    }
-
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
+      // Hold first, synchronously: the sink that got the same records may acknowledge them soon.
+      checkpoints.arrived(msg);
       if (queue !== null) queue.push([msg, send, done]);
       else {
         try {
@@ -140,15 +209,24 @@ export = function (RED: RED) {
         } catch (err) {
           handleInputError(node, err, done);
         }
+        checkpoints.handled();
       }
     });
 
     // Restore the last checkpoint before the first message; messages meanwhile wait in order.
     const restore = (err: Error | undefined, saved: unknown): void => {
       const out: WindowResult[] = [];
+      let restored = false;
       if (err) node.warn(RED._('smoke-sliding-window.warn.restore-failed', { error: err.message }));
-      else if (saved !== undefined && !windows.restore(saved, Date.now(), out)) node.warn(RED._('smoke-sliding-window.warn.checkpoint-mismatch'));
-      emit(out, false, node.send.bind(node));
+      else if (saved !== undefined) {
+        restored = windows.restore(saved, Date.now(), out);
+        if (restored) gate.restore((saved as { offsets?: unknown }).offsets);
+        else node.warn(RED._('smoke-sliding-window.warn.checkpoint-mismatch'));
+      }
+      // Results emitted shortly before the checkpoint was taken go out again (see checkpoint.ts).
+      const again = checkpoints.restored(saved);
+      emit(restored ? [...again, ...out] : out, false, node.send.bind(node));
+      checkpoints.ready = true;
       const waiting = queue ?? [];
       queue = null;
       for (const [m, s, d] of waiting) {
@@ -158,6 +236,7 @@ export = function (RED: RED) {
           handleInputError(node, e, d);
         }
       }
+      checkpoints.handled();
       showStatus();
     };
     if (store.configured) ctx.get(CHECKPOINT_KEY, store.name, restore);
@@ -191,13 +270,6 @@ export = function (RED: RED) {
         }, Math.min(Math.max(idleMs / 4, 1000), 60_000)),
       );
     }
-    if (store.persistent && checkpointMs > 0) {
-      timers.push(
-        setInterval(() => {
-          if (windows.dirty && queue === null) save((err) => err && node.warn(RED._('smoke-sliding-window.warn.save-failed', { error: err.message })));
-        }, checkpointMs),
-      );
-    }
     for (const t of timers) t.unref?.();
 
     node.on('close', (removed: boolean, done: () => void) => {
@@ -206,17 +278,8 @@ export = function (RED: RED) {
       metrics.remove();
       // A deleted node's context goes with it; otherwise keep the open windows for the next start.
       if (removed) stash.delete(node.id);
-      if (removed || queue !== null) return done();
-      if (!store.configured) {
-        stash.set(node.id, windows.snapshot());
-        return done();
-      }
-      const guard = setTimeout(done, 10_000);
-      save((err) => {
-        clearTimeout(guard);
-        if (err) node.warn(RED._('smoke-sliding-window.warn.save-failed', { error: err.message }));
-        done();
-      });
+      else if (!store.configured && queue === null) stash.set(node.id, { ...windows.snapshot(), offsets: gate.toJSON() });
+      checkpoints.close(removed, store.configured && queue === null, done);
     });
   }
 

@@ -1,7 +1,9 @@
 /**
- * Message-side helpers of the sliding-window node: which time a reading is windowed by, and which
- * context store holds the checkpoint.
+ * Message-side helpers of the sliding-window node: which time a reading is windowed by, which Kafka
+ * records are redeliveries of ones already in the window state, and which context store holds the
+ * checkpoint (and when a checkpoint handed to it is on disk).
  */
+import * as path from 'node:path';
 
 /** Time of a reading: its event `timestamp`, the Kafka record's timestamp, or the arrival time. */
 export type TimeSource = 'event' | 'kafka' | 'arrival';
@@ -43,6 +45,68 @@ export function readingTime(source: TimeSource, r: Record<string, unknown>, msg:
   return Number.isFinite(kt) ? kt : toEpochMs(ts);
 }
 
+/**
+ * The Kafka position of a message's records: topic and partition, and the offset of each item (a
+ * batch from `kafka in`: `msg.kafka.offsets`, aligned with `msg.payload`; a single record:
+ * `msg.kafka.offset`). Null when the message carries no such metadata, or a batch's offsets do not
+ * line up with its payload.
+ */
+export interface KafkaPosition {
+  /** `topic:partition`. */
+  key: string;
+  /** Per item of a batch; null for a single record. */
+  offsets: readonly number[] | null;
+  /** The single record's offset (NaN for a batch). */
+  offset: number;
+}
+
+export function kafkaPosition(msg: Record<string, unknown>, items: number): KafkaPosition | null {
+  const k = msg.kafka as Record<string, unknown> | undefined;
+  if (typeof k !== 'object' || k === null || Array.isArray(k)) return null;
+  if (typeof k.topic !== 'string' || typeof k.partition !== 'number') return null;
+  const key = `${k.topic}:${k.partition}`;
+  if (items < 0) return typeof k.offset === 'number' ? { key, offsets: null, offset: k.offset } : null;
+  const o = k.offsets;
+  return Array.isArray(o) && o.length === items ? { key, offsets: o as number[], offset: NaN } : null;
+}
+
+/**
+ * The highest Kafka offset, per topic partition, whose record the window has taken (aggregated or
+ * routed late). A record at or below it is a redelivery (`kafka in` reads again from the last commit
+ * after a restart, a rebalance or a consumer restart) of one the state already holds: the window skips
+ * it, so it does not count twice. Saved with the window state, so that the check holds across a
+ * restart. Relies on the records of one partition arriving in offset order, as `kafka in` emits them
+ * and the smoke nodes keep them.
+ */
+export class OffsetGate {
+  private readonly high = new Map<string, number>();
+
+  /** Highest offset taken from `key` (`topic:partition`), -1 when none. */
+  highest(key: string): number {
+    return this.high.get(key) ?? -1;
+  }
+
+  /** Record that offsets up to `offset` of `key` were taken. */
+  advance(key: string, offset: number): void {
+    if (offset > (this.high.get(key) ?? -1)) this.high.set(key, offset);
+  }
+
+  clear(): void {
+    this.high.clear();
+  }
+
+  toJSON(): Record<string, number> {
+    return Object.fromEntries(this.high);
+  }
+
+  /** Replace the state by a saved one (a malformed entry is ignored). */
+  restore(saved: unknown): void {
+    this.high.clear();
+    if (typeof saved !== 'object' || saved === null) return;
+    for (const [k, v] of Object.entries(saved)) if (Number.isInteger(v) && (v as number) >= 0) this.high.set(k, v as number);
+  }
+}
+
 export interface CheckpointStore {
   /** Store name for `context.get/set` (undefined: the default store). */
   name: string | undefined;
@@ -53,6 +117,14 @@ export interface CheckpointStore {
   configured: boolean;
   /** Whether the store outlives the process (anything but Node-RED's `memory` module). */
   persistent: boolean;
+  /**
+   * A write-behind store: Node-RED's `localfilesystem` with its cache on (its default). `set` then only
+   * updates memory, and the store writes every changed context to disk at most `flushMs` later. `dir`
+   * is the folder of its files (`<dir>/<flow id>/<node id>.json`), undefined when it cannot be known.
+   * Null for a store whose `set` callback comes once the value is stored (localfilesystem with
+   * `cache: false`, and, by assumption, other persistent modules).
+   */
+  writeBehind: { flushMs: number; dir: string | undefined } | null;
   problems: string[];
 }
 
@@ -68,7 +140,13 @@ export function checkpointStore(settings: Record<string, unknown>, name: string)
   const wanted = name.trim();
   if (wanted !== '' && wanted !== 'default' && !(wanted in stores)) {
     const known = names.length ? names.join(', ') : 'none: settings.js has no contextStorage';
-    return { name: undefined, configured: names.length > 0, persistent: false, problems: [`context store "${wanted}" is not configured (stores: ${known})`] };
+    return {
+      name: undefined,
+      configured: names.length > 0,
+      persistent: false,
+      writeBehind: null,
+      problems: [`context store "${wanted}" is not configured (stores: ${known})`],
+    };
   }
   let key: string | undefined = wanted === '' ? 'default' : wanted;
   let entry = stores[key];
@@ -78,10 +156,27 @@ export function checkpointStore(settings: Record<string, unknown>, name: string)
   }
   if (entry === undefined && key === 'default' && names.length > 0) entry = stores[names[0]];
   const module = entry && typeof entry === 'object' ? (entry as { module?: unknown }).module : undefined;
+  const config = (entry && typeof entry === 'object' ? (entry as { config?: unknown }).config : undefined) as Record<string, unknown> | undefined;
   return {
     name: wanted === '' ? undefined : wanted,
     configured: names.length > 0,
     persistent: module !== undefined && module !== 'memory',
+    writeBehind: module === 'localfilesystem' ? localFileWriteBehind(config ?? {}, settings.userDir) : null,
     problems: [],
   };
+}
+
+/** localfilesystem's cache and folder, as @node-red/runtime/lib/nodes/context/localfilesystem.js reads its config. */
+function localFileWriteBehind(config: Record<string, unknown>, userDir: unknown): CheckpointStore['writeBehind'] {
+  if (config.cache === false) return null;
+  const interval = typeof config.flushInterval === 'number' ? Math.max(0, config.flushInterval) : 30;
+  const base = typeof config.base === 'string' && config.base !== '' ? config.base : 'context';
+  const root = typeof config.dir === 'string' && config.dir !== '' ? config.dir : typeof userDir === 'string' && userDir !== '' ? userDir : undefined;
+  return { flushMs: interval * 1000, dir: root === undefined ? undefined : path.join(root, base) };
+}
+
+/** The file of a node's context in a localfilesystem folder: as Node-RED names it (`<flow>/<node>.json`). */
+export function nodeContextFile(dir: string | undefined, node: { id: string; z?: string; _alias?: string }): string | undefined {
+  if (dir === undefined || typeof node.z !== 'string' || node.z === '') return undefined;
+  return path.join(dir, node.z, `${node._alias ?? node.id}.json`);
 }

@@ -262,8 +262,13 @@ describe('sliding-window > restart with the localfilesystem context store', func
 
     const second = await startRuntime(dir);
     running.push(second);
+    // The restored checkpoint first emits again the results of its last seconds (in case the sink had
+    // not written them when the process died): duplicates of the last results before the crash.
+    const replayed = results(second.out);
     await feed(second, msgs.slice(cut));
-    assert.deepEqual([...results(first.out), ...results(second.out)], ref.finals);
+    const before = results(first.out);
+    assert.deepEqual(replayed, before.slice(before.length - replayed.length), 'only results emitted before the crash come again');
+    assert.deepEqual([...before, ...results(second.out).slice(replayed.length)], ref.finals);
     await second.stop();
   });
 });

@@ -141,10 +141,10 @@ describe('sliding-window node', function () {
   describe('sliding-window > single messages', function () {
     it('emits one new message per closed window, in window order, keyed by device, without msg.kafka', async function () {
       const h = await start();
-      const kafka = { topic: 'smoke_stream', partition: 0, offset: 1, key: 'a', timestamp: 0, headers: {} };
-      h.send({ payload: reading('a', 0), kafka });
-      h.send({ payload: reading('a', 30_000, { temperature: 30 }), kafka });
-      h.send({ payload: reading('a', 16 * MIN), kafka });
+      const kafka = (offset: number) => ({ topic: 'smoke_stream', partition: 0, offset, key: 'a', timestamp: 0, headers: {} });
+      h.send({ payload: reading('a', 0), kafka: kafka(1) });
+      h.send({ payload: reading('a', 30_000, { temperature: 30 }), kafka: kafka(2) });
+      h.send({ payload: reading('a', 16 * MIN), kafka: kafka(3) });
       await h.drain();
       // watermark 6 min: the windows holding pane 0 (starting at -4..0 min, ending by 5 min) are final
       assert.deepEqual(
