@@ -4,6 +4,7 @@
  * clock in epoch ms (the adapter passes arrival time), used only for the idle timeout.
  */
 import { KeyedState } from './keyed-state';
+import { significantDigits, thousandthsText } from './number-text';
 import type { Alert, EmitMode, Reading, Severity } from './types';
 
 /** Severity by rank; index 0 (normal) is unused. */
@@ -127,9 +128,30 @@ export function changeAction(prev: number, next: number): 'none' | 'raise' | 'cl
   return next === 0 ? 'clear' : 'raise';
 }
 
-/** Shortest readable text of a number in alert messages (full precision is in `value`). */
+/**
+ * Shortest readable text of a number in alert messages (full precision is in `value`): integers as
+ * they are; other numbers from 0.001 to 10^15 rounded to 6 significant digits (trailing zeros
+ * dropped); smaller or larger ones with 4 significant digits (`toPrecision(4)`).
+ *
+ * The 6-digit text is `String(Number(n.toPrecision(6)))`, computed without the round trip through
+ * Number and String (a unit test holds the two equal):
+ * - a sensor value with at most three decimals and at most 6 significant digits (20.945, 939.735) is
+ *   its own shortest text, which {@link thousandthsText} puts together from integers;
+ * - otherwise toPrecision's text in plain notation with its trailing fraction zeros dropped is the
+ *   shortest text of the rounded number (a decimal of at most 6 digits reads back as a double whose
+ *   shortest text is that decimal); exponent notation (from 999,999.5 up) still takes the round trip.
+ */
 export function fmt(n: number): string {
   if (Number.isInteger(n)) return String(n);
   const a = Math.abs(n);
-  return a >= 1e-3 && a < 1e15 ? String(Number(n.toPrecision(6))) : n.toPrecision(4);
+  if (!(a >= 1e-3 && a < 1e15)) return n.toPrecision(4);
+  const text = thousandthsText(n);
+  if (text !== undefined && (text.length <= 7 || significantDigits(text) <= 6)) return text;
+  const p = n.toPrecision(6);
+  if (p.indexOf('e') >= 0) return String(Number(p));
+  if (p.indexOf('.') < 0) return p;
+  let end = p.length;
+  while (p.charCodeAt(end - 1) === 48) end--;
+  if (p.charCodeAt(end - 1) === 46) end--;
+  return end === p.length ? p : p.slice(0, end);
 }

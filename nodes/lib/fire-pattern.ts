@@ -49,6 +49,33 @@ export function fireProblems(o: FirePatternOptions): string[] {
 const RANK_HIGH = 2;
 const RANK_CRITICAL = 3;
 
+/** Bit of the fireAlarm flag in a pattern index (bits 0–3: the active indicators, as in `mask`). */
+const FLAG_BIT = 16;
+
+/** Severity rank of a pattern: `mask` of active indicators, `flag` the fireAlarm flag. */
+function rankOf(mask: number, flag: boolean): number {
+  const count = (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1) + ((mask >> 3) & 1);
+  return count >= 3 || flag ? RANK_CRITICAL : count === 2 ? RANK_HIGH : 0;
+}
+
+/** The `indicators` of a pattern index (mask | FLAG_BIT when the flag is set): names, then "fireAlarm". */
+function indicatorNames(pattern: number): string[] {
+  const out = names(pattern & 15);
+  if (pattern & FLAG_BIT) out.push('fireAlarm');
+  return out;
+}
+
+/**
+ * Alert messages of the 32 patterns (4 indicators × flag), made once: a PATTERN alert's message depends
+ * on nothing else, and fire episodes raise one on most readings.
+ */
+const PATTERN_MESSAGES: readonly string[] = Array.from({ length: 32 }, (_, p) => {
+  const rank = rankOf(p & 15, (p & FLAG_BIT) !== 0);
+  return rank === 0 ? '' : `fire pattern: ${indicatorNames(p).join(', ')} (${SEVERITY_BY_RANK[rank]})`;
+});
+const PATTERN_INDICATORS: readonly (readonly string[])[] = Array.from({ length: 32 }, (_, p) => Object.freeze(indicatorNames(p)));
+const CLEARED_MESSAGES: readonly string[] = SEVERITY_BY_RANK.map((s) => `fire pattern back to normal (was ${s})`);
+
 export class FirePatternDetector implements Detector {
   readonly bounds: Readonly<FireBounds>;
   private readonly b: Float64Array;
@@ -103,34 +130,32 @@ export class FirePatternDetector implements Detector {
   }
 
   private alert(rank: number, count: number, mask: number, flag: boolean, reading: Reading, deviceId: string, now: number): Alert {
-    const severity = SEVERITY_BY_RANK[rank] as Severity;
-    const indicators = names(mask);
-    if (flag) indicators.push('fireAlarm');
+    const pattern = flag ? mask | FLAG_BIT : mask;
     return {
       type: 'PATTERN',
-      severity,
+      severity: SEVERITY_BY_RANK[rank] as Severity,
       sensor: 'firePattern',
       value: count,
       threshold: count >= 3 ? 3 : flag ? null : 2,
-      message: `fire pattern: ${indicators.join(', ')} (${severity})`,
+      message: PATTERN_MESSAGES[pattern],
       deviceId,
       timestamp: timeOf(reading, now),
-      indicators,
+      // A copy per alert: the alert is the receiver's to change.
+      indicators: PATTERN_INDICATORS[pattern].slice(),
     };
   }
 
   private cleared(prevRank: number, count: number, mask: number, reading: Reading, deviceId: string, now: number): Alert {
-    const severity = SEVERITY_BY_RANK[prevRank] as Severity;
     return {
       type: 'PATTERN',
-      severity,
+      severity: SEVERITY_BY_RANK[prevRank] as Severity,
       sensor: 'firePattern',
       value: count,
       threshold: null,
-      message: `fire pattern back to normal (was ${severity})`,
+      message: CLEARED_MESSAGES[prevRank],
       deviceId,
       timestamp: timeOf(reading, now),
-      indicators: names(mask),
+      indicators: PATTERN_INDICATORS[mask].slice(),
       cleared: true,
     };
   }

@@ -124,8 +124,13 @@ interface CompiledSensor {
   gt: Uint8Array;
   bounds: Float64Array;
   ranks: Uint8Array;
-  ops: ('>' | '<')[];
+  /** Alert message parts, made once: `"<sensor> "` and per rule `" <op> <bound> (<severity>)"`. */
+  prefix: string;
+  suffixes: string[];
 }
+
+/** Message endings of a cleared alert by the severity rank it had (index 0 unused). */
+const CLEARED_SUFFIX: readonly string[] = SEVERITY_BY_RANK.map((s) => ` back to normal (was ${s})`);
 
 /**
  * Evaluates a rule table per reading. The table is compiled once into per-sensor arrays sorted by
@@ -156,7 +161,8 @@ export class ThresholdDetector implements Detector {
         gt: Uint8Array.from(mine, (x) => (x.op === '>' ? 1 : 0)),
         bounds: Float64Array.from(mine, (x) => x.bound),
         ranks: Uint8Array.from(mine, (x) => SEVERITY_RANK[x.severity]),
-        ops: mine.map((x) => x.op),
+        prefix: `${key} `,
+        suffixes: mine.map((x) => ` ${x.op} ${fmt(x.bound)} (${x.severity})`),
       });
     }
     this.memory = opts.emit === 'change' ? new SeverityMemory(this.sensors.length, opts) : null;
@@ -227,7 +233,7 @@ export class ThresholdDetector implements Detector {
       sensor: c.key,
       value: v,
       threshold: bound,
-      message: `${c.key} ${fmt(v)} ${c.ops[i]} ${fmt(bound)} (${severity})`,
+      message: c.prefix + fmt(v) + c.suffixes[i],
       deviceId,
       timestamp: timeOf(reading, now),
     };
@@ -241,7 +247,7 @@ export class ThresholdDetector implements Detector {
       sensor: c.key,
       value: v,
       threshold: null,
-      message: `${c.key} ${fmt(v)} back to normal (was ${severity})`,
+      message: c.prefix + fmt(v) + CLEARED_SUFFIX[prevRank],
       deviceId,
       timestamp: timeOf(reading, now),
       cleared: true,

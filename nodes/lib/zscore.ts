@@ -215,6 +215,9 @@ export class ZScoreDetector implements Detector {
   private readonly zMedium: number;
   private readonly zHigh: number;
   private readonly thresholds: readonly number[];
+  /** Alert message parts, made once: per scored sensor `"<sensor> "`, per rank `" > <z> (<severity>; mean "`. */
+  private readonly prefixes: string[];
+  private readonly middles: string[];
   private readonly stride: number;
   private readonly change: boolean;
   private readonly state: KeyedState<Float64Array>;
@@ -232,6 +235,8 @@ export class ZScoreDetector implements Detector {
     const wanted = opts.sensors ?? NUMERIC_SENSORS;
     this.sensors = NUMERIC_SENSORS.filter((k) => wanted.includes(k));
     this.idx = Uint8Array.from(this.sensors, (k) => SENSOR_KEYS.indexOf(k));
+    this.prefixes = this.sensors.map((k) => `${k} `);
+    this.middles = this.thresholds.map((t, rank) => ` > ${fmt(t)} (${SEVERITY_BY_RANK[rank]}; mean `);
     this.stride = HDR + this.size;
     this.change = opts.emit === 'change';
     const length = this.sensors.length * this.stride;
@@ -265,20 +270,19 @@ export class ZScoreDetector implements Detector {
     for (let s = 0; s < sensors.length; s++) {
       const x = vals[idx[s]];
       if (x !== x) continue; // NaN: null or not a finite number
-      const key = sensors[s];
       const o = s * stride;
       const z = push(b, o, this.size, this.minValues, x);
       const rank = z > this.zHigh ? 2 : z > this.zMedium ? 1 : 0;
       if (!this.change) {
-        if (rank > 0) out.push(this.alert(key, rank, x, z, b, o, reading, deviceId, now));
+        if (rank > 0) out.push(this.alert(s, rank, x, z, b, o, reading, deviceId, now));
         continue;
       }
       const prev = b[o + SEV];
       const action = changeAction(prev, rank);
       if (action === 'none') continue;
       b[o + SEV] = rank;
-      if (action === 'raise') out.push(this.alert(key, rank, x, z, b, o, reading, deviceId, now));
-      else out.push(this.cleared(key, prev, x, z, reading, deviceId, now));
+      if (action === 'raise') out.push(this.alert(s, rank, x, z, b, o, reading, deviceId, now));
+      else out.push(this.cleared(s, prev, x, z, reading, deviceId, now));
     }
     return out.length - before;
   }
@@ -292,32 +296,34 @@ export class ZScoreDetector implements Detector {
     else this.state.delete(deviceId);
   }
 
-  private alert(key: NumericSensor, rank: number, x: number, z: number, b: Float64Array, o: number, reading: Reading, deviceId: string, now: number): Alert {
+  /** The alert of scored sensor `s` (index in {@link sensors}). */
+  private alert(s: number, rank: number, x: number, z: number, b: Float64Array, o: number, reading: Reading, deviceId: string, now: number): Alert {
     const severity = SEVERITY_BY_RANK[rank] as Severity;
     const threshold = this.thresholds[rank];
     const sd = Math.sqrt(b[o + M2] / b[o + COUNT]);
     return {
       type: 'STATISTICAL',
       severity,
-      sensor: key,
+      sensor: this.sensors[s],
       value: x,
       threshold,
-      message: `${key} ${fmt(x)}: z ${fmt(z)} > ${fmt(threshold)} (${severity}; mean ${fmt(b[o + MEAN])}, σ ${fmt(sd)})`,
+      // "<sensor> <x>: z <z> > <threshold> (<severity>; mean <mean>, σ <sd>)"
+      message: this.prefixes[s] + fmt(x) + ': z ' + fmt(z) + this.middles[rank] + fmt(b[o + MEAN]) + ', σ ' + fmt(sd) + ')',
       deviceId,
       timestamp: timeOf(reading, now),
       zScore: z,
     };
   }
 
-  private cleared(key: NumericSensor, prevRank: number, x: number, z: number, reading: Reading, deviceId: string, now: number): Alert {
+  private cleared(s: number, prevRank: number, x: number, z: number, reading: Reading, deviceId: string, now: number): Alert {
     const severity = SEVERITY_BY_RANK[prevRank] as Severity;
     const a: Alert = {
       type: 'STATISTICAL',
       severity,
-      sensor: key,
+      sensor: this.sensors[s],
       value: x,
       threshold: null,
-      message: `${key} ${fmt(x)} back to normal (was ${severity})`,
+      message: `${this.prefixes[s]}${fmt(x)} back to normal (was ${severity})`,
       deviceId,
       timestamp: timeOf(reading, now),
     };
