@@ -108,6 +108,17 @@ function inside(root: string, p: string): boolean {
   return rel === '' || (!rel.startsWith('..' + path.sep) && rel !== '..' && !path.isAbsolute(rel));
 }
 
+/** The real path of the deepest ancestor of `dir` (itself included) that exists. */
+async function realExisting(dir: string): Promise<string> {
+  for (let d = dir; ; d = path.dirname(d)) {
+    try {
+      return await fsp.realpath(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(d) === d) throw e;
+    }
+  }
+}
+
 interface OpenFile {
   name: string;
   full: string;
@@ -400,6 +411,9 @@ export class CsvWriter {
     const wanted = path.resolve(root, name);
     if (!inside(root, wanted) || wanted === root) throw new PermanentWriteError(`file name "${name}" leaves the folder`);
     const dir = path.dirname(wanted);
+    // mkdir follows symbolic links on its way: check the part of the path that exists before creating
+    // the rest, or a link to elsewhere would get new folders created outside.
+    if (!inside(root, await realExisting(dir))) throw new PermanentWriteError(`file name "${name}" leaves the folder through a symbolic link`);
     await fsp.mkdir(dir, { recursive: true });
     const realDir = await fsp.realpath(dir);
     if (!inside(root, realDir)) throw new PermanentWriteError(`file name "${name}" leaves the folder through a symbolic link`);

@@ -1,0 +1,81 @@
+/**
+ * The Kafka pipeline of the reliability suites as a Node-RED flow (for a child runtime):
+ *
+ *   kafka in (batch, after-sink commits) → sensor validate → threshold alert → zscore anomaly → fire pattern
+ *     → csv sink (readings: acknowledges the records)           fire output 1
+ *     → sliding window → csv sink (window results)              fire output 1
+ *   kafka in output 2 and sensor validate output 2 → csv sink (rejects: acknowledges those records)
+ *   alerts of the three detectors → kafka out (optional) and/or nowhere
+ */
+import { bootstrap } from '../kafka/broker';
+import type { FlowNode } from './_runtime';
+
+export interface PipelineOptions {
+  topic: string;
+  groupId: string;
+  /** Absolute folder of the three csv sinks. */
+  folder: string;
+  /** Sliding window checkpoint interval (a duration text; default: the node's default). */
+  checkpoint?: string;
+  /** kafka in maxBatch. */
+  maxBatch?: number;
+  /** Alerts to this topic through kafka out (absent: alerts are not wired). */
+  alertsTopic?: string;
+  /** Extra settings of the kafka in node. */
+  kafkaIn?: Record<string, unknown>;
+}
+
+export function pipelineFlow(o: PipelineOptions): FlowNode[] {
+  const tab = 'rel-tab';
+  let y = 40;
+  const at = (n: Record<string, unknown> & { id: string; type: string }): FlowNode => ({ z: tab, x: 200, y: (y += 40), ...n });
+  const alerts = o.alertsTopic ? ['kout'] : [];
+  const flow: FlowNode[] = [
+    { id: tab, type: 'tab', label: 'reliability pipeline' },
+    {
+      id: 'broker',
+      type: 'smoke-kafka-broker',
+      brokers: bootstrap().join(','),
+      clientId: 'smoke-reliability',
+      connectionTimeout: 1000,
+      requestTimeout: 10000,
+      retryInitial: 100,
+      retryMax: 1000,
+      retries: 3,
+    },
+    at({
+      id: 'kin',
+      type: 'smoke-kafka-in',
+      broker: 'broker',
+      topics: o.topic,
+      groupId: o.groupId,
+      start: 'earliest',
+      mode: 'batch',
+      maxBatch: o.maxBatch ?? 1000,
+      commit: 'after-sink',
+      commitInterval: 500,
+      // a SIGKILLed member stays in the group until its session expires: keep that short
+      sessionTimeout: 6000,
+      heartbeatInterval: 1000,
+      backoffInitial: 200,
+      backoffMax: 2000,
+      lagInterval: 1000,
+      ...(o.kafkaIn ?? {}),
+      wires: [['validate'], ['sinkRejects'], []],
+    }),
+    at({ id: 'validate', type: 'smoke-sensor-validate', wires: [['threshold'], ['sinkRejects']] }),
+    at({ id: 'threshold', type: 'smoke-threshold-alert', wires: [['zscore'], alerts] }),
+    at({ id: 'zscore', type: 'smoke-zscore-anomaly', wires: [['fire'], alerts] }),
+    // the readings sink first: Node-RED sends the original message to the first wire, a clone to the others
+    at({ id: 'fire', type: 'smoke-fire-pattern', wires: [['csvReadings', 'window'], alerts] }),
+    // no checkpoint setting: the node's default interval (10 s)
+    at({ id: 'window', type: 'smoke-sliding-window', ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), wires: [['csvWindows'], []] }),
+    at({ id: 'csvReadings', type: 'smoke-csv-sink', preset: 'readings', folder: o.folder, wires: [[]] }),
+    at({ id: 'csvWindows', type: 'smoke-csv-sink', preset: 'windows', folder: o.folder, wires: [[]] }),
+    at({ id: 'sinkRejects', type: 'smoke-csv-sink', preset: 'rejects', folder: o.folder, wires: [[]] }),
+  ];
+  if (o.alertsTopic) {
+    flow.push(at({ id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic: o.alertsTopic, keyProperty: 'payload.deviceId', idempotent: true, backoffInitial: 200, backoffMax: 2000, wires: [] }));
+  }
+  return flow;
+}
