@@ -9,6 +9,7 @@
  * doubled) several times faster and is checked against csv-stringify by a property test.
  */
 import * as path from 'node:path';
+import { numberText } from './number-text';
 import type { Reading } from './types';
 
 /** The column presets of `csv sink`. */
@@ -139,7 +140,7 @@ export function textCell(text: string): string {
 export function cell(v: unknown): string {
   switch (typeof v) {
     case 'number':
-      return String(v);
+      return numberText(v);
     case 'string':
       return textCell(v);
     case 'boolean':
@@ -189,7 +190,158 @@ export function headerLine(columns: readonly string[]): string {
  */
 export function utcSeconds(ms: unknown): string {
   if (typeof ms !== 'number' || !Number.isFinite(ms)) return ms === undefined ? '' : NULL_CELL;
-  return String(ms / 1000);
+  return numberText(ms / 1000);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Rows as bytes
+
+/** 10^i for i = 0 … 15: the digit count of a whole number below 10^15. */
+const POW10: readonly number[] = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
+/** Bytes a number's text can take: "-1.2345678901234567e-308" is 24. */
+const MAX_NUMBER_BYTES = 32;
+/** A buffer grown past this by one large batch is let go after its text is taken. */
+const KEEP_BYTES = 1 << 20;
+
+/**
+ * CSV text written as UTF-8 bytes into one growing buffer, for the rows of the readings file: the
+ * 15 numbers of a row are written digit by digit, where building them as strings (and the row by
+ * concatenation) would allocate some 30 strings per row, which the garbage collector then has to
+ * reclaim. {@link take} reads the text back as one flat string.
+ *
+ * Numbers are written exactly as `String(n)` (see {@link numberText}): whole numbers up to 10^12 and
+ * numbers with at most three decimals below 10^12 from their digits, anything else as String(n).
+ */
+export class CsvBytes {
+  private buf: Buffer;
+  private pos = 0;
+  /** Every byte written so far is below 0x80: the text then reads back as latin1 (no decoding). */
+  private ascii = true;
+
+  constructor(private readonly initialBytes = 1 << 16) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  /** Bytes written since the last {@link take}. */
+  get length(): number {
+    return this.pos;
+  }
+
+  /** The text written since the last take, as one flat string; the buffer is then empty again. */
+  take(): string {
+    const text = this.buf.toString(this.ascii ? 'latin1' : 'utf8', 0, this.pos);
+    this.pos = 0;
+    this.ascii = true;
+    if (this.buf.length > KEEP_BYTES) this.buf = Buffer.allocUnsafe(this.initialBytes);
+    return text;
+  }
+
+  private grow(n: number): void {
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** One ASCII character (a separator or a line end). */
+  byte(c: number): void {
+    if (this.pos === this.buf.length) this.grow(1);
+    this.buf[this.pos++] = c;
+  }
+
+  /** Text as it is (UTF-8): a cell that is already quoted and neutralised, or a number's text. */
+  text(s: string): void {
+    const n = s.length;
+    if (this.pos + n > this.buf.length) this.grow(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        this.utf8(s);
+        return;
+      }
+      buf[p++] = c;
+    }
+    this.pos = p;
+  }
+
+  private utf8(s: string): void {
+    const n = Buffer.byteLength(s, 'utf8');
+    if (this.pos + n > this.buf.length) this.grow(n);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+    this.ascii = false;
+  }
+
+  /** A number, exactly as `String(n)` writes it. */
+  number(n: number): void {
+    this.numberThen(n, -1);
+  }
+
+  /**
+   * A sensor cell of the readings file and the separator after it (`sep`: a character code, or -1 for
+   * none): a number as {@link number}, null as NULL, anything else as its {@link cell}.
+   */
+  sensor(v: unknown, sep: number): void {
+    if (typeof v === 'number') this.numberThen(v, sep);
+    else {
+      this.text(v === null ? NULL_CELL : cell(v));
+      if (sep >= 0) this.byte(sep);
+    }
+  }
+
+  /** {@link number}, then the character `sep` unless it is -1 (one bounds check for both). */
+  numberThen(n: number, sep: number): void {
+    if (this.pos + MAX_NUMBER_BYTES > this.buf.length) this.grow(MAX_NUMBER_BYTES);
+    const buf = this.buf;
+    let p = this.pos;
+    const a = n < 0 ? -n : n;
+    // Whole numbers and numbers with up to three decimals below 10^12: m thousandths exactly (see
+    // thousandthsText for why m / 1000 === a makes this String's text). -0 is written "0", as String.
+    const m = a < 1e12 ? Math.round(a * 1000) : NaN;
+    if (m / 1000 !== a) {
+      this.text(String(n));
+      if (sep >= 0) this.byte(sep);
+      return;
+    }
+    if (n < 0) buf[p++] = 45; // '-'
+    const f = m % 1000;
+    const v = (m - f) / 1000;
+    let len = 1;
+    while (len < 13 && v >= POW10[len]) len++;
+    p += len;
+    if (v <= 0x7fffffff) {
+      // Int32 arithmetic (a division by 10 becomes a multiplication); a double's % is a call to fmod.
+      let x = v | 0;
+      for (let i = p - 1; i >= p - len; i--) {
+        const q = (x / 10) | 0;
+        buf[i] = 48 + x - q * 10;
+        x = q;
+      }
+    } else {
+      let x = v;
+      for (let i = p - 1; i >= p - len; i--) {
+        const q = Math.floor(x / 10);
+        buf[i] = 48 + x - q * 10;
+        x = q;
+      }
+    }
+    if (f !== 0) {
+      // The fraction's digits without trailing zeros: 500 → ".5", 50 → ".05", 945 → ".945".
+      const g = f | 0;
+      const d1 = (g / 100) | 0;
+      const d2 = ((g / 10) | 0) - d1 * 10;
+      const d3 = g - ((g / 10) | 0) * 10;
+      buf[p++] = 46; // '.'
+      buf[p++] = 48 + d1;
+      if (d2 !== 0 || d3 !== 0) {
+        buf[p++] = 48 + d2;
+        if (d3 !== 0) buf[p++] = 48 + d3;
+      }
+    }
+    if (sep >= 0) buf[p++] = sep;
+    this.pos = p;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -203,13 +355,18 @@ export interface CsvLayout {
   readonly header: string;
   /** One CSV line for the item (an object), without line terminator. */
   line(item: object): string;
+  /**
+   * Optional fast path: append exactly `line(item)` and `\n`, as UTF-8, to `out`. A layout that has it
+   * is formatted by {@link CsvFormatter} without a string per row.
+   */
+  writeRow?(item: object, out: CsvBytes): void;
   /** Event time of the item (epoch ms) that dates its file, or NaN when it has none. */
   eventTime(item: object): number;
 }
 
 /** Sensor values: a number is written as is, null → NULL; anything else (not canonical) as a cell. */
 function sensor(v: unknown): string {
-  return typeof v === 'number' ? String(v) : v === null ? NULL_CELL : cell(v);
+  return typeof v === 'number' ? numberText(v) : v === null ? NULL_CELL : cell(v);
 }
 
 function numberTime(v: unknown): number {
@@ -280,6 +437,33 @@ class ReadingsLayout implements CsvLayout {
       ',' +
       this.idCell(r.deviceId)
     );
+  }
+
+  /** `line(item)` and `\n`, as bytes (the same text: a unit test holds them equal). */
+  writeRow(item: object, out: CsvBytes): void {
+    const r = item as Reading;
+    const t = r.timestamp;
+    if (typeof t === 'number' && t - t === 0) out.numberThen(t / 1000, 44);
+    else {
+      out.text(utcSeconds(t));
+      out.byte(44);
+    }
+    out.sensor(r.temperature, 44);
+    out.sensor(r.humidity, 44);
+    out.sensor(r.tvoc, 44);
+    out.sensor(r.eco2, 44);
+    out.sensor(r.rawH2, 44);
+    out.sensor(r.rawEthanol, 44);
+    out.sensor(r.pressure, 44);
+    out.sensor(r.pm1_0, 44);
+    out.sensor(r.pm2_5, 44);
+    out.sensor(r.nc0_5, 44);
+    out.sensor(r.nc1_0, 44);
+    out.sensor(r.nc2_5, 44);
+    out.sensor(r.cnt, 44);
+    out.sensor(r.fireAlarm, 44);
+    out.text(this.idCell(r.deviceId));
+    out.byte(10);
   }
 
   eventTime(item: object): number {
@@ -530,7 +714,7 @@ export interface DayChunk {
 
 interface OpenChunk {
   day: number;
-  lines: string[];
+  items: object[];
 }
 
 /** An item of a batch that cannot be written (not an object). */
@@ -551,6 +735,8 @@ export class CsvRowError extends Error {
  */
 export class CsvFormatter {
   private readonly dates = new Map<number, string>();
+  /** The byte buffer of layouts with {@link CsvLayout.writeRow}, reused batch after batch. */
+  private bytes: CsvBytes | null = null;
 
   constructor(
     readonly layout: CsvLayout,
@@ -591,19 +777,32 @@ export class CsvFormatter {
         cur = null;
         for (const c of open) if (c.day === day) cur = c;
         if (cur === null) {
-          cur = { day, lines: [] };
+          cur = { day, items: [] };
           open.push(cur);
         }
       }
-      cur.lines.push(layout.line(item));
+      cur.items.push(item);
     }
-    // One join per chunk gives a flat string: a line built by `+` is a tree of string pieces, and
-    // thousands of those kept until the next flush would cost the garbage collector far more.
     const chunks: DayChunk[] = new Array(open.length);
     for (let i = 0; i < open.length; i++) {
       const c = open[i];
-      chunks[i] = { day: c.day, date: this.date(c.day), text: c.lines.join('\n') + '\n', rows: c.lines.length };
+      chunks[i] = { day: c.day, date: this.date(c.day), text: this.text(c.items), rows: c.items.length };
     }
     return chunks;
+  }
+
+  /** The lines of `items`, each ending in `\n`, as one flat string. */
+  private text(items: readonly object[]): string {
+    const layout = this.layout;
+    if (layout.writeRow !== undefined) {
+      const out = (this.bytes ??= new CsvBytes());
+      for (let i = 0; i < items.length; i++) layout.writeRow(items[i], out);
+      return out.take();
+    }
+    // One join gives a flat string: a line built by `+` is a tree of string pieces, and thousands of
+    // those kept until the next flush would cost the garbage collector far more.
+    const lines: string[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) lines[i] = layout.line(items[i]);
+    return lines.join('\n') + '\n';
   }
 }

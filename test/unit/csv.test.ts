@@ -4,6 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import {
   ALERT_COLUMNS,
+  CsvBytes,
   CsvFormatter,
   CsvRowError,
   DEFAULT_FILE_PATTERN,
@@ -24,6 +25,7 @@ import {
   utcSeconds,
 } from '../../nodes/lib/csv';
 import type { Reading } from '../../nodes/lib/types';
+import { loadReadings } from '../fixtures/csv-readings';
 
 /** csv-parse that keeps an unquoted NULL apart from the quoted text "NULL" (CONTRACT §8). */
 function parseCsv(text: string): (string | null)[][] {
@@ -175,6 +177,54 @@ describe('csv > readings layout', function () {
     assert.ok(layout.line(reading({ deviceId: 'a,b' })).endsWith(',"a,b"'));
     assert.ok(layout.line(reading({ deviceId: '=cmd' })).endsWith(",'=cmd"));
     assert.ok(layout.line(reading({ deviceId: 'plain' })).endsWith(',plain'));
+  });
+
+  it('writes a row as bytes exactly as its line, for the real data file', function () {
+    const layout = layoutFor('readings');
+    const rows = loadReadings();
+    const out = new CsvBytes(64);
+    for (const r of rows) layout.writeRow!(r, out);
+    assert.equal(out.take(), rows.map((r) => layout.line(r) + '\n').join(''));
+  });
+
+  it('writes a row as bytes exactly as its line (property: any numbers, nulls, odd values and device ids)', function () {
+    const layout = layoutFor('readings');
+    const num = fc.oneof(
+      fc.double(),
+      fc.integer(),
+      fc.integer({ min: -1e15, max: 1e15 }).chain((m) => fc.integer({ min: 0, max: 4 }).map((d) => m / 10 ** d)),
+      fc.constantFrom(-0, 0.1 + 0.2, 2 ** 31, -(2 ** 31), 1e12 - 0.001, 1e12, 999999999999.5, 0.0005, 1e21),
+    );
+    const value = fc.oneof(num, num, num, fc.constant(null), trickyText, fc.boolean(), fc.constant(undefined), fc.constant({ a: 'é' }));
+    const sensors = ['temperature', 'humidity', 'tvoc', 'eco2', 'rawH2', 'rawEthanol', 'pressure', 'pm1_0', 'pm2_5', 'nc0_5', 'nc1_0', 'nc2_5', 'cnt', 'fireAlarm'];
+    const item = fc.record({
+      deviceId: fc.oneof(trickyText, fc.constantFrom('sensor-1', 'lab, room "2"', '=HYPERLINK("x")', 'café 🔥'), fc.integer()),
+      timestamp: fc.oneof(fc.integer({ min: -8.64e15, max: 8.64e15 }), num, fc.constant(null), fc.constant(undefined), trickyText),
+      ...Object.fromEntries(sensors.map((k) => [k, value])),
+    });
+    const out = new CsvBytes(16);
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 20 }), (items) => {
+        for (const it of items) layout.writeRow!(it, out);
+        assert.equal(out.take(), items.map((it) => layout.line(it) + '\n').join(''));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('formats a batch through the byte path as the lines joined, day by day', function () {
+    const f = new CsvFormatter(layoutFor('readings'), false);
+    const layout = layoutFor('readings');
+    const day = 86_400_000;
+    const items = [reading({ timestamp: 3 * day + 1 }), reading({ timestamp: 4 * day, deviceId: 'é,"x"' }), reading({ timestamp: 3 * day + 2.5 })];
+    const chunks = f.format(items, 0);
+    assert.deepEqual(
+      chunks.map((c) => [c.date, c.rows, c.text]),
+      [
+        ['1970-01-04', 2, layout.line(items[0]) + '\n' + layout.line(items[2]) + '\n'],
+        ['1970-01-05', 1, layout.line(items[1]) + '\n'],
+      ],
+    );
   });
 });
 
