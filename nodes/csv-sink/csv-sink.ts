@@ -80,6 +80,19 @@ export = function (RED: RED) {
     });
     setStatus(node, 'ok', 'rows 0');
 
+    // The configured pattern's file name per date, made once: the same string object message after
+    // message also lets the writer match a segment to the file it queued last by reference.
+    const patternFiles = new Map<string, string>();
+    function patternFile(date: string): string {
+      let name = patternFiles.get(date);
+      if (name === undefined) {
+        if (patternFiles.size >= 64) patternFiles.clear();
+        name = fileName(pattern, date);
+        patternFiles.set(date, name);
+      }
+      return name;
+    }
+
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
       const now = Date.now();
       const items: unknown[] = preset === 'rejects' ? rejectRows(msg, now) : Array.isArray(msg.payload) ? msg.payload : [msg.payload];
@@ -105,7 +118,7 @@ export = function (RED: RED) {
       if (formatter !== null) {
         try {
           for (const c of formatter.format(items, now)) {
-            segments.push({ file: fileName(target, c.date), header: formatter.layout.header, text: c.text, rows: c.rows });
+            segments.push({ file: target === pattern ? patternFile(c.date) : fileName(target, c.date), header: formatter.layout.header, text: c.text, rows: c.rows });
             rows += c.rows;
           }
         } catch (e) {

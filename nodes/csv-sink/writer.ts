@@ -71,12 +71,20 @@ export interface Segment {
 export type JobCallback = (err?: Error) => void;
 
 interface Job {
-  segments: Segment[];
   rows: number;
+  /** Segments (files) of the job not yet written. */
   remaining: number;
   error?: Error;
   cb: JobCallback;
   finished: boolean;
+}
+
+/** The text queued for one file, and the jobs it belongs to (a job once per segment it has there). */
+interface FileBatch {
+  header: string;
+  parts: string[];
+  rows: number;
+  jobs: Job[];
 }
 
 /** An error that retrying will not cure. */
@@ -176,6 +184,14 @@ export async function lastRecordEnd(fh: FileHandle, size: number, chunkSize = SC
 export class CsvWriter {
   private readonly opts: WriterOptions;
   private pending: Job[] = [];
+  /**
+   * The pending jobs' text per file, in order of first appearance, built as jobs arrive: a flush then
+   * finds it ready instead of sorting thousands of one-row jobs (single messages) into files.
+   */
+  private pendingFiles = new Map<string, FileBatch>();
+  /** The file of the last queued segment and its batch: consecutive segments nearly always share it. */
+  private lastFile: string | null = null;
+  private lastBatch: FileBatch | null = null;
   private inflight: Job[] = [];
   private pendingRows = 0;
   private inflightRows = 0;
@@ -223,10 +239,26 @@ export class CsvWriter {
       cb(new Error(`CSV write queue full (${this.queuedRows} rows waiting): the disk is too slow or failing`));
       return;
     }
-    const job: Job = { segments, rows, remaining: segments.length, cb, finished: false };
+    const job: Job = { rows, remaining: segments.length, cb, finished: false };
     if (this.pending.length === 0) this.firstPendingAt = Date.now();
     this.pending.push(job);
     this.pendingRows += rows;
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i];
+      let f = s.file === this.lastFile ? this.lastBatch : null;
+      if (f === null) {
+        f = this.pendingFiles.get(s.file) ?? null;
+        if (f === null) {
+          f = { header: s.header, parts: [], rows: 0, jobs: [] };
+          this.pendingFiles.set(s.file, f);
+        }
+        this.lastFile = s.file;
+        this.lastBatch = f;
+      }
+      f.parts.push(s.text);
+      f.rows += s.rows;
+      f.jobs.push(job);
+    }
     this.schedule();
   }
 
@@ -254,25 +286,13 @@ export class CsvWriter {
   /** Write everything pending now: per file one write (+ fdatasync), jobs completed in queue order. */
   private async flush(): Promise<void> {
     const jobs = this.pending;
+    // Per file, in order of first appearance; a file's text keeps the jobs' order.
+    const files = this.takePendingFiles();
     this.inflight = jobs;
     this.pending = [];
     this.inflightRows = this.pendingRows;
     this.pendingRows = 0;
     try {
-      // Per file, in order of first appearance; a file's text keeps the jobs' order.
-      const files = new Map<string, { header: string; parts: string[]; rows: number; jobs: Job[] }>();
-      for (const job of jobs) {
-        for (const s of job.segments) {
-          let f = files.get(s.file);
-          if (f === undefined) {
-            f = { header: s.header, parts: [], rows: 0, jobs: [] };
-            files.set(s.file, f);
-          }
-          f.parts.push(s.text);
-          f.rows += s.rows;
-          f.jobs.push(job);
-        }
-      }
       let next = 0;
       const completeInOrder = (): void => {
         while (next < jobs.length && jobs[next].remaining === 0) this.finish(jobs[next++]);
@@ -299,6 +319,14 @@ export class CsvWriter {
       if (this.pending.length > 0) this.schedule();
       else this.opts.onEvent?.({ kind: 'idle' });
     }
+  }
+
+  private takePendingFiles(): Map<string, FileBatch> {
+    const files = this.pendingFiles;
+    this.pendingFiles = new Map();
+    this.lastFile = null;
+    this.lastBatch = null;
+    return files;
   }
 
   private finish(job: Job, err?: Error): void {
@@ -519,6 +547,7 @@ export class CsvWriter {
       for (const job of this.pending) this.finish(job, this.aborted);
       this.pending = [];
       this.pendingRows = 0;
+      this.takePendingFiles();
       // Closing a handle waits for its pending operation: do not wait for it here.
       for (const f of [...this.open.values()]) void this.closeFile(f, false);
       return;

@@ -762,17 +762,17 @@ export class CsvFormatter {
       }
     }
     const nowDay = Math.floor(nowMs / MS_PER_DAY);
-    const layout = this.layout;
+    if (items.length === 1) {
+      // A single message's reading: one chunk, without the grouping below.
+      const day = this.dayOf(items[0] as object, nowDay);
+      return [{ day, date: this.date(day), text: this.text(items as readonly object[]), rows: 1 }];
+    }
     const open: OpenChunk[] = [];
     // Batches are nearly always one day: keep the current chunk at hand, look up others only on change.
     let cur: OpenChunk | null = null;
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as object;
-      let day = nowDay;
-      if (!this.byProcessingTime) {
-        const d = utcDay(layout.eventTime(item));
-        if (d === d) day = d;
-      }
+      const day = this.dayOf(item, nowDay);
       if (cur === null || cur.day !== day) {
         cur = null;
         for (const c of open) if (c.day === day) cur = c;
@@ -789,6 +789,13 @@ export class CsvFormatter {
       chunks[i] = { day: c.day, date: this.date(c.day), text: this.text(c.items), rows: c.items.length };
     }
     return chunks;
+  }
+
+  /** UTC day of an item: by its event time, else (or when dating by processing time) `nowDay`. */
+  private dayOf(item: object, nowDay: number): number {
+    if (this.byProcessingTime) return nowDay;
+    const d = utcDay(this.layout.eventTime(item));
+    return d === d ? d : nowDay;
   }
 
   /** The lines of `items`, each ending in `\n`, as one flat string. */
