@@ -141,22 +141,37 @@ describe('reliability > broker outage (30 s) mid-stream', function () {
       stopped = true;
       await stopBroker();
       downAt = Date.now();
+      if (await brokerAvailable(1000)) {
+        throw new Error('the broker still answers after scripts/kafka/kafka.sh stop: it was not started by this checkout\'s kafka.sh, so this suite cannot stop it');
+      }
       // during the outage: a local reading every 100 ms, each one a queued alert
       const ticker = setInterval(() => sendLocal(1), 100);
+      // Another suite sharing the broker may start it again early: find out when it answers again.
+      let probing = true;
+      let answeredAt = 0;
+      const probe = (async () => {
+        while (probing && answeredAt === 0) {
+          if (await brokerAvailable(1000)) answeredAt = Date.now();
+          else await sleep(1000);
+        }
+      })();
       try {
-        await waitFor(() => inStatus.some((s, i) => i > 0 && s.fill === 'red'), 20_000, () => `kafka in not red: ${JSON.stringify(inStatus.slice(-3))}`);
+        const interfered = () => (answeredAt ? ` (the broker answered again ${((answeredAt - downAt) / 1000).toFixed(1)} s after the stop: another suite started it)` : '');
+        await waitFor(() => inStatus.some((s, i) => i > 0 && s.fill === 'red'), 20_000, () => `kafka in not red: ${JSON.stringify(inStatus.slice(-3))}${interfered()}`);
         redIn = inStatus.findIndex((s) => s.fill === 'red');
-        await waitFor(() => outStatus.some((s) => s.fill === 'red' && /queued/.test(s.text ?? '')), 20_000, () => `kafka out shows no queue: ${JSON.stringify(outStatus.slice(-3))}`);
+        await waitFor(() => outStatus.some((s) => s.fill === 'red' && /queued/.test(s.text ?? '')), 20_000, () => `kafka out shows no queue: ${JSON.stringify(outStatus.slice(-3))}${interfered()}`);
         redOut = outStatus.findIndex((s) => s.fill === 'red');
         queuedShown = outStatus.filter((s) => s.fill === 'red' && /queued/.test(s.text ?? '')).slice(-1)[0]?.text ?? '';
         await sleep(Math.max(0, OUTAGE_MS - (Date.now() - downAt)));
       } finally {
         clearInterval(ticker);
+        probing = false;
+        await probe;
       }
       const producedDuringOutage = produced;
       const rowsDuringOutage = csvRows();
       await startBroker();
-      upAt = Date.now();
+      upAt = answeredAt || Date.now();
       stopped = false;
 
       await pump;
@@ -188,7 +203,7 @@ describe('reliability > broker outage (30 s) mid-stream', function () {
       const greenIn = inStatus.slice(redIn).some((s) => s.fill === 'green');
       const greenOut = outStatus.slice(redOut).some((s) => s.fill === 'green');
       console.log(
-        `      broker down ${((upAt - downAt) / 1000).toFixed(1)} s (stopped ${(OUTAGE_MS / 1000).toFixed(0)} s + restart); ${N} readings produced` +
+        `      broker unreachable for ${((upAt - downAt) / 1000).toFixed(1)} s${answeredAt ? ' (started again early by another suite)' : ` (${OUTAGE_MS / 1000} s stopped + its restart)`}; ${N} readings produced` +
           ` (${producedDuringOutage} before the restart, ${sendFailures} failed sends retried), ${rows.rows.length} rows (${rows.rows.length - have.size} duplicates;` +
           ` ${rowsDuringOutage} when the broker came back), ${localSent} local readings\n` +
           `      kafka in: ${statusStory(inStatus.slice(redIn - 1))}\n` +
