@@ -26,6 +26,10 @@ import {
 
 type Meta = { partition: number; offset: number; ack?: { consumer: string; id: number; records: number } };
 
+/** Holds of stateful nodes, from the same (built) ack registry the nodes use. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const holds = require(path.join(__dirname, '..', '..', 'dist', 'nodes', 'nr', 'ack.js')) as typeof import('../../nodes/nr/ack');
+
 describe('kafka in > after-sink commits (at-least-once)', function () {
   this.timeout(60_000);
 
@@ -126,6 +130,31 @@ describe('kafka in > after-sink commits (at-least-once)', function () {
     await waitFor(() => status.some((s) => s.text === 'waiting for sink' && s.fill === 'yellow'), 5000, () => JSON.stringify(status.slice(-3)));
     for (const m of got.records) ackRegistry.ack((m.kafka as Meta).ack, 1);
     await waitFor(() => status.at(-1)?.fill === 'green', 5000, () => JSON.stringify(status.slice(-3)));
+  });
+
+  it('does not commit acknowledged records a stateful node still holds; commits them once released', async function () {
+    const topic = uniqueTopic('aftersink-hold');
+    await createTopic(topic, 4);
+    await produce(topic, jsonMessages(readings(400)));
+    const groupId = `${topic}-group`;
+    const node = kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', commitInterval: 100, metricsInterval: 1, groupId });
+    await helper.load([brokerModule, inModule], [brokerNode(), node, ...sinks()]);
+    const got = collect();
+    await waitFor(() => got.count() === 400, 15_000, () => `${got.count()}/400`);
+    // as a sliding window does: hold in the input step, the sink acknowledges later
+    const held = got.batches.filter((b) => (b.kafka as Meta).partition === 0);
+    assert.ok(held.length > 0, 'partition 0 has records');
+    for (const b of held) assert.equal(holds.hold((b.kafka as Meta).ack, 'window'), 'held');
+    for (const b of got.batches) assert.equal(ackRegistry.ack((b.kafka as Meta).ack, b.payload.length), true);
+    const ends = await endOffsets(topic);
+    await waitForCommitted(groupId, topic, { ...ends, 0: held.reduce((min, b) => Math.min(min, (b.kafka as Meta & { firstOffset: number }).firstOffset), Infinity) });
+    const heldRecords = held.reduce((n, b) => n + b.payload.length, 0);
+    await waitFor(() => got.metrics.at(-1)?.payload.inFlight === heldRecords, 5000, () => `inFlight ${got.metrics.at(-1)?.payload.inFlight}, held ${heldRecords}`);
+    await sleep(500);
+    assert.ok(((await committedOffsets(groupId, topic))[0] ?? -1) < ends[0], 'partition 0 is not committed while held');
+    for (const b of held) assert.equal(holds.release((b.kafka as Meta).ack, 'window'), true);
+    await waitForCommitted(groupId, topic, ends);
+    assert.equal(holds.hold((held[0].kafka as Meta).ack, 'window'), 'late', 'a hold after the commit comes too late');
   });
 
   it('delivers unacknowledged records again after a redeploy (and nothing that was acknowledged)', async function () {

@@ -171,6 +171,27 @@ describe('sliding-window > checkpoints and Kafka commit holds', function () {
     assert.equal(cp.heldCount, 0);
   });
 
+  it('spaces checkpoints by costRatio times what the last one took', async function () {
+    const kin = fakeConsumer();
+    open.push(kin);
+    const store = fakeStore('set');
+    store.delayMs = 40;
+    const { cp } = make(store, { holdMs: 60_000, holdRecords: 1, costRatio: 9 });
+    const a = kin.message(1);
+    cp.arrived(a);
+    kin.ackAll(a);
+    cp.handled();
+    await until(() => store.values.length === 1, 1000, 'first checkpoint');
+    const firstDone = Date.now();
+    const b = kin.message(1);
+    cp.arrived(b);
+    kin.ackAll(b);
+    cp.handled();
+    await until(() => store.values.length === 2, 2000, 'second checkpoint');
+    assert.ok(Date.now() - firstDone >= 9 * 40 - 20, `second one ${Date.now() - firstDone} ms after the first`);
+    await until(() => kin.committed() === 2, 1000, 'both released');
+  });
+
   it('with a write-behind store, releases only when the checkpoint (or a later one) is on disk', async function () {
     const kin = fakeConsumer();
     open.push(kin);
@@ -193,6 +214,22 @@ describe('sliding-window > checkpoints and Kafka commit holds', function () {
     store.flush();
     await until(() => kin.committed() === 10, 1000, 'second released');
     assert.ok(store.values[1].seq > store.values[0].seq, 'sequence numbers grow');
+  });
+
+  it('says once when a long flush interval of the store paces the held Kafka stream', async function () {
+    const kin = fakeConsumer();
+    open.push(kin);
+    const store = fakeStore('file', 30_000);
+    const { cp, warnings } = make(store);
+    for (let i = 0; i < 2; i++) {
+      const m = kin.message(1);
+      cp.arrived(m);
+      kin.ackAll(m);
+      await until(() => store.values.length === i + 1, 1000, 'checkpoint');
+      store.flush();
+      await until(() => kin.committed() === i + 1, 1000, 'released');
+    }
+    assert.deepEqual(warnings, ['slow-flush']);
   });
 
   it('with a write-behind store whose file is unknown, releases flushInterval (plus a margin) after the set', async function () {
