@@ -7,6 +7,13 @@
 /** Why a record went to `kafka in`'s output 2 (its `msg.error`). */
 export const TOMBSTONE = 'tombstone: the record has no value';
 export const EMPTY = 'empty value';
+export const EMPTY_ARRAY = 'empty JSON array: the record carries no reading';
+/**
+ * Deepest JSON nesting accepted. Deeper values parse, but Node-RED's message cloning (and any other
+ * recursive walk downstream) would overflow the stack on them: such a record would crash the consumer
+ * on every redelivery (a poison pill), so it is routed to output 2 instead.
+ */
+export const MAX_DEPTH = 256;
 
 /**
  * Decodes record values one at a time without allocating a result object per record: `decode()`
@@ -29,11 +36,19 @@ export class RecordDecoder {
     this.error = null;
     if (!this.json) return text;
     if (isBlank(text)) return this.fail(EMPTY, text);
+    // A text shorter than the limit cannot nest deeper than it: readings skip the scan.
+    if (text.length > MAX_DEPTH && nestingDepth(text) > MAX_DEPTH) {
+      return this.fail(`JSON nested deeper than ${MAX_DEPTH} levels`, text);
+    }
+    let parsed: unknown;
     try {
-      return JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch (err) {
       return this.fail(`invalid JSON: ${(err as Error).message}`, text);
     }
+    // An empty array holds no item: nothing downstream would ever answer for it (nor acknowledge it).
+    if (Array.isArray(parsed) && parsed.length === 0) return this.fail(EMPTY_ARRAY, text);
+    return parsed;
   }
 
   private fail(reason: string, raw: string): undefined {
@@ -41,6 +56,24 @@ export class RecordDecoder {
     this.raw = raw;
     return undefined;
   }
+}
+
+/** Deepest bracket nesting of a JSON text, brackets inside strings not counted. */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) max = depth;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return max;
 }
 
 function isBlank(text: string): boolean {

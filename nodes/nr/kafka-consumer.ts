@@ -302,11 +302,10 @@ export class KafkaInRunner implements BrokerUser {
     const count = to - from;
     this.records += count;
     this.metrics.kafkaRecords.inc(count);
-    // One send() per step with arrays of messages: Node-RED still delivers them one by one, but the
-    // per-call cost of send() is paid once per step instead of once per record.
     const invalid: NodeMessage[] = [];
     if (this.o.mode === 'single') {
-      const good: NodeMessage[] = [];
+      // One send() per record: in a single send() call Node-RED deep-copies every message after the
+      // first (costly, and a stack overflow on a hostile value), while separate calls copy nothing.
       for (let k = from; k < to; k++) {
         const m = messages[k];
         const offset = Number(m.offset);
@@ -315,12 +314,11 @@ export class KafkaInRunner implements BrokerUser {
         const kafka: RecordMeta = { topic, partition, offset, key, timestamp: Number(m.timestamp), headers: headersToStrings(m.headers) };
         if (dec.error === null) {
           this.stamp(kafka, 0, topic, partition, offset, offset, 1, now);
-          good.push({ payload, topic, key, kafka } as NodeMessage);
+          this.node.send([{ payload, topic, key, kafka } as NodeMessage, null, null]);
         } else {
-          invalid.push(this.invalidMsg(kafka, dec.raw, dec.error, now));
+          this.node.send([null, this.invalidMsg(kafka, dec.raw, dec.error, now), null]);
         }
       }
-      this.node.send([good.length > 0 ? good : null, invalid.length > 0 ? invalid : null, null]);
       return;
     }
     const payload: unknown[] = [];
@@ -348,7 +346,7 @@ export class KafkaInRunner implements BrokerUser {
         invalid.push(this.invalidMsg(kafka, dec.raw, dec.error, now));
       }
     }
-    if (invalid.length > 0) this.node.send([null, invalid, null]);
+    for (const bad of invalid) this.node.send([null, bad, null]);
     if (payload.length === 0) return;
     const first = offsets[0];
     const last = offsets[offsets.length - 1];

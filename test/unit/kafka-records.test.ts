@@ -2,10 +2,13 @@ import { strict as assert } from 'node:assert';
 import {
   DEFAULT_BROKERS,
   EMPTY,
+  EMPTY_ARRAY,
+  MAX_DEPTH,
   RecordDecoder,
   TOMBSTONE,
   headersToStrings,
   isValidTopic,
+  nestingDepth,
   keyToString,
   parseBrokers,
   splitList,
@@ -41,6 +44,31 @@ describe('kafka-records > JSON decode', function () {
     d.decode(Buffer.from('nope'));
     assert.notEqual(d.error, null);
     assert.equal(d.decode(Buffer.from('1')), 1);
+    assert.equal(d.error, null);
+  });
+
+  it('routes JSON nested deeper than MAX_DEPTH to output 2 (a clone of it would overflow the stack downstream)', function () {
+    const deep = '['.repeat(MAX_DEPTH + 1) + ']'.repeat(MAX_DEPTH + 1);
+    assert.equal(d.decode(Buffer.from(deep)), undefined);
+    assert.equal(d.error, `JSON nested deeper than ${MAX_DEPTH} levels`);
+    assert.equal(d.raw, deep);
+    const limit = '{"a":'.repeat(MAX_DEPTH - 1) + '[]' + '}'.repeat(MAX_DEPTH - 1);
+    assert.equal(nestingDepth(limit), MAX_DEPTH);
+    assert.notEqual(d.decode(Buffer.from(limit)), undefined, 'exactly MAX_DEPTH levels still decode');
+    assert.equal(d.error, null);
+  });
+
+  it('counts nesting outside strings only', function () {
+    assert.equal(nestingDepth('{"a":[1,{"b":"[[[{{{"}]}'), 3);
+    assert.equal(nestingDepth(String.raw`["\\", "]"]`), 1, "an escaped backslash ends before the closing quote");
+    assert.equal(nestingDepth(String.raw`["\"[[[", 1]`), 1, "an escaped quote does not end the string");
+    assert.equal(nestingDepth('42'), 0);
+  });
+
+  it('routes an empty JSON array to output 2: it carries no reading, and nothing downstream would acknowledge it', function () {
+    assert.equal(d.decode(Buffer.from(' [ ] ')), undefined);
+    assert.equal(d.error, EMPTY_ARRAY);
+    assert.deepEqual(d.decode(Buffer.from('[{}]')), [{}]);
     assert.equal(d.error, null);
   });
 
