@@ -196,7 +196,7 @@ export function utcSeconds(ms: unknown): string {
 // ---------------------------------------------------------------------------------------------------
 // Rows as bytes
 
-/** 10^i for i = 0 … 15: the digit count of a whole number below 10^15. */
+/** 10^i for i = 0 … 15: the digit count of a whole number (from 2^31 up) below 10^15. */
 const POW10: readonly number[] = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 /** Bytes a number's text can take: "-1.2345678901234567e-308" is 24. */
@@ -305,20 +305,24 @@ export class CsvBytes {
       return;
     }
     if (n < 0) buf[p++] = 45; // '-'
-    const f = m % 1000;
-    const v = (m - f) / 1000;
-    let len = 1;
-    while (len < 13 && v >= POW10[len]) len++;
-    p += len;
+    // Whole part and thousandths without %, which on doubles is a call to fmod; exact, as m < 10^15.
+    const v = Math.floor(m / 1000);
+    const f = m - v * 1000;
     if (v <= 0x7fffffff) {
       // Int32 arithmetic (a division by 10 becomes a multiplication); a double's % is a call to fmod.
       let x = v | 0;
+      // Digits, smallest first: sensor values mostly have 1 to 5.
+      const len = x < 10 ? 1 : x < 100 ? 2 : x < 1e3 ? 3 : x < 1e4 ? 4 : x < 1e5 ? 5 : x < 1e6 ? 6 : x < 1e7 ? 7 : x < 1e8 ? 8 : x < 1e9 ? 9 : 10;
+      p += len;
       for (let i = p - 1; i >= p - len; i--) {
         const q = (x / 10) | 0;
         buf[i] = 48 + x - q * 10;
         x = q;
       }
     } else {
+      let len = 10;
+      while (len < 13 && v >= POW10[len]) len++;
+      p += len;
       let x = v;
       for (let i = p - 1; i >= p - len; i--) {
         const q = Math.floor(x / 10);

@@ -212,6 +212,18 @@ describe('csv > readings layout', function () {
     );
   });
 
+  it('writes numbers as bytes exactly as String(n) around every digit count and the int32 limits', function () {
+    const out = new CsvBytes(8);
+    const values: number[] = [];
+    for (let e = 0; e <= 16; e++) {
+      for (const base of [10 ** e, 2 ** 31, 2 ** 32]) for (const d of [-1, -0.5, -0.001, 0, 0.001, 0.5, 1]) values.push(base + d, -(base + d));
+    }
+    for (const n of values) out.number(n);
+    for (const n of values) out.byte(44);
+    const text = out.take();
+    assert.equal(text, values.map(String).join('') + ','.repeat(values.length));
+  });
+
   it('formats a batch through the byte path as the lines joined, day by day', function () {
     const f = new CsvFormatter(layoutFor('readings'), false);
     const layout = layoutFor('readings');
