@@ -31,8 +31,9 @@ module.exports = {
   },
 
   // A persistent context store: the sliding window checkpoints its open windows and watermarks here,
-  // so a restart of `npm start` loses no open window.
-  contextStorage: { default: { module: 'localfilesystem' } },
+  // so a restart of `npm start` loses no open window. A 1 s flush, because a window that holds Kafka
+  // commits until its checkpoint is on disk can go no faster than maxInFlight / flushInterval.
+  contextStorage: { default: { module: 'localfilesystem', config: { flushInterval: 1 } } },
 
   // Prometheus metrics of every smoke-stream node on <http>/smoke-stream/metrics.
   smokeStream: { metrics: { path: '/smoke-stream/metrics' } },

@@ -93,6 +93,7 @@ const RUNTIME_DEFAULTS: Record<string, Record<string, Setting>> = {
     idleTimeout: dur(0),
     store: text(''),
     checkpoint: dur(10_000),
+    holdCommits: bool(true),
   },
   'smoke-csv-sink': {
     preset: text('readings'),
