@@ -93,13 +93,16 @@ export function attachDetector(RED: RED, node: Node, detector: Detector): void {
       // One send() per message: within one call Node-RED deep-clones every message after the first
       // (Node.prototype.send marks them `cloneMessage`), which would copy each alert message. Alert
       // messages are new, so they keep the input's _msgid as a single send would have given them.
+      // The scratch array is emptied before any send: with runtimeSyncDelivery a flow that loops back
+      // here would otherwise run this handler again while the alerts are still in it.
+      const list = batch || n === 0 ? alerts : scratch.slice();
+      scratch.length = 0;
       send([msg, null]);
       if (n > 0) {
         const id = msg._msgid;
-        if (batch) send([null, { _msgid: id, payload: alerts }]);
-        else for (let i = 0; i < n; i++) send([null, { _msgid: id, payload: alerts[i] }]);
+        if (batch) send([null, { _msgid: id, payload: list }]);
+        else for (let i = 0; i < n; i++) send([null, { _msgid: id, payload: list[i] }]);
       }
-      scratch.length = 0;
       done();
     } catch (err) {
       scratch.length = 0;
