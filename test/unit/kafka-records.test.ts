@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
 import {
   DEFAULT_BROKERS,
   EMPTY,
@@ -63,6 +64,42 @@ describe('kafka-records > JSON decode', function () {
     assert.equal(nestingDepth(String.raw`["\\", "]"]`), 1, "an escaped backslash ends before the closing quote");
     assert.equal(nestingDepth(String.raw`["\"[[[", 1]`), 1, "an escaped quote does not end the string");
     assert.equal(nestingDepth('42'), 0);
+  });
+
+  it('finds the same depth as a character-by-character scan (property: quotes, escapes, brackets, JSON)', function () {
+    const reference = (text: string): number => {
+      let depth = 0;
+      let max = 0;
+      let inString = false;
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (inString) {
+          if (c === 92) i++;
+          else if (c === 34) inString = false;
+        } else if (c === 34) inString = true;
+        else if (c === 91 || c === 123) max = Math.max(max, ++depth);
+        else if (c === 93 || c === 125) depth--;
+      }
+      return max;
+    };
+    const piece = fc.oneof(fc.constantFrom('"', '\\', '[', ']', '{', '}', 'a', ',', '\\"', '\\\\', '"x"'), fc.string({ maxLength: 3 }));
+    const text = fc.oneof(
+      fc.array(piece, { maxLength: 40 }).map((p) => p.join('')),
+      fc.jsonValue({ maxDepth: 6 }).map((v) => JSON.stringify(v)),
+    );
+    fc.assert(
+      fc.property(text, (t) => nestingDepth(t) === reference(t)),
+      { numRuns: 20000 },
+    );
+  });
+
+  it('decodes flat records longer than MAX_DEPTH characters (no depth scan needed) and still refuses deep ones', function () {
+    const flat = JSON.stringify({ device_id: 'x'.repeat(MAX_DEPTH), 'Temperature[C]': 20.5, note: '[[[{{{' });
+    assert.deepEqual(d.decode(Buffer.from(flat)), JSON.parse(flat));
+    assert.equal(d.error, null);
+    const deep = '{"a":' + '['.repeat(MAX_DEPTH) + ']'.repeat(MAX_DEPTH) + '}';
+    assert.equal(d.decode(Buffer.from(deep)), undefined);
+    assert.equal(d.error, `JSON nested deeper than ${MAX_DEPTH} levels`);
   });
 
   it('routes an empty JSON array to output 2: it carries no reading, and nothing downstream would acknowledge it', function () {
