@@ -95,7 +95,9 @@ export = function (RED: RED) {
       if (out.length === 0) return;
       metrics.windows.inc(out.length);
       checkpoints.emitted(out, Date.now());
-      send([asArray ? { payload: out } : out.map((w) => ({ payload: w, key: w.deviceId })), null]);
+      // One send() per result: in one call Node-RED deep-copies every message after the first.
+      if (asArray) send([{ payload: out }, null]);
+      else for (const w of out) send([{ payload: w, key: w.deviceId }, null]);
     }
 
     function handle(msg: NodeMessage, send: Send, done: Done): void {

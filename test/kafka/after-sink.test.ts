@@ -152,9 +152,9 @@ describe('kafka in > after-sink commits (at-least-once)', function () {
     await waitFor(() => got.metrics.at(-1)?.payload.inFlight === heldRecords, 5000, () => `inFlight ${got.metrics.at(-1)?.payload.inFlight}, held ${heldRecords}`);
     await sleep(500);
     assert.ok(((await committedOffsets(groupId, topic))[0] ?? -1) < ends[0], 'partition 0 is not committed while held');
-    for (const b of held) assert.equal(holds.release((b.kafka as Meta).ack, 'window'), true);
+    for (const b of held) assert.equal(holds.release((b.kafka as Meta).ack!, 'window'), true);
     await waitForCommitted(groupId, topic, ends);
-    assert.equal(holds.hold((held[0].kafka as Meta).ack, 'window'), 'late', 'a hold after the commit comes too late');
+    assert.equal(holds.hold((held[0].kafka as Meta).ack!, 'window'), 'late', 'a hold after the commit comes too late');
   });
 
   it('delivers unacknowledged records again after a redeploy (and nothing that was acknowledged)', async function () {
