@@ -11,6 +11,7 @@
  * - fire: during an episode every sensor moves towards the smoke levels of the data (plus a
  *   temperature climb the data does not show: it is what the fire-pattern detector looks for).
  */
+import { KAGGLE_HEADERS } from './reading';
 import { NUMERIC_SENSORS } from './types';
 
 /** A small, fast, seeded PRNG (mulberry32): uniform numbers in [0, 1). Not for cryptography. */
@@ -80,25 +81,8 @@ export const PARTICLE_RATIOS = {
 /** The ceiling the data's TVOC and eCO2 sensors saturate at. */
 export const SENSOR_CEILING = 60000;
 
-/** The Kaggle data file's column headers, keyed by canonical name (CONTRACT §2). */
-export const KAGGLE_HEADERS = {
-  timestamp: 'UTC',
-  temperature: 'Temperature[C]',
-  humidity: 'Humidity[%]',
-  tvoc: 'TVOC[ppb]',
-  eco2: 'eCO2[ppm]',
-  rawH2: 'Raw H2',
-  rawEthanol: 'Raw Ethanol',
-  pressure: 'Pressure[hPa]',
-  pm1_0: 'PM1.0',
-  pm2_5: 'PM2.5',
-  nc0_5: 'NC0.5',
-  nc1_0: 'NC1.0',
-  nc2_5: 'NC2.5',
-  cnt: 'CNT',
-  fireAlarm: 'Fire Alarm',
-  deviceId: 'device_id',
-} as const;
+/** The Kaggle data file's column headers, keyed by canonical name: the validator's table (CONTRACT §2). */
+export { KAGGLE_HEADERS };
 
 export type SimShape = 'kaggle' | 'canonical';
 export type FireMode = 'schedule' | 'random' | 'off';
