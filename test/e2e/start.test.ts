@@ -329,7 +329,9 @@ describe('e2e > npm start with KAFKA_BOOTSTRAP_SERVERS', function () {
           },
         });
       });
-      // Quiet air alone raises z-score alerts once 30 values are in; the producer's first fire is 2 min in.
+      // The producer's first fire is 2 min in: start one now (the Kafka tab's inject), as a user would.
+      const r = await fetch(base + '/inject/kafka-inject-fire', { method: 'POST' });
+      assert.equal(r.status, 200);
       const a = await Promise.race([got, sleep(120_000).then(() => null)]);
       assert.ok(a, 'an alert arrived on smoke_alerts');
       assert.equal(a.key, a.value.deviceId);
