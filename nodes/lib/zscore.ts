@@ -221,7 +221,7 @@ export class ZScoreDetector implements Detector {
   private readonly stride: number;
   private readonly change: boolean;
   private readonly state: KeyedState<Float64Array>;
-  private readonly create: () => Float64Array;
+  private readonly create: (evicted?: Float64Array) => Float64Array;
 
   /** Throws a RangeError on unusable options (see {@link zscoreProblems}). */
   constructor(opts: ZScoreOptions = {}) {
@@ -240,8 +240,13 @@ export class ZScoreDetector implements Detector {
     this.stride = HDR + this.size;
     this.change = opts.emit === 'change';
     const length = this.sensors.length * this.stride;
-    this.create = () => new Float64Array(length);
-    this.state = new KeyedState<Float64Array>({ maxKeys: opts.maxDevices ?? DEFAULT_MAX_DEVICES, idleMs: opts.idleMs ?? DEFAULT_IDLE_MS });
+    // A device evicted at the bound gives its rings to the new one: zeroed, exactly a fresh state.
+    this.create = (evicted) => (evicted === undefined ? new Float64Array(length) : evicted.fill(0));
+    this.state = new KeyedState<Float64Array>({
+      maxKeys: opts.maxDevices ?? DEFAULT_MAX_DEVICES,
+      idleMs: opts.idleMs ?? DEFAULT_IDLE_MS,
+      reuseEvicted: true,
+    });
   }
 
   get devices(): number {

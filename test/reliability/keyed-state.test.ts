@@ -36,24 +36,36 @@ function runModel(ops: Op[], maxKeys: number, idleMs: number): { keys: string[];
   return { keys: list.map((e) => e[0]), evicted, values };
 }
 
-function runState(ops: Op[], maxKeys: number, idleMs: number): { keys: string[]; evicted: string[]; values: unknown[]; size: number; evictions: number } {
+function runState(
+  ops: Op[],
+  maxKeys: number,
+  idleMs: number,
+  reuseEvicted = false,
+): { keys: string[]; evicted: string[]; values: unknown[]; size: number; evictions: number; reused: string[] } {
   const evicted: string[] = [];
-  const s = new KeyedState<string>({ maxKeys, idleMs, onEvict: (k, v, why) => (assert.equal(v, k), evicted.push(`${why}:${k}`)) });
+  const reused: string[] = [];
+  const s = new KeyedState<string>({ maxKeys, idleMs, reuseEvicted, onEvict: (k, v, why) => (assert.equal(v, k), evicted.push(`${why}:${k}`)) });
   const values: unknown[] = [];
   for (const op of ops) {
     if (op.kind === 'clear') s.clear();
     else if (op.kind === 'sweep') s.sweep(op.now);
     else if (op.kind === 'peek') values.push(s.peek(`k${op.key}`));
     else if (op.kind === 'delete') values.push(s.delete(`k${op.key}`));
-    else values.push(s.get(`k${op.key}`, op.now, () => `k${op.key}`));
+    else
+      values.push(
+        s.get(`k${op.key}`, op.now, (old) => {
+          if (old !== undefined) reused.push('lru:' + old);
+          return `k${op.key}`;
+        }),
+      );
   }
   assert.deepEqual([...s.entries()].map(([k]) => k), [...s.keys()]);
   for (const k of s.keys()) assert.ok(s.has(k));
-  return { keys: [...s.keys()], evicted, values, size: s.size, evictions: s.evictions };
+  return { keys: [...s.keys()], evicted, values, size: s.size, evictions: s.evictions, reused };
 }
 
 describe('reliability > keyed-state (per-device LRU state)', function () {
-  it('keeps least-recently-used order, evictions and idle sweeps as a plain list model does (property)', function () {
+  it('keeps least-recently-used order, evictions and idle sweeps as a plain list model does, with and without reuse of evicted values (property)', function () {
     const op: fc.Arbitrary<Op> = fc.oneof(
       { weight: 6, arbitrary: fc.record({ kind: fc.constant('get' as const), key: fc.integer({ min: 0, max: 12 }), now: fc.integer({ min: 0, max: 1000 }) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), key: fc.integer({ min: 0, max: 12 }), now: fc.constant(0) }) },
@@ -62,17 +74,19 @@ describe('reliability > keyed-state (per-device LRU state)', function () {
       { weight: 1, arbitrary: fc.constant({ kind: 'clear' as const }) },
     );
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 80 }), fc.integer({ min: 0, max: 6 }), fc.constantFrom(0, 100, 400), (ops, maxKeys, idleMs) => {
+      fc.property(fc.array(op, { maxLength: 80 }), fc.integer({ min: 0, max: 6 }), fc.constantFrom(0, 100, 400), fc.boolean(), (ops, maxKeys, idleMs, reuse) => {
         // sweeps expect a clock that does not go backwards
         let t = 0;
         const timed = ops.map((o) => ('now' in o ? { ...o, now: (t = Math.max(t, o.now)) } : o));
-        const got = runState(timed, maxKeys, idleMs);
+        const got = runState(timed, maxKeys, idleMs, reuse);
         const want = runModel(timed, maxKeys, idleMs);
         assert.deepEqual(got.keys, want.keys);
         assert.deepEqual(got.evicted, want.evicted);
         assert.deepEqual(got.values, want.values);
         assert.equal(got.size, want.keys.length);
         assert.equal(got.evictions, want.evicted.length);
+        // reuseEvicted: each LRU eviction hands the evicted value to the create() of the key that caused it
+        assert.deepEqual(got.reused, reuse ? want.evicted.filter((e) => e.startsWith('lru:')) : []);
       }),
       { numRuns: 500 },
     );

@@ -282,6 +282,19 @@ describe('zscore > device state', function () {
     assert.equal(d.evictions, 11_000);
   });
 
+  it("gives a device that takes an evicted device's place a fresh state (same alerts as a new detector)", function () {
+    // the evicted device's rings are reused for the new one: nothing of its history may leak through
+    const bounded = new ZScoreDetector({ maxDevices: 1 });
+    for (const x of alternating(60)) run(bounded, reading({ deviceId: 'old', eco2: x * 1000 }));
+    const fresh = new ZScoreDetector();
+    const series = [...alternating(45), 50_000];
+    const a = series.flatMap((x) => run(bounded, reading({ deviceId: 'new', eco2: x })));
+    const b = series.flatMap((x) => run(fresh, reading({ deviceId: 'new', eco2: x })));
+    assert.equal(bounded.evictions, 1);
+    assert.ok(b.length > 0, 'the reference raises an alert');
+    assert.deepEqual(a, b);
+  });
+
   it('forgets devices idle longer than the idle timeout on sweep', function () {
     const d = new ZScoreDetector({ idleMs: 60_000 });
     run(d, reading({ deviceId: 'a', temperature: 1 }), 0);
