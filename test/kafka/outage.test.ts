@@ -16,11 +16,11 @@ import {
   waitFor,
 } from './_kafka-nodes';
 
-const OUTAGE_MS = 20_000;
-const RATE_PER_S = 100;
+const OUTAGE_MS = 10_000;
+const RATE_PER_S = 200;
 
 /**
- * The broker goes away for 20 s in the middle of a stream (kafka out → broker → kafka in) and comes back.
+ * The broker goes away for 10 s in the middle of a stream (kafka out → broker → kafka in) and comes back.
  * Other suites share the broker: the outage is kept short and the broker is always restarted.
  */
 describe('kafka in / kafka out > broker outage', function () {
@@ -34,7 +34,7 @@ describe('kafka in / kafka out > broker outage', function () {
     await helper.unload();
   });
 
-  it('goes red while the broker is stopped for 20 s, green again after, and every record written once and consumed', async function () {
+  it('goes red while the broker is stopped for 10 s, green again after, and every record written once and consumed', async function () {
     const topic = uniqueTopic('outage');
     await createTopic(topic, 4);
     const data = readings(4000);
