@@ -46,7 +46,7 @@ export function runScenario<T>(scenario: string, config: unknown, opts: RunOptio
   const file = path.join(__dirname, '..', 'scenarios', `${scenario}.ts`);
   // tsx's CommonJS hook only: `--import tsx` also starts a loader worker thread (~45 MB of RSS that
   // would be counted against the pipeline).
-  const execArgv = ['--require', 'tsx/cjs', '--expose-gc'];
+  const execArgv = ['--require', 'tsx/cjs', '--expose-gc', ...(process.env.BENCH_V8_FLAGS ? process.env.BENCH_V8_FLAGS.split(' ') : [])];
   const t0 = performance.now();
   return new Promise((resolve) => {
     const env = { ...process.env };

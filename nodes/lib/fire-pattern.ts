@@ -18,6 +18,7 @@ import {
   SeverityMemory,
   changeAction,
   deviceOf,
+  newAlert,
   timeOf,
 } from './detector';
 import type { Alert, Reading, Severity } from './types';
@@ -133,33 +134,18 @@ export class FirePatternDetector implements Detector {
 
   private alert(rank: number, count: number, mask: number, flag: boolean, reading: Reading, deviceId: string, now: number): Alert {
     const pattern = flag ? mask | FLAG_BIT : mask;
-    return {
-      type: 'PATTERN',
-      severity: SEVERITY_BY_RANK[rank] as Severity,
-      sensor: 'firePattern',
-      value: count,
-      threshold: count >= 3 ? 3 : flag ? null : 2,
-      message: PATTERN_MESSAGES[pattern],
-      deviceId,
-      timestamp: timeOf(reading, now),
-      // A copy per alert: the alert is the receiver's to change.
-      indicators: PATTERN_INDICATORS[pattern].slice(),
-    };
+    const threshold = count >= 3 ? 3 : flag ? null : 2;
+    const a = newAlert('PATTERN', SEVERITY_BY_RANK[rank] as Severity, 'firePattern', count, threshold, PATTERN_MESSAGES[pattern], deviceId, timeOf(reading, now));
+    // A copy per alert: the alert is the receiver's to change.
+    a.indicators = PATTERN_INDICATORS[pattern].slice();
+    return a;
   }
 
   private cleared(prevRank: number, count: number, mask: number, reading: Reading, deviceId: string, now: number): Alert {
-    return {
-      type: 'PATTERN',
-      severity: SEVERITY_BY_RANK[prevRank] as Severity,
-      sensor: 'firePattern',
-      value: count,
-      threshold: null,
-      message: CLEARED_MESSAGES[prevRank],
-      deviceId,
-      timestamp: timeOf(reading, now),
-      indicators: PATTERN_INDICATORS[mask].slice(),
-      cleared: true,
-    };
+    const a = newAlert('PATTERN', SEVERITY_BY_RANK[prevRank] as Severity, 'firePattern', count, null, CLEARED_MESSAGES[prevRank], deviceId, timeOf(reading, now));
+    a.indicators = PATTERN_INDICATORS[mask].slice();
+    a.cleared = true;
+    return a;
   }
 }
 

@@ -12,6 +12,7 @@ import {
   deviceOf,
   fmt,
   readSensors,
+  newAlert,
   timeOf,
 } from './detector';
 import { type Alert, type Reading, SENSOR_KEYS, SEVERITIES, SEVERITY_RANK, type SensorKey, type Severity } from './types';
@@ -227,30 +228,13 @@ export class ThresholdDetector implements Detector {
   private alert(c: CompiledSensor, i: number, v: number, reading: Reading, deviceId: string, now: number): Alert {
     const severity = SEVERITY_BY_RANK[c.ranks[i]] as Severity;
     const bound = c.bounds[i];
-    return {
-      type: 'THRESHOLD',
-      severity,
-      sensor: c.key,
-      value: v,
-      threshold: bound,
-      message: c.prefix + fmt(v) + c.suffixes[i],
-      deviceId,
-      timestamp: timeOf(reading, now),
-    };
+    return newAlert('THRESHOLD', severity, c.key, v, bound, c.prefix + fmt(v) + c.suffixes[i], deviceId, timeOf(reading, now));
   }
 
   private cleared(c: CompiledSensor, prevRank: number, v: number, reading: Reading, deviceId: string, now: number): Alert {
     const severity = SEVERITY_BY_RANK[prevRank] as Severity;
-    return {
-      type: 'THRESHOLD',
-      severity,
-      sensor: c.key,
-      value: v,
-      threshold: null,
-      message: c.prefix + fmt(v) + CLEARED_SUFFIX[prevRank],
-      deviceId,
-      timestamp: timeOf(reading, now),
-      cleared: true,
-    };
+    const a = newAlert('THRESHOLD', severity, c.key, v, null, c.prefix + fmt(v) + CLEARED_SUFFIX[prevRank], deviceId, timeOf(reading, now));
+    a.cleared = true;
+    return a;
   }
 }

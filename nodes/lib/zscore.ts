@@ -30,6 +30,7 @@ import {
   deviceOf,
   fmt,
   readSensors,
+  newAlert,
   timeOf,
 } from './detector';
 import { type Alert, NUMERIC_SENSORS, type Reading, SENSOR_KEYS, type Severity } from './types';
@@ -306,32 +307,17 @@ export class ZScoreDetector implements Detector {
     const severity = SEVERITY_BY_RANK[rank] as Severity;
     const threshold = this.thresholds[rank];
     const sd = Math.sqrt(b[o + M2] / b[o + COUNT]);
-    return {
-      type: 'STATISTICAL',
-      severity,
-      sensor: this.sensors[s],
-      value: x,
-      threshold,
-      // "<sensor> <x>: z <z> > <threshold> (<severity>; mean <mean>, σ <sd>)"
-      message: this.prefixes[s] + fmt(x) + ': z ' + fmt(z) + this.middles[rank] + fmt(b[o + MEAN]) + ', σ ' + fmt(sd) + ')',
-      deviceId,
-      timestamp: timeOf(reading, now),
-      zScore: z,
-    };
+    // "<sensor> <x>: z <z> > <threshold> (<severity>; mean <mean>, σ <sd>)"
+    const message = this.prefixes[s] + fmt(x) + ': z ' + fmt(z) + this.middles[rank] + fmt(b[o + MEAN]) + ', σ ' + fmt(sd) + ')';
+    const a = newAlert('STATISTICAL', severity, this.sensors[s], x, threshold, message, deviceId, timeOf(reading, now));
+    a.zScore = z;
+    return a;
   }
 
   private cleared(s: number, prevRank: number, x: number, z: number, reading: Reading, deviceId: string, now: number): Alert {
     const severity = SEVERITY_BY_RANK[prevRank] as Severity;
-    const a: Alert = {
-      type: 'STATISTICAL',
-      severity,
-      sensor: this.sensors[s],
-      value: x,
-      threshold: null,
-      message: `${this.prefixes[s]}${fmt(x)} back to normal (was ${severity})`,
-      deviceId,
-      timestamp: timeOf(reading, now),
-    };
+    const message = `${this.prefixes[s]}${fmt(x)} back to normal (was ${severity})`;
+    const a = newAlert('STATISTICAL', severity, this.sensors[s], x, null, message, deviceId, timeOf(reading, now));
     // Not scored (σ = 0) leaves zScore out: there is no z to report.
     if (z >= 0) a.zScore = z;
     a.cleared = true;

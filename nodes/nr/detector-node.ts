@@ -39,7 +39,10 @@ function isObject(v: unknown): v is Reading {
 }
 
 /** Wire a built detector to its node: input handler, throttled status, metrics, close. */
-export function attachDetector(RED: RED, node: Node, detector: Detector): void {
+export function attachDetector(RED: RED, node: Node, detector: Detector, emit: EmitMode = 'every'): void {
+  // Only `emit: change` raises cleared alerts. Reading the absent `cleared` of every alert otherwise
+  // (a megamorphic miss: three alert shapes) cost ~1 µs per alert, 9 % of the batch pipeline.
+  const change = emit === 'change';
   installMetricsEndpoint(RED);
   const metrics = new NodeMetrics(node as Node & { name?: string });
   const status = new ThrottledStatus(node);
@@ -81,13 +84,13 @@ export function attachDetector(RED: RED, node: Node, detector: Detector): void {
       metrics.readingsOut.inc(readings);
       const n = alerts.length;
       if (n > 0) {
-        count(metrics, alerts);
+        count(metrics, alerts, change);
         // End-to-end latency from the record's Kafka timestamp (once per message: a batch shares one).
         const ts = kafkaTimeOf(msg);
         if (ts > 0) metrics.latencyMs('alert', now - ts);
         total += n;
         const last = alerts[n - 1];
-        lastLabel = last.cleared ? 'cleared' : last.severity;
+        lastLabel = change && last.cleared === true ? 'cleared' : last.severity;
         status.set('count', statusText);
       }
       // One send() per message: within one call Node-RED deep-clones every message after the first
@@ -119,14 +122,14 @@ export function attachDetector(RED: RED, node: Node, detector: Detector): void {
 }
 
 /** Alert counters by type and severity, one increment per kind and message (cleared alerts not counted). */
-function count(metrics: NodeMetrics, alerts: Alert[]): void {
+function count(metrics: NodeMetrics, alerts: Alert[], change: boolean): void {
   const type = alerts[0].type;
   let medium = 0;
   let high = 0;
   let critical = 0;
   for (let i = 0; i < alerts.length; i++) {
     const a = alerts[i];
-    if (a.cleared) continue;
+    if (change && a.cleared === true) continue;
     if (a.severity === 'MEDIUM') medium++;
     else if (a.severity === 'HIGH') high++;
     else critical++;

@@ -28,7 +28,7 @@ export = function (RED: RED) {
       reportBadConfig(this, all);
       return;
     }
-    attachDetector(RED, this, new ThresholdDetector(rules, opts));
+    attachDetector(RED, this, new ThresholdDetector(rules, opts), opts.emit);
   }
   RED.nodes.registerType('smoke-threshold-alert', ThresholdAlertNode);
 };

@@ -51,7 +51,7 @@ export = function (RED: RED) {
       reportBadConfig(this, problems);
       return;
     }
-    attachDetector(RED, this, new ZScoreDetector(opts));
+    attachDetector(RED, this, new ZScoreDetector(opts), opts.emit);
   }
   RED.nodes.registerType('smoke-zscore-anomaly', ZScoreAnomalyNode);
 };

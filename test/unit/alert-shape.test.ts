@@ -1,0 +1,73 @@
+/**
+ * Alerts of all three detectors, in both emit modes: the contract's keys in the contract's order
+ * (CONTRACT §4: type, severity, sensor, value, threshold, message, deviceId, timestamp, then zScore /
+ * indicators / cleared) and plain objects, now that lib/detector's newAlert builds them field by field
+ * (so that V8 never has to migrate them: see its comment).
+ */
+import { strict as assert } from 'node:assert';
+import { FirePatternDetector } from '../../nodes/lib/fire-pattern';
+import { ThresholdDetector } from '../../nodes/lib/thresholds';
+import type { Alert, Reading } from '../../nodes/lib/types';
+import { ZScoreDetector } from '../../nodes/lib/zscore';
+
+const BASE = ['type', 'severity', 'sensor', 'value', 'threshold', 'message', 'deviceId', 'timestamp'];
+
+function reading(i: number, over: Partial<Reading>): Reading {
+  return {
+    deviceId: 'kitchen',
+    timestamp: Date.UTC(2024, 0, 1) + i * 1000,
+    temperature: 21.5,
+    humidity: 45,
+    tvoc: 100,
+    eco2: 420,
+    rawH2: 12300,
+    rawEthanol: 18500,
+    pressure: 939.7,
+    pm1_0: 1,
+    pm2_5: 1.5,
+    nc0_5: 8,
+    nc1_0: 1.2,
+    nc2_5: 0.03,
+    cnt: i,
+    fireAlarm: 0,
+    ...over,
+  } as Reading;
+}
+
+/** Quiet readings, then a fire (integer and fractional values, the alarm flag alone), then quiet again. */
+function stream(): Reading[] {
+  const out: Reading[] = [];
+  for (let i = 0; i < 60; i++) out.push(reading(i, { eco2: 420 + (i % 2), temperature: 21 + (i % 3) / 10 }));
+  out.push(reading(60, { fireAlarm: 1 }));
+  out.push(reading(61, { temperature: 55, tvoc: 2500, eco2: 1600, pm2_5: 60 }));
+  out.push(reading(62, { temperature: 55.25, tvoc: 900.5, eco2: 850, pm2_5: 31.5, fireAlarm: 1 }));
+  for (let i = 63; i < 70; i++) out.push(reading(i, {}));
+  return out;
+}
+
+for (const emit of ['every', 'change'] as const) {
+  describe(`detectors > alert shape (emit: ${emit})`, function () {
+    const detectors = [
+      ['threshold alert', new ThresholdDetector(undefined, { emit }), []],
+      ['zscore anomaly', new ZScoreDetector({ emit }), ['zScore']],
+      ['fire pattern', new FirePatternDetector({ emit }), ['indicators']],
+    ] as const;
+    for (const [name, detector, extra] of detectors) {
+      it(`${name}: the contract's keys in the contract's order, a plain object`, function () {
+        const alerts: Alert[] = [];
+        for (const r of stream()) detector.process(r, 0, alerts);
+        assert.ok(alerts.length > 1, 'the stream raises alerts');
+        if (emit === 'change') assert.ok(alerts.some((a) => a.cleared === true), 'and clears them');
+        for (const a of alerts) {
+          assert.equal(Object.getPrototypeOf(a), Object.prototype);
+          const keys = Object.keys(a);
+          const want = [...BASE, ...extra.filter((k) => k in a), ...(a.cleared === true ? ['cleared'] : [])];
+          assert.deepEqual(keys, want, JSON.stringify(a));
+          assert.ok(a.threshold === null || typeof a.threshold === 'number');
+          assert.equal(typeof a.value, 'number');
+          assert.equal(typeof a.timestamp, 'number');
+        }
+      });
+    }
+  });
+}
