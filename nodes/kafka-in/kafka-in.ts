@@ -7,7 +7,7 @@
 import { isValidTopic, splitList } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
 import { reportBadConfig } from '../nr/errors';
-import type { KafkaBrokerConfig } from '../nr/kafka-client';
+import { closeWith, type KafkaBrokerConfig } from '../nr/kafka-client';
 import { KafkaInRunner, type KafkaInOptions } from '../nr/kafka-consumer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { setStatus } from '../nr/status';
@@ -62,15 +62,7 @@ export = function (RED: RED) {
     const metrics = new NodeMetrics({ id: node.id, type: node.type, name: node.name });
     const runner = new KafkaInRunner(node, broker!, options, metrics);
     runner.start();
-    node.on('close', (_removed: boolean, done: () => void) => {
-      runner.stop().then(
-        () => {
-          metrics.remove();
-          done();
-        },
-        () => done(),
-      );
-    });
+    closeWith(node, runner, metrics);
   }
   RED.nodes.registerType('smoke-kafka-in', KafkaInNode);
 };

@@ -7,7 +7,7 @@ import type { Message } from 'kafkajs';
 import { isValidTopic } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
 import { handleInputError, reportBadConfig } from '../nr/errors';
-import type { KafkaBrokerConfig } from '../nr/kafka-client';
+import { closeWith, type KafkaBrokerConfig } from '../nr/kafka-client';
 import { KafkaOutRunner } from '../nr/kafka-producer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { setStatus } from '../nr/status';
@@ -77,15 +77,7 @@ export = function (RED: RED) {
         handleInputError(node, err, done);
       }
     });
-    node.on('close', (_removed: boolean, done: () => void) => {
-      runner.stop().then(
-        () => {
-          metrics.remove();
-          done();
-        },
-        () => done(),
-      );
-    });
+    closeWith(node, runner, metrics);
   }
   RED.nodes.registerType('smoke-kafka-out', KafkaOutNode);
 };

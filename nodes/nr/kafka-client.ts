@@ -114,6 +114,22 @@ export function trackShutdown(nodeId: string, p: Promise<void>): Promise<void> {
   return settled;
 }
 
+/**
+ * The close handler of kafka in and kafka out: stop the runner (it bounds its own shutdown well within
+ * Node-RED's 15 s), drop the node's metrics, then call `done` whatever happened.
+ */
+export function closeWith(node: { on(event: 'close', fn: (removed: boolean, done: () => void) => void): unknown }, runner: { stop(): Promise<void> }, metrics: { remove(): void }): void {
+  node.on('close', (_removed: boolean, done: () => void) => {
+    runner.stop().then(
+      () => {
+        metrics.remove();
+        done();
+      },
+      () => done(),
+    );
+  });
+}
+
 /** Process-wide id source for after-sink units (see OffsetTracker's `nextId`). */
 let unitSeq = 0;
 export function nextUnitId(): number {
