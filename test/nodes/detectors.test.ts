@@ -5,6 +5,7 @@ import * as vm from 'node:vm';
 import { DEFAULT_FIRE_BOUNDS } from '../../nodes/lib/fire-pattern';
 import { DEFAULT_RULES } from '../../nodes/lib/thresholds';
 import { NUMERIC_SENSORS } from '../../nodes/lib/types';
+import { editorContext, editorScript } from './_editor';
 import { helper, nodeModule, root } from './_helper';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -382,14 +383,13 @@ describe('detector nodes > configuration', function () {
   });
 });
 
-/** Run a node's editor script against a stub RED and return the definition it registers. */
+/** Run a node's editor script (after resources/editor.js) against a stub RED and return the definition it registers. */
 function editorDefinition(name: string): { type: string; def: any } {
-  const html = fs.readFileSync(path.join(root, 'nodes', name, `${name}.html`), 'utf8');
-  const m = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html);
-  assert.ok(m, 'editor script present');
+  const script = editorScript(fs.readFileSync(path.join(root, 'nodes', name, `${name}.html`), 'utf8'));
+  assert.ok(script, 'editor script present');
   const registered: { type: string; def: any }[] = [];
   const RED = { nodes: { registerType: (type: string, def: any) => registered.push({ type, def }) } };
-  vm.runInNewContext(m[1], { RED });
+  vm.runInContext(script, editorContext({ RED }));
   assert.equal(registered.length, 1);
   return registered[0];
 }

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import { editorContext, editorScript } from './_editor';
 import { allNodeModules, helper, pkg, root } from './_helper';
 import { freePort } from '../e2e/_process';
 import { bootstrap, createTopic, kafkaClient, requireKafka, uniqueTopic } from '../kafka/broker';
@@ -64,7 +65,8 @@ interface EditorDef {
 
 /**
  * The definition each node's editor registers, from the `RED.nodes.registerType(...)` script of its
- * .html, run against a stub of the editor's RED (validators behave like the editor's).
+ * .html, run after resources/editor.js against a stub of the editor's RED (validators behave like the
+ * editor's).
  */
 function editorDefs(): Map<string, EditorDef> {
   const defs = new Map<string, EditorDef>();
@@ -80,10 +82,9 @@ function editorDefs(): Map<string, EditorDef> {
     settings: {},
   };
   for (const file of Object.values(pkg['node-red'].nodes)) {
-    const html = fs.readFileSync(path.join(root, file.replace(/^dist\//, '').replace(/\.js$/, '.html')), 'utf8');
-    const m = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html);
-    assert.ok(m, `${file}: no editor script`);
-    vm.runInNewContext(m[1], { RED, $: () => ({}) });
+    const script = editorScript(fs.readFileSync(path.join(root, file.replace(/^dist\//, '').replace(/\.js$/, '.html')), 'utf8'));
+    assert.ok(script, `${file}: no editor script`);
+    vm.runInContext(script, editorContext({ RED, $: () => ({}) }));
   }
   return defs;
 }

@@ -1,0 +1,182 @@
+/*
+ * Editor helpers shared by the node editors of @smoke-stream/node-red-smoke-stream.
+ *
+ * Node-RED serves this folder at resources/@smoke-stream/node-red-smoke-stream/ and every node's .html
+ * loads this file with a <script src> tag before its own RED.nodes.registerType(...) script, so the
+ * global SmokeStreamEditor exists when the definitions are registered. Every .html carries the tag,
+ * so this file may run more than once: the first run wins.
+ *
+ * Plain ES5 for the browser, no build step. The validators return true or false, as RED.validators do.
+ *
+ * CONTRACT §1: a flow that omits a setting gets the runtime default, so every validator accepts an
+ * absent or empty value. What else a validator leaves to the runtime (null, ${ENV}) is the `unset`
+ * predicate it is built with; the editors differ there, and each keeps what it had:
+ *   absent      undefined or ''              choices (selects, checkboxes) of the detectors, sensor
+ *                                            validate, csv sink and kafka broker
+ *   unset       absent or exactly ${NAME}    typed-in values of the detectors, sensor validate, csv
+ *                                            sink and sensor sim (the form Node-RED substitutes)
+ *   unsetLoose  absent, null, or ${NAME}     every value of kafka in / out, sliding window and the
+ *               with spaces around it        kafka broker's numbers
+ */
+(function (root) {
+  'use strict';
+  if (root.SmokeStreamEditor) return;
+
+  /** Milliseconds per unit, as nodes/lib/duration.ts reads them. */
+  var UNITS = {
+    ms: 1, millisecond: 1, milliseconds: 1,
+    s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
+    m: 60000, min: 60000, mins: 60000, minute: 60000, minutes: 60000,
+    h: 3600000, hr: 3600000, hour: 3600000, hours: 3600000,
+    d: 86400000, day: 86400000, days: 86400000
+  };
+
+  /** Undefined or '': the setting is left out, the runtime default applies. */
+  function absent(v) {
+    return v === undefined || v === '';
+  }
+
+  /** Exactly `${NAME}`: Node-RED puts the environment variable in its place before the node starts. */
+  function isEnv(v) {
+    return /^\$\{\S+\}$/.test(String(v));
+  }
+
+  /** Absent, or `${NAME}`: nothing the editor can check. */
+  function unset(v) {
+    return absent(v) || isEnv(v);
+  }
+
+  /** Absent, null, or `${NAME}` with white space around it (the kafka nodes and the sliding window). */
+  function unsetLoose(v) {
+    return v === undefined || v === null || v === '' || /^\s*\$\{\S+\}\s*$/.test(String(v));
+  }
+
+  /**
+   * A duration in ms as the runtime reads it (nodes/lib/duration.ts): "<n>", "<n> <unit>" or
+   * "<n><unit>", a plain number being in `unitMs` (default 1: ms). NaN when it is not a duration.
+   */
+  function ms(v, unitMs) {
+    var m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(String(v));
+    if (!m) return NaN;
+    var unit = m[2] === '' ? (unitMs === undefined ? 1 : unitMs) : UNITS[m[2].toLowerCase()];
+    return unit === undefined ? NaN : Number(m[1]) * unit;
+  }
+
+  /** The setting `key` of `node` in ms: `defMs` when it is left out or null, NaN when it is ${ENV}. */
+  function msOf(node, key, defMs, unitMs) {
+    var v = node[key];
+    return v === undefined || v === null || v === '' ? defMs : ms(v, unitMs);
+  }
+
+  /**
+   * Whether `v` is a number, not blank text, within `range`: `min` and `max` inclusive, `above` an
+   * exclusive lower bound; each optional.
+   */
+  function isNumber(v, range) {
+    var r = range || {};
+    var n = String(v).trim() === '' ? NaN : Number(v);
+    return isFinite(n) &&
+      (r.min === undefined || n >= r.min) &&
+      (r.above === undefined || n > r.above) &&
+      (r.max === undefined || n <= r.max);
+  }
+
+  /** Whether `v` is a whole number, not blank text, within `range` ({ min, max }, inclusive, optional). */
+  function isInteger(v, range) {
+    return isNumber(v, range) && Number.isInteger(Number(v));
+  }
+
+  /** Validator: unset (`range.unset`, default `unset`) or a number within `range` (see isNumber). */
+  function number(range) {
+    var leave = (range && range.unset) || unset;
+    return function (v) { return leave(v) || isNumber(v, range); };
+  }
+
+  /** Validator: unset (`range.unset`, default `unset`) or a whole number within `range`. */
+  function integer(range) {
+    var leave = (range && range.unset) || unset;
+    return function (v) { return leave(v) || isInteger(v, range); };
+  }
+
+  /**
+   * Validator: unset (`opts.unset`, default `unset`) or a duration (see ms; `opts.unit` for a plain
+   * number) that is above `opts.above` when given.
+   */
+  function duration(opts) {
+    var o = opts || {};
+    var leave = o.unset || unset;
+    return function (v) {
+      if (leave(v)) return true;
+      var t = ms(v, o.unit);
+      return o.above === undefined ? t >= 0 : t > o.above;
+    };
+  }
+
+  /** Validator: unset (`leave`, default `absent`) or one of `values`. */
+  function oneOf(values, leave) {
+    var l = leave || absent;
+    return function (v) { return l(v) || values.indexOf(v) >= 0; };
+  }
+
+  /** Validator: unset (`leave`, default `absent`) or a boolean, also as the text "true" / "false". */
+  function bool(leave) {
+    var l = leave || absent;
+    return function (v) { return l(v) || v === true || v === false || v === 'true' || v === 'false'; };
+  }
+
+  /**
+   * For oneditprepare: a flow that omits a setting runs with its default, so show that default in the
+   * dialog; saving it then keeps the behaviour instead of turning an absent setting into a different
+   * one. A checkbox shows what the runtime reads: "true" / "false" as text, its default when unset.
+   */
+  function showDefaults(node) {
+    var prefix = node._def.category === 'config' ? '#node-config-input-' : '#node-input-';
+    Object.keys(node._def.defaults).forEach(function (key) {
+      var input = $(prefix + key);
+      var v = node[key];
+      var def = node._def.defaults[key].value;
+      if (input.is(':checkbox')) {
+        if (v === 'true' || v === 'false') input.prop('checked', v === 'true');
+        else if (v === undefined || v === null || v === '') input.prop('checked', def === true);
+        return;
+      }
+      if (v !== undefined && v !== null && !(v === '' && input.is('select'))) return;
+      input.val(def);
+    });
+  }
+
+  /** A node's label function: its name, else `text`. */
+  function label(text) {
+    return function () { return this.name || text; };
+  }
+
+  /** A node's labelStyle: italic when it has a name. */
+  function labelStyle() {
+    return this.name ? 'node_label_italic' : '';
+  }
+
+  /** A node's outputLabels function: the message `<keyPrefix><port number from 1>` of its catalog. */
+  function outputLabels(keyPrefix) {
+    return function (i) { return this._(keyPrefix + (i + 1)); };
+  }
+
+  root.SmokeStreamEditor = {
+    absent: absent,
+    isEnv: isEnv,
+    unset: unset,
+    unsetLoose: unsetLoose,
+    ms: ms,
+    msOf: msOf,
+    isNumber: isNumber,
+    isInteger: isInteger,
+    number: number,
+    integer: integer,
+    duration: duration,
+    oneOf: oneOf,
+    bool: bool,
+    showDefaults: showDefaults,
+    label: label,
+    labelStyle: labelStyle,
+    outputLabels: outputLabels
+  };
+})(typeof window !== 'undefined' ? window : this);

@@ -1,0 +1,25 @@
+/**
+ * Running the node editors' scripts outside the browser, as the editor page runs them: Node-RED loads
+ * resources/editor.js (the <script src> tag of each node's .html) before the node's own
+ * `<script type="text/javascript">`, in one global scope.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+
+const root = path.resolve(__dirname, '..', '..');
+
+/** The helpers shared by the node editors (Node-RED serves resources/ at resources/<module name>/). */
+export const EDITOR_JS = path.join(root, 'resources', 'editor.js');
+
+/** The body of a node editor's `<script type="text/javascript">`: its RED.nodes.registerType call. */
+export function editorScript(html: string): string | undefined {
+  return /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)?.[1];
+}
+
+/** A vm context with `globals` in which resources/editor.js has run, ready for the editors' scripts. */
+export function editorContext(globals: Record<string, unknown>): vm.Context {
+  const context = vm.createContext({ ...globals });
+  vm.runInContext(fs.readFileSync(EDITOR_JS, 'utf8'), context, { filename: EDITOR_JS });
+  return context;
+}
