@@ -53,6 +53,10 @@ async function startAndList(nodeBin: string, redJs: string, userDir: string): Pr
     await waitForHttp(`http://127.0.0.1:${port}/`, 60_000, () => out);
     const res = await fetch(`http://127.0.0.1:${port}/nodes`, { headers: { Accept: 'application/json' } });
     assert.equal(res.status, 200);
+    // Every node's editor loads the shared script: without it the whole editor would hang loading.
+    const editorJs = await fetch(`http://127.0.0.1:${port}/resources/${pkg.name}/editor.js`);
+    assert.equal(editorJs.status, 200, 'the package ships resources/editor.js and Node-RED serves it');
+    assert.match(await editorJs.text(), /SmokeStreamEditor/);
     return { sets: (await res.json()) as NodeSet[], child };
   } catch (err) {
     await stopProcess(child);
