@@ -1,0 +1,322 @@
+/**
+ * The per-message work of `smoke-sliding-window`, apart from Node-RED's node API: the windows
+ * (lib/window.ts), the redelivery gate and the checkpoints with their Kafka commit holds (support.ts,
+ * checkpoint.ts), the messages that wait for the restore, the status text and the timers. The adapter
+ * (sliding-window.ts) parses the config, hands over what it needs of the node as a {@link WindowHost}
+ * and wires `handle` and `close` to the node's input and close events.
+ */
+import type { Done, NodeMessage, Send } from '../nr/types';
+import type { NodeMetrics } from '../nr/metrics';
+import { compact } from '../nr/status';
+import { SlidingWindows, type SlidingWindowOptions, type WindowResult } from '../lib/window';
+import { OffsetGate, kafkaPosition, readingTime, type CheckpointStore, type TimeSource } from './support';
+import { Checkpointer, checkpointSeqInFile, type CheckpointerOptions, type Durability } from './checkpoint';
+
+const CHECKPOINT_KEY = 'slidingWindow';
+
+/** Warnings, by their key under `smoke-sliding-window.warn` in the locale. */
+export type WindowWarning = Parameters<CheckpointerOptions['warn']>[0] | 'restore-failed' | 'checkpoint-mismatch';
+
+/** What the runner uses of the node's context (the callback forms of Node-RED's `node.context()`). */
+export interface CheckpointContext {
+  get(key: string, storeName: string | undefined, cb: (err: Error, value: unknown) => void): void;
+  set(key: string, value: unknown, storeName: string | undefined, cb?: (err: Error) => void): void;
+}
+
+/** What the runner needs of its node. */
+export interface WindowHost {
+  /** The node id: holder of Kafka commit holds, key of the redeploy stash. */
+  readonly id: string;
+  readonly context: CheckpointContext;
+  readonly metrics: Pick<NodeMetrics, 'readingsIn' | 'late' | 'windows' | 'remove'>;
+  /** Send on the node's own account (results of the restore and of the timers). */
+  send: Send;
+  /** Show the counts (a blue status). */
+  status(text: string): void;
+  warn(key: WindowWarning, info?: Record<string, unknown>): void;
+  /** Log a line; `key` under `smoke-sliding-window.log` in the locale. */
+  log(key: 'skipped', info: Record<string, unknown>): void;
+  /** The node's own failure while handling a message: report it and call `done(err)`. */
+  fail(err: unknown, done: Done): void;
+}
+
+export interface WindowRunnerOptions {
+  windows: SlidingWindowOptions;
+  timeSource: TimeSource;
+  store: CheckpointStore;
+  /** The node's file in a write-behind store's folder (support.ts nodeContextFile); undefined: unknown. */
+  contextFile: string | undefined;
+  /** Hold Kafka commits until checkpointed (with a persistent store only). */
+  holdCommits: boolean;
+  /** Checkpoint interval (ms) for a persistent store; 0: only on close and while commits are held. */
+  checkpointMs: number;
+  /** Checkpoints of stopped nodes by node id, for runtimes without configured context stores. */
+  stash: Map<string, unknown>;
+}
+
+export class WindowRunner {
+  private readonly windows: SlidingWindows;
+  private readonly gate = new OffsetGate();
+  private readonly checkpoints: Checkpointer;
+  private readonly timers: NodeJS.Timeout[] = [];
+  /** Messages that arrived before the restore; null once it is done. */
+  private queue: [NodeMessage, Send, Done][] | null = [];
+  /** Whether the last reading came in a batch: results of flushes and timers come the same way. */
+  private lastWasArray = false;
+  private gateMoved = false;
+  /** Redelivered records skipped since the last log line. */
+  private skipped = 0;
+  private shown = '';
+  private shownAt = 0;
+  private statusTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly o: WindowRunnerOptions,
+    private readonly host: WindowHost,
+  ) {
+    this.windows = new SlidingWindows(o.windows);
+    const { store } = o;
+    const file = o.contextFile;
+    const durable: Durability = !store.persistent || store.writeBehind === null
+      ? { kind: 'set' }
+      : file !== undefined
+        ? { kind: 'file', flushMs: store.writeBehind.flushMs, diskSeq: () => checkpointSeqInFile(file) }
+        : { kind: 'time', flushMs: store.writeBehind.flushMs };
+    const runner = this;
+    this.checkpoints = new Checkpointer(
+      { set: (value, cb) => host.context.set(CHECKPOINT_KEY, value, store.name, (err?: Error) => cb(err ?? undefined)), durable },
+      {
+        get dirty() {
+          return runner.windows.dirty || runner.gateMoved;
+        },
+        take() {
+          runner.windows.dirty = false;
+          runner.gateMoved = false;
+          return runner.state();
+        },
+        failed() {
+          runner.windows.dirty = true;
+        },
+      },
+      {
+        holderId: host.id,
+        hold: o.holdCommits && store.persistent,
+        replay: store.persistent,
+        intervalMs: store.persistent ? o.checkpointMs : 0,
+        warn: (key, info) => host.warn(key, info),
+      },
+    );
+  }
+
+  /** Restore the last checkpoint (messages meanwhile wait in order), then start the timers. */
+  start(): void {
+    const { store, stash } = this.o;
+    if (store.configured) this.host.context.get(CHECKPOINT_KEY, store.name, (err, saved) => this.restore(err, saved));
+    else {
+      const saved = stash.get(this.host.id);
+      stash.delete(this.host.id);
+      this.restore(undefined, saved);
+    }
+    this.startTimers();
+  }
+
+  /** An input message (Node-RED's input event). */
+  handle(msg: NodeMessage, send: Send, done: Done): void {
+    // Hold first, synchronously: the sink that got the same records may acknowledge them soon.
+    this.checkpoints.arrived(msg);
+    if (this.queue !== null) this.queue.push([msg, send, done]);
+    else {
+      this.run(msg, send, done);
+      this.checkpoints.handled();
+    }
+  }
+
+  /**
+   * The node stops: timers off, and the state kept for the next start (unless `removed`): in the
+   * stash without context stores, else in a final checkpoint. Resolves once every Kafka hold is
+   * released (within Node-RED's 15 s: see Checkpointer.close).
+   */
+  close(removed: boolean): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.host.metrics.remove();
+    const { store, stash } = this.o;
+    // A deleted node's context goes with it; otherwise keep the open windows for the next start.
+    if (removed) stash.delete(this.host.id);
+    else if (!store.configured && this.queue === null) stash.set(this.host.id, this.state());
+    return new Promise((resolve) => this.checkpoints.close(removed, store.configured && this.queue === null, resolve));
+  }
+
+  private state(): Record<string, unknown> {
+    return { ...this.windows.snapshot(), offsets: this.gate.toJSON() };
+  }
+
+  private restore(err: Error | undefined, saved: unknown): void {
+    const out: WindowResult[] = [];
+    let restored = false;
+    if (err) this.host.warn('restore-failed', { error: err.message });
+    else if (saved !== undefined) {
+      restored = this.windows.restore(saved, Date.now(), out);
+      if (restored) this.gate.restore((saved as { offsets?: unknown }).offsets);
+      else this.host.warn('checkpoint-mismatch');
+    }
+    // Results emitted shortly before the checkpoint was taken go out again (see checkpoint.ts).
+    const again = this.checkpoints.restored(saved);
+    this.emit(restored ? [...again, ...out] : out, false, this.host.send);
+    this.checkpoints.ready = true;
+    const waiting = this.queue ?? [];
+    this.queue = null;
+    for (const [m, s, d] of waiting) this.run(m, s, d);
+    this.checkpoints.handled();
+    this.showStatus();
+  }
+
+  /** Timers: windows that close without a reading (arrival time, idle devices). */
+  private startTimers(): void {
+    const { slideMs, idleMs = 0 } = this.o.windows;
+    const send = this.host.send;
+    if (this.o.timeSource === 'arrival') {
+      const tick = (): void => {
+        const out: WindowResult[] = [];
+        this.windows.advance(Date.now(), out);
+        this.emit(out, this.lastWasArray, send);
+        if (out.length) this.showStatus();
+        this.timers[0] = setTimeout(tick, slideMs - (Date.now() % slideMs) + 1);
+        this.timers[0].unref?.();
+      };
+      this.timers[0] = setTimeout(tick, slideMs - (Date.now() % slideMs) + 1);
+    }
+    if (idleMs > 0) {
+      this.timers.push(
+        setInterval(() => {
+          const out: WindowResult[] = [];
+          if (this.windows.sweep(Date.now(), out) > 0) {
+            this.emit(out, this.lastWasArray, send);
+            this.showStatus();
+          }
+        }, Math.min(Math.max(idleMs / 4, 1000), 60_000)),
+      );
+    }
+    for (const t of this.timers) t.unref?.();
+  }
+
+  private run(msg: NodeMessage, send: Send, done: Done): void {
+    try {
+      this.process(msg, send, done);
+    } catch (err) {
+      this.host.fail(err, done);
+    }
+  }
+
+  private process(msg: NodeMessage, send: Send, done: Done): void {
+    const now = Date.now();
+    const out: WindowResult[] = [];
+    const windows = this.windows;
+    if (msg.reset) {
+      windows.reset(typeof msg.reset === 'string' ? msg.reset : undefined);
+      // A full reset also forgets the Kafka offsets taken: the same records may be windowed again.
+      if (typeof msg.reset !== 'string') {
+        this.gate.clear();
+        this.gateMoved = true;
+      }
+    } else if (msg.flush) {
+      windows.flush(out, typeof msg.flush === 'string' ? msg.flush : undefined);
+      this.emit(out, this.lastWasArray, send);
+    } else if (Array.isArray(msg.payload)) {
+      this.lastWasArray = true;
+      const items = msg.payload as unknown[];
+      const pos = kafkaPosition(msg, items.length);
+      const high = pos === null ? -1 : this.gate.highest(pos.key);
+      let late: unknown[] | null = null;
+      let info: Record<string, unknown>[] | null = null;
+      let top = high;
+      for (let i = 0; i < items.length; i++) {
+        if (pos !== null) {
+          const offset = (pos.offsets as readonly number[])[i];
+          if (offset <= high) {
+            this.skipped++;
+            continue;
+          }
+          if (offset > top) top = offset;
+        }
+        const why = this.addOne(items[i], msg, i, now, out);
+        if (why !== null) {
+          (late ??= []).push(items[i]);
+          (info ??= []).push(why);
+        }
+      }
+      if (pos !== null) this.took(pos.key, high, top);
+      this.host.metrics.readingsIn.inc(items.length);
+      this.emit(out, true, send);
+      // Late readings keep the record metadata (msg.kafka) of the batch they came in.
+      if (late !== null) send([null, { ...msg, payload: late, late: info }]);
+    } else {
+      this.lastWasArray = false;
+      const pos = kafkaPosition(msg, -1);
+      if (pos !== null && pos.offset <= this.gate.highest(pos.key)) {
+        this.skipped++;
+        return done();
+      }
+      if (pos !== null) this.took(pos.key, -1, pos.offset);
+      const why = this.addOne(msg.payload, msg, -1, now, out);
+      this.host.metrics.readingsIn.inc();
+      this.emit(out, false, send);
+      if (why !== null) {
+        msg.late = why;
+        send([null, msg]);
+      }
+    }
+    this.showStatus();
+    done();
+  }
+
+  /** Results as messages: one per window after a single reading, one with an array after a batch. */
+  private emit(out: WindowResult[], asArray: boolean, send: Send): void {
+    if (out.length === 0) return;
+    this.host.metrics.windows.inc(out.length);
+    this.checkpoints.emitted(out, Date.now());
+    // One send() per result: in one call Node-RED deep-copies every message after the first.
+    if (asArray) send([{ payload: out }, null]);
+    else for (const w of out) send([{ payload: w, key: w.deviceId }, null]);
+  }
+
+  /** Offsets up to `top` of a partition were taken; log the redeliveries skipped before them. */
+  private took(key: string, high: number, top: number): void {
+    if (top > high) {
+      this.gate.advance(key, top);
+      this.gateMoved = true;
+    }
+    if (this.skipped > 0) {
+      this.host.log('skipped', { count: this.skipped, partition: key });
+      this.skipped = 0;
+    }
+  }
+
+  /** Aggregate one item; returns null, or the `msg.late` entry when it goes to output 2. */
+  private addOne(r: unknown, msg: NodeMessage, i: number, now: number, out: WindowResult[]): Record<string, unknown> | null {
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) return { watermark: null, error: 'not a reading' };
+    const rec = r as Record<string, unknown>;
+    const t = readingTime(this.o.timeSource, rec, msg, i, now);
+    if (!Number.isFinite(t)) return { watermark: null, error: 'no usable time' };
+    if (this.windows.add(rec, t, now, out)) return null;
+    this.host.metrics.late.inc();
+    return { watermark: this.windows.lastWatermark };
+  }
+
+  /** Status at most every 500 ms: counting open windows walks every device. */
+  private showStatus(): void {
+    const wait = 500 - (Date.now() - this.shownAt);
+    if (wait > 0) {
+      this.statusTimer ??= setTimeout(() => {
+        this.statusTimer = null;
+        this.showStatus();
+      }, wait);
+      return;
+    }
+    this.shownAt = Date.now();
+    const s = this.windows.stats();
+    let text = `${compact(s.devices)} dev / ${compact(s.openWindows)} win`;
+    if (this.windows.lateCount > 0) text += ` ${compact(this.windows.lateCount)} late`;
+    if (text !== this.shown) this.host.status((this.shown = text));
+  }
+}
