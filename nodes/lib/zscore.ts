@@ -15,9 +15,13 @@
  * magnitude it accumulated since the last exact pass: O(windowSize) amortised over at least that
  * many updates in steady data.
  *
- * Memory: one Float64Array per device holding every watched sensor's window and running figures,
- * `8 × sensors × (windowSize + 8)` bytes (10,368 bytes for 12 sensors × 100 values) plus the map
- * entry.
+ * Memory: per device, the running figures of every watched sensor in a Float64Array (8 numbers a
+ * sensor) and the windows' values as whole thousandths in an Int32Array, `sensors × (64 + 4 ×
+ * windowSize)` bytes (5,568 bytes for 12 sensors × 100 values) plus the map entry and two array
+ * headers. Sensor readings carry at most three decimals, so a value is stored exactly as `x × 1000`
+ * and read back as the same double (`m / 1000 === x` is checked on every store). A device that sends
+ * a value without such a form (more decimals, or beyond ±2,147,483.647) has its windows moved to a
+ * Float64Array, `8 × windowSize` bytes a sensor, and keeps it: the arithmetic is the same either way.
  */
 import { KeyedState } from './keyed-state';
 import {
@@ -76,7 +80,8 @@ export function zscoreProblems(o: ZScoreOptions): string[] {
   return p;
 }
 
-// Layout of one sensor's series inside a Float64Array, at offset `o`: running figures, then the ring.
+// Running figures of one sensor's series in the header Float64Array, at offset `o` (HDR per sensor);
+// its window is `size` values from offset `w` of the ring (Int32Array of thousandths, or Float64Array).
 const MEAN = 0; // running mean of the window
 const M2 = 1; // running sum of squared deviations from the mean
 const COUNT = 2; // values in the window (≤ size)
@@ -86,19 +91,61 @@ const ACC = 5; // magnitude M2 accumulated since the last exact recompute (sum o
 const RUN = 6; // how many of the latest values are equal to the latest one
 const SEV = 7; // emit: change — last severity rank (0 normal)
 const HDR = 8;
+/** Largest |thousandths| an Int32Array holds. */
+const INT32_MAX = 0x7fffffff;
+
+/**
+ * The windows and running figures of one device (or of one {@link RollingZScore}). `q` holds the
+ * values as thousandths until a value has no exact thousandths form; from then on `f` holds them.
+ */
+class Rings {
+  q: Int32Array | null;
+  f: Float64Array | null = null;
+
+  constructor(
+    readonly h: Float64Array,
+    values: number,
+  ) {
+    this.q = new Int32Array(values);
+  }
+
+  /** Zero everything, as a new device (reused for the device that evicts this one). */
+  clear(): this {
+    this.h.fill(0);
+    if (this.q !== null) this.q.fill(0);
+    else {
+      // Back to thousandths: the new device has shown no value that needs the wide form.
+      this.q = new Int32Array(this.f!.length);
+      this.f = null;
+    }
+    return this;
+  }
+
+  /** Move every window to a Float64Array (a value with no exact thousandths form arrived). */
+  widen(): void {
+    const q = this.q!;
+    const f = new Float64Array(q.length);
+    for (let i = 0; i < q.length; i++) f[i] = q[i] / 1000;
+    this.f = f;
+    this.q = null;
+  }
+}
 /** M2 below this fraction of its accumulated magnitude has lost too many bits: recompute exactly. */
 const CANCELLATION = 1e-4;
 
 /** Exact mean and M2 of the window (corrected two-pass: the second pass also fixes the mean). */
-function recompute(b: Float64Array, o: number, n: number): void {
-  const v = o + HDR;
+function recompute(r: Rings, o: number, w: number, n: number): void {
+  const b = r.h;
+  const q = r.q;
+  const f = r.f!;
   let s = 0;
-  for (let i = 0; i < n; i++) s += b[v + i];
+  if (q !== null) for (let i = 0; i < n; i++) s += q[w + i] / 1000;
+  else for (let i = 0; i < n; i++) s += f[w + i];
   const mean = s / n;
   let s1 = 0;
   let s2 = 0;
   for (let i = 0; i < n; i++) {
-    const d = b[v + i] - mean;
+    const d = (q !== null ? q[w + i] / 1000 : f[w + i]) - mean;
     s1 += d;
     s2 += d * d;
   }
@@ -110,14 +157,26 @@ function recompute(b: Float64Array, o: number, n: number): void {
 }
 
 /**
- * Add `x` to the series at offset `o` (window `size`), and score it: returns z (≥ 0), or -1 when the
- * value is not scored (fewer than `minValues` values, or σ = 0).
+ * Add `x` to the series with running figures at `o` and window at `w` (`size` values), and score it:
+ * returns z (≥ 0), or -1 when the value is not scored (fewer than `minValues` values, or σ = 0).
  */
-function push(b: Float64Array, o: number, size: number, minValues: number, x: number): number {
+function push(r: Rings, o: number, w: number, size: number, minValues: number, x: number): number {
+  const b = r.h;
+  // The window's storage: thousandths (m, exact) until a value has no such form, then doubles for good.
+  let q = r.q;
+  let m = 0;
+  if (q !== null) {
+    m = Math.round(x * 1000);
+    if (m / 1000 !== x || m > INT32_MAX || m < -INT32_MAX) {
+      r.widen();
+      q = null;
+    }
+  }
+  const f = r.f!;
   let n = b[o + COUNT];
   let head = b[o + HEAD];
-  const v = o + HDR;
-  const run = n > 0 && b[v + (head === 0 ? size - 1 : head - 1)] === x ? b[o + RUN] + 1 : 1;
+  const last = w + (head === 0 ? size - 1 : head - 1);
+  const run = n > 0 && (q !== null ? q[last] === m : f[last] === x) ? b[o + RUN] + 1 : 1;
   let mean = b[o + MEAN];
   let m2 = b[o + M2];
   let t: number;
@@ -128,13 +187,14 @@ function push(b: Float64Array, o: number, size: number, minValues: number, x: nu
     t = d * (x - mean);
     b[o + COUNT] = n;
   } else {
-    const y = b[v + head];
+    const y = q !== null ? q[w + head] / 1000 : f[w + head];
     const old = mean;
     mean += (x - y) / n;
     t = (x - y) * (x - mean + y - old);
   }
   m2 += t;
-  b[v + head] = x;
+  if (q !== null) q[w + head] = m;
+  else f[w + head] = x;
   head++;
   b[o + HEAD] = head === size ? 0 : head;
   b[o + RUN] = run;
@@ -149,7 +209,7 @@ function push(b: Float64Array, o: number, size: number, minValues: number, x: nu
   const acc = b[o + ACC] + (t < 0 ? -t : t);
   const since = b[o + SINCE] + 1;
   if (since >= size || m2 < acc * CANCELLATION) {
-    recompute(b, o, n);
+    recompute(r, o, w, n);
   } else {
     b[o + MEAN] = mean;
     b[o + M2] = m2 > 0 ? m2 : 0;
@@ -168,6 +228,7 @@ function push(b: Float64Array, o: number, size: number, minValues: number, x: nu
  * for callers that score a single stream.
  */
 export class RollingZScore {
+  private readonly r: Rings;
   private readonly b: Float64Array;
 
   constructor(
@@ -176,13 +237,14 @@ export class RollingZScore {
   ) {
     const p = zscoreProblems({ windowSize: size, minValues });
     if (p.length > 0) throw new RangeError(p.join('; '));
-    this.b = new Float64Array(HDR + size);
+    this.b = new Float64Array(HDR);
+    this.r = new Rings(this.b, size);
   }
 
   /** Add a value; returns its z-score, or null when not scored (warm-up, σ = 0). Non-finite values are skipped (null). */
   push(x: number): number | null {
     if (!Number.isFinite(x)) return null;
-    const z = push(this.b, 0, this.size, this.minValues, x);
+    const z = push(this.r, 0, 0, this.size, this.minValues, x);
     return z < 0 ? null : z;
   }
 
@@ -219,10 +281,9 @@ export class ZScoreDetector implements Detector {
   /** Alert message parts, made once: per scored sensor `"<sensor> "`, per rank `" > <z> (<severity>; mean "`. */
   private readonly prefixes: string[];
   private readonly middles: string[];
-  private readonly stride: number;
   private readonly change: boolean;
-  private readonly state: KeyedState<Float64Array>;
-  private readonly create: (evicted?: Float64Array) => Float64Array;
+  private readonly state: KeyedState<Rings>;
+  private readonly create: (evicted?: Rings) => Rings;
 
   /** Throws a RangeError on unusable options (see {@link zscoreProblems}). */
   constructor(opts: ZScoreOptions = {}) {
@@ -238,12 +299,12 @@ export class ZScoreDetector implements Detector {
     this.idx = Uint8Array.from(this.sensors, (k) => SENSOR_KEYS.indexOf(k));
     this.prefixes = this.sensors.map((k) => `${k} `);
     this.middles = this.thresholds.map((t, rank) => ` > ${fmt(t)} (${SEVERITY_BY_RANK[rank]}; mean `);
-    this.stride = HDR + this.size;
     this.change = opts.emit === 'change';
-    const length = this.sensors.length * this.stride;
+    const headers = this.sensors.length * HDR;
+    const values = this.sensors.length * this.size;
     // A device evicted at the bound gives its rings to the new one: zeroed, exactly a fresh state.
-    this.create = (evicted) => (evicted === undefined ? new Float64Array(length) : evicted.fill(0));
-    this.state = new KeyedState<Float64Array>({
+    this.create = (evicted) => (evicted === undefined ? new Rings(new Float64Array(headers), values) : evicted.clear());
+    this.state = new KeyedState<Rings>({
       maxKeys: opts.maxDevices ?? DEFAULT_MAX_DEVICES,
       idleMs: opts.idleMs ?? DEFAULT_IDLE_MS,
       reuseEvicted: true,
@@ -259,25 +320,30 @@ export class ZScoreDetector implements Detector {
     return this.state.evictions;
   }
 
-  /** Bytes of window storage per device (the Float64Array; the map entry and key come on top). */
+  /**
+   * Bytes of window storage per device: running figures and thousandths (the map entry, the key and
+   * the arrays' headers come on top; a device whose values need the wide form takes 4 × windowSize
+   * more a sensor).
+   */
   get bytesPerDevice(): number {
-    return this.sensors.length * this.stride * 8;
+    return this.sensors.length * (HDR * 8 + this.size * 4);
   }
 
   process(reading: Reading, now: number, out: Alert[]): number {
     const before = out.length;
     const deviceId = deviceOf(reading);
-    const b = this.state.get(deviceId, now, this.create);
+    const r = this.state.get(deviceId, now, this.create);
+    const b = r.h;
     const sensors = this.sensors;
-    const stride = this.stride;
+    const size = this.size;
     const idx = this.idx;
     const vals = this.vals;
     readSensors(reading, vals);
     for (let s = 0; s < sensors.length; s++) {
       const x = vals[idx[s]];
       if (x !== x) continue; // NaN: null or not a finite number
-      const o = s * stride;
-      const z = push(b, o, this.size, this.minValues, x);
+      const o = s * HDR;
+      const z = push(r, o, s * size, size, this.minValues, x);
       const rank = z > this.zHigh ? 2 : z > this.zMedium ? 1 : 0;
       if (!this.change) {
         if (rank > 0) out.push(this.alert(s, rank, x, z, b, o, reading, deviceId, now));

@@ -147,6 +147,61 @@ describe('zscore > rolling series', function () {
   });
 });
 
+describe('zscore > value storage', function () {
+  /** The storage form of a series (internal: thousandths `q` or doubles `f`). */
+  const form = (r: RollingZScore): string => {
+    const rings = (r as unknown as { r: { q: unknown; f: unknown } }).r;
+    return rings.q !== null ? 'thousandths' : 'doubles';
+  };
+
+  it('keeps values of up to 3 decimals as thousandths, and moves to doubles for the first value without that form', function () {
+    const r = new RollingZScore(10, 3);
+    for (const x of [939.735, -12.5, 0, 57.36, 2147483.647, -2147483.647]) r.push(x);
+    assert.equal(form(r), 'thousandths');
+    r.push(0.1 + 0.2); // 0.30000000000000004: no exact thousandths
+    assert.equal(form(r), 'doubles');
+    r.push(1.5);
+    assert.equal(form(r), 'doubles', 'a series stays in the wide form');
+    const big = new RollingZScore(10, 3);
+    big.push(2147483.648);
+    assert.equal(form(big), 'doubles', 'beyond ±2,147,483.647');
+  });
+
+  it('gives the same mean, σ and z-scores in either form (the stored values read back exactly)', function () {
+    // The same 3-decimal stream into a series that stays in thousandths and one moved to doubles by its
+    // first value (1/3 there, 0.333 in the other); once that value has left the window and the next
+    // exact recompute (every window-size updates) has run, both hold the same figures.
+    const values = Array.from({ length: 400 }, (_, i) => Number((20 + Math.sin(i) * 3 + (i % 7) / 1000).toFixed(3)));
+    const narrow = new RollingZScore(50, 5);
+    const wide = new RollingZScore(50, 5);
+    narrow.push(0.333);
+    wide.push(1 / 3);
+    assert.equal(form(wide), 'doubles');
+    const zn: (number | null)[] = [];
+    const zw: (number | null)[] = [];
+    for (const x of values) {
+      zn.push(narrow.push(x));
+      zw.push(wide.push(x));
+    }
+    assert.equal(form(narrow), 'thousandths');
+    assert.notDeepEqual(zn.slice(0, 50), zw.slice(0, 50), 'the first value differs while it is in the window');
+    assert.deepEqual(zn.slice(100), zw.slice(100));
+    assert.equal(narrow.mean, wide.mean);
+    assert.equal(narrow.std, wide.std);
+  });
+
+  it('a device evicted in the wide form gives a new device thousandths again', function () {
+    const d = new ZScoreDetector({ maxDevices: 1, sensors: ['temperature'] });
+    const r = (id: string, t: number): Reading => ({ ...reading({ deviceId: id, temperature: t }) });
+    d.process(r('wide', 1 / 3), 0, []);
+    const state = () => (d as unknown as { state: { peek(k: string): { q: unknown } | undefined } }).state;
+    assert.equal(state().peek('wide')!.q, null);
+    d.process(r('next', 21.5), 0, []);
+    assert.equal(state().peek('wide'), undefined);
+    assert.ok(state().peek('next')!.q instanceof Int32Array);
+  });
+});
+
 describe('zscore > detector', function () {
   it('raises MEDIUM above 3 and HIGH above 4 with the contract alert shape', function () {
     const d = new ZScoreDetector();
@@ -221,7 +276,8 @@ describe('zscore > detector', function () {
 
   it('scores the 12 numeric sensors by default', function () {
     assert.deepEqual(new ZScoreDetector().sensors, NUMERIC_SENSORS);
-    assert.equal(new ZScoreDetector().bytesPerDevice, 12 * 108 * 8);
+    // running figures (8 doubles) and 100 values as Int32 thousandths per sensor
+    assert.equal(new ZScoreDetector().bytesPerDevice, 12 * (8 * 8 + 100 * 4));
   });
 
   it('reports unusable options', function () {
@@ -317,7 +373,7 @@ describe('zscore > device state', function () {
     assert.equal(d.devices, 0);
   });
 
-  it('takes about 10.4 kB per device at the defaults (10,000 devices × 100 readings)', function () {
+  it('takes about 5.6 kB per device at the defaults (10,000 devices × 100 readings of up to 3 decimals)', function () {
     this.timeout(120000);
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
@@ -336,7 +392,8 @@ describe('zscore > device state', function () {
     for (let k = 0; k < 100; k++) {
       for (let i = 0; i < devices; i++) {
         r.deviceId = ids[i];
-        for (const s of NUMERIC_SENSORS) r[s] = ((i * 7 + k * 13) % 17) + k / 100;
+        // as a sensor sends them: decimal text parsed to the nearest double
+        for (const s of NUMERIC_SENSORS) r[s] = Number((((i * 7 + k * 13) % 17) + k / 100).toFixed(2));
         d.process(r, k, out);
         out.length = 0;
       }
@@ -344,7 +401,7 @@ describe('zscore > device state', function () {
     const perDevice = (used() - before) / devices;
     assert.equal(d.devices, devices);
     console.log(`      zscore memory: ${Math.round(perDevice)} bytes/device (window storage ${d.bytesPerDevice} bytes)`);
-    assert.ok(perDevice >= d.bytesPerDevice, `${perDevice} < the Float64Array itself`);
+    assert.ok(perDevice >= d.bytesPerDevice, `${perDevice} < the typed arrays themselves`);
     assert.ok(perDevice < d.bytesPerDevice + 1024, `${perDevice} bytes per device is more than storage + 1 kB`);
   });
 });
