@@ -27,9 +27,12 @@ export function bootstrap(): string[] {
   return splitList(process.env.KAFKA_BOOTSTRAP_SERVERS, '127.0.0.1:9092');
 }
 
-/** SASL_PLAINTEXT bootstrap servers: env KAFKA_SASL_BOOTSTRAP_SERVERS, default 127.0.0.1:9094. */
+/**
+ * SASL_PLAINTEXT bootstrap servers: env KAFKA_SASL_BOOTSTRAP_SERVERS, else the SASL port that
+ * scripts/kafka/kafka.sh starts the broker with (KAFKA_SASL_PORT, default 9094) on 127.0.0.1.
+ */
 export function saslBootstrap(): string[] {
-  return splitList(process.env.KAFKA_SASL_BOOTSTRAP_SERVERS, '127.0.0.1:9094');
+  return splitList(process.env.KAFKA_SASL_BOOTSTRAP_SERVERS, `127.0.0.1:${process.env.KAFKA_SASL_PORT || 9094}`);
 }
 
 /** A kafkajs client for the test broker; quiet unless KAFKAJS_LOG=warn. */
