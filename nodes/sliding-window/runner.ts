@@ -61,6 +61,7 @@ export class WindowRunner {
   private readonly timers: NodeJS.Timeout[] = [];
   /** Messages that arrived before the restore; null once it is done. */
   private queue: [NodeMessage, Send, Done][] | null = [];
+  private closed = false;
   /** Whether the last reading came in a batch: results of flushes and timers come the same way. */
   private lastWasArray = false;
   private gateMoved = false;
@@ -137,6 +138,13 @@ export class WindowRunner {
    * released (within Node-RED's 15 s: see Checkpointer.close).
    */
   close(removed: boolean): Promise<void> {
+    this.closed = true;
+    if (this.queue !== null) {
+      // Stopped before the saved windows came back: what waited for them was never processed. Say so
+      // (a Kafka record unacknowledged here is delivered again after the restart).
+      const err = new Error('stopped before the saved windows were restored: message not processed');
+      for (const [, , done] of this.queue.splice(0)) done(err);
+    }
     for (const t of this.timers) clearTimeout(t);
     if (this.statusTimer) clearTimeout(this.statusTimer);
     this.host.metrics.remove();
@@ -152,6 +160,8 @@ export class WindowRunner {
   }
 
   private restore(err: Error | undefined, saved: unknown): void {
+    // A context store that answers after the node stopped: nothing may be sent any more.
+    if (this.closed) return;
     const out: WindowResult[] = [];
     let restored = false;
     if (err) this.host.warn('restore-failed', { error: err.message });

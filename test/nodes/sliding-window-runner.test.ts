@@ -190,6 +190,24 @@ describe('sliding-window > runner (per-message work, without Node-RED)', functio
     assert.deepEqual(ctx.data.get('slidingWindow'), { kept: true });
   });
 
+  it('ends the messages that waited for a restore that never came before the stop with an error, and sends nothing when the restore answers late', async function () {
+    const ctx = context(true);
+    ctx.data.set('slidingWindow', { kept: true });
+    const { r, calls, input, done } = runner('w', MEMORY_STORE, ctx.api);
+    r.start();
+    input({ payload: reading('a', 0) });
+    input({ payload: [reading('b', 0)], flush: true });
+    assert.deepEqual(done, [], 'waiting for the restore');
+    await r.close(false);
+    assert.deepEqual(done, [
+      '1: stopped before the saved windows were restored: message not processed',
+      '2: stopped before the saved windows were restored: message not processed',
+    ]);
+    ctx.answer();
+    assert.deepEqual(calls.sent, [], 'nothing sent after the stop');
+    assert.equal(ctx.sets, 0);
+  });
+
   it('shows devices and open windows at once, then at most every 500 ms', async function () {
     const { r, calls, input } = runner('w', NO_STORE, context().api);
     const t0 = Date.now();
