@@ -112,6 +112,21 @@
     };
   }
 
+  /**
+   * Validator of an upper bound in ms: unset (`leave`, default `unset`) or a duration above 0 that is
+   * not below the node's `lowerKey` setting (`lowerDefault` when that is left out; not compared while
+   * it is ${ENV}). For backoffMax against backoffInitial.
+   */
+  function durationNotBelow(lowerKey, lowerDefault, leave) {
+    var l = leave || unset;
+    return function (v) {
+      if (l(v)) return true;
+      var max = ms(v);
+      var lower = msOf(this, lowerKey, lowerDefault);
+      return max > 0 && (isNaN(lower) || max >= lower);
+    };
+  }
+
   /** Validator: unset (`leave`, default `absent`) or one of `values`. */
   function oneOf(values, leave) {
     var l = leave || absent;
@@ -172,6 +187,7 @@
     number: number,
     integer: integer,
     duration: duration,
+    durationNotBelow: durationNotBelow,
     oneOf: oneOf,
     bool: bool,
     showDefaults: showDefaults,

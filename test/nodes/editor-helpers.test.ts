@@ -118,6 +118,21 @@ describe('editor helpers > resources/editor.js', function () {
     assert.deepEqual(results(seconds, ['30', '29', '30000 ms']), [['30', true], ['29', false], ['30000 ms', true]]);
   });
 
+  it('durationNotBelow: unset, or a duration above 0 and not below the lower setting (its default when left out)', function () {
+    const E = helpers();
+    const max = E.durationNotBelow('backoffInitial', 1000, E.unsetLoose);
+    const on = (node: Record<string, unknown>, v: unknown) => max.call(node, v);
+    assert.equal(on({}, '1 s'), true, 'equal to the default lower bound');
+    assert.equal(on({}, '999'), false, 'below the default lower bound');
+    assert.equal(on({ backoffInitial: '2 s' }, '1500'), false);
+    assert.equal(on({ backoffInitial: '2 s' }, '2000 ms'), true);
+    assert.equal(on({ backoffInitial: '${B}' }, '5'), true, 'not compared against ${ENV}');
+    assert.equal(on({}, '0'), false);
+    assert.equal(on({}, 'soon'), false);
+    assert.equal(on({ backoffInitial: 5000 }, null), true);
+    assert.equal(on({ backoffInitial: 5000 }, ' ${MAX} '), true);
+  });
+
   it('oneOf: left out (or `leave`), or one of the values', function () {
     const E = helpers();
     const emit = E.oneOf(['every', 'change']);
