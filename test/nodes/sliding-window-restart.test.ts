@@ -4,135 +4,11 @@
  * crash after a periodic checkpoint.
  */
 import { strict as assert } from 'node:assert';
-import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { root } from './_helper';
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Msg = Record<string, any>;
+import { startWindowRuntime, windowUserDir, type Msg, type WindowRuntime } from './_window-child';
 
 const MIN = 60_000;
-
-/**
- * The child: embeds Node-RED (no editor, no HTTP), loads the built node from dist/ via nodesDir,
- * reports every message the window node sends (onSend hook) and every input it completes
- * (onComplete hook), and takes inputs over IPC.
- */
-const RUNNER = `
-'use strict';
-const RED = require(process.env.NODE_RED);
-const settings = {
-  userDir: process.env.USER_DIR,
-  flowFile: 'flows.json',
-  nodesDir: [process.env.NODES_DIR],
-  contextStorage: { default: { module: 'localfilesystem', config: { flushInterval: 1 } } },
-  httpAdminRoot: false,
-  httpNodeRoot: false,
-  disableEditor: true,
-  credentialSecret: false,
-  logging: { console: { level: 'error', metrics: false, audit: false } },
-  smokeStream: { metrics: false },
-};
-RED.init(null, settings);
-RED.hooks.add('onSend', (events) => {
-  for (const e of events) {
-    if (e.source.id !== 'win') continue;
-    process.send({ type: 'out', port: e.source.port, payload: e.msg.payload, late: e.msg.late });
-  }
-});
-RED.hooks.add('onComplete', (e) => {
-  if (e.node.id === 'win') process.send({ type: 'done', id: e.msg.testId });
-});
-process.on('message', (m) => {
-  if (m.type === 'input') RED.nodes.getNode('win').receive(m.msg);
-  else if (m.type === 'stop') RED.stop().then(() => process.send({ type: 'stopped' }, () => process.exit(0)));
-});
-// RED.start() resolves before the flows run: 'ready' waits for them.
-RED.events.once('flows:started', () => process.send({ type: 'ready' }));
-RED.start().catch((err) => { console.error(err); process.exit(1); });
-`;
-
-interface Runtime {
-  child: ChildProcess;
-  out: Msg[];
-  late: Msg[];
-  /** Send a message to the window node and wait until it is done with it. */
-  input(msg: Msg): Promise<void>;
-  stop(): Promise<void>;
-  kill(): Promise<void>;
-}
-
-let inputSeq = 0;
-
-function startRuntime(userDir: string): Promise<Runtime> {
-  const child = fork(path.join(userDir, 'runner.js'), [], {
-    env: { ...process.env, NODE_RED: require.resolve('node-red'), USER_DIR: userDir, NODES_DIR: path.join(root, 'dist', 'nodes', 'sliding-window') },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const rt: Runtime = {
-    child,
-    out: [],
-    late: [],
-    input: () => Promise.resolve(),
-    stop: () => Promise.resolve(),
-    kill: () => Promise.resolve(),
-  };
-  const waiting = new Map<number, (err?: Error) => void>();
-  let onStopped: (() => void) | null = null;
-  // A child that dies fails whatever waits on it instead of leaving the test to time out.
-  child.once('exit', (code, signal) => {
-    for (const fail of [...waiting.values()]) fail(new Error(`Node-RED exited (${code ?? signal})`));
-  });
-  child.on('message', (m: Msg) => {
-    if (m.type === 'out') (m.port === 0 ? rt.out : rt.late).push(m);
-    else if (m.type === 'done') waiting.get(m.id)?.();
-    else if (m.type === 'stopped') onStopped?.();
-  });
-  rt.input = (msg) =>
-    new Promise((resolve, reject) => {
-      const id = ++inputSeq;
-      waiting.set(id, (err) => {
-        waiting.delete(id);
-        if (err) reject(err);
-        else resolve();
-      });
-      child.send({ type: 'input', msg: { ...msg, testId: id } });
-    });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  rt.stop = async () => {
-    const stopped = new Promise<void>((resolve) => (onStopped = resolve));
-    child.send({ type: 'stop' });
-    await stopped;
-    await exited;
-  };
-  rt.kill = async () => {
-    child.kill('SIGKILL');
-    await exited;
-  };
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`Node-RED exited (${code}) before it was ready`)));
-    child.on('message', (m: Msg) => m.type === 'ready' && resolve(rt));
-  });
-}
-
-function userDirWith(flow: Msg[]): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-window-restart-'));
-  fs.writeFileSync(path.join(dir, 'runner.js'), RUNNER);
-  fs.writeFileSync(path.join(dir, 'flows.json'), JSON.stringify(flow));
-  return dir;
-}
-
-function windowFlow(config: Msg = {}): Msg[] {
-  return [
-    { id: 'tab', type: 'tab', label: 'restart test' },
-    // x and y: without them Node-RED takes a node for a config node
-    { id: 'win', type: 'smoke-sliding-window', z: 'tab', name: 'win', x: 200, y: 100, ...config, wires: [['j1'], ['j2']] },
-    { id: 'j1', type: 'junction', z: 'tab', x: 0, y: 0, wires: [] },
-    { id: 'j2', type: 'junction', z: 'tab', x: 0, y: 0, wires: [] },
-  ];
-}
 
 /** Four devices, one reading every 2 s each for 40 min, with stragglers (some late) and nulls. */
 function readings(): Msg[] {
@@ -173,7 +49,7 @@ function messages(rs: Msg[]): Msg[] {
 const results = (out: Msg[]): Msg[] => out.flatMap((m) => (Array.isArray(m.payload) ? m.payload : [m.payload]));
 const lateCount = (late: Msg[]): number => late.reduce((a, m) => a + (Array.isArray(m.payload) ? m.payload.length : 1), 0);
 
-async function feed(rt: Runtime, msgs: Msg[]): Promise<void> {
+async function feed(rt: WindowRuntime, msgs: Msg[]): Promise<void> {
   for (const m of msgs) await rt.input(m);
 }
 
@@ -199,7 +75,7 @@ async function checkpointOnDisk(userDir: string, check: (snapshot: Msg) => boole
 describe('sliding-window > restart with the localfilesystem context store', function () {
   this.timeout(180_000);
   const dirs: string[] = [];
-  const running: Runtime[] = [];
+  const running: WindowRuntime[] = [];
   after(function () {
     for (const rt of running) if (rt.child.exitCode === null) rt.child.kill('SIGKILL');
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
@@ -211,9 +87,9 @@ describe('sliding-window > restart with the localfilesystem context store', func
   let uninterrupted: { finals: Msg[]; flushed: Msg[]; late: number } | null = null;
 
   before(async function () {
-    const dir = userDirWith(windowFlow());
+    const dir = windowUserDir('smoke-window-restart-');
     dirs.push(dir);
-    const rt = await startRuntime(dir);
+    const rt = await startWindowRuntime(dir);
     running.push(rt);
     await feed(rt, msgs);
     const finals = results(rt.out);
@@ -225,15 +101,15 @@ describe('sliding-window > restart with the localfilesystem context store', func
 
   it('stopping Node-RED mid-stream and starting it again gives the final windows of an uninterrupted run', async function () {
     const ref = uninterrupted as NonNullable<typeof uninterrupted>;
-    const dir = userDirWith(windowFlow());
+    const dir = windowUserDir('smoke-window-restart-');
     dirs.push(dir);
-    const first = await startRuntime(dir);
+    const first = await startWindowRuntime(dir);
     running.push(first);
     await feed(first, msgs.slice(0, cut));
     await first.stop();
     assert.ok(fs.existsSync(path.join(dir, 'context')), 'the checkpoint went to the context store on disk');
 
-    const second = await startRuntime(dir);
+    const second = await startWindowRuntime(dir);
     running.push(second);
     await feed(second, msgs.slice(cut));
     const finals = [...results(first.out), ...results(second.out)];
@@ -249,9 +125,9 @@ describe('sliding-window > restart with the localfilesystem context store', func
 
   it('after a crash (SIGKILL), continues from the last periodic checkpoint', async function () {
     const ref = uninterrupted as NonNullable<typeof uninterrupted>;
-    const dir = userDirWith(windowFlow({ checkpoint: '200ms' }));
+    const dir = windowUserDir('smoke-window-restart-', { checkpoint: '200ms' });
     dirs.push(dir);
-    const first = await startRuntime(dir);
+    const first = await startWindowRuntime(dir);
     running.push(first);
     await feed(first, msgs.slice(0, cut));
     // The highest on-time event time per device after the first half: the checkpoint must have it.
@@ -260,7 +136,7 @@ describe('sliding-window > restart with the localfilesystem context store', func
     await checkpointOnDisk(dir, (s) => s.devices.length === 4 && s.devices.every((d: [string, number]) => d[1] === maxT.get(d[0])), 20_000);
     await first.kill();
 
-    const second = await startRuntime(dir);
+    const second = await startWindowRuntime(dir);
     running.push(second);
     // The restored checkpoint first emits again the results of its last seconds (in case the sink had
     // not written them when the process died): duplicates of the last results before the crash.
