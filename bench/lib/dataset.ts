@@ -5,27 +5,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { SENSOR_FIELDS } from '../../nodes/lib/reading';
 
 /** Relative to bench/ (and bench/lib, bench/scenarios resolve it through this module). */
 export const DATA_FILE = path.resolve(__dirname, '../../../shared/data/smoke_detection_iot.csv');
 
 /** The Kaggle columns after the unnamed row index and UTC, in file order. */
-export const SENSOR_HEADERS = [
-  'Temperature[C]',
-  'Humidity[%]',
-  'TVOC[ppb]',
-  'eCO2[ppm]',
-  'Raw H2',
-  'Raw Ethanol',
-  'Pressure[hPa]',
-  'PM1.0',
-  'PM2.5',
-  'NC0.5',
-  'NC1.0',
-  'NC2.5',
-  'CNT',
-  'Fire Alarm',
-] as const;
+export const SENSOR_HEADERS: readonly string[] = SENSOR_FIELDS.map((f) => f.header);
 
 /** First event time of every device: 2022-06-09T00:00:00Z (unix seconds, a whole minute). */
 export const T0_SECONDS = 1_654_732_800;

@@ -10,31 +10,18 @@
  */
 import * as path from 'node:path';
 import { numberText } from './number-text';
+import { SENSOR_FIELDS } from './reading';
 import type { Reading } from './types';
 
 /** The column presets of `csv sink`. */
 export type CsvPreset = 'readings' | 'windows' | 'alerts' | 'rejects' | 'custom';
 export const CSV_PRESETS: readonly CsvPreset[] = ['readings', 'windows', 'alerts', 'rejects', 'custom'];
 
-/** Header of the historical readings file, exactly as CONTRACT §8 (the Kaggle headers plus `device_id`). */
-export const READINGS_HEADER = [
-  'UTC',
-  'Temperature[C]',
-  'Humidity[%]',
-  'TVOC[ppb]',
-  'eCO2[ppm]',
-  'Raw H2',
-  'Raw Ethanol',
-  'Pressure[hPa]',
-  'PM1.0',
-  'PM2.5',
-  'NC0.5',
-  'NC1.0',
-  'NC2.5',
-  'CNT',
-  'Fire Alarm',
-  'device_id',
-] as const;
+/**
+ * Header of the historical readings file, exactly as CONTRACT §8: the Kaggle headers of the sensor
+ * fields (in the data file's order) between `UTC` and `device_id`.
+ */
+export const READINGS_HEADER: readonly string[] = ['UTC', ...SENSOR_FIELDS.map((f) => f.header), 'device_id'];
 
 /** Window result keys (CONTRACT §5), in the contract's order. */
 export const WINDOW_COLUMNS = [

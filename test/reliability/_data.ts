@@ -7,26 +7,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Partitioners, type Producer } from 'kafkajs';
 import { kafkaClient } from '../kafka/broker';
+import { SENSOR_FIELDS } from '../../nodes/lib/reading';
 
 export const DATA = path.resolve(__dirname, '../../../shared/data/smoke_detection_iot.csv');
 
 /** Kaggle headers of the sensor columns, in file order (after `UTC`). */
-export const SENSOR_HEADERS = [
-  'Temperature[C]',
-  'Humidity[%]',
-  'TVOC[ppb]',
-  'eCO2[ppm]',
-  'Raw H2',
-  'Raw Ethanol',
-  'Pressure[hPa]',
-  'PM1.0',
-  'PM2.5',
-  'NC0.5',
-  'NC1.0',
-  'NC2.5',
-  'CNT',
-  'Fire Alarm',
-] as const;
+export const SENSOR_HEADERS: readonly string[] = SENSOR_FIELDS.map((f) => f.header);
 
 let rowsCache: number[][] | null = null;
 
