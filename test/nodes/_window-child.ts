@@ -88,10 +88,19 @@ export interface WindowRuntime {
 }
 
 let inputSeq = 0;
+/** What the fixture made, for {@link cleanUpWindowRuntimes}. */
+const made = { dirs: [] as string[], runtimes: [] as WindowRuntime[] };
+
+/** For a suite's `after`: kill runtimes still running and delete the user directories made. */
+export function cleanUpWindowRuntimes(): void {
+  for (const rt of made.runtimes.splice(0)) if (rt.child.exitCode === null) rt.child.kill('SIGKILL');
+  for (const d of made.dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+}
 
 /** A user directory with the child's script and a flow of one window node `win` (tab `tab`) given `config`. */
 export function windowUserDir(prefix: string, config: Msg = {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.dirs.push(dir);
   fs.writeFileSync(path.join(dir, 'runner.js'), RUNNER);
   const flow = [
     { id: 'tab', type: 'tab', label: prefix },
@@ -150,6 +159,7 @@ export function startWindowRuntime(userDir: string, opts: { holds?: boolean } = 
       await exited;
     },
   };
+  made.runtimes.push(rt);
   child.on('message', (m: Msg) => {
     if (m.type === 'out') (m.port === 0 ? rt.out : rt.late).push(m);
     else if (m.type === 'hold') rt.holds.push({ id: m.id, holder: m.holder });

@@ -6,9 +6,8 @@
  * offset kafka in would have committed: the final windows are those of an uninterrupted run.
  */
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
 import { SlidingWindows, type WindowResult } from '../../nodes/lib/window';
-import { startWindowRuntime, windowUserDir, type Msg, type WindowRuntime } from './_window-child';
+import { cleanUpWindowRuntimes, startWindowRuntime, windowUserDir, type Msg, type WindowRuntime } from './_window-child';
 
 /** Window results of output 1, in order (a batch's array flattened). */
 function results(rt: WindowRuntime): WindowResult[] {
@@ -74,12 +73,7 @@ async function waitFor(cond: () => boolean, ms: number, what: () => string): Pro
 
 describe('sliding-window > Kafka commit holds in a real runtime (localfilesystem store)', function () {
   this.timeout(120_000);
-  const dirs: string[] = [];
-  const running: WindowRuntime[] = [];
-  after(function () {
-    for (const rt of running) if (rt.child.exitCode === null) rt.child.kill('SIGKILL');
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  after(cleanUpWindowRuntimes);
 
   const rs = readings(3600);
   const us = units(rs);
@@ -87,9 +81,7 @@ describe('sliding-window > Kafka commit holds in a real runtime (localfilesystem
 
   it('holds every Kafka message and releases it only once a checkpoint with its records is on disk', async function () {
     const dir = windowUserDir('smoke-window-hold-');
-    dirs.push(dir);
     const rt = await startWindowRuntime(dir, { holds: true });
-    running.push(rt);
     for (const u of us) await rt.input(u.msg);
     assert.deepEqual(rt.holds.map((h) => h.id), us.map((_, k) => k + 1), 'one hold per message, in the input handler');
     assert.ok(rt.holds.every((h) => h.holder === 'win') && rt.releases.every((r) => r.holder === 'win'), 'held and released by the window');
@@ -105,9 +97,7 @@ describe('sliding-window > Kafka commit holds in a real runtime (localfilesystem
 
   it('holds nothing when "hold Kafka commits" is off', async function () {
     const dir = windowUserDir('smoke-window-hold-', { holdCommits: false });
-    dirs.push(dir);
     const rt = await startWindowRuntime(dir, { holds: true });
-    running.push(rt);
     for (const u of us.slice(0, 5)) await rt.input(u.msg);
     await rt.stop();
     assert.deepEqual(rt.holds, []);
@@ -116,9 +106,7 @@ describe('sliding-window > Kafka commit holds in a real runtime (localfilesystem
 
   it('after a SIGKILL, redelivery from the commit offset gives every final window of an uninterrupted run', async function () {
     const dir = windowUserDir('smoke-window-hold-');
-    dirs.push(dir);
     const first = await startWindowRuntime(dir, { holds: true });
-    running.push(first);
     // A paced stream, killed a few messages after the first release: some released, the last ones held.
     let cut = 0;
     let after = -1;
@@ -136,7 +124,6 @@ describe('sliding-window > Kafka commit holds in a real runtime (localfilesystem
     // What kafka in would have committed (the sink acknowledged everything): up to the first unit still held.
     const from = us.findIndex((_, k) => !released.has(k + 1));
     const second = await startWindowRuntime(dir, { holds: true });
-    running.push(second);
     for (const u of us.slice(from)) await second.input(u.msg);
     await second.stop();
 

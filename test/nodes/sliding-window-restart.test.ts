@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startWindowRuntime, windowUserDir, type Msg, type WindowRuntime } from './_window-child';
+import { cleanUpWindowRuntimes, startWindowRuntime, windowUserDir, type Msg, type WindowRuntime } from './_window-child';
 
 const MIN = 60_000;
 
@@ -74,12 +74,7 @@ async function checkpointOnDisk(userDir: string, check: (snapshot: Msg) => boole
 
 describe('sliding-window > restart with the localfilesystem context store', function () {
   this.timeout(180_000);
-  const dirs: string[] = [];
-  const running: WindowRuntime[] = [];
-  after(function () {
-    for (const rt of running) if (rt.child.exitCode === null) rt.child.kill('SIGKILL');
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  after(cleanUpWindowRuntimes);
 
   const rs = readings();
   const msgs = messages(rs);
@@ -88,9 +83,7 @@ describe('sliding-window > restart with the localfilesystem context store', func
 
   before(async function () {
     const dir = windowUserDir('smoke-window-restart-');
-    dirs.push(dir);
     const rt = await startWindowRuntime(dir);
-    running.push(rt);
     await feed(rt, msgs);
     const finals = results(rt.out);
     await rt.input({ flush: true });
@@ -102,15 +95,12 @@ describe('sliding-window > restart with the localfilesystem context store', func
   it('stopping Node-RED mid-stream and starting it again gives the final windows of an uninterrupted run', async function () {
     const ref = uninterrupted as NonNullable<typeof uninterrupted>;
     const dir = windowUserDir('smoke-window-restart-');
-    dirs.push(dir);
     const first = await startWindowRuntime(dir);
-    running.push(first);
     await feed(first, msgs.slice(0, cut));
     await first.stop();
     assert.ok(fs.existsSync(path.join(dir, 'context')), 'the checkpoint went to the context store on disk');
 
     const second = await startWindowRuntime(dir);
-    running.push(second);
     await feed(second, msgs.slice(cut));
     const finals = [...results(first.out), ...results(second.out)];
     await second.input({ flush: true });
@@ -126,9 +116,7 @@ describe('sliding-window > restart with the localfilesystem context store', func
   it('after a crash (SIGKILL), continues from the last periodic checkpoint', async function () {
     const ref = uninterrupted as NonNullable<typeof uninterrupted>;
     const dir = windowUserDir('smoke-window-restart-', { checkpoint: '200ms' });
-    dirs.push(dir);
     const first = await startWindowRuntime(dir);
-    running.push(first);
     await feed(first, msgs.slice(0, cut));
     // The highest on-time event time per device after the first half: the checkpoint must have it.
     const maxT = new Map<string, number>();
@@ -137,7 +125,6 @@ describe('sliding-window > restart with the localfilesystem context store', func
     await first.kill();
 
     const second = await startWindowRuntime(dir);
-    running.push(second);
     // The restored checkpoint first emits again the results of its last seconds (in case the sink had
     // not written them when the process died): duplicates of the last results before the crash.
     const replayed = results(second.out);
