@@ -5,7 +5,7 @@
  */
 import { DEFAULT_FIRE_BOUNDS, FirePatternDetector } from '../lib/fire-pattern';
 import { ConfigReader } from '../nr/config';
-import { attachDetector, readDetectorOptions } from '../nr/detector-node';
+import { attachDetector, readDetectorOptions, readStateOption } from '../nr/detector-node';
 import { reportBadConfig } from '../nr/errors';
 import type { Node, NodeDef, RED } from '../nr/types';
 
@@ -30,11 +30,12 @@ export = function (RED: RED) {
       pm2_5: c.number('pm2_5', DEFAULT_FIRE_BOUNDS.pm2_5),
     };
     const opts = readDetectorOptions(c);
+    const changelogOf = readStateOption(RED, this, c);
     if (c.problems.length > 0) {
       reportBadConfig(this, c.problems);
       return;
     }
-    attachDetector(RED, this, new FirePatternDetector({ ...opts, bounds }), opts.emit);
+    attachDetector(RED, this, () => new FirePatternDetector({ ...opts, bounds }), opts.emit, opts.emit === 'change' ? changelogOf : undefined);
   }
   RED.nodes.registerType('smoke-fire-pattern', FirePatternNode);
 };

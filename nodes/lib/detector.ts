@@ -36,6 +36,74 @@ export interface Detector {
   reset(deviceId?: string): void;
   /** Number of devices with state (always 0 for a stateless detector in `every` mode). */
   readonly devices: number;
+  /**
+   * The whole per-device state as a JSON-safe {@link DetectorSnapshot} (cold path: for checkpoints).
+   * A detector restored from it behaves exactly as this one would from here on.
+   */
+  snapshot(): unknown;
+  /**
+   * Replace the whole state by a snapshot taken by a detector of the same shape (its `sig`), after a
+   * JSON round trip or not. Returns false, leaving the state as it was, when the snapshot is malformed
+   * or of another shape.
+   */
+  restore(s: unknown): boolean;
+}
+
+/**
+ * Saved state of a detector: plain JSON (strings, numbers, arrays). `sig` names the detector and the
+ * options that shape its state (a z-score detector's window size and scored sensors, the sensor slots
+ * of a severity memory, the byte order of the raw arrays); a snapshot restores only into a detector
+ * with the same `sig`. `devices` lists every device's state, least recently used first.
+ */
+export interface DetectorSnapshot {
+  sig: string;
+  devices: DeviceSnapshot[];
+}
+
+/**
+ * One device's state: its id, the caller's time (ms) it was last used (for the idle sweep), then the
+ * detector's fields; typed arrays as base64 text of their bytes in the platform's byte order.
+ */
+export type DeviceSnapshot = [deviceId: string, lastSeen: number, ...fields: string[]];
+
+/** Byte order of typed arrays on this platform, part of the `sig` of snapshots holding multi-byte arrays. */
+export const BYTE_ORDER: 'le' | 'be' = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 'le' : 'be';
+
+/** Base64 text of the bytes of a typed array. */
+export function toBase64(a: ArrayBufferView): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Decode base64 text that must hold exactly `bytes` bytes into `target` (a typed array of that many
+ * bytes); returns false, leaving `target` untouched, when the text is not such base64.
+ */
+export function fromBase64(text: unknown, target: ArrayBufferView): boolean {
+  const bytes = target.byteLength;
+  if (typeof text !== 'string' || text.length !== 4 * Math.ceil(bytes / 3) || !BASE64.test(text)) return false;
+  const b = Buffer.from(text, 'base64');
+  if (b.length !== bytes) return false;
+  new Uint8Array(target.buffer, target.byteOffset, bytes).set(b);
+  return true;
+}
+
+/**
+ * The device list of a snapshot whose `sig` is `sig` and whose devices carry `fields` fields each after
+ * the id and time, or undefined when it is not one (wrong shape, a device listed twice).
+ */
+export function snapshotDevices(s: unknown, sig: string, fields: number): DeviceSnapshot[] | undefined {
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) return undefined;
+  const o = s as Record<string, unknown>;
+  if (o.sig !== sig || !Array.isArray(o.devices)) return undefined;
+  const seen = new Set<string>();
+  for (const d of o.devices as unknown[]) {
+    if (!Array.isArray(d) || d.length !== 2 + fields) return undefined;
+    if (typeof d[0] !== 'string' || typeof d[1] !== 'number' || seen.has(d[0])) return undefined;
+    seen.add(d[0]);
+  }
+  return o.devices as DeviceSnapshot[];
 }
 
 /** Device id of a reading; a reading without one belongs to `"default"` (CONTRACT §2 default). */
@@ -116,12 +184,17 @@ export function readSensors(r: Reading, out: Float64Array): void {
  */
 export class SeverityMemory {
   private readonly state: KeyedState<Uint8Array>;
+  /** Shape of the state in snapshots: the owner's `shape` and the number of slots. */
+  readonly sig: string;
 
+  /** `shape` names the owner and what its slots are (e.g. the sensors), for the snapshots' `sig`. */
   constructor(
     private readonly slots: number,
     opts: DetectorOptions,
+    shape = 'severity',
   ) {
     this.state = new KeyedState<Uint8Array>({ maxKeys: opts.maxDevices ?? DEFAULT_MAX_DEVICES, idleMs: opts.idleMs ?? DEFAULT_IDLE_MS });
+    this.sig = `${shape} slots=${slots}`;
   }
 
   /** The severity ranks of a device (created all-normal), marked as used at `now`. */
@@ -140,6 +213,29 @@ export class SeverityMemory {
 
   get size(): number {
     return this.state.size;
+  }
+
+  /** Every device's ranks (`[deviceId, lastSeen, base64 of the ranks]`), least recently used first. */
+  snapshot(): DetectorSnapshot {
+    const devices: DeviceSnapshot[] = [];
+    for (const [id, ranks, lastSeen] of this.state.entriesWithTime()) devices.push([id, lastSeen, toBase64(ranks)]);
+    return { sig: this.sig, devices };
+  }
+
+  /** Replace every device's ranks by a snapshot's; false (nothing changed) when malformed or of another shape. */
+  restore(s: unknown): boolean {
+    const devices = snapshotDevices(s, this.sig, 1);
+    if (devices === undefined) return false;
+    const ranks: Uint8Array[] = [];
+    for (const d of devices) {
+      const r = new Uint8Array(this.slots);
+      if (!fromBase64(d[2], r)) return false;
+      for (let i = 0; i < r.length; i++) if (r[i] >= SEVERITY_BY_RANK.length) return false;
+      ranks.push(r);
+    }
+    this.state.clear();
+    for (let i = 0; i < devices.length; i++) this.state.set(devices[i][0], ranks[i], devices[i][1]);
+    return true;
   }
 }
 

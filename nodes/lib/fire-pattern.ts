@@ -14,11 +14,13 @@
 import {
   type Detector,
   type DetectorOptions,
+  type DetectorSnapshot,
   SEVERITY_BY_RANK,
   SeverityMemory,
   changeAction,
   deviceOf,
   newAlert,
+  snapshotDevices,
   timeOf,
 } from './detector';
 import type { Alert, Reading, Severity } from './types';
@@ -46,6 +48,9 @@ export function fireProblems(o: FirePatternOptions): string[] {
   }
   return p;
 }
+
+/** `sig` of a fire pattern detector's snapshot in `emit: every`: no per-device state. */
+const EVERY_SIG = 'firePattern/1 emit=every';
 
 const RANK_HIGH = 2;
 const RANK_CRITICAL = 3;
@@ -90,7 +95,7 @@ export class FirePatternDetector implements Detector {
     if (p.length > 0) throw new RangeError(p.join('; '));
     this.bounds = Object.freeze({ ...DEFAULT_FIRE_BOUNDS, ...opts.bounds });
     this.b = Float64Array.from(FIRE_INDICATORS, (k) => this.bounds[k]);
-    this.memory = opts.emit === 'change' ? new SeverityMemory(1, opts) : null;
+    this.memory = opts.emit === 'change' ? new SeverityMemory(1, opts, 'firePattern/1 emit=change') : null;
   }
 
   get devices(): number {
@@ -130,6 +135,17 @@ export class FirePatternDetector implements Detector {
 
   reset(deviceId?: string): void {
     this.memory?.reset(deviceId);
+  }
+
+  /** Every device's pattern severity (`emit: change`); no devices in `emit: every`. */
+  snapshot(): DetectorSnapshot {
+    return this.memory?.snapshot() ?? { sig: EVERY_SIG, devices: [] };
+  }
+
+  /** Replace the state by a snapshot of a detector with the same emit mode. */
+  restore(s: unknown): boolean {
+    if (this.memory !== null) return this.memory.restore(s);
+    return snapshotDevices(s, EVERY_SIG, 1)?.length === 0;
   }
 
   private alert(rank: number, count: number, mask: number, flag: boolean, reading: Reading, deviceId: string, now: number): Alert {

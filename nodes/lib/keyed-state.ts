@@ -116,6 +116,35 @@ export class KeyedState<V> {
     for (let e = this.oldest; e !== null; e = e.newer) yield [e.key, e.value];
   }
 
+  /** Entries with the time each was last used (`now` of its last `get` or `set`), least recently used first. */
+  *entriesWithTime(): IterableIterator<[key: string, value: V, lastSeen: number]> {
+    for (let e = this.oldest; e !== null; e = e.newer) yield [e.key, e.value, e.lastSeen];
+  }
+
+  /**
+   * Make `key` the most recently used key, last used at `lastSeen`, with value `value` (replacing the
+   * one it had). Beyond the bound the least recently used key is evicted, as by {@link get}. For
+   * restoring saved state: setting the entries of {@link entriesWithTime} in order, oldest first,
+   * rebuilds the same order and idle times. `lastSeen` is taken as given: the sweep expects the times
+   * not to decrease from the oldest key to the newest, as they do when the caller's clock does not go back.
+   */
+  set(key: string, value: V, lastSeen: number): void {
+    let e = this.map.get(key);
+    if (e !== undefined) {
+      e.value = value;
+      e.lastSeen = lastSeen;
+      if (e !== this.newest) {
+        this.unlink(e);
+        this.append(e);
+      }
+      return;
+    }
+    e = { key, value, lastSeen, older: null, newer: null };
+    this.map.set(key, e);
+    this.append(e);
+    if (this.maxKeys > 0 && this.map.size > this.maxKeys) this.evictOldest();
+  }
+
   /** Remove keys idle for longer than the idle timeout at time `now`; returns how many were removed. */
   sweep(now: number): number {
     if (this.idleMs <= 0) return 0;

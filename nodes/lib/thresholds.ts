@@ -6,6 +6,7 @@
 import {
   type Detector,
   type DetectorOptions,
+  type DetectorSnapshot,
   SEVERITY_BY_RANK,
   SeverityMemory,
   changeAction,
@@ -13,6 +14,7 @@ import {
   fmt,
   readSensors,
   newAlert,
+  snapshotDevices,
   timeOf,
 } from './detector';
 import { type Alert, type Reading, SENSOR_KEYS, SEVERITIES, SEVERITY_RANK, type SensorKey, type Severity } from './types';
@@ -130,6 +132,9 @@ interface CompiledSensor {
   suffixes: string[];
 }
 
+/** `sig` of a threshold detector's snapshot in `emit: every`: no per-device state. */
+const EVERY_SIG = 'threshold/1 emit=every';
+
 /** Message endings of a cleared alert by the severity rank it had (index 0 unused). */
 const CLEARED_SUFFIX: readonly string[] = SEVERITY_BY_RANK.map((s) => ` back to normal (was ${s})`);
 
@@ -166,7 +171,8 @@ export class ThresholdDetector implements Detector {
         suffixes: mine.map((x) => ` ${x.op} ${fmt(x.bound)} (${x.severity})`),
       });
     }
-    this.memory = opts.emit === 'change' ? new SeverityMemory(this.sensors.length, opts) : null;
+    // A slot per watched sensor: snapshots restore only into a detector watching the same sensors.
+    this.memory = opts.emit === 'change' ? new SeverityMemory(this.sensors.length, opts, `threshold/1 emit=change sensors=${this.watched.join(',')}`) : null;
   }
 
   /** Sensors that have at least one enabled rule, in canonical order. */
@@ -223,6 +229,17 @@ export class ThresholdDetector implements Detector {
 
   reset(deviceId?: string): void {
     this.memory?.reset(deviceId);
+  }
+
+  /** Every device's severity per watched sensor (`emit: change`); no devices in `emit: every`. */
+  snapshot(): DetectorSnapshot {
+    return this.memory?.snapshot() ?? { sig: EVERY_SIG, devices: [] };
+  }
+
+  /** Replace the state by a snapshot of a detector of the same shape (emit mode and, in `change`, watched sensors). */
+  restore(s: unknown): boolean {
+    if (this.memory !== null) return this.memory.restore(s);
+    return snapshotDevices(s, EVERY_SIG, 1)?.length === 0;
   }
 
   private alert(c: CompiledSensor, i: number, v: number, reading: Reading, deviceId: string, now: number): Alert {

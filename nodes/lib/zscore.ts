@@ -22,20 +22,30 @@
  * and read back as the same double (`m / 1000 === x` is checked on every store). A device that sends
  * a value without such a form (more decimals, or beyond ±2,147,483.647) has its windows moved to a
  * Float64Array, `8 × windowSize` bytes a sensor, and keeps it: the arithmetic is the same either way.
+ *
+ * `snapshot()` / `restore()` save and restore these arrays as raw bytes (base64), with each device's
+ * place in the least-recently-used order and its last-used time, so a restored detector continues bit
+ * for bit: same form, same rounding of the running figures, same evictions and idle sweeps.
  */
 import { KeyedState } from './keyed-state';
 import {
+  BYTE_ORDER,
   DEFAULT_IDLE_MS,
   DEFAULT_MAX_DEVICES,
   type Detector,
   type DetectorOptions,
+  type DetectorSnapshot,
+  type DeviceSnapshot,
   SEVERITY_BY_RANK,
   changeAction,
   deviceOf,
   fmt,
+  fromBase64,
   readSensors,
   newAlert,
+  snapshotDevices,
   timeOf,
+  toBase64,
 } from './detector';
 import { type Alert, NUMERIC_SENSORS, type Reading, SENSOR_KEYS, type Severity } from './types';
 
@@ -119,6 +129,14 @@ class Rings {
       this.f = null;
     }
     return this;
+  }
+
+  /** Rings with the given arrays (restored from a snapshot): thousandths `q`, or else doubles `f`. */
+  static of(h: Float64Array, q: Int32Array | null, f: Float64Array | null): Rings {
+    const r = new Rings(h, 0);
+    r.q = q;
+    r.f = f;
+    return r;
   }
 
   /** Move every window to a Float64Array (a value with no exact thousandths form arrived). */
@@ -284,6 +302,8 @@ export class ZScoreDetector implements Detector {
   private readonly change: boolean;
   private readonly state: KeyedState<Rings>;
   private readonly create: (evicted?: Rings) => Rings;
+  /** Shape of the state in snapshots: window size, scored sensors, byte order of the raw arrays. */
+  private readonly sig: string;
 
   /** Throws a RangeError on unusable options (see {@link zscoreProblems}). */
   constructor(opts: ZScoreOptions = {}) {
@@ -300,6 +320,7 @@ export class ZScoreDetector implements Detector {
     this.prefixes = this.sensors.map((k) => `${k} `);
     this.middles = this.thresholds.map((t, rank) => ` > ${fmt(t)} (${SEVERITY_BY_RANK[rank]}; mean `);
     this.change = opts.emit === 'change';
+    this.sig = `zscore/1 window=${this.size} sensors=${this.sensors.join(',')} bytes=${BYTE_ORDER}`;
     const headers = this.sensors.length * HDR;
     const values = this.sensors.length * this.size;
     // A device evicted at the bound gives its rings to the new one: zeroed, exactly a fresh state.
@@ -366,6 +387,63 @@ export class ZScoreDetector implements Detector {
   reset(deviceId?: string): void {
     if (deviceId === undefined) this.state.clear();
     else this.state.delete(deviceId);
+  }
+
+  /**
+   * Every device's windows and running figures, least recently used first, as
+   * `[deviceId, lastSeen, form, figures, windows]`: `form` is `"q"` when the windows hold thousandths
+   * (`windows` the bytes of an Int32Array of sensors × windowSize) or `"f"` once they hold doubles (a
+   * Float64Array); `figures` the bytes of the Float64Array of running figures, 8 a sensor. Raw bytes,
+   * so a restored detector continues bit for bit (rounding of the running figures, the form).
+   */
+  snapshot(): DetectorSnapshot {
+    const devices: DeviceSnapshot[] = [];
+    for (const [id, r, lastSeen] of this.state.entriesWithTime()) {
+      devices.push(r.q !== null ? [id, lastSeen, 'q', toBase64(r.h), toBase64(r.q)] : [id, lastSeen, 'f', toBase64(r.h), toBase64(r.f!)]);
+    }
+    return { sig: this.sig, devices };
+  }
+
+  /**
+   * Replace every device's state by a snapshot's (see {@link snapshot}), in its least-recently-used
+   * order and with its last-used times. Returns false, changing nothing, when the snapshot is malformed
+   * or from a detector with another window size, other sensors or another byte order.
+   */
+  restore(s: unknown): boolean {
+    const devices = snapshotDevices(s, this.sig, 3);
+    if (devices === undefined) return false;
+    const headers = this.sensors.length * HDR;
+    const values = this.sensors.length * this.size;
+    const rings: Rings[] = [];
+    for (const d of devices) {
+      const h = new Float64Array(headers);
+      if (!fromBase64(d[3], h) || !this.figuresUsable(h)) return false;
+      let q: Int32Array | null = null;
+      let f: Float64Array | null = null;
+      if (d[2] === 'q') q = new Int32Array(values);
+      else if (d[2] === 'f') f = new Float64Array(values);
+      else return false;
+      if (!fromBase64(d[4], (q ?? f)!)) return false;
+      rings.push(Rings.of(h, q, f));
+    }
+    this.state.clear();
+    for (let i = 0; i < devices.length; i++) this.state.set(devices[i][0], rings[i], devices[i][1]);
+    return true;
+  }
+
+  /** Whether restored running figures index the windows as the detector's own do (count, head, severity). */
+  private figuresUsable(h: Float64Array): boolean {
+    const size = this.size;
+    for (let o = 0; o < h.length; o += HDR) {
+      const n = h[o + COUNT];
+      const head = h[o + HEAD];
+      const sev = h[o + SEV];
+      if (!(Number.isInteger(n) && n >= 0 && n <= size)) return false;
+      // Until the window is full, the next value goes right after the last one.
+      if (!(Number.isInteger(head) && head >= 0 && head < size && (n === size || head === n))) return false;
+      if (!(sev === 0 || sev === 1 || sev === 2)) return false;
+    }
+    return true;
   }
 
   /** The alert of scored sensor `s` (index in {@link sensors}). */

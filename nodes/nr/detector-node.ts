@@ -21,8 +21,23 @@ import { handleInputError } from './errors';
 import { NodeMetrics, installMetricsEndpoint, kafkaTimeOf } from './metrics';
 import { ThrottledStatus, compact } from './status';
 import type { Done, Node, NodeMessage, RED, Send } from './types';
+import { upstreamKafkaIns } from './flow-graph';
+import { TaskStore } from './task-store';
 
 export const EMIT_MODES: readonly EmitMode[] = ['every', 'change'];
+
+/** Where per-device state lives: `auto` (a changelog behind one `kafka in`, else memory), `changelog`, `none` (memory). */
+export const STATE_MODES = ['auto', 'changelog', 'none'] as const;
+export type StateMode = (typeof STATE_MODES)[number];
+
+/** The `state` setting, and the `kafka in` whose partitions the state follows (undefined: memory only). */
+export function readStateOption(RED: RED, node: Node, c: ConfigReader): string | undefined {
+  const mode = c.oneOf('state', STATE_MODES, 'auto');
+  if (mode === 'none') return undefined;
+  const ins = upstreamKafkaIns(RED, node.id);
+  if (mode === 'changelog' && ins.length !== 1) c.problems.push(`state "changelog" needs exactly one kafka in upstream (found ${ins.length})`);
+  return ins.length === 1 ? ins[0] : undefined;
+}
 
 /** Emit mode, max devices and idle timeout from a node's configuration (defaults per lib/detector). */
 export function readDetectorOptions(c: ConfigReader): DetectorOptions {
@@ -38,8 +53,23 @@ function isObject(v: unknown): v is Reading {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Wire a built detector to its node: input handler, throttled status, metrics, close. */
-export function attachDetector(RED: RED, node: Node, detector: Detector, emit: EmitMode = 'every'): void {
+/**
+ * Wire a detector to its node: input handler, throttled status, metrics, close. `create` makes the
+ * detector; with `changelogOf` (a `kafka in` node id, see {@link readStateOption}) the records of each
+ * Kafka partition go to a detector of their own, checkpointed in the changelog and restored by whichever
+ * runtime is assigned the partition (nodes/nr/partition-tasks.ts); other messages use the node's own.
+ */
+export function attachDetector(RED: RED, node: Node, create: () => Detector, emit: EmitMode = 'every', changelogOf?: string): void {
+  const detector = create();
+  const tasks =
+    changelogOf === undefined
+      ? null
+      : new TaskStore<Detector>(node.id, changelogOf, {
+          create,
+          snapshot: (d) => d.snapshot(),
+          restore: (d, saved) => d.restore(saved),
+          devices: (d) => d.devices,
+        }, { hold: true, warn: (t) => node.warn(t) });
   // Only `emit: change` raises cleared alerts. Reading the absent `cleared` of every alert otherwise
   // (a megamorphic miss: three alert shapes) cost ~1 µs per alert, 9 % of the batch pipeline.
   const change = emit === 'change';
@@ -53,32 +83,60 @@ export function attachDetector(RED: RED, node: Node, detector: Detector, emit: E
   // One function for the node's lifetime: the throttle calls it only when it writes the status.
   const statusText = (): string => `${compact(total)} alert${total === 1 ? '' : 's'} ${lastLabel}`;
 
-  node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
+  const handle = (msg: NodeMessage, send: Send, done: Done): void => {
     try {
       const now = Date.now();
-      detector.sweep(now);
       const reset = msg.reset;
-      if (reset === true) detector.reset();
-      else if (typeof reset === 'string') detector.reset(reset);
+      if (reset === true) {
+        detector.reset();
+        tasks?.forEach((d, tp) => {
+          d.reset();
+          tasks.touch(tp);
+        });
+      } else if (typeof reset === 'string') {
+        detector.reset(reset);
+        tasks?.forEach((d, tp) => {
+          d.reset(reset);
+          tasks.touch(tp);
+        });
+      }
       const payload = msg.payload;
       if (reset !== undefined && payload === undefined) {
         done();
         return;
       }
       const batch = Array.isArray(payload);
+      let d = detector;
+      /** Items before this index are redeliveries the partition's state holds already. */
+      let from = 0;
+      if (tasks !== null) {
+        const a = tasks.accept(msg, batch ? payload.length : -1);
+        if (a === 'wait') return tasks.defer(msg, () => handle(msg, send, done));
+        if (a === 'skip') {
+          // A partition this runtime no longer owns: passed on, but it does not touch the state.
+          send([msg, null]);
+          done();
+          return;
+        }
+        if (a !== 'local') {
+          d = a.state;
+          from = a.from;
+        }
+      }
+      d.sweep(now);
       let alerts: Alert[];
       let readings: number;
       if (batch) {
         readings = payload.length;
         alerts = [];
-        for (let i = 0; i < payload.length; i++) {
+        for (let i = from; i < payload.length; i++) {
           const r: unknown = payload[i];
-          if (isObject(r)) detector.process(r, now, alerts);
+          if (isObject(r)) d.process(r, now, alerts);
         }
       } else {
         readings = 1;
         alerts = scratch;
-        if (isObject(payload)) detector.process(payload, now, alerts);
+        if (from === 0 && isObject(payload)) d.process(payload, now, alerts);
       }
       metrics.readingsIn.inc(readings);
       metrics.readingsOut.inc(readings);
@@ -111,13 +169,17 @@ export function attachDetector(RED: RED, node: Node, detector: Detector, emit: E
       scratch.length = 0;
       handleInputError(node, err, done);
     }
-  });
+  };
+  node.on('input', handle);
 
   node.on('close', (_removed: boolean, done: () => void) => {
     status.stop();
-    detector.reset();
     metrics.remove();
-    done();
+    // A final checkpoint of the partitions' state (bounded: see TaskStore.close).
+    void (tasks?.close() ?? Promise.resolve()).then(() => {
+      detector.reset();
+      done();
+    });
   });
 }
 

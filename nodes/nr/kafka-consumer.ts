@@ -25,6 +25,7 @@ import {
   type KafkaBrokerConfig,
 } from './kafka-client';
 import type { NodeMetrics } from './metrics';
+import { PartitionTasks } from './partition-tasks';
 import { compact, setStatus, type StatusKind } from './status';
 import type { Node, NodeMessage } from './types';
 
@@ -62,6 +63,8 @@ export interface RecordMeta {
   timestamp: number;
   headers: Record<string, string | string[]>;
   ack?: AckToken;
+  /** The partition task's epoch (nodes/nr/partition-tasks.ts): stateful nodes apply only current ones. */
+  epoch?: number;
 }
 
 /** `msg.kafka` of a batch message: parallel arrays, index i describes `msg.payload[i]`. */
@@ -75,6 +78,8 @@ export interface BatchMeta {
   keys: (string | null)[];
   timestamps: number[];
   ack?: AckToken;
+  /** The partition task's epoch (see RecordMeta). */
+  epoch?: number;
 }
 
 type OwnState = 'connecting' | 'rebalancing' | 'running' | 'failed' | 'stopped';
@@ -99,6 +104,10 @@ export class KafkaInRunner implements BrokerUser {
   private brokerSt: BrokerState = { kind: 'unknown', text: '' };
   private lastWarned = '';
   private assignment: Record<string, number[]> | null = null;
+  /** State of the stateful nodes behind this consumer, per assigned partition. */
+  private tasks: PartitionTasks | null = null;
+  private memberId = '';
+  private restoring = 0;
   private committing: Promise<void> | null = null;
   private lagBusy = false;
   private drainWake: (() => void) | null = null;
@@ -150,6 +159,19 @@ export class KafkaInRunner implements BrokerUser {
     this.timers.push(setInterval(() => this.tick(), TICK_MS));
     this.timers.push(setInterval(() => void this.refreshLag(), this.o.lagIntervalMs));
     if (this.afterSink) this.timers.push(setInterval(() => void this.commit(), this.o.commitIntervalMs));
+    const kafka = this.broker.kafka;
+    if (kafka) {
+      this.tasks = new PartitionTasks(kafka, {
+        groupId: this.o.groupId,
+        consumerId: this.id,
+        log: (t) => this.node.log(t),
+        warn: (t) => this.node.warn(t),
+        changed: (n) => {
+          this.restoring = n;
+          this.show();
+        },
+      });
+    }
     this.show();
     // A redeployed node waits for its predecessor to leave the group before it joins.
     this.starting = previousShutdown(this.id).then(() => this.connect());
@@ -189,6 +211,11 @@ export class KafkaInRunner implements BrokerUser {
       this.joined = true;
       this.assignment = e.payload.memberAssignment;
       this.tracker.retain(e.payload.memberAssignment);
+      // A new member id: this member was out of the group (a new consumer, or one that lost its session),
+      // so any partition may have had another owner meanwhile: every task restores.
+      const fresh = e.payload.memberId !== this.memberId;
+      this.memberId = e.payload.memberId;
+      this.tasks?.assigned(e.payload.memberAssignment, fresh);
       this.backoff.reset();
       this.broker.report(true);
       if (this.lastWarned) this.node.log('consuming again');
@@ -229,6 +256,7 @@ export class KafkaInRunner implements BrokerUser {
     this.metrics.reconnects.inc();
     // The next consumer reads from the committed offsets again: forget what was in flight.
     this.tracker.clear();
+    this.tasks?.revokeAll();
     this.wakeDrain();
     const kind = classifyError(err);
     this.broker.report(false, err);
@@ -253,6 +281,8 @@ export class KafkaInRunner implements BrokerUser {
     const { topic, partition, messages } = p.batch;
     const n = messages.length;
     let i = 0;
+    const epoch = await this.taskEpoch(p, topic, partition);
+    if (epoch === null) return;
     while (i < n) {
       if (this.stopping || !p.isRunning() || p.isStale()) return;
       // Single mode: Node-RED delivers one step breadth-first (every message passes a hop before the
@@ -267,13 +297,36 @@ export class KafkaInRunner implements BrokerUser {
         room = Math.min(room, this.o.maxInFlight - this.tracker.inFlight);
       }
       const end = Math.min(n, i + room);
-      this.emit(topic, partition, messages, i, end);
+      this.emit(topic, partition, messages, i, end, epoch);
       // Only what was emitted counts as read: an early return (stop, rebalance) leaves the rest to be
       // fetched again, and in auto mode kafkajs commits exactly the resolved offsets.
       p.resolveOffset(messages[end - 1].offset);
       i = end;
       // Let Node-RED deliver what was just sent before the next step, then keep the session alive.
       await yieldToEventLoop();
+      await p.heartbeat();
+    }
+  }
+
+  /**
+   * The epoch of the partition's task once the stateful nodes behind have restored its state (kafkajs
+   * keeps the session alive meanwhile); null when the batch is no longer ours to emit.
+   */
+  private async taskEpoch(p: EachBatchPayload, topic: string, partition: number): Promise<number | undefined | null> {
+    const tasks = this.tasks;
+    if (tasks === null) return undefined;
+    for (;;) {
+      if (this.stopping || !p.isRunning() || p.isStale()) return null;
+      if (!tasks.has(topic, partition)) return null;
+      const epoch = tasks.epochOf(topic, partition);
+      if (epoch !== undefined) return epoch;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(1000, this.o.heartbeatInterval));
+        void tasks.whenReady(topic, partition).then(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
       await p.heartbeat();
     }
   }
@@ -302,7 +355,7 @@ export class KafkaInRunner implements BrokerUser {
     if (this.drainWake && this.tracker.inFlight <= this.o.maxInFlight / 2) this.wakeDrain();
   }
 
-  private emit(topic: string, partition: number, messages: KafkaMessage[], from: number, to: number): void {
+  private emit(topic: string, partition: number, messages: KafkaMessage[], from: number, to: number, epoch: number | undefined): void {
     const now = Date.now();
     const dec = this.decoder;
     const count = to - from;
@@ -318,6 +371,7 @@ export class KafkaInRunner implements BrokerUser {
         const key = keyToString(m.key);
         const payload = dec.decode(m.value);
         const kafka: RecordMeta = { topic, partition, offset, key, timestamp: Number(m.timestamp), headers: headersToStrings(m.headers) };
+        if (epoch !== undefined) kafka.epoch = epoch;
         if (dec.error === null) {
           this.stamp(kafka, 0, topic, partition, offset, offset, 1, now);
           this.node.send([{ payload, topic, key, kafka } as NodeMessage, null, null]);
@@ -357,6 +411,7 @@ export class KafkaInRunner implements BrokerUser {
     const first = offsets[0];
     const last = offsets[offsets.length - 1];
     const kafka: BatchMeta = { topic, partition, firstOffset: first, lastOffset: last, count: payload.length, offsets, keys, timestamps };
+    if (epoch !== undefined) kafka.epoch = epoch;
     this.stamp(kafka, 0, topic, partition, first, last, payload.length, now);
     this.node.send([{ payload, topic, kafka } as NodeMessage, null, null]);
   }
@@ -490,6 +545,9 @@ export class KafkaInRunner implements BrokerUser {
     } else if (this.own === 'connecting' || this.own === 'rebalancing') {
       kind = 'connecting';
       text = this.ownText;
+    } else if (this.own === 'running' && this.restoring > 0) {
+      kind = 'connecting';
+      text = `restoring ${this.restoring} part.`;
     } else if (this.own === 'stopped') {
       return;
     } else {
@@ -519,12 +577,15 @@ export class KafkaInRunner implements BrokerUser {
     this.broker.deregister(this);
     // Let a connect in progress reach a point where disconnect() really stops it (kafkajs leaks a
     // consumer that is disconnected half-way through joining).
-    await settleWithin(this.starting, 4000, undefined);
+    // Budget within Node-RED's 15 s close: 3 s to settle a connect, 3 s for the tasks' final
+    // checkpoints, 2 s for the last commit, 5 s to leave the group.
+    await settleWithin(this.starting, 3000, undefined);
+    if (this.tasks) await settleWithin(this.tasks.close(2500), 3000, undefined);
     const c = this.consumer;
     if (c && this.afterSink) await settleWithin(this.commit(), 2000, undefined);
     if (this.afterSink) unregisterConsumer(this.id, this.handler);
     this.consumer = null;
-    if (c) await settleWithin(c.disconnect().catch(() => undefined), 6000, undefined);
+    if (c) await settleWithin(c.disconnect().catch(() => undefined), 5000, undefined);
     this.tracker.clear();
   }
 }

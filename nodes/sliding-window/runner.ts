@@ -11,11 +11,12 @@ import { compact } from '../nr/status';
 import { SlidingWindows, type SlidingWindowOptions, type WindowResult } from '../lib/window';
 import { OffsetGate, kafkaPosition, readingTime, type CheckpointStore, type TimeSource } from './support';
 import { Checkpointer, checkpointSeqInFile, type CheckpointerOptions, type Durability } from './checkpoint';
+import { TaskStore } from '../nr/task-store';
 
 const CHECKPOINT_KEY = 'slidingWindow';
 
 /** Warnings, by their key under `smoke-sliding-window.warn` in the locale. */
-export type WindowWarning = Parameters<CheckpointerOptions['warn']>[0] | 'restore-failed' | 'checkpoint-mismatch';
+export type WindowWarning = Parameters<CheckpointerOptions['warn']>[0] | 'restore-failed' | 'checkpoint-mismatch' | 'changelog';
 
 /** What the runner uses of the node's context (the callback forms of Node-RED's `node.context()`). */
 export interface CheckpointContext {
@@ -52,10 +53,18 @@ export interface WindowRunnerOptions {
   checkpointMs: number;
   /** Checkpoints of stopped nodes by node id, for runtimes without configured context stores. */
   stash: Map<string, unknown>;
+  /**
+   * State per source partition in a changelog topic of this `kafka in` (its node id): the windows of
+   * Kafka records live in its partition tasks (nodes/nr/partition-tasks.ts); other messages use the
+   * node's own windows, which are not checkpointed. Undefined: the context store checkpoints above.
+   */
+  changelogOf?: string;
 }
 
 export class WindowRunner {
   private readonly windows: SlidingWindows;
+  /** Windows per source partition, in the changelog (with `changelogOf`). */
+  private readonly tasks: TaskStore<SlidingWindows> | null = null;
   private readonly gate = new OffsetGate();
   private readonly checkpoints: Checkpointer;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -76,6 +85,17 @@ export class WindowRunner {
     private readonly host: WindowHost,
   ) {
     this.windows = new SlidingWindows(o.windows);
+    const changelog = o.changelogOf !== undefined;
+    if (changelog) {
+      this.tasks = new TaskStore<SlidingWindows>(host.id, o.changelogOf!, {
+        create: () => new SlidingWindows(o.windows),
+        snapshot: (w) => w.snapshot(),
+        // Devices beyond maxDevices (a smaller bound than when saved) are evicted: their results were
+        // final at the previous owner's bound only, so they are not emitted.
+        restore: (w, saved) => w.restore(saved, Date.now(), []),
+        devices: (w) => w.stats().devices,
+      }, { hold: o.holdCommits, warn: (text) => host.warn('changelog', { text }) });
+    }
     const { store } = o;
     const file = o.contextFile;
     const durable: Durability = !store.persistent || store.writeBehind === null
@@ -101,9 +121,9 @@ export class WindowRunner {
       },
       {
         holderId: host.id,
-        hold: o.holdCommits && store.persistent,
-        replay: store.persistent,
-        intervalMs: store.persistent ? o.checkpointMs : 0,
+        hold: !changelog && o.holdCommits && store.persistent,
+        replay: !changelog && store.persistent,
+        intervalMs: !changelog && store.persistent ? o.checkpointMs : 0,
         warn: (key, info) => host.warn(key, info),
       },
     );
@@ -112,7 +132,8 @@ export class WindowRunner {
   /** Restore the last checkpoint (messages meanwhile wait in order), then start the timers. */
   start(): void {
     const { store, stash } = this.o;
-    if (store.configured) this.host.context.get(CHECKPOINT_KEY, store.name, (err, saved) => this.restore(err, saved));
+    if (this.tasks !== null) this.restore(undefined, undefined);
+    else if (store.configured) this.host.context.get(CHECKPOINT_KEY, store.name, (err, saved) => this.restore(err, saved));
     else {
       const saved = stash.get(this.host.id);
       stash.delete(this.host.id);
@@ -139,6 +160,7 @@ export class WindowRunner {
    */
   close(removed: boolean): Promise<void> {
     this.closed = true;
+    const tasksClosed = this.tasks?.close() ?? Promise.resolve();
     if (this.queue !== null) {
       // Stopped before the saved windows came back: what waited for them was never processed. Say so
       // (a Kafka record unacknowledged here is delivered again after the restart).
@@ -151,8 +173,9 @@ export class WindowRunner {
     const { store, stash } = this.o;
     // A deleted node's context goes with it; otherwise keep the open windows for the next start.
     if (removed) stash.delete(this.host.id);
-    else if (!store.configured && this.queue === null) stash.set(this.host.id, this.state());
-    return new Promise((resolve) => this.checkpoints.close(removed, store.configured && this.queue === null, resolve));
+    else if (this.tasks === null && !store.configured && this.queue === null) stash.set(this.host.id, this.state());
+    const saved = new Promise<void>((resolve) => this.checkpoints.close(removed, this.tasks === null && store.configured && this.queue === null, resolve));
+    return Promise.all([saved, tasksClosed]).then(() => undefined);
   }
 
   private state(): Record<string, unknown> {
@@ -188,7 +211,11 @@ export class WindowRunner {
     if (this.o.timeSource === 'arrival') {
       const tick = (): void => {
         const out: WindowResult[] = [];
-        this.windows.advance(Date.now(), out);
+        this.eachWindows((w, tp) => {
+          const before = out.length;
+          w.advance(Date.now(), out);
+          if (out.length > before && tp !== null) this.tasks!.touch(tp);
+        });
         this.emit(out, this.lastWasArray, send);
         if (out.length) this.showStatus();
         this.timers[0] = setTimeout(tick, slideMs - (Date.now() % slideMs) + 1);
@@ -200,7 +227,13 @@ export class WindowRunner {
       this.timers.push(
         setInterval(() => {
           const out: WindowResult[] = [];
-          if (this.windows.sweep(Date.now(), out) > 0) {
+          let swept = 0;
+          this.eachWindows((w, tp) => {
+            const n = w.sweep(Date.now(), out);
+            if (n > 0 && tp !== null) this.tasks!.touch(tp);
+            swept += n;
+          });
+          if (swept > 0) {
             this.emit(out, this.lastWasArray, send);
             this.showStatus();
           }
@@ -208,6 +241,12 @@ export class WindowRunner {
       );
     }
     for (const t of this.timers) t.unref?.();
+  }
+
+  /** The node's own windows (tp null), then each partition task's. */
+  private eachWindows(fn: (w: SlidingWindows, tp: string | null) => void): void {
+    fn(this.windows, null);
+    this.tasks?.forEach((w, tp) => fn(w, tp));
   }
 
   private run(msg: NodeMessage, send: Send, done: Done): void {
@@ -221,26 +260,59 @@ export class WindowRunner {
   private process(msg: NodeMessage, send: Send, done: Done): void {
     const now = Date.now();
     const out: WindowResult[] = [];
-    const windows = this.windows;
+    let windows = this.windows;
+    /** Items before this index are redeliveries the partition task's state holds already. */
+    let from = 0;
     if (msg.reset) {
-      windows.reset(typeof msg.reset === 'string' ? msg.reset : undefined);
+      const id = typeof msg.reset === 'string' ? msg.reset : undefined;
+      this.eachWindows((w, tp) => {
+        w.reset(id);
+        if (tp !== null) this.tasks!.touch(tp);
+      });
       // A full reset also forgets the Kafka offsets taken: the same records may be windowed again.
-      if (typeof msg.reset !== 'string') {
+      if (id === undefined) {
         this.gate.clear();
         this.gateMoved = true;
       }
-    } else if (msg.flush) {
-      windows.flush(out, typeof msg.flush === 'string' ? msg.flush : undefined);
+      this.showStatus();
+      return done();
+    }
+    if (msg.flush) {
+      const id = typeof msg.flush === 'string' ? msg.flush : undefined;
+      this.eachWindows((w, tp) => {
+        const before = out.length;
+        w.flush(out, id);
+        if (out.length > before && tp !== null) this.tasks!.touch(tp);
+      });
       this.emit(out, this.lastWasArray, send);
-    } else if (Array.isArray(msg.payload)) {
+      this.showStatus();
+      return done();
+    }
+    if (this.tasks !== null) {
+      const a = this.tasks.accept(msg, Array.isArray(msg.payload) ? msg.payload.length : -1);
+      if (a === 'wait') return this.tasks.defer(msg, () => this.run(msg, send, done));
+      // Records of a partition this runtime no longer owns (or owns again, restored since): not windowed.
+      if (a === 'skip') return done();
+      if (a !== 'local') {
+        windows = a.state;
+        from = a.from;
+        if (!Array.isArray(msg.payload) && from > 0) {
+          this.skipped++;
+          return done();
+        }
+      }
+    }
+    const gated = windows === this.windows;
+    if (Array.isArray(msg.payload)) {
       this.lastWasArray = true;
       const items = msg.payload as unknown[];
-      const pos = kafkaPosition(msg, items.length);
+      const pos = gated ? kafkaPosition(msg, items.length) : null;
       const high = pos === null ? -1 : this.gate.highest(pos.key);
       let late: unknown[] | null = null;
       let info: Record<string, unknown>[] | null = null;
       let top = high;
-      for (let i = 0; i < items.length; i++) {
+      this.skipped += from;
+      for (let i = from; i < items.length; i++) {
         if (pos !== null) {
           const offset = (pos.offsets as readonly number[])[i];
           if (offset <= high) {
@@ -249,7 +321,7 @@ export class WindowRunner {
           }
           if (offset > top) top = offset;
         }
-        const why = this.addOne(items[i], msg, i, now, out);
+        const why = this.addOne(windows, items[i], msg, i, now, out);
         if (why !== null) {
           (late ??= []).push(items[i]);
           (info ??= []).push(why);
@@ -262,13 +334,13 @@ export class WindowRunner {
       if (late !== null) send([null, { ...msg, payload: late, late: info }]);
     } else {
       this.lastWasArray = false;
-      const pos = kafkaPosition(msg, -1);
+      const pos = gated ? kafkaPosition(msg, -1) : null;
       if (pos !== null && pos.offset <= this.gate.highest(pos.key)) {
         this.skipped++;
         return done();
       }
       if (pos !== null) this.took(pos.key, -1, pos.offset);
-      const why = this.addOne(msg.payload, msg, -1, now, out);
+      const why = this.addOne(windows, msg.payload, msg, -1, now, out);
       this.host.metrics.readingsIn.inc();
       this.emit(out, false, send);
       if (why !== null) {
@@ -303,14 +375,14 @@ export class WindowRunner {
   }
 
   /** Aggregate one item; returns null, or the `msg.late` entry when it goes to output 2. */
-  private addOne(r: unknown, msg: NodeMessage, i: number, now: number, out: WindowResult[]): Record<string, unknown> | null {
+  private addOne(windows: SlidingWindows, r: unknown, msg: NodeMessage, i: number, now: number, out: WindowResult[]): Record<string, unknown> | null {
     if (typeof r !== 'object' || r === null || Array.isArray(r)) return { watermark: null, error: 'not a reading' };
     const rec = r as Record<string, unknown>;
     const t = readingTime(this.o.timeSource, rec, msg, i, now);
     if (!Number.isFinite(t)) return { watermark: null, error: 'no usable time' };
-    if (this.windows.add(rec, t, now, out)) return null;
+    if (windows.add(rec, t, now, out)) return null;
     this.host.metrics.late.inc();
-    return { watermark: this.windows.lastWatermark };
+    return { watermark: windows.lastWatermark };
   }
 
   /** Status at most every 500 ms: counting open windows walks every device. */
@@ -324,9 +396,17 @@ export class WindowRunner {
       return;
     }
     this.shownAt = Date.now();
-    const s = this.windows.stats();
-    let text = `${compact(s.devices)} dev / ${compact(s.openWindows)} win`;
-    if (this.windows.lateCount > 0) text += ` ${compact(this.windows.lateCount)} late`;
+    let devices = 0;
+    let open = 0;
+    let late = 0;
+    this.eachWindows((w) => {
+      const s = w.stats();
+      devices += s.devices;
+      open += s.openWindows;
+      late += w.lateCount;
+    });
+    let text = `${compact(devices)} dev / ${compact(open)} win`;
+    if (late > 0) text += ` ${compact(late)} late`;
     if (text !== this.shown) this.host.status((this.shown = text));
   }
 }

@@ -15,6 +15,7 @@ import { parseAggregates, DEFAULT_AGGREGATES } from '../lib/panes';
 import { windowOptionProblems, type OutputMode } from '../lib/window';
 import { checkpointStore, nodeContextFile, type TimeSource } from './support';
 import { WindowRunner } from './runner';
+import { upstreamKafkaIns } from '../nr/flow-graph';
 
 /**
  * Checkpoints of stopped nodes by node id, for runtimes without configured context stores: Node-RED
@@ -23,6 +24,8 @@ import { WindowRunner } from './runner';
 const stash = new Map<string, unknown>();
 const TIME_SOURCES: readonly TimeSource[] = ['event', 'kafka', 'arrival'];
 const MODES: readonly OutputMode[] = ['append', 'update'];
+/** Where the state lives: `auto` is the changelog behind a `kafka in`, else the context store. */
+const STATES = ['auto', 'changelog', 'context', 'none'] as const;
 type Substitutions = Record<string, string | number> | undefined;
 
 export = function (RED: RED) {
@@ -41,7 +44,12 @@ export = function (RED: RED) {
     const idleMs = c.duration('idleTimeout', 0, 'ms', { min: 0 });
     const checkpointMs = c.duration('checkpoint', 10_000, 'ms', { min: 0 });
     const aggs = parseAggregates(c.string('aggregates', DEFAULT_AGGREGATES.join(', ')));
-    const store = checkpointStore(RED.settings as unknown as Record<string, unknown>, c.string('store', ''));
+    const state = c.oneOf('state', STATES, 'auto');
+    const kafkaIns = state === 'auto' || state === 'changelog' ? upstreamKafkaIns(RED, node.id) : [];
+    const changelogOf = kafkaIns.length === 1 ? kafkaIns[0] : undefined;
+    if (state === 'changelog' && kafkaIns.length !== 1) c.problems.push(`state "changelog" needs exactly one kafka in upstream (found ${kafkaIns.length})`);
+    const settings = RED.settings as unknown as Record<string, unknown>;
+    const store = state === 'none' ? checkpointStore({}, '') : checkpointStore(settings, c.string('store', ''));
     const holdCommits = c.boolean('holdCommits', true);
     const opts = { sizeMs, slideMs, delayMs, aggregates: aggs.specs, mode, arrival: timeSource === 'arrival', maxDevices, idleMs };
     const problems = [...c.problems, ...aggs.problems, ...store.problems, ...windowOptionProblems(opts)];
@@ -56,6 +64,7 @@ export = function (RED: RED) {
         holdCommits,
         checkpointMs,
         stash,
+        changelogOf,
       },
       {
         id: node.id,

@@ -4,7 +4,7 @@
  */
 import { ThresholdDetector, defaultRules, parseRules } from '../lib/thresholds';
 import { ConfigReader } from '../nr/config';
-import { attachDetector, readDetectorOptions } from '../nr/detector-node';
+import { attachDetector, readDetectorOptions, readStateOption } from '../nr/detector-node';
 import { reportBadConfig } from '../nr/errors';
 import type { Node, NodeDef, RED } from '../nr/types';
 
@@ -23,12 +23,13 @@ export = function (RED: RED) {
     const table = c.json<unknown>('rules', defaultRules());
     const { rules, problems } = parseRules(table);
     const opts = readDetectorOptions(c);
+    const changelogOf = readStateOption(RED, this, c);
     const all = [...c.problems, ...problems];
     if (all.length > 0) {
       reportBadConfig(this, all);
       return;
     }
-    attachDetector(RED, this, new ThresholdDetector(rules, opts), opts.emit);
+    attachDetector(RED, this, () => new ThresholdDetector(rules, opts), opts.emit, opts.emit === 'change' ? changelogOf : undefined);
   }
   RED.nodes.registerType('smoke-threshold-alert', ThresholdAlertNode);
 };

@@ -8,7 +8,7 @@
 import { NUMERIC_SENSORS } from '../lib/types';
 import { ZSCORE_DEFAULTS, ZScoreDetector, zscoreProblems } from '../lib/zscore';
 import { ConfigReader } from '../nr/config';
-import { attachDetector, readDetectorOptions } from '../nr/detector-node';
+import { attachDetector, readDetectorOptions, readStateOption } from '../nr/detector-node';
 import { reportBadConfig } from '../nr/errors';
 import type { Node, NodeDef, RED } from '../nr/types';
 
@@ -46,12 +46,13 @@ export = function (RED: RED) {
       zHigh: c.number('zHigh', ZSCORE_DEFAULTS.zHigh, { min: 0, exclusiveMin: true }),
       sensors: sensorList(config.sensors) ?? [...NUMERIC_SENSORS],
     };
+    const changelogOf = readStateOption(RED, this, c);
     const problems = c.problems.length > 0 ? c.problems : zscoreProblems(opts);
     if (problems.length > 0) {
       reportBadConfig(this, problems);
       return;
     }
-    attachDetector(RED, this, new ZScoreDetector(opts), opts.emit);
+    attachDetector(RED, this, () => new ZScoreDetector(opts), opts.emit, changelogOf);
   }
   RED.nodes.registerType('smoke-zscore-anomaly', ZScoreAnomalyNode);
 };

@@ -1,0 +1,501 @@
+/**
+ * State that follows its Kafka partition (model: Kafka Streams' TaskManager, ProcessorStateManager and
+ * StoreChangelogReader). Every `kafka in` owns one PartitionTasks; each stateful node behind it (sliding
+ * window, zscore anomaly, …) registers a {@link PartitionStore} that keeps its state per source
+ * partition (a task, `topic:partition`).
+ *
+ * - **Changelog:** each store checkpoints its tasks into a compacted topic of its own
+ *   (`<group>-<node id>-changelog`, partition = source partition; lib/changelog.ts has the layout).
+ * - **Fencing:** the checkpoints of a task are written by a transactional producer whose transactional id
+ *   is the task's (`<group>-<topic>-<partition>`). The runtime that is assigned the task next initialises
+ *   the same transactional id, which aborts whatever the previous owner had open and fences it: a zombie
+ *   (a paused process that lost its partitions) can no longer write a checkpoint.
+ * - **Restore on assignment:** when `kafka in` is assigned a partition, the task writes a marker into
+ *   every store's changelog partition (in a transaction, after fencing) and reads each from its start up
+ *   to the marker; only then are the partition's records emitted (`kafka in` waits on {@link whenReady}).
+ *   Every message of a task carries the task's epoch (`msg.kafka.epoch`): stores apply only messages of
+ *   the current epoch, so records emitted under an earlier assignment never touch restored state.
+ * - **Drop on revocation:** a revoked task's state is dropped from every store. kafkajs rejoins by itself
+ *   (there is no revocation callback before the new owner starts), so what the last checkpoint lacks is
+ *   recomputed by the new owner from the committed offset: `after-sink` commits wait for the checkpoint
+ *   that holds their records (the stores hold their ack tokens, nodes/nr/ack.ts), and each store skips
+ *   records at or below the highest offset in its restored state.
+ * - **Clean stop:** a final checkpoint of every task before the consumer leaves the group.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kafka, Producer } from 'kafkajs';
+import { checkpointRecords, markerKey, taskKey, ChangelogReader, type ChangelogRecord } from '../lib/changelog';
+import { release, type AckToken } from './ack';
+import { ensureChangelogTopics, partitionCount, readToMarkers } from './changelog-io';
+import { errorText, settleWithin } from './kafka-client';
+
+/** A checkpoint a store handed over: its text (null: the task holds nothing, delete it) and the ack tokens it covers. */
+export interface Taken {
+  text: string | null;
+  tokens: AckToken[];
+}
+
+/** What a stateful node gives the tasks of its `kafka in`. */
+export interface PartitionStore {
+  /** The node id (holder id of its ack tokens). */
+  readonly id: string;
+  /** Its changelog topic. */
+  readonly changelog: string;
+  /** Replace task `tp`'s state by its checkpoint (undefined: none, start empty). Returns the devices restored. */
+  restore(tp: string, text: string | undefined): number;
+  /** Forget task `tp` (revoked, or lost to a fence). */
+  drop(tp: string): void;
+  /** The checkpoint of task `tp` if it changed or holds tokens since the last take; null when there is nothing to write. */
+  take(tp: string): Taken | null;
+  /** A taken checkpoint was not written: its tokens stay held, the task counts as changed. */
+  untake(tp: string, taken: Taken): void;
+}
+
+export interface PartitionTasksOptions {
+  groupId: string;
+  /** The kafka in node id. */
+  consumerId: string;
+  /** Least time between two checkpoints of a task (ms). */
+  intervalMs?: number;
+  /** Restore read timeout (ms). */
+  restoreTimeoutMs?: number;
+  log(text: string): void;
+  warn(text: string): void;
+  /** The restoring state changed (for the status): tasks restoring now. */
+  changed(restoring: number): void;
+}
+
+interface Task {
+  tp: string;
+  topic: string;
+  partition: number;
+  epoch: number;
+  producer: Producer | null;
+  state: 'restoring' | 'ready' | 'gone';
+  ready: Promise<void>;
+  resolve: () => void;
+  /** Chunk counts of each store's last checkpoint (for tombstones of a shorter one). */
+  chunks: Map<string, number>;
+  committing: Promise<void> | null;
+  again: boolean;
+  lastAt: number;
+  /** No checkpoint before this time: checkpoints take at most about a tenth of the time. */
+  notBefore: number;
+  urgent: boolean;
+}
+
+/** Epochs are unique in the process: a redeployed consumer's tasks never reuse an epoch. */
+let epochSeq = 0;
+
+const TICK_MS = 100;
+const COST_RATIO = 9;
+/** Bytes of records per send inside a transaction (each send is one batch; the broker's default limit is 1 MB). */
+const SEND_BYTES = 512 * 1024;
+
+/** Process-wide: the tasks of each `kafka in` by node id, and stores waiting for theirs. */
+const byConsumer = new Map<string, PartitionTasks>();
+const waitingStores = new Map<string, Set<PartitionStore>>();
+
+/**
+ * A store joins the tasks of `kafka in` `consumerId` (now, or when that node starts). Returns the
+ * function that takes it out again: it resolves after a final checkpoint of the store's tasks.
+ */
+export function registerStore(consumerId: string, store: PartitionStore): () => Promise<void> {
+  let set = waitingStores.get(consumerId);
+  if (set === undefined) waitingStores.set(consumerId, (set = new Set()));
+  set.add(store);
+  byConsumer.get(consumerId)?.addStore(store);
+  return async () => {
+    waitingStores.get(consumerId)?.delete(store);
+    const t = byConsumer.get(consumerId);
+    if (t) await t.removeStore(store);
+  };
+}
+
+/** The tasks of `kafka in` `consumerId`, when it runs. */
+export function tasksOf(consumerId: string): PartitionTasks | undefined {
+  return byConsumer.get(consumerId);
+}
+
+export class PartitionTasks {
+  private readonly stores = new Map<string, PartitionStore>();
+  private readonly tasks = new Map<string, Task>();
+  private readonly intervalMs: number;
+  private readonly restoreTimeoutMs: number;
+  private readonly timer: NodeJS.Timeout;
+  private readonly topicsReady = new Set<string>();
+  private readonly partitions = new Map<string, number>();
+  private closing: Promise<void> | null = null;
+  private restoring = 0;
+  private warned = new Set<string>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly o: PartitionTasksOptions,
+  ) {
+    this.intervalMs = o.intervalMs ?? 1000;
+    this.restoreTimeoutMs = o.restoreTimeoutMs ?? 120_000;
+    byConsumer.set(o.consumerId, this);
+    for (const s of waitingStores.get(o.consumerId) ?? []) this.stores.set(s.id, s);
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref?.();
+  }
+
+  /** The consumer group: changelog topics and transactional ids are named after it. */
+  get groupId(): string {
+    return this.o.groupId;
+  }
+
+  /** Stores registered: without any, tasks are ready at once and nothing is written. */
+  get active(): boolean {
+    return this.stores.size > 0;
+  }
+
+  /** The epoch of task (topic, partition) when it is ready; undefined while it restores or is not assigned. */
+  epochOf(topic: string, partition: number): number | undefined {
+    const t = this.tasks.get(taskKey(topic, partition));
+    return t !== undefined && t.state === 'ready' ? t.epoch : undefined;
+  }
+
+  /**
+   * Whether `epoch` is the current epoch of task `tp`: a store applies a message only then (records
+   * emitted under an earlier assignment of the partition never touch the state restored since).
+   */
+  current(tp: string, epoch: unknown): boolean {
+    const t = this.tasks.get(tp);
+    return t !== undefined && t.state !== 'gone' && t.epoch === epoch;
+  }
+
+  /** Whether partition (topic, partition) is assigned (its task restoring or ready). */
+  has(topic: string, partition: number): boolean {
+    return this.tasks.has(taskKey(topic, partition));
+  }
+
+  /** Resolves when task (topic, partition) is ready or no longer assigned. */
+  whenReady(topic: string, partition: number): Promise<void> {
+    return this.tasks.get(taskKey(topic, partition))?.ready ?? Promise.resolve();
+  }
+
+  /**
+   * A new assignment (kafkajs GROUP_JOIN). `fresh`: the member is new to the group (a new member id,
+   * or a new consumer), so every task is new: another member may have owned any of them meanwhile.
+   */
+  assigned(assignment: Record<string, number[]>, fresh: boolean): void {
+    if (this.closing) return;
+    const wanted = new Set<string>();
+    for (const [topic, parts] of Object.entries(assignment)) for (const p of parts) wanted.add(taskKey(topic, p));
+    for (const t of [...this.tasks.values()]) if (fresh || !wanted.has(t.tp)) this.dropTask(t, 'revoked');
+    const added: Task[] = [];
+    for (const [topic, parts] of Object.entries(assignment)) {
+      for (const partition of parts) {
+        const tp = taskKey(topic, partition);
+        if (this.tasks.has(tp)) continue;
+        const t = this.newTask(topic, partition);
+        this.tasks.set(tp, t);
+        added.push(t);
+      }
+    }
+    if (added.length > 0) void this.restoreRound(added, [...this.stores.values()]);
+  }
+
+  /** Every task is gone (the consumer restarts and will be assigned again). */
+  revokeAll(): void {
+    for (const t of [...this.tasks.values()]) this.dropTask(t, 'revoked');
+  }
+
+  /** A store asks for a checkpoint of task `tp` soon (it holds many records). */
+  nudge(tp: string): void {
+    const t = this.tasks.get(tp);
+    if (t) t.urgent = true;
+  }
+
+  addStore(store: PartitionStore): void {
+    if (this.closing) return;
+    this.stores.set(store.id, store);
+    // A store that starts while tasks run (a redeploy of that node alone): restore its state of every
+    // task before more records are emitted.
+    const live = [...this.tasks.values()].filter((t) => t.state !== 'gone');
+    if (live.length === 0) return;
+    for (const t of live) this.reopen(t);
+    void this.restoreRound(live, [store]);
+  }
+
+  /** A store stops: a final checkpoint of its tasks, then it is out. */
+  async removeStore(store: PartitionStore): Promise<void> {
+    if (!this.stores.has(store.id)) return;
+    await settleWithin(Promise.all([...this.tasks.values()].map((t) => this.commit(t, [store]))), 4000, []);
+    this.stores.delete(store.id);
+  }
+
+  /** The consumer stops: a final checkpoint of every task (bounded by `budgetMs`), then the producers go. */
+  close(budgetMs: number): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.timer);
+      if (byConsumer.get(this.o.consumerId) === this) byConsumer.delete(this.o.consumerId);
+      const tasks = [...this.tasks.values()];
+      await settleWithin(Promise.all(tasks.map((t) => this.commit(t))), budgetMs, []);
+      for (const t of tasks) this.dropTask(t, 'closed');
+    })();
+    return this.closing;
+  }
+
+  private newTask(topic: string, partition: number): Task {
+    let resolve: () => void = () => undefined;
+    const ready = new Promise<void>((r) => (resolve = r));
+    return {
+      tp: taskKey(topic, partition),
+      topic,
+      partition,
+      epoch: ++epochSeq,
+      producer: null,
+      state: 'restoring',
+      ready,
+      resolve,
+      chunks: new Map(),
+      committing: null,
+      again: false,
+      lastAt: Date.now(),
+      notBefore: 0,
+      urgent: false,
+    };
+  }
+
+  /**
+   * Put a ready task back to restoring (a store joined): kafka in waits again. The epoch stays: the
+   * messages already on their way still count for the other stores (the new one queues them until its
+   * restore).
+   */
+  private reopen(t: Task): void {
+    if (t.state !== 'ready') return;
+    t.state = 'restoring';
+    t.ready = new Promise<void>((r) => (t.resolve = r));
+  }
+
+  private dropTask(t: Task, why: 'revoked' | 'closed' | 'fenced'): void {
+    if (this.tasks.get(t.tp) === t) this.tasks.delete(t.tp);
+    if (t.state === 'gone') return;
+    t.state = 'gone';
+    t.resolve();
+    for (const s of this.stores.values()) s.drop(t.tp);
+    const p = t.producer;
+    t.producer = null;
+    if (p) void settleWithin(p.disconnect().catch(() => undefined), 5000, undefined);
+    if (why === 'fenced') this.o.warn(`partition ${t.tp}: another runtime took it over (fenced); its state here is dropped`);
+  }
+
+  private transactionalId(t: Task): string {
+    return `${this.o.groupId}-${t.topic}-${t.partition}`;
+  }
+
+  /** Restore `tasks` for `stores`: fence, mark, read to the marks, hand each store its state. Retried until done or gone. */
+  private async restoreRound(tasks: Task[], stores: PartitionStore[]): Promise<void> {
+    this.restoring += tasks.length;
+    this.o.changed(this.restoring);
+    const started = Date.now();
+    let delay = 500;
+    try {
+      for (;;) {
+        const live = tasks.filter((t) => t.state === 'restoring');
+        if (live.length === 0 || this.closing) return;
+        try {
+          const devices = stores.length === 0 ? 0 : await this.restoreOnce(live, stores);
+          for (const t of live) {
+            if (t.state !== 'restoring') continue;
+            t.state = 'ready';
+            t.lastAt = Date.now();
+            t.resolve();
+          }
+          if (stores.length > 0) {
+            this.o.log(`restored ${live.map((t) => t.tp).join(', ')}: ${devices} devices from ${stores.length} changelog${stores.length === 1 ? '' : 's'} in ${Date.now() - started} ms`);
+          }
+          return;
+        } catch (err) {
+          this.warnOnce('restore', `restore of ${live.map((t) => t.tp).join(', ')} failed (${errorText(err)}); retrying`);
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 10_000);
+        }
+      }
+    } finally {
+      this.restoring -= tasks.length;
+      this.o.changed(this.restoring);
+    }
+  }
+
+  private async restoreOnce(tasks: Task[], stores: PartitionStore[]): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      // Changelog partitions follow the source partitions: as many as the largest source topic has.
+      let need = 1;
+      for (const t of tasks) {
+        let n = this.partitions.get(t.topic);
+        if (n === undefined) this.partitions.set(t.topic, (n = await partitionCount(admin, t.topic)));
+        need = Math.max(need, n, t.partition + 1);
+      }
+      const missing = stores.map((s) => s.changelog).filter((c) => !this.topicsReady.has(c));
+      if (missing.length > 0) {
+        await ensureChangelogTopics(admin, missing, need);
+        for (const c of missing) this.topicsReady.add(c);
+      }
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    // Fence the previous owner and mark where this restore ends, one task at a time in parallel.
+    const marks = new Map<string, string>();
+    await Promise.all(
+      tasks.map(async (t) => {
+        if (t.producer === null) {
+          const p = this.kafka.producer({ transactionalId: this.transactionalId(t), idempotent: true, maxInFlightRequests: 1 });
+          await p.connect();
+          t.producer = p;
+        }
+        const mark = randomUUID();
+        const txn = await t.producer.transaction();
+        try {
+          for (const s of stores) await txn.send({ topic: s.changelog, messages: [{ key: markerKey(t.tp), value: mark, partition: t.partition }] });
+          await txn.commit();
+        } catch (err) {
+          await txn.abort().catch(() => undefined);
+          throw err;
+        }
+        marks.set(t.tp, mark);
+      }),
+    );
+    const readers = new Map<string, Map<number, ChangelogReader>>();
+    for (const s of stores) {
+      const parts = new Map<number, ChangelogReader>();
+      for (const t of tasks) {
+        const byPart = new Map(tasks.filter((u) => u.partition === t.partition).map((u) => [u.tp, marks.get(u.tp)!]));
+        if (!parts.has(t.partition)) parts.set(t.partition, new ChangelogReader(byPart));
+      }
+      readers.set(s.changelog, parts);
+    }
+    await readToMarkers(this.kafka, this.o.groupId, readers, this.restoreTimeoutMs);
+    let devices = 0;
+    for (const s of stores) {
+      for (const t of tasks) {
+        if (t.state !== 'restoring') continue;
+        const cp = readers.get(s.changelog)!.get(t.partition)!.checkpoint(t.tp);
+        t.chunks.set(s.id, cp?.chunks ?? 0);
+        devices += s.restore(t.tp, cp?.text);
+      }
+    }
+    return devices;
+  }
+
+  private tick(): void {
+    if (this.closing || this.stores.size === 0) return;
+    const now = Date.now();
+    for (const t of this.tasks.values()) {
+      if (t.state !== 'ready' || t.committing !== null || now < t.notBefore) continue;
+      if (t.urgent || now - t.lastAt >= this.intervalMs) void this.commit(t);
+    }
+  }
+
+  /**
+   * Checkpoint task `t` of `only` stores (default: all) in one transaction, then release the ack tokens
+   * it covers. A checkpoint in flight is waited for and, when more was asked meanwhile, followed by
+   * another.
+   */
+  private commit(t: Task, only?: PartitionStore[]): Promise<void> {
+    if (t.committing) {
+      t.again = true;
+      return t.committing.then(() => (t.state === 'ready' ? this.commit(t, only) : undefined));
+    }
+    if (t.state !== 'ready' || t.producer === null) return Promise.resolve();
+    const stores = only ?? [...this.stores.values()];
+    const taken: { store: PartitionStore; taken: Taken; records: ChangelogRecord[]; chunks: number }[] = [];
+    for (const store of stores) {
+      const tk = store.take(t.tp);
+      if (tk === null) continue;
+      const prev = t.chunks.get(store.id) ?? 0;
+      if (tk.text === null) {
+        const records: ChangelogRecord[] = [];
+        for (let i = 0; i < prev; i++) records.push({ key: `${t.tp}#${i}`, value: null });
+        records.push({ key: `${t.tp}#n`, value: null });
+        taken.push({ store, taken: tk, records: prev > 0 ? records : [], chunks: 0 });
+      } else {
+        const { records, chunks } = checkpointRecords(t.tp, tk.text, prev);
+        taken.push({ store, taken: tk, records, chunks });
+      }
+    }
+    t.urgent = false;
+    t.lastAt = Date.now();
+    if (taken.length === 0) return Promise.resolve();
+    if (taken.every((e) => e.records.length === 0)) {
+      // Nothing to write (an empty task that never had a checkpoint): the tokens are covered as they are.
+      for (const e of taken) for (const token of e.taken.tokens) release(token, e.store.id);
+      return Promise.resolve();
+    }
+    const producer = t.producer;
+    const started = Date.now();
+    t.committing = (async () => {
+      let ok = false;
+      try {
+        const txn = await producer.transaction();
+        try {
+          for (const e of taken) {
+            let batch: ChangelogRecord[] = [];
+            let bytes = 0;
+            const flush = async () => {
+              if (batch.length === 0) return;
+              await txn.send({ topic: e.store.changelog, messages: batch.map((r) => ({ key: r.key, value: r.value, partition: t.partition })) });
+              batch = [];
+              bytes = 0;
+            };
+            for (const r of e.records) {
+              const size = r.key.length + (r.value?.length ?? 0);
+              if (bytes > 0 && bytes + size > SEND_BYTES) await flush();
+              batch.push(r);
+              bytes += size;
+            }
+            await flush();
+          }
+          await txn.commit();
+          ok = true;
+        } catch (err) {
+          await txn.abort().catch(() => undefined);
+          throw err;
+        }
+      } catch (err) {
+        if (isFenced(err)) this.dropTask(t, 'fenced');
+        else this.warnOnce('checkpoint', `checkpoint of ${t.tp} failed (${errorText(err)}); retrying`);
+      }
+      if (ok) {
+        for (const e of taken) {
+          t.chunks.set(e.store.id, e.chunks);
+          for (const token of e.taken.tokens) release(token, e.store.id);
+        }
+      } else if (t.state !== 'gone') {
+        for (const e of taken) e.store.untake(t.tp, e.taken);
+      }
+      const end = Date.now();
+      t.notBefore = end + (end - started) * COST_RATIO;
+    })().finally(() => {
+      t.committing = null;
+      if (t.again) {
+        t.again = false;
+        t.urgent = true;
+      }
+    });
+    return t.committing;
+  }
+
+  private warnOnce(kind: string, text: string): void {
+    if (this.warned.has(kind)) return;
+    this.warned.add(kind);
+    this.o.warn(text);
+    // Say it again if it happens again in a minute.
+    setTimeout(() => this.warned.delete(kind), 60_000).unref?.();
+  }
+}
+
+/** The producer was fenced: another producer initialised the same transactional id (the task moved). */
+export function isFenced(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const type = (e as { type?: string }).type ?? '';
+    if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED' || type === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED') return true;
+    if (/fenced|INVALID_PRODUCER_EPOCH/i.test((e as Error).message ?? '')) return true;
+  }
+  return false;
+}

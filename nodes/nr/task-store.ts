@@ -1,0 +1,211 @@
+/**
+ * The store side of partition tasks (nodes/nr/partition-tasks.ts) for one stateful node: its state per
+ * source partition (one `S` per task), the highest offset each task's state holds (redeliveries at or
+ * below it are skipped), the Kafka ack tokens its state holds until a checkpoint, and the messages that
+ * wait for the node's restore. The node keeps its own logic; per message it asks {@link accept} which
+ * state applies and from which item on.
+ */
+import type { AckToken } from './ack';
+import { hold } from './ack';
+import { changelogTopic } from '../lib/changelog';
+import { registerStore, tasksOf, type PartitionStore, type Taken } from './partition-tasks';
+
+/** How a node's state becomes text and back. */
+export interface StateCodec<S> {
+  create(): S;
+  /** JSON-safe snapshot. */
+  snapshot(s: S): unknown;
+  /** Load a snapshot into a fresh state; false when it does not fit (other settings). */
+  restore(s: S, saved: unknown): boolean;
+  /** Devices held (for logs and status). */
+  devices(s: S): number;
+}
+
+interface Part<S> {
+  state: S;
+  /** Highest source offset the state holds (-1: none). */
+  gate: number;
+  held: AckToken[];
+  heldRecords: number;
+  dirty: boolean;
+}
+
+/** A message's access to a task's state: apply items from `from` on (earlier ones are redeliveries). */
+export interface Access<S> {
+  tp: string;
+  state: S;
+  from: number;
+}
+
+interface KafkaMeta {
+  topic?: unknown;
+  partition?: unknown;
+  offset?: unknown;
+  offsets?: unknown;
+  epoch?: unknown;
+  ack?: AckToken;
+}
+
+/** Checkpoint soon when a task holds this many records (kafka in stops fetching at its maxInFlight, 10,000 by default). */
+const NUDGE_RECORDS = 2500;
+
+export class TaskStore<S> implements PartitionStore {
+  private readonly parts = new Map<string, Part<S>>();
+  /** Ack tokens held for messages that waited for the restore, per task. */
+  private readonly preHeld = new Map<string, AckToken[]>();
+  /** Messages of tasks whose state is not restored here yet, per task. */
+  private readonly waiting = new Map<string, (() => void)[]>();
+  private readonly unregister: () => Promise<void>;
+  private closed = false;
+
+  constructor(
+    readonly id: string,
+    private readonly consumerId: string,
+    private readonly codec: StateCodec<S>,
+    private readonly o: { hold: boolean; warn(text: string): void },
+  ) {
+    this.unregister = registerStore(consumerId, this);
+  }
+
+  /** The changelog topic: `<group>-<node id>-changelog`, the group being the consumer's. */
+  get changelog(): string {
+    return changelogTopic(tasksOf(this.consumerId)?.groupId ?? 'smoke', this.id);
+  }
+
+  /**
+   * What to do with a message: `local` when it carries no task of this store's consumer (no Kafka
+   * metadata, or another consumer's); `skip` when its task is not current (emitted before the partition
+   * was assigned again, or revoked since: the state must not see it); `wait` when the task is current
+   * but not restored here yet (call {@link defer}); else the task's state and the first new item
+   * (`items`: the batch length, -1 for a single record). Holds the message's ack token for the next
+   * checkpoint.
+   */
+  accept(msg: Record<string, unknown>, items: number): Access<S> | 'local' | 'skip' | 'wait' {
+    const k = msg.kafka as KafkaMeta | undefined;
+    if (typeof k !== 'object' || k === null || typeof k.topic !== 'string' || typeof k.partition !== 'number' || k.epoch === undefined) return 'local';
+    const tasks = tasksOf(this.consumerId);
+    const tp = `${k.topic}:${k.partition}`;
+    if (tasks === undefined || !tasks.current(tp, k.epoch)) return 'skip';
+    const part = this.parts.get(tp);
+    if (part === undefined) {
+      // Held now (a sink may acknowledge the records soon); the hold is released with the first
+      // checkpoint after the restore.
+      if (this.o.hold && k.ack !== undefined && hold(k.ack, this.id) === 'held') {
+        let pre = this.preHeld.get(tp);
+        if (pre === undefined) this.preHeld.set(tp, (pre = []));
+        pre.push(k.ack);
+      }
+      return 'wait';
+    }
+    let from = 0;
+    let top = -1;
+    if (items < 0) {
+      const off = typeof k.offset === 'number' ? k.offset : -1;
+      if (off >= 0 && off <= part.gate) return { tp, state: part.state, from: 1 };
+      top = off;
+    } else if (Array.isArray(k.offsets) && k.offsets.length === items) {
+      const offs = k.offsets as number[];
+      while (from < items && offs[from] <= part.gate) from++;
+      top = items > 0 ? offs[items - 1] : -1;
+    }
+    if (top > part.gate) part.gate = top;
+    if (from < Math.max(items, 1)) part.dirty = true;
+    if (this.o.hold && k.ack !== undefined && hold(k.ack, this.id) === 'held') {
+      part.held.push(k.ack);
+      part.heldRecords += k.ack.records;
+      if (part.heldRecords >= NUDGE_RECORDS) tasks.nudge(tp);
+    }
+    return { tp, state: part.state, from };
+  }
+
+  /** Run `fn` once task `tp`'s state is restored here (in arrival order), or at once when it is dropped. */
+  defer(msg: Record<string, unknown>, fn: () => void): void {
+    const k = msg.kafka as KafkaMeta;
+    const tp = `${k.topic as string}:${k.partition as number}`;
+    let q = this.waiting.get(tp);
+    if (q === undefined) this.waiting.set(tp, (q = []));
+    q.push(fn);
+  }
+
+  /** Every task's state here (for timers and status that walk them all). */
+  forEach(fn: (state: S, tp: string) => void): void {
+    for (const [tp, p] of this.parts) fn(p.state, tp);
+  }
+
+  /** Mark task `tp` changed outside {@link accept} (a timer emitted from it, a reset). */
+  touch(tp: string): void {
+    const p = this.parts.get(tp);
+    if (p) p.dirty = true;
+  }
+
+  /** Forget every task's state (`msg.reset = true`): it is checkpointed empty. */
+  resetAll(): void {
+    for (const p of this.parts.values()) {
+      p.state = this.codec.create();
+      p.dirty = true;
+    }
+  }
+
+  // PartitionStore
+
+  restore(tp: string, text: string | undefined): number {
+    const state = this.codec.create();
+    let gate = -1;
+    if (text !== undefined) {
+      try {
+        const saved = JSON.parse(text) as { gate?: unknown; state?: unknown };
+        if (this.codec.restore(state, saved.state)) gate = typeof saved.gate === 'number' ? saved.gate : -1;
+        else this.o.warn(`the checkpoint of ${tp} does not fit this node's settings: starting ${tp} empty`);
+      } catch (err) {
+        this.o.warn(`the checkpoint of ${tp} is unreadable (${(err as Error).message}): starting ${tp} empty`);
+      }
+    }
+    const held = [...(this.parts.get(tp)?.held ?? []), ...(this.preHeld.get(tp) ?? [])];
+    this.preHeld.delete(tp);
+    let heldRecords = 0;
+    for (const t of held) heldRecords += t.records;
+    this.parts.set(tp, { state, gate, held, heldRecords, dirty: false });
+    const q = this.waiting.get(tp);
+    this.waiting.delete(tp);
+    if (q) for (const fn of q) fn();
+    return this.codec.devices(state);
+  }
+
+  drop(tp: string): void {
+    this.parts.delete(tp);
+    // Held tokens are not released: the consumer forgets a revoked partition's units, and they must not
+    // be committed on the strength of this state.
+    this.preHeld.delete(tp);
+    const q = this.waiting.get(tp);
+    this.waiting.delete(tp);
+    // Their task is gone: run them now; accept() answers `skip`.
+    if (q) for (const fn of q) fn();
+  }
+
+  take(tp: string): Taken | null {
+    const p = this.parts.get(tp);
+    if (p === undefined || (!p.dirty && p.held.length === 0)) return null;
+    const tokens = p.held;
+    p.held = [];
+    p.heldRecords = 0;
+    p.dirty = false;
+    return { text: JSON.stringify({ gate: p.gate, state: this.codec.snapshot(p.state) }), tokens };
+  }
+
+  untake(tp: string, taken: Taken): void {
+    const p = this.parts.get(tp);
+    if (p === undefined) return;
+    p.held = taken.tokens.concat(p.held);
+    for (const t of taken.tokens) p.heldRecords += t.records;
+    p.dirty = true;
+  }
+
+  /** The node stops: a final checkpoint of its tasks, then out of the tasks (resolves within ~4 s). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.unregister();
+    for (const tp of [...this.waiting.keys()]) this.drop(tp);
+    this.parts.clear();
+  }
+}
