@@ -3,6 +3,7 @@
  * the queue in ./writer.ts; output 1 passes each input message on only once its rows are on disk, and
  * acknowledges its Kafka records then (`after-sink` commits).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ack } from '../nr/ack';
 import { ConfigReader } from '../nr/config';
@@ -21,7 +22,10 @@ import {
   parseColumns,
   rejectRows,
 } from '../lib/csv';
-import { CsvWriter, type Segment } from './writer';
+import { CsvWriter, truncateTo, type GroupCommit, type Segment } from './writer';
+import { SinkPositions, advance, clearJournal, covers, journalPath, readJournal, writeJournal, type Positions } from './exactly-once';
+import { upstreamKafkaIns } from '../nr/flow-graph';
+import { tasksOf } from '../nr/partition-tasks';
 
 /** Node-RED abandons a close after 15 s: give up on unwritten rows (with errors) well before. */
 const CLOSE_TIMEOUT_MS = 10_000;
@@ -53,7 +57,13 @@ export = function (RED: RED) {
       retryBaseMs: cfg.duration('retryDelay', 200, 'ms', { min: 0, max: 1000 }),
       maxQueuedRows: cfg.number('maxQueuedRows', 500_000, { min: 1, integer: true }),
     };
+    // Exactly-once behind one kafka in (not for rejects: they come from two paths out of offset order).
+    const eoMode = cfg.oneOf('exactlyOnce', ['auto', 'off'] as const, 'auto');
+    const kafkaIns = eoMode === 'auto' && preset !== 'rejects' ? upstreamKafkaIns(RED, node.id) : [];
+    const eoOf = kafkaIns.length === 1 ? kafkaIns[0] : undefined;
     if (cfg.problems.length > 0) return reportBadConfig(node, cfg.problems);
+    const positions = eoOf === undefined ? null : new SinkPositions(node.id, eoOf);
+    const journal = journalPath(folder, node.id);
 
     installMetricsEndpoint(RED);
     const metrics = new NodeMetrics({ id: node.id, type: node.type, name: def.name as string | undefined });
@@ -61,8 +71,34 @@ export = function (RED: RED) {
     // Evaluated only when the throttled status is written (see ThrottledStatus).
     const rowsText = (): string => `rows ${compact(writer.rowsWritten)}`;
     let formatter = columns === null || (preset === 'custom' && columns.length === 0) ? null : new CsvFormatter(layoutFor(preset, columns, timeKey), byProcessing);
+    const groupCommit: GroupCommit | undefined =
+      positions === null
+        ? undefined
+        : {
+            async prepare(group, sizes, tags) {
+              const top: Positions = {};
+              for (const t of tags as Positions[]) advance(top, t);
+              await fs.promises.mkdir(folder, { recursive: true });
+              await writeJournal(journal, { tp: group, partition: Number(group.slice(group.lastIndexOf(':') + 1)), sizes, positions: top });
+            },
+            async commit(group, tags) {
+              const top: Positions = {};
+              for (const t of tags as Positions[]) advance(top, t);
+              positions.durable(group, top);
+              for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
+                const r = (await tasksOf(eoOf!)?.checkpointNow(group, positions)) ?? 'gone';
+                if (covers(positions.committedOf(group), top)) return 'ok';
+                if (r === 'gone' || closing) return 'abort';
+                if (r === 'failed') await new Promise((res) => setTimeout(res, delay));
+              }
+            },
+            // Committed, or cut back: either way the journal has nothing left to decide.
+            settled: () => clearJournal(journal),
+          };
+    let closing = false;
     const writer = new CsvWriter({
       ...writerOpts,
+      groupCommit,
       onEvent(ev) {
         if (ev.kind === 'error') {
           metrics.csvErrors.inc();
@@ -93,9 +129,68 @@ export = function (RED: RED) {
       return name;
     }
 
-    node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
+    // A journal left by a crash between the two phases of a group: keep or cut its rows (exactly-once.ts).
+    let recovering: (() => void)[] | null = positions === null ? null : [];
+    if (positions !== null) {
+      void (async () => {
+        // Until it is decided (the broker may be down at start): rows written meanwhile would bury the tail.
+        for (let delay = 500, said = false; !closing; delay = Math.min(delay * 2, 10_000)) {
+          try {
+            await recover();
+            break;
+          } catch (err) {
+            if (!said) node.error(`csv sink: crash recovery of ${journal} failed (${errorMessage(err)}); retrying`);
+            said = true;
+            await new Promise((r) => setTimeout(r, delay));
+          }
+        }
+        const q = recovering ?? [];
+        recovering = null;
+        for (const fn of q) fn();
+      })();
+    }
+    async function recover(): Promise<void> {
+      const j = await readJournal(journal);
+      if (j === null) return;
+      let tasks = tasksOf(eoOf!);
+      for (let waited = 0; tasks === undefined && waited < 30_000 && !closing; waited += 100) {
+        await new Promise((r) => setTimeout(r, 100));
+        tasks = tasksOf(eoOf!);
+      }
+      if (tasks === undefined) throw new Error('its kafka in did not start');
+      const text = await tasks.readLatest(positions!, j.tp, j.partition);
+      const committed = text === undefined ? {} : ((JSON.parse(text) as { positions?: Positions }).positions ?? {});
+      if (!covers(committed, j.positions)) {
+        let cut = 0;
+        for (const [name, size] of Object.entries(j.sizes)) if (await truncateTo(path.resolve(folder, name), size)) cut++;
+        if (cut > 0) node.warn(`rows of ${j.tp} written before a crash and never committed were cut from ${cut} file(s); the partition's owner writes them again`);
+      }
+      await clearJournal(journal);
+    }
+
+    const handle = (msg: NodeMessage, send: Send, done: Done): void => {
       const now = Date.now();
-      const items: unknown[] = preset === 'rejects' ? rejectRows(msg, now) : Array.isArray(msg.payload) ? msg.payload : [msg.payload];
+      if (recovering !== null) {
+        recovering.push(() => handle(msg, send, done));
+        return;
+      }
+      let items: unknown[] = preset === 'rejects' ? rejectRows(msg, now) : Array.isArray(msg.payload) ? msg.payload : [msg.payload];
+      /** Exactly-once: the partition task (writer group) and the position its last row reaches. */
+      let group: string | undefined;
+      let top: Positions | undefined;
+      const all = items.length;
+      if (positions !== null) {
+        const a = positions.accept(msg, Array.isArray(msg.payload) ? items.length : -1);
+        if (a === 'wait') return positions.defer(msg, () => handle(msg, send, done));
+        // A partition another runtime owns now: it writes these records (not acknowledged here).
+        if (a === 'skip') return done();
+        if (a !== 'local') {
+          group = a.tp;
+          top = a.top;
+          // Rows this sink (on any runtime) wrote already: acknowledged, not written again.
+          if (a.from > 0) items = items.slice(a.from);
+        }
+      }
       let target = pattern;
       if (allowMsgFilename && msg.filename !== undefined) {
         const problem = checkRelativeName(msg.filename);
@@ -126,9 +221,11 @@ export = function (RED: RED) {
           return handleInputError(node, err, done, 'bad payload');
         }
       }
-      writer.enqueue(segments, (err) => {
+      writer.enqueue(segments, (err, aborted) => {
         if (err) return handleInputError(node, err, done, (err as NodeJS.ErrnoException).code ?? 'write failed');
-        ack((msg.kafka as { ack?: unknown } | undefined)?.ack, rows);
+        // Cut back: the partition moved to another runtime before these rows were committed.
+        if (aborted) return done();
+        ack((msg.kafka as { ack?: unknown } | undefined)?.ack, group === undefined ? rows : all);
         metrics.csvRows.inc(rows);
         // End-to-end from the record's Kafka timestamp; without Kafka, from the message's arrival here.
         const ts = kafkaTimeOf(msg);
@@ -136,10 +233,16 @@ export = function (RED: RED) {
         status.set('count', rowsText);
         send(msg);
         done();
-      });
-    });
+      }, group, top);
+    };
+    node.on('input', handle);
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true;
+      // Messages that waited for the crash recovery: they fail now (the closing writer refuses them).
+      const waiting = recovering ?? [];
+      recovering = null;
+      for (const fn of waiting) fn();
       writer.close(CLOSE_TIMEOUT_MS).then(
         () => finish(),
         (e) => {
@@ -150,7 +253,7 @@ export = function (RED: RED) {
       function finish(): void {
         status.stop();
         metrics.remove();
-        done();
+        void (positions?.close() ?? Promise.resolve()).then(() => done());
       }
     });
   }

@@ -17,10 +17,44 @@
  * - write errors are retried with exponential backoff (`maxTries` attempts) when they may pass (disk
  *   full, I/O error, permissions), and fail their jobs at once when they cannot (a folder where the file
  *   should be, a name too long). Jobs never vanish: every one ends in its callback, with or without error.
+ *
+ * Group commit (exactly-once output, with `groupCommit`; model: Flink's TwoPhaseCommitSinkFunction): a job
+ * may belong to a group (a Kafka partition, say). A flush writes the rows without group first (as above),
+ * then each group in order of its first pending job, one group at a time: `prepare(group, sizes)` with the
+ * size of each file the group appends to → one write per file → fdatasync each → `commit(group)`. On 'ok'
+ * the group's jobs succeed; on 'abort' each file is cut back to its prepared size and the jobs complete with
+ * `aborted`. Since no other rows are written while a group's commit runs, the group's rows are the tail of
+ * each of its files then: cutting them (here, or by the caller's recovery after a crash, see truncateTo)
+ * removes exactly them. A group's write is all or nothing: a failure on any of its files rolls back the
+ * others and is retried as a whole (prepare again); after the last try every job of the group fails.
  */
 import { constants as C, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
+
+/**
+ * The caller's side of the per-group two-phase commit (see CsvWriter). Called one group at a time, never
+ * concurrently.
+ */
+export interface GroupCommit {
+  /**
+   * Called before a group's rows are appended: `sizes` maps each file name (as given in the segments) the
+   * group is about to append to, to its current size in bytes (the good part, after any torn-row repair; 0
+   * for a new or empty file). The caller durably journals this (so that after a crash the rows can be cut
+   * off again, see truncateTo). A rejection is a failed write: retried with the writer's retry/backoff
+   * policy (prepare is then called again), the group's jobs fail after the last try. A group whose jobs
+   * have no segments is prepared with `{}` and committed all the same.
+   */
+  prepare(group: string, sizes: Record<string, number>, tags: readonly unknown[]): Promise<void>;
+  /**
+   * Called after the group's rows were written and fsynced. Resolves 'ok' (the jobs succeed) or 'abort'
+   * (each file is cut back to the size given to prepare and fsynced, the jobs complete with `aborted`). A
+   * rejection is handled like 'abort', but the jobs fail with its error (and `aborted`).
+   */
+  commit(group: string, tags: readonly unknown[]): Promise<'ok' | 'abort'>;
+  /** After the group's turn ended (committed, aborted and cut back, or failed); awaited before the next group. */
+  settled?(group: string): void | Promise<void>;
+}
 
 export interface WriterOptions {
   /** Absolute folder the files live in (created when missing). */
@@ -41,10 +75,17 @@ export interface WriterOptions {
   maxQueuedRows: number;
   /** Events for status and logs. */
   onEvent?: (ev: WriterEvent) => void;
+  /** Two-phase commit per group (jobs queued with a group); without it a job's group is ignored. */
+  groupCommit?: GroupCommit;
 }
 
 export type WriterEvent =
-  | { kind: 'error'; file: string; error: Error; attempt: number; willRetry: boolean }
+  /**
+   * `file` is the file that failed; for a group's failed prepare, the group's files joined with ', '.
+   * `group` is set for errors of a group's write (a failed cut-back after an abort has willRetry: the cut
+   * is done again before the file's next write).
+   */
+  | { kind: 'error'; file: string; error: Error; attempt: number; willRetry: boolean; group?: string }
   | { kind: 'recovered'; file: string }
   | { kind: 'repaired'; file: string; droppedBytes: number }
   | { kind: 'idle' };
@@ -67,16 +108,21 @@ export interface Segment {
   rows: number;
 }
 
-/** Called once per job: without error after its rows are durably written, with the error otherwise. */
-export type JobCallback = (err?: Error) => void;
+/**
+ * Called once per job: without error after its rows are durably written (for a job of a group: and the
+ * group committed), with the error otherwise. `aborted` is true when the job's group was aborted by its
+ * commit and its rows were cut off again (no error when commit resolved 'abort', its error when it rejected).
+ */
+export type JobCallback = (err?: Error, aborted?: boolean) => void;
 
 interface Job {
   rows: number;
-  /** Segments (files) of the job not yet written. */
+  /** Segments (files) of the job not yet written; for a job of a group, 1 until the group completes. */
   remaining: number;
   error?: Error;
   cb: JobCallback;
   finished: boolean;
+  aborted: boolean;
 }
 
 /** The text queued for one file, and the jobs it belongs to (a job once per segment it has there). */
@@ -85,6 +131,23 @@ interface FileBatch {
   parts: string[];
   rows: number;
   jobs: Job[];
+}
+
+/** The pending jobs of one group (each once, in queue order) and its text per file (jobs' order kept). */
+interface GroupBatch {
+  files: Map<string, FileBatch>;
+  jobs: Job[];
+  /** The jobs' tags (enqueue's `tag`), in queue order: handed to prepare and commit. */
+  tags: unknown[];
+  rows: number;
+  lastFile: string | null;
+  lastBatch: FileBatch | null;
+}
+
+/** How a group's flush ended. */
+interface GroupOutcome {
+  error?: Error;
+  aborted: boolean;
 }
 
 /** An error that retrying will not cure. */
@@ -148,8 +211,51 @@ interface KnownFile {
   error?: Error;
 }
 
+/** A cut-back of an aborted group that failed: done before the file (the same one) is written again. */
+interface OwedCut {
+  dev: number;
+  ino: number;
+  size: number;
+}
+
 const SCAN_CHUNK = 1 << 20;
 const OPEN_FLAGS = C.O_RDWR | C.O_APPEND | C.O_CREAT | (C.O_NOFOLLOW ?? 0);
+
+/**
+ * Cut the file at `full` back to `size` bytes if it is larger (for a caller's crash recovery: the rows of
+ * a group prepared at that size but never committed), and fdatasync it. Does not follow a symbolic link
+ * (refused with an error, as a folder is). Returns true when it cut something, false when the file is not
+ * larger or does not exist. Only safe while nothing else appends to the file; a CsvWriter notices the
+ * change of size at the file's next write and reopens it.
+ */
+export async function truncateTo(full: string, size: number): Promise<boolean> {
+  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`truncateTo: bad size ${size}`);
+  let fh: FileHandle;
+  try {
+    fh = await fsp.open(full, C.O_RDWR | (C.O_NOFOLLOW ?? 0));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    if (code === 'ELOOP') throw new PermanentWriteError(`file "${full}" is a symbolic link: refused`, 'ELOOP');
+    throw e;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new PermanentWriteError(`"${full}" is not a regular file`);
+    if (st.size <= size) return false;
+    await fh.truncate(size);
+    await fh.datasync();
+    return true;
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+/** `sizes[name] = size`, also for a name such as "__proto__" (an own property, not the prototype). */
+function setSize(sizes: Record<string, number>, name: string, size: number): void {
+  if (name === '__proto__') Object.defineProperty(sizes, name, { value: size, enumerable: true, writable: true, configurable: true });
+  else sizes[name] = size;
+}
 
 /**
  * Offset just after the last complete record of a CSV file of `size` bytes: the last LF outside quotes
@@ -192,6 +298,8 @@ export class CsvWriter {
   /** The file of the last queued segment and its batch: consecutive segments nearly always share it. */
   private lastFile: string | null = null;
   private lastBatch: FileBatch | null = null;
+  /** The pending jobs of groups (with `groupCommit`), in order of each group's first pending job. */
+  private pendingGroups = new Map<string, GroupBatch>();
   private inflight: Job[] = [];
   private pendingRows = 0;
   private inflightRows = 0;
@@ -206,7 +314,11 @@ export class CsvWriter {
   private wake: (() => void) | null = null;
   /** Files that failed their last write (cleared by a success: 'recovered' event). */
   private readonly failing = new Set<string>();
-  /** Rows durably written since creation. */
+  /** Files of the group being written: kept open (not evicted) until the group completes. */
+  private readonly pinned = new Set<OpenFile>();
+  /** Cut-backs of aborted groups that failed, per file name: done when the file is opened next. */
+  private readonly owedCuts = new Map<string, OwedCut>();
+  /** Rows durably written since creation (of groups: committed ones only). */
   rowsWritten = 0;
 
   constructor(opts: Partial<WriterOptions> & { folder: string }) {
@@ -226,8 +338,10 @@ export class CsvWriter {
   /**
    * Queue the segments of one input message; `cb` is called once, after all of them are durably written
    * (or with the error that stopped them). A job without segments completes with the next flush, in order.
+   * With `group` (and `groupCommit` configured) the job is written and committed with its group's other
+   * pending jobs (see GroupCommit); without `groupCommit` the group is ignored.
    */
-  enqueue(segments: Segment[], cb: JobCallback): void {
+  enqueue(segments: Segment[], cb: JobCallback, group?: string, tag?: unknown): void {
     let rows = 0;
     for (const s of segments) rows += s.rows;
     if (this.closing) {
@@ -239,10 +353,15 @@ export class CsvWriter {
       cb(new Error(`CSV write queue full (${this.queuedRows} rows waiting): the disk is too slow or failing`));
       return;
     }
-    const job: Job = { rows, remaining: segments.length, cb, finished: false };
+    const job: Job = { rows, remaining: segments.length, cb, finished: false, aborted: false };
     if (this.pending.length === 0) this.firstPendingAt = Date.now();
     this.pending.push(job);
     this.pendingRows += rows;
+    if (group !== undefined && this.opts.groupCommit !== undefined) {
+      this.enqueueGrouped(group, job, segments, tag);
+      this.schedule();
+      return;
+    }
     for (let i = 0; i < segments.length; i++) {
       const s = segments[i];
       let f = s.file === this.lastFile ? this.lastBatch : null;
@@ -260,6 +379,34 @@ export class CsvWriter {
       f.jobs.push(job);
     }
     this.schedule();
+  }
+
+  private enqueueGrouped(group: string, job: Job, segments: Segment[], tag: unknown): void {
+    // Done when its group completes (committed or aborted), whatever its segments.
+    job.remaining = 1;
+    let g = this.pendingGroups.get(group);
+    if (g === undefined) {
+      g = { files: new Map(), jobs: [], tags: [], rows: 0, lastFile: null, lastBatch: null };
+      this.pendingGroups.set(group, g);
+    }
+    g.jobs.push(job);
+    if (tag !== undefined) g.tags.push(tag);
+    g.rows += job.rows;
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i];
+      let f = s.file === g.lastFile ? g.lastBatch : null;
+      if (f === null) {
+        f = g.files.get(s.file) ?? null;
+        if (f === null) {
+          f = { header: s.header, parts: [], rows: 0, jobs: [] };
+          g.files.set(s.file, f);
+        }
+        g.lastFile = s.file;
+        g.lastBatch = f;
+      }
+      f.parts.push(s.text);
+      f.rows += s.rows;
+    }
   }
 
   private schedule(): void {
@@ -283,11 +430,15 @@ export class CsvWriter {
     this.timer = null;
   }
 
-  /** Write everything pending now: per file one write (+ fdatasync), jobs completed in queue order. */
+  /**
+   * Write everything pending now: per file one write (+ fdatasync) for the rows without group, then each
+   * group in turn (prepare, write, fdatasync, commit); jobs completed in queue order.
+   */
   private async flush(): Promise<void> {
     const jobs = this.pending;
     // Per file, in order of first appearance; a file's text keeps the jobs' order.
     const files = this.takePendingFiles();
+    const groups = this.pendingGroups.size === 0 ? null : this.takePendingGroups();
     this.inflight = jobs;
     this.pending = [];
     this.inflightRows = this.pendingRows;
@@ -309,6 +460,18 @@ export class CsvWriter {
         completeInOrder();
       }
       completeInOrder();
+      if (groups !== null) {
+        for (const [group, g] of groups) {
+          const out = await this.runGroup(group, g);
+          for (const job of g.jobs) {
+            if (out.error !== undefined && job.error === undefined) job.error = out.error;
+            if (out.aborted) job.aborted = true;
+            job.remaining--;
+          }
+          this.inflightRows -= g.rows;
+          completeInOrder();
+        }
+      }
     } catch (e) {
       // Not expected (writeWithRetry reports errors as values); never leave a job without its callback.
       for (const job of jobs) if (!job.finished) this.finish(job, asError(e));
@@ -329,12 +492,19 @@ export class CsvWriter {
     return files;
   }
 
+  private takePendingGroups(): Map<string, GroupBatch> {
+    const groups = this.pendingGroups;
+    this.pendingGroups = new Map();
+    return groups;
+  }
+
   private finish(job: Job, err?: Error): void {
     if (job.finished) return;
     job.finished = true;
     const e = err ?? job.error;
     try {
-      job.cb(e);
+      if (job.aborted && err === undefined) job.cb(e, true);
+      else job.cb(e);
     } catch {
       // A callback's own failure must not stop the other jobs from completing.
     }
@@ -362,6 +532,176 @@ export class CsvWriter {
         }
         await this.sleep(Math.min(this.opts.retryBaseMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS));
       }
+    }
+  }
+
+  /**
+   * One group's turn in a flush: prepare, write and fdatasync its files (retried as a whole), commit, and
+   * on abort cut the files back. Nothing else is written meanwhile, so the group's rows stay the tail of
+   * its files until it completes.
+   */
+  private async runGroup(group: string, g: GroupBatch): Promise<GroupOutcome> {
+    const gc = this.opts.groupCommit as GroupCommit;
+    if (this.aborted) return { error: this.aborted, aborted: false };
+    const names: string[] = [];
+    const headers: string[] = [];
+    const data: Buffer[] = [];
+    for (const [name, f] of g.files) {
+      names.push(name);
+      headers.push(f.header);
+      data.push(Buffer.from(f.parts.length === 1 ? f.parts[0] : f.parts.join(''), 'utf8'));
+    }
+    try {
+      const w = await this.writeGroup(group, gc, names, headers, data, g.tags);
+      if (w instanceof Error) return { error: w, aborted: false };
+      if (this.aborted) return { error: this.aborted, aborted: false };
+      let verdict: unknown;
+      let failure: Error | undefined;
+      try {
+        verdict = await gc.commit(group, g.tags);
+      } catch (e) {
+        failure = asError(e);
+      }
+      // close() gave up while the commit ran: its jobs failed already; the files stay as they are (the
+      // caller's recovery cuts them if the commit did not land), their handles are being closed.
+      if (this.aborted) return { error: this.aborted, aborted: false };
+      if (failure === undefined && verdict === 'ok') {
+        this.rowsWritten += g.rows;
+        return { aborted: false };
+      }
+      if (failure === undefined && verdict !== 'abort') failure = new Error(`group commit of ${group} resolved ${String(verdict)}, not 'ok' or 'abort'`);
+      for (let i = 0; i < w.files.length; i++) await this.cutBack(w.files[i], w.prepared[i], group, true);
+      return { error: failure, aborted: true };
+    } finally {
+      this.pinned.clear();
+      await this.trimOpenFiles();
+      try {
+        await gc.settled?.(group);
+      } catch {
+        // the caller's bookkeeping must not stop the flush
+      }
+    }
+  }
+
+  /**
+   * Open the group's files, prepare, write each file's text and fdatasync them; a failure anywhere cuts
+   * back what this attempt wrote and retries the whole (backoff as writeWithRetry). Returns the files
+   * (open and pinned) with their prepared sizes, or the error that ended the tries.
+   */
+  private async writeGroup(
+    group: string,
+    gc: GroupCommit,
+    names: string[],
+    headers: string[],
+    data: Buffer[],
+    tags: readonly unknown[],
+  ): Promise<{ files: OpenFile[]; prepared: number[] } | Error> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.aborted) return this.aborted;
+      const files: OpenFile[] = [];
+      const prepared: number[] = [];
+      let written = 0;
+      let stage: 'open' | 'prepare' | 'write' = 'open';
+      let at = 0;
+      let done = false;
+      try {
+        const sizes: Record<string, number> = {};
+        for (; at < names.length; at++) {
+          const f = await this.fileFor(names[at], headers[at]);
+          this.pinned.add(f);
+          files.push(f);
+          prepared.push(f.size);
+          setSize(sizes, names[at], f.size);
+        }
+        stage = 'prepare';
+        await gc.prepare(group, sizes, tags);
+        if (this.aborted) return this.aborted;
+        stage = 'write';
+        for (at = 0; at < files.length; at++) {
+          const f = files[at];
+          const buf = f.size === 0 ? Buffer.concat([Buffer.from(headers[at] + '\n', 'utf8'), data[at]]) : data[at];
+          written = at + 1;
+          let off = 0;
+          while (off < buf.length) {
+            const { bytesWritten } = await f.fh.write(buf, off, buf.length - off);
+            off += bytesWritten;
+          }
+          f.size += buf.length;
+        }
+        if (this.opts.fsync) for (at = 0; at < files.length; at++) await files[at].fh.datasync();
+        for (at = 0; at < files.length; at++) {
+          const f = files[at];
+          if (f.syncDir) {
+            f.syncDir = false;
+            await syncFolder(path.dirname(f.full));
+          }
+        }
+        done = true;
+      } catch (e) {
+        const err = asError(e);
+        // Nothing of this attempt may stay: cut back what it wrote (or owe the cut), reopen on the retry.
+        for (let i = 0; i < written; i++) {
+          await this.cutBack(files[i], prepared[i], group, false);
+          await this.closeFile(files[i], false);
+        }
+        if (stage !== 'prepare' && at < names.length && written <= at) await this.closeIfOpen(names[at]);
+        this.pinned.clear();
+        const file = stage === 'prepare' ? names.join(', ') : names[at];
+        if (stage !== 'prepare') this.failing.add(file);
+        const willRetry = !isPermanent(err) && attempt < this.opts.maxTries && !this.aborted;
+        this.opts.onEvent?.({ kind: 'error', file, error: err, attempt, willRetry, group });
+        if (!willRetry) {
+          const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
+          const out =
+            stage === 'prepare'
+              ? new Error(`CSV group ${group}: prepare failed${tries}: ${err.message}`)
+              : new Error(`CSV write to ${file} failed${tries}: ${err.message}`);
+          (out as NodeJS.ErrnoException).code = (err as NodeJS.ErrnoException).code;
+          return out;
+        }
+        await this.sleep(Math.min(this.opts.retryBaseMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS));
+      }
+      if (done) {
+        for (const name of names) if (this.failing.delete(name)) this.opts.onEvent?.({ kind: 'recovered', file: name });
+        return { files, prepared };
+      }
+    }
+  }
+
+  /**
+   * Cut a file of a group back to `size` (+ fdatasync) and fix its size. When that fails, the cut is owed:
+   * done when the file is opened next (the handle is closed now so that it is), before anything else is
+   * appended to it.
+   */
+  private async cutBack(f: OpenFile, size: number, group: string, report: boolean): Promise<void> {
+    try {
+      await f.fh.truncate(size);
+      if (this.opts.fsync) await f.fh.datasync();
+      f.size = size;
+    } catch (e) {
+      this.owedCuts.set(f.name, { dev: f.dev, ino: f.ino, size });
+      if (report) this.opts.onEvent?.({ kind: 'error', file: f.name, error: asError(e), attempt: 1, willRetry: true, group });
+      await this.closeFile(f, false);
+    }
+  }
+
+  private async closeIfOpen(name: string): Promise<void> {
+    const f = this.open.get(name);
+    if (f !== undefined) await this.closeFile(f, false);
+  }
+
+  /** Close the least recently used files beyond maxOpenFiles (a group's pinned files are kept). */
+  private async trimOpenFiles(keep?: OpenFile): Promise<void> {
+    while (this.open.size > this.opts.maxOpenFiles) {
+      let victim: OpenFile | null = null;
+      for (const o of this.open.values()) {
+        if (o !== keep && !this.pinned.has(o)) {
+          victim = o;
+          break;
+        }
+      }
+      if (victim === null) return;
+      await this.closeFile(victim, true);
     }
   }
 
@@ -408,8 +748,9 @@ export class CsvWriter {
     let f = this.open.get(name);
     if (f !== undefined) {
       // Reuse the handle only while the path still names the same file (not deleted or rotated away).
+      // A different size means someone else changed it (a caller's truncateTo, say): reopen, check again.
       const st = await fsp.stat(f.full).catch(() => null);
-      if (st !== null && st.ino === f.ino && st.dev === f.dev) {
+      if (st !== null && st.ino === f.ino && st.dev === f.dev && st.size === f.size) {
         this.open.delete(name);
         this.open.set(name, f);
         return f;
@@ -419,10 +760,7 @@ export class CsvWriter {
     }
     f = await this.openFile(name, header);
     this.open.set(name, f);
-    while (this.open.size > this.opts.maxOpenFiles) {
-      const oldest = this.open.values().next().value as OpenFile;
-      await this.closeFile(oldest, true);
-    }
+    await this.trimOpenFiles(f);
     return f;
   }
 
@@ -459,6 +797,17 @@ export class CsvWriter {
       const st = await fh.stat();
       if (!st.isFile()) throw new PermanentWriteError(`"${name}" is not a regular file`);
       let size = st.size;
+      const owed = this.owedCuts.get(name);
+      if (owed !== undefined) {
+        // An aborted group's rows whose cut failed: cut them now (the same file only), check it afresh.
+        if (owed.dev === st.dev && owed.ino === st.ino && size > owed.size) {
+          await fh.truncate(owed.size);
+          if (this.opts.fsync) await fh.datasync();
+          size = owed.size;
+        }
+        this.owedCuts.delete(name);
+        this.known.delete(name);
+      }
       const k = this.known.get(name);
       this.known.delete(name);
       const unchanged = k !== undefined && k.dev === st.dev && k.ino === st.ino && k.size === size;
@@ -548,6 +897,7 @@ export class CsvWriter {
       this.pending = [];
       this.pendingRows = 0;
       this.takePendingFiles();
+      this.takePendingGroups();
       // Closing a handle waits for its pending operation: do not wait for it here.
       for (const f of [...this.open.values()]) void this.closeFile(f, false);
       return;

@@ -21,8 +21,8 @@ import { handleInputError } from './errors';
 import { NodeMetrics, installMetricsEndpoint, kafkaTimeOf } from './metrics';
 import { ThrottledStatus, compact } from './status';
 import type { Done, Node, NodeMessage, RED, Send } from './types';
-import { upstreamKafkaIns } from './flow-graph';
-import { TaskStore } from './task-store';
+import { outputReaches, upstreamKafkaIns } from './flow-graph';
+import { TaskStore, itemMeta, type OutputMeta } from './task-store';
 
 export const EMIT_MODES: readonly EmitMode[] = ['every', 'change'];
 
@@ -61,6 +61,8 @@ function isObject(v: unknown): v is Reading {
  */
 export function attachDetector(RED: RED, node: Node, create: () => Detector, emit: EmitMode = 'every', changelogOf?: string): void {
   const detector = create();
+  // Alerts that reach a csv sink are tracked until written and kept in checkpoints (exactly-once).
+  const track = changelogOf !== undefined && outputReaches(RED, node.id, 1, 'smoke-csv-sink');
   const tasks =
     changelogOf === undefined
       ? null
@@ -69,7 +71,11 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
           snapshot: (d) => d.snapshot(),
           restore: (d, saved) => d.restore(saved),
           devices: (d) => d.devices,
-        }, { hold: true, warn: (t) => node.warn(t) });
+        }, {
+          hold: true,
+          warn: (t) => node.warn(t),
+          outputs: track ? { reemit: (_tp, items, meta) => node.send([null, { payload: items, kafka: meta }]) } : undefined,
+        });
   // Only `emit: change` raises cleared alerts. Reading the absent `cleared` of every alert otherwise
   // (a megamorphic miss: three alert shapes) cost ~1 µs per alert, 9 % of the batch pipeline.
   const change = emit === 'change';
@@ -109,6 +115,8 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
       let d = detector;
       /** Items before this index are redeliveries the partition's state holds already. */
       let from = 0;
+      /** A partition task's message: the trigger offset of each alert, for its position (see OutputMeta). */
+      let task: { topic: string; partition: number; epoch: unknown; offset?: number; offsets?: number[] } | null = null;
       if (tasks !== null) {
         const a = tasks.accept(msg, batch ? payload.length : -1);
         if (a === 'wait') return tasks.defer(msg, () => handle(msg, send, done));
@@ -121,8 +129,10 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
         if (a !== 'local') {
           d = a.state;
           from = a.from;
+          task = msg.kafka as typeof task;
         }
       }
+      const trig: number[] | null = task === null ? null : [];
       d.sweep(now);
       let alerts: Alert[];
       let readings: number;
@@ -131,12 +141,15 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
         alerts = [];
         for (let i = from; i < payload.length; i++) {
           const r: unknown = payload[i];
-          if (isObject(r)) d.process(r, now, alerts);
+          if (!isObject(r)) continue;
+          const n = d.process(r, now, alerts);
+          if (trig !== null) for (let j = 0; j < n; j++) trig.push(task!.offsets![i]);
         }
       } else {
         readings = 1;
         alerts = scratch;
         if (from === 0 && isObject(payload)) d.process(payload, now, alerts);
+        if (trig !== null) for (let j = 0; j < alerts.length; j++) trig.push(task!.offset!);
       }
       metrics.readingsIn.inc(readings);
       metrics.readingsOut.inc(readings);
@@ -161,8 +174,12 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
       send([msg, null]);
       if (n > 0) {
         const id = msg._msgid;
-        if (batch) send([null, { _msgid: id, payload: list }]);
-        else for (let i = 0; i < n; i++) send([null, { _msgid: id, payload: list[i] }]);
+        const meta = trig === null ? undefined : positions(tasks!, task!, list, trig);
+        if (meta === undefined) {
+          if (batch) send([null, { _msgid: id, payload: list }]);
+          else for (let i = 0; i < n; i++) send([null, { _msgid: id, payload: list[i] }]);
+        } else if (batch) send([null, { _msgid: id, payload: list, kafka: meta }]);
+        else for (let i = 0; i < n; i++) send([null, { _msgid: id, payload: list[i], kafka: itemMeta(meta, i) }]);
       }
       done();
     } catch (err) {
@@ -181,6 +198,13 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
       done();
     });
   });
+}
+
+/** Positions of a partition task's alerts: trigger offset and rank among that record's alerts; tracked in the outbox when wired to a sink. */
+function positions(tasks: TaskStore<Detector>, task: { topic: string; partition: number; epoch: unknown }, alerts: Alert[], trig: number[]): OutputMeta {
+  const seqs: number[] = new Array(alerts.length);
+  for (let j = 0; j < alerts.length; j++) seqs[j] = j > 0 && trig[j] === trig[j - 1] ? seqs[j - 1] + 1 : 0;
+  return tasks.outputs(`${task.topic}:${task.partition}`, task.epoch, alerts, trig, seqs, false);
 }
 
 /** Alert counters by type and severity, one increment per kind and message (cleared alerts not counted). */

@@ -51,3 +51,26 @@ export function upstreamKafkaIns(RED: RED, nodeId: string): string[] {
   }
   return found;
 }
+
+/**
+ * Whether messages sent on output `port` of `nodeId` can reach a node of type `type` (following wires
+ * through every node, and `link out` → `link in`).
+ */
+export function outputReaches(RED: RED, nodeId: string, port: number, type: string): boolean {
+  const defs = new Map<string, FlowNodeDef>();
+  (RED.nodes as unknown as { eachNode(cb: (n: FlowNodeDef) => void): void }).eachNode((n) => defs.set(n.id, n));
+  const start = defs.get(nodeId)?.wires?.[port] ?? [];
+  const seen = new Set<string>([nodeId]);
+  const stack = [...start];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const def = defs.get(id);
+    if (def === undefined || def.d === true) continue;
+    if (def.type === type) return true;
+    for (const p of def.wires ?? []) for (const to of p ?? []) stack.push(to);
+    if (def.type === 'link out') for (const to of def.links ?? []) stack.push(to);
+  }
+  return false;
+}

@@ -33,7 +33,12 @@ import { errorText, settleWithin } from './kafka-client';
 export interface Taken {
   text: string | null;
   tokens: AckToken[];
+  /** Whatever the store wants back in {@link PartitionStore.committed}. */
+  meta?: unknown;
 }
+
+/** How a checkpoint ended: written, nothing to write, failed (retry later), or the task is gone (fenced or revoked). */
+export type CommitOutcome = 'ok' | 'none' | 'failed' | 'gone';
 
 /** What a stateful node gives the tasks of its `kafka in`. */
 export interface PartitionStore {
@@ -41,14 +46,19 @@ export interface PartitionStore {
   readonly id: string;
   /** Its changelog topic. */
   readonly changelog: string;
-  /** Replace task `tp`'s state by its checkpoint (undefined: none, start empty). Returns the devices restored. */
-  restore(tp: string, text: string | undefined): number;
+  /**
+   * Replace task `tp`'s state by its checkpoint (undefined: none, start empty); `epoch` is the task's
+   * (for outputs sent again). Returns the devices restored.
+   */
+  restore(tp: string, text: string | undefined, epoch: number): number;
   /** Forget task `tp` (revoked, or lost to a fence). */
   drop(tp: string): void;
   /** The checkpoint of task `tp` if it changed or holds tokens since the last take; null when there is nothing to write. */
   take(tp: string): Taken | null;
   /** A taken checkpoint was not written: its tokens stay held, the task counts as changed. */
   untake(tp: string, taken: Taken): void;
+  /** A taken checkpoint is committed in the changelog. */
+  committed?(tp: string, taken: Taken): void;
 }
 
 export interface PartitionTasksOptions {
@@ -223,7 +233,7 @@ export class PartitionTasks {
   /** A store stops: a final checkpoint of its tasks, then it is out. */
   async removeStore(store: PartitionStore): Promise<void> {
     if (!this.stores.has(store.id)) return;
-    await settleWithin(Promise.all([...this.tasks.values()].map((t) => this.commit(t, [store]))), 4000, []);
+    await settleWithin(Promise.all([...this.tasks.values()].map((t) => this.commit(t, [store]))), 4000, [] as CommitOutcome[]);
     this.stores.delete(store.id);
   }
 
@@ -233,7 +243,7 @@ export class PartitionTasks {
       clearInterval(this.timer);
       if (byConsumer.get(this.o.consumerId) === this) byConsumer.delete(this.o.consumerId);
       const tasks = [...this.tasks.values()];
-      await settleWithin(Promise.all(tasks.map((t) => this.commit(t))), budgetMs, []);
+      await settleWithin(Promise.all(tasks.map((t) => this.commit(t))), budgetMs, [] as CommitOutcome[]);
       for (const t of tasks) this.dropTask(t, 'closed');
     })();
     return this.closing;
@@ -321,25 +331,28 @@ export class PartitionTasks {
     }
   }
 
-  private async restoreOnce(tasks: Task[], stores: PartitionStore[]): Promise<number> {
+  /** Create the stores' changelog topics when missing: as many partitions as the largest source topic has. */
+  private async prepareTopics(sources: { topic: string; partition: number }[], stores: PartitionStore[]): Promise<void> {
+    const missing = stores.map((s) => s.changelog).filter((c) => !this.topicsReady.has(c));
+    if (missing.length === 0) return;
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      // Changelog partitions follow the source partitions: as many as the largest source topic has.
       let need = 1;
-      for (const t of tasks) {
+      for (const t of sources) {
         let n = this.partitions.get(t.topic);
         if (n === undefined) this.partitions.set(t.topic, (n = await partitionCount(admin, t.topic)));
         need = Math.max(need, n, t.partition + 1);
       }
-      const missing = stores.map((s) => s.changelog).filter((c) => !this.topicsReady.has(c));
-      if (missing.length > 0) {
-        await ensureChangelogTopics(admin, missing, need);
-        for (const c of missing) this.topicsReady.add(c);
-      }
+      await ensureChangelogTopics(admin, missing, need);
+      for (const c of missing) this.topicsReady.add(c);
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
+  }
+
+  private async restoreOnce(tasks: Task[], stores: PartitionStore[]): Promise<number> {
+    await this.prepareTopics(tasks, stores);
     // Fence the previous owner and mark where this restore ends, one task at a time in parallel.
     const marks = new Map<string, string>();
     await Promise.all(
@@ -377,7 +390,7 @@ export class PartitionTasks {
         if (t.state !== 'restoring') continue;
         const cp = readers.get(s.changelog)!.get(t.partition)!.checkpoint(t.tp);
         t.chunks.set(s.id, cp?.chunks ?? 0);
-        devices += s.restore(t.tp, cp?.text);
+        devices += s.restore(t.tp, cp?.text, t.epoch);
       }
     }
     return devices;
@@ -397,12 +410,12 @@ export class PartitionTasks {
    * it covers. A checkpoint in flight is waited for and, when more was asked meanwhile, followed by
    * another.
    */
-  private commit(t: Task, only?: PartitionStore[]): Promise<void> {
+  private commit(t: Task, only?: PartitionStore[]): Promise<CommitOutcome> {
     if (t.committing) {
       t.again = true;
-      return t.committing.then(() => (t.state === 'ready' ? this.commit(t, only) : undefined));
+      return t.committing.then(() => (t.state === 'ready' ? this.commit(t, only) : 'gone'));
     }
-    if (t.state !== 'ready' || t.producer === null) return Promise.resolve();
+    if (t.state !== 'ready' || t.producer === null) return Promise.resolve('gone');
     const stores = only ?? [...this.stores.values()];
     const taken: { store: PartitionStore; taken: Taken; records: ChangelogRecord[]; chunks: number }[] = [];
     for (const store of stores) {
@@ -421,15 +434,18 @@ export class PartitionTasks {
     }
     t.urgent = false;
     t.lastAt = Date.now();
-    if (taken.length === 0) return Promise.resolve();
+    if (taken.length === 0) return Promise.resolve('none');
     if (taken.every((e) => e.records.length === 0)) {
       // Nothing to write (an empty task that never had a checkpoint): the tokens are covered as they are.
-      for (const e of taken) for (const token of e.taken.tokens) release(token, e.store.id);
-      return Promise.resolve();
+      for (const e of taken) {
+        e.store.committed?.(t.tp, e.taken);
+        for (const token of e.taken.tokens) release(token, e.store.id);
+      }
+      return Promise.resolve('ok');
     }
     const producer = t.producer;
     const started = Date.now();
-    t.committing = (async () => {
+    const run = (async (): Promise<CommitOutcome> => {
       let ok = false;
       try {
         const txn = await producer.transaction();
@@ -464,6 +480,7 @@ export class PartitionTasks {
       if (ok) {
         for (const e of taken) {
           t.chunks.set(e.store.id, e.chunks);
+          e.store.committed?.(t.tp, e.taken);
           for (const token of e.taken.tokens) release(token, e.store.id);
         }
       } else if (t.state !== 'gone') {
@@ -471,6 +488,7 @@ export class PartitionTasks {
       }
       const end = Date.now();
       t.notBefore = end + (end - started) * COST_RATIO;
+      return ok ? 'ok' : t.state === 'gone' ? 'gone' : 'failed';
     })().finally(() => {
       t.committing = null;
       if (t.again) {
@@ -478,7 +496,34 @@ export class PartitionTasks {
         t.urgent = true;
       }
     });
-    return t.committing;
+    t.committing = run.then(() => undefined);
+    return run;
+  }
+
+  /** Checkpoint `store`'s state of task `tp` now (after a checkpoint in flight). */
+  checkpointNow(tp: string, store: PartitionStore): Promise<CommitOutcome> {
+    const t = this.tasks.get(tp);
+    if (t === undefined || !this.stores.has(store.id)) return Promise.resolve('gone');
+    return this.commit(t, [store]);
+  }
+
+  /**
+   * The last checkpoint of `tp` in `store`'s changelog, whoever owns the partition now (read-only: a
+   * plain marker write, no fencing). For a store's crash recovery.
+   */
+  async readLatest(store: PartitionStore, tp: string, partition: number): Promise<string | undefined> {
+    await this.prepareTopics([{ topic: tp.slice(0, tp.lastIndexOf(':')), partition }], [store]);
+    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const mark = randomUUID();
+    try {
+      await producer.send({ topic: store.changelog, acks: -1, messages: [{ key: markerKey(tp), value: mark, partition }] });
+    } finally {
+      await producer.disconnect().catch(() => undefined);
+    }
+    const reader = new ChangelogReader(new Map([[tp, mark]]));
+    await readToMarkers(this.kafka, this.o.groupId, new Map([[store.changelog, new Map([[partition, reader]])]]), this.restoreTimeoutMs);
+    return reader.checkpoint(tp)?.text;
   }
 
   private warnOnce(kind: string, text: string): void {

@@ -6,9 +6,16 @@
  * state applies and from which item on.
  */
 import type { AckToken } from './ack';
-import { hold } from './ack';
+import { hold, registerConsumer, unregisterConsumer } from './ack';
 import { changelogTopic } from '../lib/changelog';
 import { registerStore, tasksOf, type PartitionStore, type Taken } from './partition-tasks';
+
+/** The position of item `i` of an outputs' meta, for a message of its own (they share the ack token). */
+export function itemMeta(meta: OutputMeta, i: number): OutputMeta {
+  const k: OutputMeta = { topic: meta.topic, partition: meta.partition, epoch: meta.epoch, origin: meta.origin, offset: meta.offsets![i], seq: meta.seqs![i] };
+  if (meta.ack) k.ack = meta.ack;
+  return k;
+}
 
 /** How a node's state becomes text and back. */
 export interface StateCodec<S> {
@@ -28,6 +35,34 @@ interface Part<S> {
   held: AckToken[];
   heldRecords: number;
   dirty: boolean;
+  /** Outputs sent and not yet acknowledged by their sink, by unit id (see {@link TaskStore.outputs}). */
+  outbox: Map<number, OutEntry>;
+}
+
+interface OutEntry {
+  items: unknown[];
+  offsets: number[];
+  seqs: number[];
+  acked: number;
+}
+
+/**
+ * `msg.kafka` of an output (a window result, an alert) derived from the records of a partition: where it
+ * came from, so that a sink can write it exactly once. `origin` is the node that made it; `offset` /
+ * `offsets` the offset of the record that triggered it (per item for an array payload) and `seq` / `seqs`
+ * its rank among the outputs of that record: replaying the same records from the same state makes the
+ * same outputs with the same positions.
+ */
+export interface OutputMeta {
+  topic: string;
+  partition: number;
+  epoch: unknown;
+  origin: string;
+  offset?: number;
+  seq?: number;
+  offsets?: number[];
+  seqs?: number[];
+  ack?: AckToken;
 }
 
 /** A message's access to a task's state: apply items from `from` on (earlier ones are redeliveries). */
@@ -57,14 +92,72 @@ export class TaskStore<S> implements PartitionStore {
   private readonly waiting = new Map<string, (() => void)[]>();
   private readonly unregister: () => Promise<void>;
   private closed = false;
+  /** Consumer id of this store's outputs in the ack registry (a sink acknowledges them there). */
+  private readonly outConsumer: string;
+  private outSeq = 0;
+  /** Unit id → its task, for acknowledgements. */
+  private readonly outTask = new Map<number, string>();
 
   constructor(
     readonly id: string,
     private readonly consumerId: string,
     private readonly codec: StateCodec<S>,
-    private readonly o: { hold: boolean; warn(text: string): void },
+    private readonly o: {
+      hold: boolean;
+      warn(text: string): void;
+      /**
+       * Track outputs until a sink acknowledges them, keep the unacknowledged ones in checkpoints and
+       * send them again after a restore (`reemit`): without it, an output whose records a checkpoint
+       * already holds is lost if the process dies before its sink wrote it.
+       */
+      outputs?: { reemit(tp: string, items: unknown[], meta: OutputMeta): void };
+    },
   ) {
+    this.outConsumer = `${id}/out`;
+    if (o.outputs) registerConsumer(this.outConsumer, (unit, n) => this.acked(unit, n));
     this.unregister = registerStore(consumerId, this);
+  }
+
+  /**
+   * The `msg.kafka` for outputs of task `tp`: `items` sent as one message (an array payload, `single`
+   * false) or as one message each, `offsets[i]` / `seqs[i]` their positions. Tracked in the outbox
+   * (with an ack token) when the node sends outputs to a sink.
+   */
+  outputs(tp: string, epoch: unknown, items: unknown[], offsets: number[], seqs: number[], single: boolean): OutputMeta {
+    const i = tp.lastIndexOf(':');
+    const meta: OutputMeta = { topic: tp.slice(0, i), partition: Number(tp.slice(i + 1)), epoch, origin: this.id };
+    if (single) {
+      meta.offset = offsets[0];
+      meta.seq = seqs[0];
+    } else {
+      meta.offsets = offsets;
+      meta.seqs = seqs;
+    }
+    const part = this.parts.get(tp);
+    if (this.o.outputs && part !== undefined && items.length > 0) {
+      const unit = ++this.outSeq;
+      part.outbox.set(unit, { items, offsets, seqs, acked: 0 });
+      this.outTask.set(unit, tp);
+      part.dirty = true;
+      meta.ack = { consumer: this.outConsumer, id: unit, records: items.length };
+    }
+    return meta;
+  }
+
+  private acked(unit: number, n: number): void {
+    const tp = this.outTask.get(unit);
+    const part = tp === undefined ? undefined : this.parts.get(tp);
+    const e = part?.outbox.get(unit);
+    if (e === undefined || part === undefined) {
+      this.outTask.delete(unit);
+      return;
+    }
+    e.acked += n;
+    if (e.acked >= e.items.length) {
+      part.outbox.delete(unit);
+      this.outTask.delete(unit);
+      part.dirty = true;
+    }
   }
 
   /** The changelog topic: `<group>-<node id>-changelog`, the group being the consumer's. */
@@ -148,14 +241,17 @@ export class TaskStore<S> implements PartitionStore {
 
   // PartitionStore
 
-  restore(tp: string, text: string | undefined): number {
+  restore(tp: string, text: string | undefined, epoch?: unknown): number {
     const state = this.codec.create();
     let gate = -1;
+    let outbox: unknown = undefined;
     if (text !== undefined) {
       try {
-        const saved = JSON.parse(text) as { gate?: unknown; state?: unknown };
-        if (this.codec.restore(state, saved.state)) gate = typeof saved.gate === 'number' ? saved.gate : -1;
-        else this.o.warn(`the checkpoint of ${tp} does not fit this node's settings: starting ${tp} empty`);
+        const saved = JSON.parse(text) as { gate?: unknown; state?: unknown; outbox?: unknown };
+        if (this.codec.restore(state, saved.state)) {
+          gate = typeof saved.gate === 'number' ? saved.gate : -1;
+          outbox = saved.outbox;
+        } else this.o.warn(`the checkpoint of ${tp} does not fit this node's settings: starting ${tp} empty`);
       } catch (err) {
         this.o.warn(`the checkpoint of ${tp} is unreadable (${(err as Error).message}): starting ${tp} empty`);
       }
@@ -164,7 +260,16 @@ export class TaskStore<S> implements PartitionStore {
     this.preHeld.delete(tp);
     let heldRecords = 0;
     for (const t of held) heldRecords += t.records;
-    this.parts.set(tp, { state, gate, held, heldRecords, dirty: false });
+    this.parts.set(tp, { state, gate, held, heldRecords, dirty: false, outbox: new Map() });
+    // Outputs sent before the checkpoint and not known to be written: again (their sink skips the ones it has).
+    const out = this.o.outputs;
+    if (out && Array.isArray(outbox)) {
+      for (const e of outbox as unknown[]) {
+        if (!Array.isArray(e) || e.length !== 3 || !Array.isArray(e[0]) || !Array.isArray(e[1]) || !Array.isArray(e[2])) continue;
+        const [offsets, seqs, items] = e as [number[], number[], unknown[]];
+        out.reemit(tp, items, this.outputs(tp, epoch, items, offsets, seqs, false));
+      }
+    }
     const q = this.waiting.get(tp);
     this.waiting.delete(tp);
     if (q) for (const fn of q) fn();
@@ -189,7 +294,9 @@ export class TaskStore<S> implements PartitionStore {
     p.held = [];
     p.heldRecords = 0;
     p.dirty = false;
-    return { text: JSON.stringify({ gate: p.gate, state: this.codec.snapshot(p.state) }), tokens };
+    const saved: Record<string, unknown> = { gate: p.gate, state: this.codec.snapshot(p.state) };
+    if (p.outbox.size > 0) saved.outbox = [...p.outbox.values()].map((e) => [e.offsets, e.seqs, e.items]);
+    return { text: JSON.stringify(saved), tokens };
   }
 
   untake(tp: string, taken: Taken): void {
@@ -205,6 +312,7 @@ export class TaskStore<S> implements PartitionStore {
     if (this.closed) return;
     this.closed = true;
     await this.unregister();
+    if (this.o.outputs) unregisterConsumer(this.outConsumer);
     for (const tp of [...this.waiting.keys()]) this.drop(tp);
     this.parts.clear();
   }

@@ -11,7 +11,7 @@ import { compact } from '../nr/status';
 import { SlidingWindows, type SlidingWindowOptions, type WindowResult } from '../lib/window';
 import { OffsetGate, kafkaPosition, readingTime, type CheckpointStore, type TimeSource } from './support';
 import { Checkpointer, checkpointSeqInFile, type CheckpointerOptions, type Durability } from './checkpoint';
-import { TaskStore } from '../nr/task-store';
+import { TaskStore, itemMeta, type OutputMeta } from '../nr/task-store';
 
 const CHECKPOINT_KEY = 'slidingWindow';
 
@@ -59,6 +59,8 @@ export interface WindowRunnerOptions {
    * node's own windows, which are not checkpointed. Undefined: the context store checkpoints above.
    */
   changelogOf?: string;
+  /** The results reach a csv sink: track them until written (exactly-once, with `changelogOf`). */
+  trackResults?: boolean;
 }
 
 export class WindowRunner {
@@ -94,7 +96,11 @@ export class WindowRunner {
         // final at the previous owner's bound only, so they are not emitted.
         restore: (w, saved) => w.restore(saved, Date.now(), []),
         devices: (w) => w.stats().devices,
-      }, { hold: o.holdCommits, warn: (text) => host.warn('changelog', { text }) });
+      }, {
+        hold: o.holdCommits,
+        warn: (text) => host.warn('changelog', { text }),
+        outputs: o.trackResults ? { reemit: (_tp, items, meta) => this.sendResults(items as WindowResult[], true, host.send, meta) } : undefined,
+      });
     }
     const { store } = o;
     const file = o.contextFile;
@@ -303,6 +309,9 @@ export class WindowRunner {
       }
     }
     const gated = windows === this.windows;
+    /** A partition task's message: the trigger offset of each result, for its position (see OutputMeta). */
+    const task = gated ? null : (msg.kafka as { topic: string; partition: number; epoch: unknown; offset?: number; offsets?: number[] });
+    const trig: number[] | null = task === null ? null : [];
     if (Array.isArray(msg.payload)) {
       this.lastWasArray = true;
       const items = msg.payload as unknown[];
@@ -321,7 +330,9 @@ export class WindowRunner {
           }
           if (offset > top) top = offset;
         }
+        const before = out.length;
         const why = this.addOne(windows, items[i], msg, i, now, out);
+        if (trig !== null) for (let j = before; j < out.length; j++) trig.push(task!.offsets![i]);
         if (why !== null) {
           (late ??= []).push(items[i]);
           (info ??= []).push(why);
@@ -329,7 +340,7 @@ export class WindowRunner {
       }
       if (pos !== null) this.took(pos.key, high, top);
       this.host.metrics.readingsIn.inc(items.length);
-      this.emit(out, true, send);
+      this.emit(out, true, send, task === null ? undefined : this.positions(task, out, trig!));
       // Late readings keep the record metadata (msg.kafka) of the batch they came in.
       if (late !== null) send([null, { ...msg, payload: late, late: info }]);
     } else {
@@ -342,7 +353,8 @@ export class WindowRunner {
       if (pos !== null) this.took(pos.key, -1, pos.offset);
       const why = this.addOne(windows, msg.payload, msg, -1, now, out);
       this.host.metrics.readingsIn.inc();
-      this.emit(out, false, send);
+      if (trig !== null) for (let j = 0; j < out.length; j++) trig.push(task!.offset!);
+      this.emit(out, false, send, task === null ? undefined : this.positions(task, out, trig!));
       if (why !== null) {
         msg.late = why;
         send([null, msg]);
@@ -353,13 +365,29 @@ export class WindowRunner {
   }
 
   /** Results as messages: one per window after a single reading, one with an array after a batch. */
-  private emit(out: WindowResult[], asArray: boolean, send: Send): void {
+  private emit(out: WindowResult[], asArray: boolean, send: Send, meta?: OutputMeta): void {
     if (out.length === 0) return;
     this.host.metrics.windows.inc(out.length);
     this.checkpoints.emitted(out, Date.now());
+    this.sendResults(out, asArray, send, meta);
+  }
+
+  /** Results of a partition task's message: their positions (trigger offset, rank among its results) and outbox entry. */
+  private positions(task: { topic: string; partition: number; epoch: unknown }, out: WindowResult[], trig: number[]): OutputMeta | undefined {
+    if (out.length === 0) return undefined;
+    const seqs: number[] = new Array(out.length);
+    for (let j = 0; j < out.length; j++) seqs[j] = j > 0 && trig[j] === trig[j - 1] ? seqs[j - 1] + 1 : 0;
+    return this.tasks!.outputs(`${task.topic}:${task.partition}`, task.epoch, out, trig, seqs, false);
+  }
+
+  private sendResults(out: WindowResult[], asArray: boolean, send: Send, meta?: OutputMeta): void {
     // One send() per result: in one call Node-RED deep-copies every message after the first.
-    if (asArray) send([{ payload: out }, null]);
-    else for (const w of out) send([{ payload: w, key: w.deviceId }, null]);
+    if (asArray) send([meta === undefined ? { payload: out } : { payload: out, kafka: meta }, null]);
+    else if (meta === undefined) for (const w of out) send([{ payload: w, key: w.deviceId }, null]);
+    else {
+      // One message per result, each with its own position; they share the outbox entry's ack token.
+      for (let j = 0; j < out.length; j++) send([{ payload: out[j], key: out[j].deviceId, kafka: itemMeta(meta, j) }, null]);
+    }
   }
 
   /** Offsets up to `top` of a partition were taken; log the redeliveries skipped before them. */

@@ -15,7 +15,7 @@ import { parseAggregates, DEFAULT_AGGREGATES } from '../lib/panes';
 import { windowOptionProblems, type OutputMode } from '../lib/window';
 import { checkpointStore, nodeContextFile, type TimeSource } from './support';
 import { WindowRunner } from './runner';
-import { upstreamKafkaIns } from '../nr/flow-graph';
+import { outputReaches, upstreamKafkaIns } from '../nr/flow-graph';
 
 /**
  * Checkpoints of stopped nodes by node id, for runtimes without configured context stores: Node-RED
@@ -65,6 +65,7 @@ export = function (RED: RED) {
         checkpointMs,
         stash,
         changelogOf,
+        trackResults: changelogOf !== undefined && outputReaches(RED, node.id, 0, 'smoke-csv-sink'),
       },
       {
         id: node.id,

@@ -1,0 +1,249 @@
+/**
+ * Exactly-once CSV behind `kafka in` (model: Flink's TwoPhaseCommitSinkFunction and Spark's file sink
+ * log): what a csv sink has written of each source partition is a position per origin, kept as the
+ * sink's state of that partition task in its changelog topic (nodes/nr/partition-tasks.ts), so that
+ * whichever runtime owns the partition next skips what any runtime wrote before.
+ *
+ * Position of a row: `(origin, offset, seq)`. Readings carry their record's offset (origin `''`); derived
+ * outputs (window results, alerts) carry the node that made them, the offset of the record that triggered
+ * them and their rank among that record's outputs (nodes/nr/task-store.ts OutputMeta). Per origin they
+ * arrive in increasing order, so a row at or below the origin's position is one this sink wrote already.
+ *
+ * Two phases per partition and flush (the writer, writer.ts GroupCommit): the file sizes before the rows
+ * are journaled (fsynced, renamed into place), the rows appended and fsynced, then the new positions are
+ * committed to the changelog in the partition's transaction; only then are the records acknowledged
+ * (`after-sink` commits). A zombie's transaction is fenced: its rows are cut off again at once. A crash
+ * between the phases leaves the journal: on the next start the sink reads the partition's committed
+ * position from the changelog and keeps the rows (committed) or cuts them off (not committed; the owner
+ * of the partition writes them again).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { changelogTopic } from '../lib/changelog';
+import { registerStore, tasksOf, type PartitionStore, type Taken } from '../nr/partition-tasks';
+
+/** `[offset, seq]`. */
+export type Pos = [number, number];
+/** Position per origin. */
+export type Positions = Record<string, Pos>;
+
+interface Part {
+  /** Highest position taken in (queued or written). */
+  accepted: Positions;
+  /** Highest position durably in the files. */
+  durable: Positions;
+  dirty: boolean;
+}
+
+interface KafkaMeta {
+  topic?: unknown;
+  partition?: unknown;
+  epoch?: unknown;
+  origin?: unknown;
+  offset?: unknown;
+  offsets?: unknown;
+  seq?: unknown;
+  seqs?: unknown;
+}
+
+function after(a: Pos, b: Pos | undefined): boolean {
+  return b === undefined || a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
+}
+
+/** Whether `have` reaches every position of `want`. */
+export function covers(have: Positions | undefined, want: Positions): boolean {
+  for (const [origin, p] of Object.entries(want)) if (after(p, have?.[origin])) return false;
+  return true;
+}
+
+/** Per-origin maximum of `b` into `a`. */
+export function advance(a: Positions, b: Positions): void {
+  for (const [origin, p] of Object.entries(b)) if (after(p, a[origin])) a[origin] = p;
+}
+
+function parsePositions(text: string | undefined): Positions {
+  if (text === undefined) return {};
+  try {
+    const v = JSON.parse(text) as { positions?: unknown };
+    const out: Positions = {};
+    if (typeof v.positions === 'object' && v.positions !== null) {
+      for (const [k, p] of Object.entries(v.positions as Record<string, unknown>)) {
+        if (Array.isArray(p) && p.length === 2 && Number.isFinite(p[0]) && Number.isFinite(p[1])) out[k] = [p[0], p[1]];
+      }
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/** A message's access: write items from `from` on; `top` is the position of its last item. */
+export interface SinkAccess {
+  tp: string;
+  partition: number;
+  from: number;
+  top: Positions;
+}
+
+export class SinkPositions implements PartitionStore {
+  private readonly parts = new Map<string, Part>();
+  /** Last committed positions per task (kept after a drop: a commit in flight may still need them). */
+  private readonly committedPos = new Map<string, Positions>();
+  private readonly waiting = new Map<string, (() => void)[]>();
+  private readonly unregister: () => Promise<void>;
+
+  constructor(
+    readonly id: string,
+    private readonly consumerId: string,
+  ) {
+    this.unregister = registerStore(consumerId, this);
+  }
+
+  get changelog(): string {
+    return changelogTopic(tasksOf(this.consumerId)?.groupId ?? 'smoke', this.id);
+  }
+
+  /**
+   * `local`: not a record of this sink's consumer; `skip`: a partition this runtime does not own now
+   * (not written, not acknowledged: its owner writes it); `wait`: owned, its positions not restored yet.
+   */
+  accept(msg: Record<string, unknown>, items: number): SinkAccess | 'local' | 'skip' | 'wait' {
+    const k = msg.kafka as KafkaMeta | undefined;
+    if (typeof k !== 'object' || k === null || typeof k.topic !== 'string' || typeof k.partition !== 'number' || k.epoch === undefined) return 'local';
+    const tp = `${k.topic}:${k.partition}`;
+    const tasks = tasksOf(this.consumerId);
+    if (tasks === undefined || !tasks.current(tp, k.epoch)) return 'skip';
+    const part = this.parts.get(tp);
+    if (part === undefined) return 'wait';
+    const origin = typeof k.origin === 'string' ? k.origin : '';
+    const have = part.accepted[origin];
+    const single = items < 0;
+    const n = single ? 1 : items;
+    const offs = single ? [k.offset] : (k.offsets as unknown[] | undefined);
+    const seqs = single ? [k.seq ?? 0] : (k.seqs as unknown[] | undefined);
+    if (!Array.isArray(offs) || offs.length !== n) return 'local';
+    let from = 0;
+    const pos = (i: number): Pos => [offs[i] as number, Array.isArray(seqs) ? ((seqs[i] as number) ?? 0) : 0];
+    while (from < n && !after(pos(from), have)) from++;
+    const top: Positions = {};
+    if (from < n) {
+      const last = pos(n - 1);
+      top[origin] = last;
+      part.accepted[origin] = last;
+    }
+    return { tp, partition: k.partition, from, top };
+  }
+
+  /** Run `fn` when task `tp` is restored here (or dropped). */
+  defer(msg: Record<string, unknown>, fn: () => void): void {
+    const k = msg.kafka as KafkaMeta;
+    const tp = `${k.topic as string}:${k.partition as number}`;
+    let q = this.waiting.get(tp);
+    if (q === undefined) this.waiting.set(tp, (q = []));
+    q.push(fn);
+  }
+
+  /** Rows up to `top` are durably in the files (phase one of their group done). */
+  durable(tp: string, top: Positions): void {
+    const part = this.parts.get(tp);
+    if (part === undefined) return;
+    advance(part.durable, top);
+    part.dirty = true;
+  }
+
+  /** Positions known committed for task `tp`. */
+  committedOf(tp: string): Positions | undefined {
+    return this.committedPos.get(tp);
+  }
+
+  // PartitionStore
+
+  restore(tp: string, text: string | undefined): number {
+    const p = parsePositions(text);
+    this.parts.set(tp, { accepted: { ...p }, durable: { ...p }, dirty: false });
+    this.committedPos.set(tp, { ...p });
+    const q = this.waiting.get(tp);
+    this.waiting.delete(tp);
+    if (q) for (const fn of q) fn();
+    return 0;
+  }
+
+  drop(tp: string): void {
+    this.parts.delete(tp);
+    const q = this.waiting.get(tp);
+    this.waiting.delete(tp);
+    if (q) for (const fn of q) fn();
+  }
+
+  take(tp: string): Taken | null {
+    const part = this.parts.get(tp);
+    if (part === undefined || !part.dirty) return null;
+    part.dirty = false;
+    const positions = { ...part.durable };
+    return { text: JSON.stringify({ positions }), tokens: [], meta: positions };
+  }
+
+  untake(tp: string): void {
+    const part = this.parts.get(tp);
+    if (part) part.dirty = true;
+  }
+
+  committed(tp: string, taken: Taken): void {
+    const have = this.committedPos.get(tp) ?? {};
+    advance(have, taken.meta as Positions);
+    this.committedPos.set(tp, have);
+  }
+
+  async close(): Promise<void> {
+    await this.unregister();
+    for (const tp of [...this.waiting.keys()]) this.drop(tp);
+    this.parts.clear();
+  }
+}
+
+/** What a sink journals before a group's rows are appended (phase one). */
+export interface JournalEntry {
+  tp: string;
+  partition: number;
+  /** File name (relative to the folder) → size before the rows. */
+  sizes: Record<string, number>;
+  /** Positions the rows reach. */
+  positions: Positions;
+}
+
+/** The journal of a sink node in its folder. */
+export function journalPath(folder: string, nodeId: string): string {
+  return path.join(folder, `.smoke-csv-${nodeId.replace(/[^a-zA-Z0-9._-]/g, '_')}.journal`);
+}
+
+/** Write the journal durably (temporary file, fsync, rename, fsync of the folder). */
+export async function writeJournal(file: string, entry: JournalEntry): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const fh = await fs.promises.open(tmp, 'w', 0o644);
+  try {
+    await fh.writeFile(JSON.stringify(entry));
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await fs.promises.rename(tmp, file);
+  const dir = await fs.promises.open(path.dirname(file), 'r').catch(() => null);
+  if (dir) {
+    await dir.sync().catch(() => undefined);
+    await dir.close().catch(() => undefined);
+  }
+}
+
+export async function readJournal(file: string): Promise<JournalEntry | null> {
+  try {
+    const v = JSON.parse(await fs.promises.readFile(file, 'utf8')) as JournalEntry;
+    if (typeof v.tp !== 'string' || typeof v.partition !== 'number' || typeof v.sizes !== 'object' || typeof v.positions !== 'object') return null;
+    return v;
+  } catch {
+    return null;
+  }
+}
+
+export async function clearJournal(file: string): Promise<void> {
+  await fs.promises.unlink(file).catch(() => undefined);
+}

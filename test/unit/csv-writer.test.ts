@@ -1,0 +1,416 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CsvWriter, truncateTo, type GroupCommit, type Segment, type WriterEvent, type WriterOptions } from '../../nodes/csv-sink/writer';
+
+const HEADER = 'id,text';
+
+/** One segment of `rows` (each a CSV line without its newline) for `file`. */
+function seg(file: string, ...rows: string[]): Segment {
+  return { file, header: HEADER, text: rows.map((r) => r + '\n').join(''), rows: rows.length };
+}
+
+/** The file's text: the header, then the rows. */
+function csv(...rows: string[]): string {
+  return [HEADER, ...rows].map((r) => r + '\n').join('');
+}
+
+interface Done {
+  err?: Error;
+  aborted?: boolean;
+}
+
+/** Enqueues a job; resolves with what its callback got (and checks the callback runs once). */
+function put(w: CsvWriter, segments: Segment[], group?: string, log?: string[], tag?: string): Promise<Done> {
+  return new Promise((resolve, reject) => {
+    let calls = 0;
+    w.enqueue(
+      segments,
+      (err, aborted) => {
+        if (++calls > 1) reject(new Error(`callback of ${tag ?? 'a job'} called twice`));
+        if (tag !== undefined) log?.push(`done ${tag}`);
+        resolve({ err, aborted });
+      },
+      group,
+    );
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * A GroupCommit that logs its calls (into `log`) and the sizes given to prepare; `onPrepare` / `onCommit`
+ * decide the outcome (default: resolve, 'ok').
+ */
+class Recorder implements GroupCommit {
+  log: string[] = [];
+  prepared: { group: string; sizes: Record<string, number> }[] = [];
+  onPrepare: (group: string, n: number) => Promise<void> = async () => undefined;
+  onCommit: (group: string, n: number) => Promise<'ok' | 'abort'> = async () => 'ok';
+  async prepare(group: string, sizes: Record<string, number>): Promise<void> {
+    this.log.push(`prepare ${group}`);
+    this.prepared.push({ group, sizes: { ...sizes } });
+    return this.onPrepare(group, this.prepared.length);
+  }
+  async commit(group: string): Promise<'ok' | 'abort'> {
+    this.log.push(`commit ${group}`);
+    return this.onCommit(group, this.log.filter((l) => l.startsWith('commit')).length);
+  }
+}
+
+describe('csv writer > group commit', function () {
+  this.timeout(20000);
+  let dir: string;
+  let writers: CsvWriter[];
+  let events: WriterEvent[];
+
+  function writer(gc: GroupCommit | undefined, over: Partial<WriterOptions> = {}): CsvWriter {
+    const w = new CsvWriter({ folder: dir, flushIntervalMs: 5, retryBaseMs: 10, groupCommit: gc, onEvent: (ev) => events.push(ev), ...over });
+    writers.push(w);
+    return w;
+  }
+  const file = (name: string) => path.join(dir, name);
+  const read = (name: string) => fs.readFileSync(file(name), 'utf8');
+  const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csv-writer-'));
+    writers = [];
+    events = [];
+  });
+  afterEach(async function () {
+    await Promise.all(writers.map((w) => w.close(1000)));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('completes a group\'s jobs only after prepare (sizes before the append: 0 for a new file) and commit ok; the files hold header and rows', async function () {
+    const gc = new Recorder();
+    const w = writer(gc);
+    assert.deepEqual(await put(w, [seg('a.csv', '1,u')]), { err: undefined, aborted: undefined });
+    assert.deepEqual(gc.log, [], 'no group: no prepare or commit');
+
+    const finished: string[] = [];
+    gc.onCommit = async () => {
+      // Written (and synced) before commit, not yet acknowledged.
+      assert.equal(read('a.csv'), csv('1,u', '2,g', '3,g', '5,g'));
+      assert.equal(read('b.csv'), csv('4,g'));
+      assert.deepEqual(finished, []);
+      return 'ok';
+    };
+    const jobs = [
+      put(w, [seg('a.csv', '2,g', '3,g'), seg('b.csv', '4,g')], 'smoke_stream:3').then((r) => (finished.push('1'), r)),
+      put(w, [seg('a.csv', '5,g')], 'smoke_stream:3').then((r) => (finished.push('2'), r)),
+    ];
+    const results = await Promise.all(jobs);
+    assert.deepEqual(results, [{ err: undefined, aborted: undefined }, { err: undefined, aborted: undefined }]);
+    assert.deepEqual(finished, ['1', '2']);
+    assert.deepEqual(gc.log, ['prepare smoke_stream:3', 'commit smoke_stream:3']);
+    assert.deepEqual(gc.prepared, [{ group: 'smoke_stream:3', sizes: { 'a.csv': bytes(csv('1,u')), 'b.csv': 0 } }]);
+    assert.equal(read('a.csv'), csv('1,u', '2,g', '3,g', '5,g'));
+    assert.equal(read('b.csv'), csv('4,g'));
+    assert.equal(w.rowsWritten, 5);
+  });
+
+  it('commit abort: cuts each file back to its prepared size byte for byte, jobs get aborted without error, later writes append right after the cut', async function () {
+    const gc = new Recorder();
+    const w = writer(gc);
+    await put(w, [seg('a.csv', '1,"quoted\nnewline"')]);
+    const before = fs.readFileSync(file('a.csv'));
+    gc.onCommit = async () => 'abort';
+    const r = await Promise.all([
+      put(w, [seg('a.csv', '2,g'), seg('b.csv', '3,g')], 'p:0'),
+      put(w, [seg('sub/c.csv', '4,g')], 'p:0'),
+    ]);
+    assert.deepEqual(r, [{ err: undefined, aborted: true }, { err: undefined, aborted: true }]);
+    assert.deepEqual(gc.prepared[0].sizes, { 'a.csv': before.length, 'b.csv': 0, 'sub/c.csv': 0 });
+    assert.ok(fs.readFileSync(file('a.csv')).equals(before), 'a.csv back to its prior bytes');
+    assert.equal(fs.statSync(file('b.csv')).size, 0, 'a new file back to empty (header cut too)');
+    assert.equal(fs.statSync(file('sub/c.csv')).size, 0);
+    assert.equal(w.rowsWritten, 1, 'aborted rows not counted');
+
+    // After the cut: the next rows follow the good part; a file cut back to empty gets its header again.
+    gc.onCommit = async () => 'ok';
+    assert.deepEqual(await put(w, [seg('a.csv', '5,u'), seg('b.csv', '6,u')]), { err: undefined, aborted: undefined });
+    assert.deepEqual(await put(w, [seg('b.csv', '7,g'), seg('a.csv', '8,g')], 'p:0'), { err: undefined, aborted: undefined });
+    assert.deepEqual(gc.prepared[1].sizes, { 'b.csv': bytes(csv('6,u')), 'a.csv': bytes(csv('1,"quoted\nnewline"', '5,u')) });
+    assert.equal(read('a.csv'), csv('1,"quoted\nnewline"', '5,u', '8,g'));
+    assert.equal(read('b.csv'), csv('6,u', '7,g'));
+    assert.equal(w.rowsWritten, 5);
+
+    // And after a restart (files reopened and checked), no second header.
+    await w.close();
+    const w2 = writer(gc);
+    await put(w2, [seg('b.csv', '9,g')], 'p:0');
+    assert.equal(read('b.csv'), csv('6,u', '7,g', '9,g'));
+  });
+
+  it('a rejected commit cuts the rows back like abort, and fails the jobs with its error', async function () {
+    const gc = new Recorder();
+    const w = writer(gc);
+    await put(w, [seg('a.csv', '1,u')]);
+    gc.onCommit = async () => {
+      throw new Error('position record lost');
+    };
+    const r = await put(w, [seg('a.csv', '2,g')], 'p:1');
+    assert.match(r.err?.message ?? '', /position record lost/);
+    assert.equal(r.aborted, true);
+    assert.equal(read('a.csv'), csv('1,u'));
+    assert.equal(w.rowsWritten, 1);
+  });
+
+  it('interleaved jobs of two groups and without group in one flush: ungrouped written first, each group contiguous in queue order, prepared and committed once, callbacks in queue order', async function () {
+    const gc = new Recorder();
+    const log = gc.log;
+    const w = writer(gc, { flushIntervalMs: 60000, flushRows: 7 });
+    const tails: string[] = [];
+    gc.onCommit = async () => {
+      tails.push(read('a.csv').split('\n').slice(-2)[0]);
+      return 'ok';
+    };
+    const jobs = [
+      put(w, [seg('a.csv', 'A1,p1')], 'p:1', log, 'A1'),
+      put(w, [seg('a.csv', 'U1,-')], undefined, log, 'U1'),
+      put(w, [seg('a.csv', 'B1,p2')], 'p:2', log, 'B1'),
+      put(w, [seg('a.csv', 'A2,p1'), seg('b.csv', 'A3,p1')], 'p:1', log, 'A2'),
+      put(w, [seg('b.csv', 'U2,-')], undefined, log, 'U2'),
+      // the 7th row starts the flush
+      put(w, [seg('a.csv', 'B2,p2')], 'p:2', log, 'B2'),
+    ];
+    const results = await Promise.all(jobs);
+    assert.ok(results.every((r) => r.err === undefined && r.aborted === undefined));
+    assert.equal(read('a.csv'), csv('U1,-', 'A1,p1', 'A2,p1', 'B1,p2', 'B2,p2'));
+    assert.equal(read('b.csv'), csv('U2,-', 'A3,p1'));
+    assert.deepEqual(tails, ['A2,p1', 'B2,p2'], 'a group\'s rows are the tail of its files while it commits');
+    assert.deepEqual(log, [
+      'prepare p:1', 'commit p:1', 'done A1', 'done U1',
+      'prepare p:2', 'commit p:2', 'done B1', 'done A2', 'done U2', 'done B2',
+    ]);
+    assert.deepEqual(gc.prepared, [
+      { group: 'p:1', sizes: { 'a.csv': bytes(csv('U1,-')), 'b.csv': bytes(csv('U2,-')) } },
+      { group: 'p:2', sizes: { 'a.csv': bytes(csv('U1,-', 'A1,p1', 'A2,p1')) } },
+    ]);
+    assert.equal(w.rowsWritten, 7);
+  });
+
+  it('a group whose jobs have no rows is still prepared (no files) and committed', async function () {
+    const gc = new Recorder();
+    const w = writer(gc);
+    assert.deepEqual(await put(w, [], 'p:5'), { err: undefined, aborted: undefined });
+    assert.deepEqual(gc.prepared, [{ group: 'p:5', sizes: {} }]);
+    assert.deepEqual(gc.log, ['prepare p:5', 'commit p:5']);
+    assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
+  it('retries a group whose prepare rejects once (backoff), then writes its rows once', async function () {
+    const gc = new Recorder();
+    gc.onPrepare = async (_g, n) => {
+      if (n === 1) throw new Error('journal not reachable');
+    };
+    const w = writer(gc);
+    await put(w, [seg('a.csv', '1,u')]);
+    const r = await put(w, [seg('a.csv', '2,g', '3,g')], 'p:1');
+    assert.deepEqual(r, { err: undefined, aborted: undefined });
+    assert.deepEqual(gc.log, ['prepare p:1', 'prepare p:1', 'commit p:1']);
+    assert.deepEqual(gc.prepared.map((p) => p.sizes), [{ 'a.csv': bytes(csv('1,u')) }, { 'a.csv': bytes(csv('1,u')) }]);
+    assert.equal(read('a.csv'), csv('1,u', '2,g', '3,g'));
+    const errors = events.filter((e) => e.kind === 'error');
+    assert.equal(errors.length, 1);
+    assert.deepEqual(errors.map((e) => e.kind === 'error' && [e.group, e.willRetry, e.attempt, e.error.message]), [['p:1', true, 1, 'journal not reachable']]);
+  });
+
+  it('fails every job of a group whose prepare keeps rejecting, after the configured tries, without writing', async function () {
+    const gc = new Recorder();
+    gc.onPrepare = async () => {
+      throw new Error('journal down');
+    };
+    const w = writer(gc, { maxTries: 3 });
+    const r = await Promise.all([put(w, [seg('a.csv', '1,g')], 'p:1'), put(w, [seg('b.csv', '2,g')], 'p:1')]);
+    for (const x of r) assert.match(x.err?.message ?? '', /CSV group p:1: prepare failed after 3 attempts: journal down/);
+    assert.deepEqual(gc.log, ['prepare p:1', 'prepare p:1', 'prepare p:1']);
+    assert.equal(fs.statSync(file('a.csv')).size, 0, 'opened (to learn its size), nothing written');
+  });
+
+  it('a write failing after prepare on a group\'s second file (half written): both files cut back, prepared and written again, rows once', async function () {
+    // Fault injection: the first write of the row "3,g" writes 3 bytes, then fails with EIO.
+    const probe = await fs.promises.open(file('probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { write: (this: unknown, ...a: unknown[]) => Promise<unknown> };
+    await probe.close();
+    fs.rmSync(file('probe'));
+    const write = proto.write;
+    let failOnce = false;
+    proto.write = async function (this: unknown, ...args: unknown[]) {
+      const buf = args[0];
+      if (failOnce && Buffer.isBuffer(buf) && buf.includes('3,g')) {
+        failOnce = false;
+        await write.call(this, buf, 0, 3);
+        throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+      }
+      return write.apply(this, args);
+    };
+    try {
+      const gc = new Recorder();
+      const seen: string[][] = [];
+      gc.onPrepare = async (_g, n) => {
+        seen.push([read('a.csv'), read('b.csv')]);
+        if (n === 1) failOnce = true;
+      };
+      const w = writer(gc);
+      await put(w, [seg('a.csv', '1,u'), seg('b.csv', '0,u')]);
+      const r = await put(w, [seg('a.csv', '2,g'), seg('b.csv', '3,g')], 'p:1');
+      assert.deepEqual(r, { err: undefined, aborted: undefined });
+      assert.deepEqual(gc.log, ['prepare p:1', 'prepare p:1', 'commit p:1']);
+      assert.deepEqual(seen, [[csv('1,u'), csv('0,u')], [csv('1,u'), csv('0,u')]], 'the failed attempt left nothing');
+      assert.deepEqual(gc.prepared[1].sizes, gc.prepared[0].sizes);
+      assert.equal(read('a.csv'), csv('1,u', '2,g'));
+      assert.equal(read('b.csv'), csv('0,u', '3,g'));
+      const errors = events.filter((e) => e.kind === 'error');
+      assert.deepEqual(errors.map((e) => e.kind === 'error' && [e.file, e.group, e.willRetry]), [['b.csv', 'p:1', true]]);
+    } finally {
+      proto.write = write;
+    }
+  });
+
+  it('a group file that cannot be opened yet (ENOTDIR): the group is retried as a whole, prepared once its files are open', async function () {
+    const gc = new Recorder();
+    const w = writer(gc);
+    await put(w, [seg('a.csv', '1,u')]);
+    // sub/ cannot be created while a file stands in its place (ENOTDIR, may pass): removed at the first error.
+    fs.writeFileSync(file('sub'), '');
+    const w0 = events.length;
+    const r = put(w, [seg('a.csv', '2,g'), seg('sub/b.csv', '3,g')], 'p:1');
+    while (!events.slice(w0).some((e) => e.kind === 'error')) await sleep(1);
+    fs.rmSync(file('sub'));
+    assert.deepEqual(await r, { err: undefined, aborted: undefined });
+    assert.equal(read('a.csv'), csv('1,u', '2,g'), 'no duplicate row from the failed attempt');
+    assert.equal(read('sub/b.csv'), csv('3,g'));
+    assert.deepEqual(gc.log, ['prepare p:1', 'commit p:1'], 'the open failed before prepare');
+    const e = events.find((x) => x.kind === 'error');
+    assert.ok(e && e.kind === 'error' && e.file === 'sub/b.csv' && e.group === 'p:1' && e.willRetry);
+  });
+
+  it('a permanent error on one file of a group (a folder in its place) fails all the group\'s jobs at once, unprepared; rows without group unaffected', async function () {
+    const gc = new Recorder();
+    const w = writer(gc);
+    await put(w, [seg('a.csv', '1,u')]);
+    fs.mkdirSync(file('dir.csv'));
+    const r = await Promise.all([put(w, [seg('a.csv', '2,g')], 'p:1'), put(w, [seg('dir.csv', '3,g')], 'p:1'), put(w, [seg('a.csv', '4,u')])]);
+    assert.match(r[0].err?.message ?? '', /CSV write to dir.csv failed: .*EISDIR/);
+    assert.match(r[1].err?.message ?? '', /EISDIR/);
+    assert.deepEqual(r[2], { err: undefined, aborted: undefined }, 'rows without group unaffected');
+    assert.deepEqual(gc.log, [], 'the open failed: neither prepared nor committed');
+    assert.equal(read('a.csv'), csv('1,u', '4,u'));
+  });
+
+  it('a slow commit (300 ms): jobs enqueued meanwhile go into the next flush, nothing is written twice', async function () {
+    const gc = new Recorder();
+    const snapshots: string[] = [];
+    gc.onCommit = async () => {
+      snapshots.push(read('a.csv'));
+      await sleep(300);
+      return 'ok';
+    };
+    const w = writer(gc);
+    const first = [put(w, [seg('a.csv', '1,g')], 'p:1'), put(w, [seg('a.csv', '2,g')], 'p:2')];
+    while (gc.log.length === 0) await sleep(1);
+    await sleep(20);
+    const later = [put(w, [seg('a.csv', '3,g')], 'p:1'), put(w, [seg('a.csv', '4,u')]), put(w, [seg('a.csv', '5,g')], 'p:2')];
+    const results = await Promise.all([...first, ...later]);
+    assert.ok(results.every((r) => r.err === undefined && !r.aborted), JSON.stringify(results));
+    assert.equal(read('a.csv'), csv('1,g', '2,g', '4,u', '3,g', '5,g'));
+    assert.deepEqual(gc.log, ['prepare p:1', 'commit p:1', 'prepare p:2', 'commit p:2', 'prepare p:1', 'commit p:1', 'prepare p:2', 'commit p:2']);
+    assert.deepEqual(snapshots, [csv('1,g'), csv('1,g', '2,g'), csv('1,g', '2,g', '4,u', '3,g'), csv('1,g', '2,g', '4,u', '3,g', '5,g')]);
+    assert.equal(w.rowsWritten, 5);
+  });
+
+  it('close() waits for a group commit in progress', async function () {
+    const gc = new Recorder();
+    gc.onCommit = async () => {
+      await sleep(200);
+      return 'ok';
+    };
+    const w = writer(gc, { flushIntervalMs: 60000 });
+    const order: string[] = [];
+    const job = put(w, [seg('a.csv', '1,g')], 'p:1').then((r) => (order.push('job'), r));
+    await w.close(5000);
+    order.push('closed');
+    assert.deepEqual(await job, { err: undefined, aborted: undefined });
+    assert.deepEqual(order, ['job', 'closed']);
+    assert.equal(read('a.csv'), csv('1,g'));
+  });
+
+  it('close() with a short timeout while a commit never resolves: resolves in time, the jobs fail, the rows are not cut', async function () {
+    const gc = new Recorder();
+    gc.onCommit = () => new Promise<'ok' | 'abort'>(() => undefined);
+    const w = writer(gc);
+    const inflight = put(w, [seg('a.csv', '1,g')], 'p:1');
+    while (gc.log.length < 2) await sleep(1);
+    const queued = put(w, [seg('a.csv', '2,g')], 'p:2');
+    const t0 = Date.now();
+    await w.close(100);
+    const took = Date.now() - t0;
+    assert.ok(took < 1000, `close took ${took} ms`);
+    for (const r of [await inflight, await queued]) {
+      assert.match(r.err?.message ?? '', /closed before the rows could be written \(waited 100 ms\)/);
+      assert.equal(r.aborted, undefined);
+    }
+    assert.equal(read('a.csv'), csv('1,g'), 'left for the caller\'s recovery');
+    assert.deepEqual(gc.log, ['prepare p:1', 'commit p:1']);
+    assert.match((await put(w, [seg('a.csv', '3,u')])).err?.message ?? '', /closing/);
+    writers = writers.filter((x) => x !== w);
+  });
+
+  it('a commit that resolves abort only after close() gave up: the rows are not cut (the caller\'s recovery decides)', async function () {
+    const gc = new Recorder();
+    gc.onCommit = async () => {
+      await sleep(250);
+      return 'abort';
+    };
+    const w = writer(gc);
+    const job = put(w, [seg('a.csv', '1,g')], 'p:1');
+    while (gc.log.length < 2) await sleep(1);
+    await w.close(50);
+    assert.match((await job).err?.message ?? '', /closed before the rows could be written/);
+    await sleep(400);
+    assert.equal(read('a.csv'), csv('1,g'));
+    assert.equal(w.rowsWritten, 0);
+  });
+
+  it('without groupCommit, a job\'s group is ignored: rows written as without group', async function () {
+    const w = writer(undefined);
+    const r = await Promise.all([put(w, [seg('a.csv', '1,g')], 'p:1'), put(w, [seg('a.csv', '2,u')]), put(w, [seg('a.csv', '3,g')], 'p:2')]);
+    assert.ok(r.every((x) => x.err === undefined && x.aborted === undefined));
+    assert.equal(read('a.csv'), csv('1,g', '2,u', '3,g'));
+    assert.equal(w.rowsWritten, 3);
+  });
+
+  it('truncateTo cuts a file back only when larger, refuses a symbolic link; the writer notices the cut at its next write', async function () {
+    const gc = new Recorder();
+    const w = writer(gc);
+    await put(w, [seg('a.csv', '1,u', '2,u', '3,u')]);
+    const good = bytes(csv('1,u'));
+    assert.equal(await truncateTo(file('a.csv'), good), true);
+    assert.equal(await truncateTo(file('a.csv'), good), false, 'not larger: nothing to cut');
+    assert.equal(await truncateTo(file('a.csv'), good + 100), false);
+    assert.equal(await truncateTo(file('missing.csv'), 0), false);
+    fs.symlinkSync(file('a.csv'), file('link.csv'));
+    await assert.rejects(truncateTo(file('link.csv'), 0), /symbolic link/);
+    assert.equal(read('a.csv'), csv('1,u'));
+
+    await put(w, [seg('a.csv', '4,g')], 'p:1');
+    assert.deepEqual(gc.prepared[0].sizes, { 'a.csv': good }, 'prepare sees the size after the cut');
+    assert.equal(read('a.csv'), csv('1,u', '4,g'));
+  });
+
+  it('keeps more files than maxOpenFiles open while a group spans them, and cuts them all on abort', async function () {
+    const gc = new Recorder();
+    gc.onCommit = async (_g, n) => (n === 1 ? 'abort' : 'ok');
+    const w = writer(gc, { maxOpenFiles: 1 });
+    await put(w, [seg('a.csv', '0,u'), seg('b.csv', '0,u'), seg('c.csv', '0,u')]);
+    const r = await put(w, [seg('a.csv', '1,g'), seg('b.csv', '1,g'), seg('c.csv', '1,g')], 'p:1');
+    assert.deepEqual(r, { err: undefined, aborted: true });
+    for (const f of ['a.csv', 'b.csv', 'c.csv']) assert.equal(read(f), csv('0,u'));
+    await put(w, [seg('a.csv', '2,g'), seg('b.csv', '2,g'), seg('c.csv', '2,g')], 'p:1');
+    for (const f of ['a.csv', 'b.csv', 'c.csv']) assert.equal(read(f), csv('0,u', '2,g'));
+  });
+});
