@@ -23,7 +23,7 @@ import {
   rejectRows,
 } from '../lib/csv';
 import { CsvWriter, truncateTo, type GroupCommit, type Segment } from './writer';
-import { SinkPositions, advance, clearJournal, covers, journalPath, readJournal, writeJournal, type Positions } from './exactly-once';
+import { SinkPositions, advance, clearJournal, covers, journalPath, parseSinkState, readJournal, writeJournal, type Positions } from './exactly-once';
 import { upstreamKafkaIns } from '../nr/flow-graph';
 import { tasksOf } from '../nr/partition-tasks';
 
@@ -78,13 +78,15 @@ export = function (RED: RED) {
             async prepare(group, sizes, tags) {
               const top: Positions = {};
               for (const t of tags as Positions[]) advance(top, t);
+              seqOf.set(group, positions.nextSeq());
               await fs.promises.mkdir(folder, { recursive: true });
-              await writeJournal(journal, { tp: group, partition: Number(group.slice(group.lastIndexOf(':') + 1)), sizes, positions: top });
+              const partition = Number(group.slice(group.lastIndexOf(':') + 1));
+              await writeJournal(journal, { tp: group, partition, sizes, positions: top, writer: positions.writer, seq: seqOf.get(group)! });
             },
             async commit(group, tags) {
               const top: Positions = {};
               for (const t of tags as Positions[]) advance(top, t);
-              positions.durable(group, top);
+              positions.durable(group, top, seqOf.get(group)!);
               for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
                 const r = (await tasksOf(eoOf!)?.checkpointNow(group, positions)) ?? 'gone';
                 if (covers(positions.committedOf(group), top)) return 'ok';
@@ -96,6 +98,8 @@ export = function (RED: RED) {
             settled: () => clearJournal(journal),
           };
     let closing = false;
+    /** The commit number journaled for each group's turn in progress. */
+    const seqOf = new Map<string, number>();
     const writer = new CsvWriter({
       ...writerOpts,
       groupCommit,
@@ -158,9 +162,8 @@ export = function (RED: RED) {
         tasks = tasksOf(eoOf!);
       }
       if (tasks === undefined) throw new Error('its kafka in did not start');
-      const text = await tasks.readLatest(positions!, j.tp, j.partition);
-      const committed = text === undefined ? {} : ((JSON.parse(text) as { positions?: Positions }).positions ?? {});
-      if (!covers(committed, j.positions)) {
+      const committed = parseSinkState(await tasks.readLatest(positions!, j.tp, j.partition));
+      if (!((committed.commits[j.writer] ?? 0) >= j.seq)) {
         let cut = 0;
         for (const [name, size] of Object.entries(j.sizes)) if (await truncateTo(path.resolve(folder, name), size)) cut++;
         if (cut > 0) node.warn(`rows of ${j.tp} written before a crash and never committed were cut from ${cut} file(s); the partition's owner writes them again`);

@@ -14,9 +14,12 @@
  * committed to the changelog in the partition's transaction; only then are the records acknowledged
  * (`after-sink` commits). A zombie's transaction is fenced: its rows are cut off again at once. A crash
  * between the phases leaves the journal: on the next start the sink reads the partition's committed
- * position from the changelog and keeps the rows (committed) or cuts them off (not committed; the owner
- * of the partition writes them again).
+ * state from the changelog and keeps the rows (committed) or cuts them off (not committed; the owner
+ * of the partition writes them again). Whether that one commit landed is told by the writer's own entry
+ * in the state (each sink instance has a random writer id and numbers its commits): positions alone
+ * cannot tell, since the partition's next owner may have written the same rows and committed past them.
  */
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { changelogTopic } from '../lib/changelog';
@@ -32,7 +35,18 @@ interface Part {
   accepted: Positions;
   /** Highest position durably in the files. */
   durable: Positions;
+  /** Last commit number of each writer (sink instance) that wrote this partition, newest last. */
+  commits: Record<string, number>;
   dirty: boolean;
+}
+
+/** Writers remembered per partition (a writer's entry is needed until its next start's recovery). */
+const MAX_WRITERS = 32;
+
+/** A partition's state in the sink's changelog. */
+export interface SinkState {
+  positions: Positions;
+  commits: Record<string, number>;
 }
 
 interface KafkaMeta {
@@ -61,20 +75,24 @@ export function advance(a: Positions, b: Positions): void {
   for (const [origin, p] of Object.entries(b)) if (after(p, a[origin])) a[origin] = p;
 }
 
-function parsePositions(text: string | undefined): Positions {
-  if (text === undefined) return {};
+/** A partition's state from its checkpoint text (empty when there is none or it is unreadable). */
+export function parseSinkState(text: string | undefined): SinkState {
+  const out: SinkState = { positions: {}, commits: {} };
+  if (text === undefined) return out;
   try {
-    const v = JSON.parse(text) as { positions?: unknown };
-    const out: Positions = {};
+    const v = JSON.parse(text) as { positions?: unknown; commits?: unknown };
     if (typeof v.positions === 'object' && v.positions !== null) {
       for (const [k, p] of Object.entries(v.positions as Record<string, unknown>)) {
-        if (Array.isArray(p) && p.length === 2 && Number.isFinite(p[0]) && Number.isFinite(p[1])) out[k] = [p[0], p[1]];
+        if (Array.isArray(p) && p.length === 2 && Number.isFinite(p[0]) && Number.isFinite(p[1])) out.positions[k] = [p[0], p[1]];
       }
     }
-    return out;
+    if (typeof v.commits === 'object' && v.commits !== null) {
+      for (const [k, n] of Object.entries(v.commits as Record<string, unknown>)) if (Number.isInteger(n)) out.commits[k] = n as number;
+    }
   } catch {
-    return {};
+    // unreadable: start empty (the caller warns)
   }
+  return out;
 }
 
 /** A message's access: write items from `from` on; `top` is the position of its last item. */
@@ -91,6 +109,9 @@ export class SinkPositions implements PartitionStore {
   private readonly committedPos = new Map<string, Positions>();
   private readonly waiting = new Map<string, (() => void)[]>();
   private readonly unregister: () => Promise<void>;
+  /** This sink instance's writer id (see the module comment) and its last commit number. */
+  readonly writer = randomUUID();
+  private seq = 0;
 
   constructor(
     readonly id: string,
@@ -143,11 +164,20 @@ export class SinkPositions implements PartitionStore {
     q.push(fn);
   }
 
-  /** Rows up to `top` are durably in the files (phase one of their group done). */
-  durable(tp: string, top: Positions): void {
+  /** The number of the next commit of this writer (journaled before the rows are written). */
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  /** Rows up to `top` are durably in the files (phase one of commit `seq` done). */
+  durable(tp: string, top: Positions, seq: number): void {
     const part = this.parts.get(tp);
     if (part === undefined) return;
     advance(part.durable, top);
+    delete part.commits[this.writer];
+    part.commits[this.writer] = seq;
+    const writers = Object.keys(part.commits);
+    for (let i = 0; i < writers.length - MAX_WRITERS; i++) delete part.commits[writers[i]];
     part.dirty = true;
   }
 
@@ -159,8 +189,8 @@ export class SinkPositions implements PartitionStore {
   // PartitionStore
 
   restore(tp: string, text: string | undefined): number {
-    const p = parsePositions(text);
-    this.parts.set(tp, { accepted: { ...p }, durable: { ...p }, dirty: false });
+    const { positions: p, commits } = parseSinkState(text);
+    this.parts.set(tp, { accepted: { ...p }, durable: { ...p }, commits, dirty: false });
     this.committedPos.set(tp, { ...p });
     const q = this.waiting.get(tp);
     this.waiting.delete(tp);
@@ -180,7 +210,8 @@ export class SinkPositions implements PartitionStore {
     if (part === undefined || !part.dirty) return null;
     part.dirty = false;
     const positions = { ...part.durable };
-    return { text: JSON.stringify({ positions }), tokens: [], meta: positions };
+    const state: SinkState = { positions, commits: { ...part.commits } };
+    return { text: JSON.stringify(state), tokens: [], meta: positions };
   }
 
   untake(tp: string): void {
@@ -209,6 +240,9 @@ export interface JournalEntry {
   sizes: Record<string, number>;
   /** Positions the rows reach. */
   positions: Positions;
+  /** The writer and the number of this commit (landed when the partition's state has `commits[writer] >= seq`). */
+  writer: string;
+  seq: number;
 }
 
 /** The journal of a sink node in its folder. */
@@ -237,7 +271,7 @@ export async function writeJournal(file: string, entry: JournalEntry): Promise<v
 export async function readJournal(file: string): Promise<JournalEntry | null> {
   try {
     const v = JSON.parse(await fs.promises.readFile(file, 'utf8')) as JournalEntry;
-    if (typeof v.tp !== 'string' || typeof v.partition !== 'number' || typeof v.sizes !== 'object' || typeof v.positions !== 'object') return null;
+    if (typeof v.tp !== 'string' || typeof v.partition !== 'number' || typeof v.sizes !== 'object' || typeof v.writer !== 'string' || typeof v.seq !== 'number') return null;
     return v;
   } catch {
     return null;

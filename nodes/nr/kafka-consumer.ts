@@ -170,6 +170,10 @@ export class KafkaInRunner implements BrokerUser {
           this.restoring = n;
           this.show();
         },
+        // As Kafka Streams on a TaskMigratedException: leave and rejoin the group, restoring what it assigns.
+        fenced: () => {
+          if (this.consumer !== null) this.fail(this.consumer, new Error('a partition moved to another runtime (its state was fenced); rejoining the group'));
+        },
       });
     }
     this.show();

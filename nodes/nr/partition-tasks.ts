@@ -73,6 +73,11 @@ export interface PartitionTasksOptions {
   warn(text: string): void;
   /** The restoring state changed (for the status): tasks restoring now. */
   changed(restoring: number): void;
+  /**
+   * A task's producer was fenced: another runtime initialised its transactional id, so this member's
+   * view of the group is stale (or a zombie took the id back): the consumer should rejoin the group.
+   */
+  fenced?(): void;
 }
 
 interface Task {
@@ -297,6 +302,28 @@ export class PartitionTasks {
     return `${this.o.groupId}-${t.topic}-${t.partition}`;
   }
 
+  /** The task's transactional producer, connected (a new one after a failure: see commit). */
+  private async producerOf(t: Task): Promise<Producer> {
+    if (t.producer === null) {
+      const p = this.kafka.producer({ transactionalId: this.transactionalId(t), idempotent: true, maxInFlightRequests: 1 });
+      t.producer = p;
+      try {
+        await p.connect();
+      } catch (err) {
+        if (t.producer === p) t.producer = null;
+        void p.disconnect().catch(() => undefined);
+        throw err;
+      }
+    }
+    return t.producer;
+  }
+
+  private replaceProducer(t: Task): void {
+    const p = t.producer;
+    t.producer = null;
+    if (p) void settleWithin(p.disconnect().catch(() => undefined), 5000, undefined);
+  }
+
   /** Restore `tasks` for `stores`: fence, mark, read to the marks, hand each store its state. Retried until done or gone. */
   private async restoreRound(tasks: Task[], stores: PartitionStore[]): Promise<void> {
     this.restoring += tasks.length;
@@ -357,18 +384,15 @@ export class PartitionTasks {
     const marks = new Map<string, string>();
     await Promise.all(
       tasks.map(async (t) => {
-        if (t.producer === null) {
-          const p = this.kafka.producer({ transactionalId: this.transactionalId(t), idempotent: true, maxInFlightRequests: 1 });
-          await p.connect();
-          t.producer = p;
-        }
+        const producer = await this.producerOf(t);
         const mark = randomUUID();
-        const txn = await t.producer.transaction();
+        const txn = await producer.transaction();
         try {
           for (const s of stores) await txn.send({ topic: s.changelog, messages: [{ key: markerKey(t.tp), value: mark, partition: t.partition }] });
           await txn.commit();
         } catch (err) {
           await txn.abort().catch(() => undefined);
+          this.replaceProducer(t);
           throw err;
         }
         marks.set(t.tp, mark);
@@ -415,7 +439,9 @@ export class PartitionTasks {
       t.again = true;
       return t.committing.then(() => (t.state === 'ready' ? this.commit(t, only) : 'gone'));
     }
-    if (t.state !== 'ready' || t.producer === null) return Promise.resolve('gone');
+    // Restoring again (a store joined): commit once it is ready.
+    if (t.state === 'restoring') return t.ready.then(() => (t.state === 'ready' ? this.commit(t, only) : 'gone'));
+    if (t.state !== 'ready') return Promise.resolve('gone');
     const stores = only ?? [...this.stores.values()];
     const taken: { store: PartitionStore; taken: Taken; records: ChangelogRecord[]; chunks: number }[] = [];
     for (const store of stores) {
@@ -443,11 +469,11 @@ export class PartitionTasks {
       }
       return Promise.resolve('ok');
     }
-    const producer = t.producer;
     const started = Date.now();
     const run = (async (): Promise<CommitOutcome> => {
       let ok = false;
       try {
+        const producer = await this.producerOf(t);
         const txn = await producer.transaction();
         try {
           for (const e of taken) {
@@ -474,8 +500,15 @@ export class PartitionTasks {
           throw err;
         }
       } catch (err) {
-        if (isFenced(err)) this.dropTask(t, 'fenced');
-        else this.warnOnce('checkpoint', `checkpoint of ${t.tp} failed (${errorText(err)}); retrying`);
+        if (isFenced(err)) {
+          this.dropTask(t, 'fenced');
+          this.o.fenced?.();
+        } else {
+          this.warnOnce('checkpoint', `checkpoint of ${t.tp} failed (${errorText(err)}); retrying`);
+          // kafkajs leaves a producer whose commit or abort failed in a state no transaction can start
+          // from: the next checkpoint takes a new one (same transactional id: it aborts what this one left open).
+          this.replaceProducer(t);
+        }
       }
       if (ok) {
         for (const e of taken) {
