@@ -160,6 +160,67 @@
     });
   }
 
+  /**
+   * The enabled `smoke-kafka-in` nodes upstream of `node` in the editor, nearest first: the wires
+   * followed backwards through every node, and from a `link in` to the `link out` nodes that send to
+   * it, as the runtime finds them in the deployed flows (nodes/nr/flow-graph.ts). A stateful node keeps
+   * its state in a changelog topic behind exactly one of them.
+   */
+  function upstreamKafkaIns(node) {
+    var RED = root.RED;
+    var into = {};
+    function edge(from, to) {
+      if (!from || !to) return;
+      (into[to.id] = into[to.id] || []).push(from);
+    }
+    RED.nodes.eachLink(function (l) { edge(l.source, l.target); });
+    RED.nodes.eachNode(function (n) {
+      if (n.type === 'link out' && Array.isArray(n.links)) {
+        n.links.forEach(function (id) { edge(n, RED.nodes.node(id)); });
+      }
+    });
+    var found = [];
+    var seen = {};
+    seen[node.id] = true;
+    var frontier = [node];
+    while (frontier.length > 0) {
+      var next = [];
+      frontier.forEach(function (n) {
+        (into[n.id] || []).forEach(function (from) {
+          if (seen[from.id]) return;
+          seen[from.id] = true;
+          if (from.d === true) return;
+          if (from.type === 'smoke-kafka-in') found.push(from);
+          else next.push(from);
+        });
+      });
+      frontier = next;
+    }
+    return found;
+  }
+
+  /**
+   * The changelog topic of node `nodeId` behind `kafkaIn` (its group id, `smoke_detection_group` when
+   * left out), named as nodes/lib/changelog.ts names it: `<group>-<node id>-changelog`. A group id of
+   * the form ${NAME} is shown as it is (the runtime substitutes it).
+   */
+  function changelogTopic(kafkaIn, nodeId) {
+    var g = kafkaIn.groupId;
+    var group = g === undefined || g === null || String(g).trim() === '' ? 'smoke_detection_group' : String(g).trim();
+    function clean(s) { return String(s).replace(/[^a-zA-Z0-9._-]/g, '_'); }
+    var tail = '-' + clean(nodeId) + '-changelog';
+    return (isEnv(group) ? group : clean(group).slice(0, 249 - tail.length)) + tail;
+  }
+
+  /**
+   * For a dialog's note on where a node's state goes: `found`, the number of `kafka in` nodes upstream,
+   * and `topic`, the node's changelog topic when there is exactly one (else null).
+   */
+  function kafkaUpstream(node) {
+    var ins = upstreamKafkaIns(node);
+    return { found: ins.length, topic: ins.length === 1 ? changelogTopic(ins[0], node.id) : null };
+  }
+
   /** A node's label function: its name, else `text`. */
   function label(text) {
     return function () { return this.name || text; };
@@ -191,6 +252,9 @@
     oneOf: oneOf,
     bool: bool,
     showDefaults: showDefaults,
+    upstreamKafkaIns: upstreamKafkaIns,
+    changelogTopic: changelogTopic,
+    kafkaUpstream: kafkaUpstream,
     label: label,
     labelStyle: labelStyle,
     outputLabels: outputLabels

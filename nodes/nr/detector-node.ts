@@ -4,9 +4,10 @@
  *
  * Messages (CONTRACT §4, §6):
  * - Output 1: the input message itself, unchanged and uncloned, always sent.
- * - Output 2: alerts, as new messages without `msg.kafka`. One reading in → one message per alert
- *   (`{ payload: alert }`); an array of readings in → one message whose payload is the array of all
- *   alerts (reading order, then sensor order), not sent when empty.
+ * - Output 2: alerts, as new messages. One reading in → one message per alert (`{ payload: alert }`);
+ *   an array of readings in → one message whose payload is the array of all alerts (reading order, then
+ *   sensor order), not sent when empty. Alerts of a Kafka partition's state (changelog, see
+ *   attachDetector) carry their position in `msg.kafka` (nodes/nr/task-store.ts OutputMeta); others none.
  * - `msg.reset`: `true` forgets every device, a string forgets that device. A message with `reset` and
  *   no `payload` is consumed (nothing is sent), as Node-RED's smooth node does; with a payload the reset
  *   happens first and the payload is then processed.

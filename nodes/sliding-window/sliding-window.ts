@@ -1,10 +1,12 @@
 /**
  * `smoke-sliding-window`: event-time sliding windows per device with a watermark (CONTRACT §5), on the
  * pane-based aggregation of `lib/window.ts`. Output 1: window results (new messages); output 2: late
- * readings. Window state is checkpointed to the node's context (a persistent context store keeps open
- * windows across restarts); with a persistent store, Kafka commits wait for the checkpoint that holds
- * their records (checkpoint.ts), and redelivered Kafka records are not counted twice (OffsetGate).
- * This file parses the config; the per-message work is runner.ts.
+ * readings. Behind one `kafka in` (state `auto` / `changelog`) the windows of each source partition are
+ * checkpointed into the node's changelog topic and follow the partition (nodes/nr/partition-tasks.ts);
+ * otherwise (`context`) they are checkpointed to the node's context: a persistent context store keeps
+ * open windows across restarts, Kafka commits wait for the checkpoint that holds their records
+ * (checkpoint.ts), and redelivered Kafka records are not counted twice (OffsetGate). This file parses
+ * the config; the per-message work is runner.ts.
  */
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
 import { ConfigReader } from '../nr/config';

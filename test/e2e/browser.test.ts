@@ -150,6 +150,62 @@ describe('e2e > the editor in a real browser', function () {
     await check.close();
   });
 
+  it('says in the dialogs of the stateful nodes where their state goes: the changelog topic behind one kafka in, else the context store or memory', async function () {
+    // A page of its own: the examples imported here are never deployed.
+    const { page: check } = await newPage(browser!);
+    await openEditor(check, nr!.base);
+    for (const file of ['01 - Simulated pipeline.json', '02 - Kafka pipeline.json']) {
+      await check.evaluate((text) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        (globalThis as any).RED.view.importNodes(JSON.parse(text), { generateIds: false, addFlow: false });
+      }, fs.readFileSync(path.join(root, 'examples', file), 'utf8'));
+    }
+    /** Opens the dialog of node `id`, sets the selects in `set` (id → value), reads `read`, and cancels. */
+    async function dialog(id: string, set: Record<string, string>, read: (p: Page) => Promise<Record<string, unknown>>, shot?: string): Promise<Record<string, unknown>> {
+      await check.evaluate((nodeId) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const RED = (globalThis as any).RED;
+        RED.editor.edit(RED.nodes.node(nodeId));
+      }, id);
+      await check.locator('#node-dialog-cancel').waitFor({ state: 'visible' });
+      for (const [select, value] of Object.entries(set)) await check.selectOption(`#node-input-${select}`, value);
+      const out = await read(check);
+      if (shot) await screenshot(check, shot);
+      await check.click('#node-dialog-cancel');
+      await check.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
+      return out;
+    }
+    const note = (p: Page, id = '#node-input-state-here') => p.locator(id).innerText();
+    const window = (p: Page) => Promise.all([note(p), p.locator('.smoke-window-context').isVisible(), p.locator('.smoke-window-hold').isVisible()]).then(([text, store, hold]) => ({ text, store, hold }));
+
+    const kafkaWindow = await dialog('ex2-window', {}, window, '03b-window-state-dialog.png');
+    assert.match(String(kafkaWindow.text), /smoke_detection_group-ex2-window-changelog/, 'behind kafka in: the changelog topic');
+    assert.deepEqual([kafkaWindow.store, kafkaWindow.hold], [false, true], 'no context store row; the hold applies');
+    const contextWindow = await dialog('ex2-window', { state: 'context' }, window);
+    assert.deepEqual([contextWindow.store, contextWindow.hold], [true, true], 'context store: its row is shown');
+    const noneWindow = await dialog('ex2-window', { state: 'none' }, window);
+    assert.deepEqual([noneWindow.store, noneWindow.hold], [false, false], 'none: neither the store nor the hold');
+    const simWindow = await dialog('ex1-window', {}, window);
+    assert.match(String(simWindow.text), /context store.*: 0/, 'without kafka in: auto falls back to the context store');
+    assert.equal(simWindow.store, true);
+    const missing = await dialog('ex1-window', { state: 'changelog' }, window);
+    assert.match(String(missing.text), /exactly one kafka in.*found: 0/i);
+
+    const zscore = await dialog('ex2-zscore', {}, async (p) => ({ text: await note(p) }));
+    assert.match(String(zscore.text), /smoke_detection_group-ex2-zscore-changelog/);
+    const every = await dialog('ex2-threshold', {}, async (p) => ({ text: await note(p) }));
+    assert.match(String(every.text), /emit every keeps no per-device state/i, 'threshold alert in emit: every');
+    const change = await dialog('ex2-fire', { emit: 'change' }, async (p) => ({ text: await note(p) }));
+    assert.match(String(change.text), /smoke_detection_group-ex2-fire-changelog/, 'fire pattern in emit: change');
+
+    const csv = (p: Page) => note(p, '#node-input-exactlyOnce-here').then((text) => ({ text }));
+    assert.match(String((await dialog('ex2-csv-windows', {}, csv, '03c-csv-exactly-once-dialog.png')).text), /exactly once.*smoke_detection_group-ex2-csv-windows-changelog/i);
+    assert.match(String((await dialog('ex2-csv-rejects', {}, csv)).text), /rejects are written at least once/i);
+    assert.match(String((await dialog('ex2-csv-readings', { exactlyOnce: 'off' }, csv)).text), /^at least once/i);
+    assert.match(String((await dialog('ex1-csv-readings', {}, csv)).text), /at least once.*: 0/i);
+    await check.close();
+  });
+
   it('imports "01 - Simulated pipeline" from Import ▸ Examples, deploys it, and alerts and window results arrive in the debug sidebar', async function () {
     await page.click('#red-ui-header-button-sidemenu');
     await page.click('#menu-item-import');

@@ -45,7 +45,7 @@ const dur = (def: number, unit: 'ms' | 's' | 'min' = 'ms'): Setting => ({ kind: 
 const text = (def: string): Setting => ({ kind: 'text', def });
 const bool = (def: boolean): Setting => ({ kind: 'boolean', def });
 
-const DETECTOR_COMMON: Record<string, Setting> = { emit: text('every'), maxDevices: num(10_000), idleTimeout: dur(3_600_000, 's') };
+const DETECTOR_COMMON: Record<string, Setting> = { emit: text('every'), maxDevices: num(10_000), idleTimeout: dur(3_600_000, 's'), state: text('auto') };
 
 /**
  * The runtime default of every setting of every node type, as the adapters read them (nodes/<name>/<name>.ts),
@@ -91,6 +91,7 @@ const RUNTIME_DEFAULTS: Record<string, Record<string, Setting>> = {
     aggregates: { kind: 'list', def: DEFAULT_AGGREGATES },
     maxDevices: num(10_000),
     idleTimeout: dur(0),
+    state: text('auto'),
     store: text(''),
     checkpoint: dur(10_000),
     holdCommits: bool(true),
@@ -108,6 +109,7 @@ const RUNTIME_DEFAULTS: Record<string, Record<string, Setting>> = {
     flushRows: num(1000),
     fsync: bool(true),
     tries: num(5),
+    exactlyOnce: text('auto'),
   },
   'smoke-kafka-in': {
     topics: text('smoke_stream'),
@@ -197,6 +199,7 @@ const BAD_VALUES: [type: string, key: string, value: unknown][] = [
   ['smoke-threshold-alert', 'emit', 'sometimes'],
   ['smoke-threshold-alert', 'maxDevices', '-1'],
   ['smoke-threshold-alert', 'idleTimeout', 'soon'],
+  ['smoke-threshold-alert', 'state', 'context'],
   ['smoke-zscore-anomaly', 'windowSize', '-5'],
   ['smoke-zscore-anomaly', 'windowSize', '1'],
   ['smoke-zscore-anomaly', 'minValues', '101'],
@@ -208,9 +211,11 @@ const BAD_VALUES: [type: string, key: string, value: unknown][] = [
   ['smoke-zscore-anomaly', 'emit', 'often'],
   ['smoke-zscore-anomaly', 'maxDevices', '1.5'],
   ['smoke-zscore-anomaly', 'idleTimeout', '-1'],
+  ['smoke-zscore-anomaly', 'state', 'disk'],
   ['smoke-fire-pattern', 'temperature', 'hot'],
   ['smoke-fire-pattern', 'emit', 'often'],
   ['smoke-fire-pattern', 'maxDevices', '-1'],
+  ['smoke-fire-pattern', 'state', 'memory'],
   ['smoke-sliding-window', 'size', '-5 minutes'],
   ['smoke-sliding-window', 'size', '90 seconds'],
   ['smoke-sliding-window', 'size', '5 fortnights'],
@@ -222,6 +227,7 @@ const BAD_VALUES: [type: string, key: string, value: unknown][] = [
   ['smoke-sliding-window', 'maxDevices', '-1'],
   ['smoke-sliding-window', 'idleTimeout', 'never'],
   ['smoke-sliding-window', 'checkpoint', '-1 s'],
+  ['smoke-sliding-window', 'state', 'kafka'],
   ['smoke-csv-sink', 'preset', 'json'],
   ['smoke-csv-sink', 'filename', '../outside.csv'],
   ['smoke-csv-sink', 'dateBy', 'arrival'],
@@ -229,6 +235,7 @@ const BAD_VALUES: [type: string, key: string, value: unknown][] = [
   ['smoke-csv-sink', 'flushRows', '0'],
   ['smoke-csv-sink', 'fsync', 'maybe'],
   ['smoke-csv-sink', 'tries', '11'],
+  ['smoke-csv-sink', 'exactlyOnce', 'on'],
   ['smoke-kafka-in', 'topics', 'bad topic!'],
   ['smoke-kafka-in', 'start', 'middle'],
   ['smoke-kafka-in', 'json', 'maybe'],

@@ -8,7 +8,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import { changelogTopic } from '../../nodes/lib/changelog';
 import { parseDuration } from '../../nodes/lib/duration';
+import { STATE_MODES } from '../../nodes/nr/detector-node';
 import { EDITOR_JS, editorContext, editorScript } from './_editor';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -159,6 +161,78 @@ describe('editor helpers > resources/editor.js', function () {
     assert.deepEqual([0, 1].map((i) => outputs.call(node, i)), ['<smoke-fire-pattern.label.out1>', '<smoke-fire-pattern.label.out2>']);
   });
 
+  describe('upstreamKafkaIns, changelogTopic and kafkaUpstream: where a stateful node keeps its state', function () {
+    interface EditorNode { id: string; type: string; d?: boolean; links?: string[]; groupId?: unknown }
+
+    /** The editor's RED.nodes over `nodes` and the wires `from → to` (node ids), as eachNode / eachLink / node give them. */
+    function editor(nodes: EditorNode[], wires: [string, string][]): any {
+      const byId = new Map(nodes.map((n) => [n.id, n]));
+      const links = wires.map(([from, to]) => ({ source: byId.get(from), sourcePort: 0, target: byId.get(to) }));
+      return {
+        nodes: {
+          node: (id: string) => byId.get(id) ?? null,
+          eachNode: (cb: (n: EditorNode) => unknown) => { for (const n of nodes) if (cb(n) === false) break; },
+          eachLink: (cb: (l: unknown) => unknown) => { for (const l of links) if (cb(l) === false) break; },
+        },
+      };
+    }
+
+    const nodes: EditorNode[] = [
+      { id: 'in1', type: 'smoke-kafka-in', groupId: 'plant 7' },
+      { id: 'in2', type: 'smoke-kafka-in' },
+      { id: 'off', type: 'smoke-kafka-in', d: true },
+      { id: 'validate', type: 'smoke-sensor-validate' },
+      { id: 'window', type: 'smoke-sliding-window' },
+      { id: 'loop', type: 'function' },
+      { id: 'out', type: 'link out', links: ['in'] },
+      { id: 'in', type: 'link in' },
+      { id: 'zscore', type: 'smoke-zscore-anomaly' },
+      { id: 'both', type: 'smoke-csv-sink' },
+      { id: 'disabled', type: 'smoke-csv-sink' },
+      { id: 'sim', type: 'smoke-sensor-sim' },
+      { id: 'alone', type: 'smoke-fire-pattern' },
+    ];
+    const wires: [string, string][] = [
+      ['in1', 'validate'], ['validate', 'window'], ['window', 'loop'], ['loop', 'window'],
+      ['validate', 'out'], ['in', 'zscore'],
+      ['in1', 'both'], ['in2', 'both'],
+      ['off', 'disabled'], ['in1', 'disabled'],
+      ['sim', 'alone'],
+    ];
+    const E = () => helpers({ RED: editor(nodes, wires) });
+    // Arrays and objects made in the editor's scope (another realm): copied into this one to compare.
+    const ids = (found: EditorNode[]) => Array.from(found, (n) => n.id);
+
+    it('follows the wires backwards through every node, and link in → link out, as the runtime does (nodes/nr/flow-graph.ts)', function () {
+      const e = E();
+      const node = (id: string) => nodes.find((n) => n.id === id);
+      assert.deepEqual(ids(e.upstreamKafkaIns(node('window'))), ['in1'], 'through sensor validate, and a loop ends');
+      assert.deepEqual(ids(e.upstreamKafkaIns(node('zscore'))), ['in1'], 'through a link out → link in pair');
+      assert.deepEqual(ids(e.upstreamKafkaIns(node('both'))).sort(), ['in1', 'in2'], 'two consumers');
+      assert.deepEqual(ids(e.upstreamKafkaIns(node('disabled'))), ['in1'], 'a disabled kafka in does not count');
+      assert.deepEqual(ids(e.upstreamKafkaIns(node('alone'))), [], 'no consumer upstream');
+      assert.deepEqual(ids(e.upstreamKafkaIns({ id: 'new', type: 'smoke-sliding-window' })), [], 'a node just dropped in, not wired');
+    });
+
+    it("names the changelog topic as the runtime does (nodes/lib/changelog.ts), the group's default when it is left out", function () {
+      const e = E();
+      const groups = ['smoke_detection_group', 'plant 7', 'ä/b:c', ' padded ', 'x'.repeat(300)];
+      for (const id of ['4f2a9c1e8b7d3a60', 'a.b_c-d', 'weird id!']) {
+        for (const g of groups) assert.equal(e.changelogTopic({ groupId: g }, id), changelogTopic(g.trim(), id), `group ${JSON.stringify(g)}, node ${id}`);
+        for (const g of [undefined, null, '', '  ']) assert.equal(e.changelogTopic({ groupId: g }, id), changelogTopic('smoke_detection_group', id), `group ${JSON.stringify(g)}`);
+      }
+      assert.equal(e.changelogTopic({ groupId: '${GROUP}' }, 'abc'), '${GROUP}-abc-changelog', 'an environment variable is shown as it is');
+    });
+
+    it('kafkaUpstream: how many kafka in nodes are upstream, and the topic when there is exactly one', function () {
+      const e = E();
+      const node = (id: string) => nodes.find((n) => n.id === id);
+      assert.deepEqual({ ...e.kafkaUpstream(node('window')) }, { found: 1, topic: 'plant_7-window-changelog' });
+      assert.deepEqual({ ...e.kafkaUpstream(node('both')) }, { found: 2, topic: null });
+      assert.deepEqual({ ...e.kafkaUpstream(node('alone')) }, { found: 0, topic: null });
+    });
+  });
+
   describe('showDefaults', function () {
     /** A stand-in for jQuery over a dialog of inputs, by id: what showDefaults reads and sets. */
     function dialog(inputs: Record<string, { kind: 'text' | 'select' | 'checkbox'; value?: unknown; checked?: boolean }>): (selector: string) => any {
@@ -255,6 +329,31 @@ describe('editor helpers > the node editors', function () {
         const found = REMOVED.filter(([, text]) => (typeof text === 'string' ? script.includes(text) : text.test(script))).map(([what]) => what);
         assert.deepEqual(found, []);
       });
+    });
+  }
+
+  // The settings that choose where state goes: each editor offers exactly the values its runtime reads,
+  // with 'auto' (the runtime's default) first and as the default.
+  const STATE_SELECTS: [type: string, key: string, values: readonly string[]][] = [
+    ['smoke-sliding-window', 'state', ['auto', 'changelog', 'context', 'none']],
+    ['smoke-zscore-anomaly', 'state', STATE_MODES],
+    ['smoke-threshold-alert', 'state', STATE_MODES],
+    ['smoke-fire-pattern', 'state', STATE_MODES],
+    ['smoke-csv-sink', 'exactlyOnce', ['auto', 'off']],
+  ];
+  for (const [type, key, values] of STATE_SELECTS) {
+    it(`${type}: the ${key} select offers ${values.join(' / ')}, defaults to auto and refuses anything else`, function () {
+      const file = editors.find((e) => e.type === type)!.file;
+      const html = fs.readFileSync(path.join(root, file), 'utf8');
+      const select = new RegExp(`<select id="node-input-${key}"[^>]*>([\\s\\S]*?)</select>`).exec(html);
+      assert.ok(select, `a <select id="node-input-${key}">`);
+      assert.deepEqual([...select[1].matchAll(/<option value="([^"]*)"/g)].map((m) => m[1]), [...values]);
+      const defs: Record<string, any> = {};
+      const RED = { nodes: { registerType: (_t: string, d: any) => Object.assign(defs, d.defaults) } };
+      vm.runInContext(editorScript(html)!, editorContext({ RED }));
+      assert.equal(defs[key].value, 'auto');
+      for (const v of [...values, undefined, '']) assert.equal(defs[key].validate(v), true, `${JSON.stringify(v)} accepted`);
+      for (const v of ['on', 'kafka', 'memory', type === 'smoke-sliding-window' ? 'disk' : 'context']) assert.equal(defs[key].validate(v), false, `${v} refused`);
     });
   }
 
