@@ -89,15 +89,27 @@ export = function (RED: RED) {
               positions.durable(group, top, seqOf.get(group)!);
               for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
                 const r = (await tasksOf(eoOf!)?.checkpointNow(group, positions)) ?? 'gone';
-                if (covers(positions.committedOf(group), top)) return 'ok';
+                if (covers(positions.committedOf(group), top)) {
+                  landed = true;
+                  return 'ok';
+                }
                 if (r === 'gone' || closing) return 'abort';
                 if (r === 'failed') await new Promise((res) => setTimeout(res, delay));
               }
             },
             // Committed, or cut back: either way the journal has nothing left to decide.
-            settled: () => clearJournal(journal),
+            settled: () => {
+              const durable = !landed;
+              landed = false;
+              return clearJournal(journal, durable);
+            },
           };
     let closing = false;
+    /**
+     * The group in progress committed. Otherwise (cut back, or failed and rolled back) its journal is
+     * cleared durably: one left over would cut rows written later.
+     */
+    let landed = false;
     /** The commit number journaled for each group's turn in progress. */
     const seqOf = new Map<string, number>();
     const writer = new CsvWriter({
@@ -168,7 +180,7 @@ export = function (RED: RED) {
         for (const [name, size] of Object.entries(j.sizes)) if (await truncateTo(path.resolve(folder, name), size)) cut++;
         if (cut > 0) node.warn(`rows of ${j.tp} written before a crash and never committed were cut from ${cut} file(s); the partition's owner writes them again`);
       }
-      await clearJournal(journal);
+      await clearJournal(journal, true);
     }
 
     const handle = (msg: NodeMessage, send: Send, done: Done): void => {

@@ -111,6 +111,8 @@ export class SinkPositions implements PartitionStore {
   private readonly unregister: () => Promise<void>;
   /** This sink instance's writer id (see the module comment) and its last commit number. */
   readonly writer = randomUUID();
+  /** Positions are committed on every flush: through the task's fast lane (see PartitionStore.lane). */
+  readonly lane = 'fast' as const;
   private seq = 0;
 
   constructor(
@@ -250,21 +252,30 @@ export function journalPath(folder: string, nodeId: string): string {
   return path.join(folder, `.smoke-csv-${nodeId.replace(/[^a-zA-Z0-9._-]/g, '_')}.journal`);
 }
 
-/** Write the journal durably (temporary file, fsync, rename, fsync of the folder). */
+/** Journals whose folder entry is known to be on disk. */
+const journalsOnDisk = new Set<string>();
+
+/**
+ * Write the journal durably: one fdatasync in place (the folder is synced once, when the file is new).
+ * A crash in the middle leaves an empty or torn journal, which recovery ignores: the rows it was about
+ * to announce were not appended yet (they are appended only after this resolves).
+ */
 export async function writeJournal(file: string, entry: JournalEntry): Promise<void> {
-  const tmp = `${file}.tmp`;
-  const fh = await fs.promises.open(tmp, 'w', 0o644);
+  const fh = await fs.promises.open(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | (fs.constants.O_NOFOLLOW ?? 0), 0o644);
   try {
-    await fh.writeFile(JSON.stringify(entry));
+    await fh.truncate(0);
+    await fh.write(JSON.stringify(entry), 0);
     await fh.datasync();
   } finally {
     await fh.close();
   }
-  await fs.promises.rename(tmp, file);
-  const dir = await fs.promises.open(path.dirname(file), 'r').catch(() => null);
-  if (dir) {
-    await dir.sync().catch(() => undefined);
-    await dir.close().catch(() => undefined);
+  if (!journalsOnDisk.has(file)) {
+    const dir = await fs.promises.open(path.dirname(file), 'r').catch(() => null);
+    if (dir) {
+      await dir.sync().catch(() => undefined);
+      await dir.close().catch(() => undefined);
+    }
+    journalsOnDisk.add(file);
   }
 }
 
@@ -278,6 +289,19 @@ export async function readJournal(file: string): Promise<JournalEntry | null> {
   }
 }
 
-export async function clearJournal(file: string): Promise<void> {
-  await fs.promises.unlink(file).catch(() => undefined);
+/**
+ * Empty the journal. `durable` after rows were cut back: a journal left from then would cut rows
+ * written later. After a commit it need not be (a stale one names a commit that landed: kept).
+ */
+export async function clearJournal(file: string, durable: boolean): Promise<void> {
+  let fh: fs.promises.FileHandle | undefined;
+  try {
+    fh = await fs.promises.open(file, fs.constants.O_WRONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    await fh.truncate(0);
+    if (durable) await fh.datasync();
+  } catch {
+    // no journal: nothing to clear
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
 }

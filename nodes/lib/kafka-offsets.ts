@@ -72,6 +72,8 @@ export class OffsetTracker {
   private readonly nextId: () => number;
   private seq = 0;
   private pendingRecords = 0;
+  /** Acknowledged records of held units (in `pendingRecords` too): they wait for a checkpoint only. */
+  private heldAcked = 0;
   /** First and last unit id issued by this tracker (ids come from a process-wide source). */
   private firstId = Infinity;
   private lastId = -Infinity;
@@ -89,6 +91,14 @@ export class OffsetTracker {
    */
   get inFlight(): number {
     return this.pendingRecords;
+  }
+
+  /**
+   * Records emitted and not yet acknowledged by their sinks (held or not): what a slow sink keeps in
+   * memory downstream. `inFlight` minus the acknowledged records of held units.
+   */
+  get unacknowledged(): number {
+    return this.pendingRecords - this.heldAcked;
   }
 
   /** Units emitted and not yet complete (acknowledged and released). */
@@ -135,6 +145,7 @@ export class OffsetTracker {
     unit.acked += n;
     const held = unit.holds !== null && unit.holds.size > 0;
     if (!held) this.pendingRecords -= n;
+    else this.heldAcked += n;
     if (unit.acked < unit.records || held) return false;
     this.complete(unit);
     return true;
@@ -153,7 +164,10 @@ export class OffsetTracker {
     }
     const holds = (unit.holds ??= new Map());
     // From now on the unit's acknowledged records count as in flight again (see inFlight).
-    if (holds.size === 0) this.pendingRecords += unit.acked;
+    if (holds.size === 0) {
+      this.pendingRecords += unit.acked;
+      this.heldAcked += unit.acked;
+    }
     holds.set(holder, (holds.get(holder) ?? 0) + 1);
     return 'held';
   }
@@ -173,6 +187,7 @@ export class OffsetTracker {
     unit.holds.delete(holder);
     if (unit.holds.size > 0) return false;
     this.pendingRecords -= unit.acked;
+    this.heldAcked -= unit.acked;
     if (unit.acked < unit.records) return false;
     this.complete(unit);
     return true;
@@ -271,7 +286,9 @@ export class OffsetTracker {
       const u = part.queue[i];
       if (u.done) continue;
       this.units.delete(u.id);
-      this.pendingRecords -= u.holds !== null && u.holds.size > 0 ? u.records : u.records - u.acked;
+      const held = u.holds !== null && u.holds.size > 0;
+      this.pendingRecords -= held ? u.records : u.records - u.acked;
+      if (held) this.heldAcked -= u.acked;
       dropped++;
     }
     if (dropped > 0) this.droppedUpTo = this.lastId;

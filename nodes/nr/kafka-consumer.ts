@@ -29,6 +29,13 @@ import { PartitionTasks } from './partition-tasks';
 import { compact, setStatus, type StatusKind } from './status';
 import type { Node, NodeMessage } from './types';
 
+/**
+ * Records that sinks acknowledged but a stateful node holds until its next checkpoint may be in flight
+ * up to this many times `maxInFlight`: they occupy nothing downstream (the records were processed), only
+ * their commit waits, and checkpoints come about every second.
+ */
+const HELD_FACTOR = 50;
+
 /** Records emitted per step in single mode (measured: steps of 100 vs 1,000 cut alert p99 from ~1 s to ~60 ms at 5k/s). */
 const SINGLE_STEP = 100;
 
@@ -294,11 +301,13 @@ export class KafkaInRunner implements BrokerUser {
       // latency low and the messages young for the garbage collector.
       let room = this.o.mode === 'single' ? Math.min(this.o.maxBatch, SINGLE_STEP) : this.o.maxBatch;
       if (this.afterSink) {
-        if (this.tracker.inFlight >= this.o.maxInFlight) {
+        const t = this.tracker;
+        const heldMax = this.o.maxInFlight * HELD_FACTOR;
+        if (t.unacknowledged >= this.o.maxInFlight || t.inFlight >= heldMax) {
           await this.waitForDrain(p);
           continue;
         }
-        room = Math.min(room, this.o.maxInFlight - this.tracker.inFlight);
+        room = Math.min(room, this.o.maxInFlight - t.unacknowledged, heldMax - t.inFlight);
       }
       const end = Math.min(n, i + room);
       this.emit(topic, partition, messages, i, end, epoch);
@@ -335,9 +344,13 @@ export class KafkaInRunner implements BrokerUser {
     }
   }
 
+  /** Whether in-flight records fell to half their limits (unacknowledged, and held as well). */
+  private drainedEnough(): boolean {
+    return this.tracker.unacknowledged <= this.o.maxInFlight / 2 && this.tracker.inFlight <= (this.o.maxInFlight * HELD_FACTOR) / 2;
+  }
+
   private async waitForDrain(p: EachBatchPayload): Promise<void> {
-    const resumeAt = this.o.maxInFlight / 2;
-    while (!this.stopping && p.isRunning() && !p.isStale() && this.tracker.inFlight > resumeAt) {
+    while (!this.stopping && p.isRunning() && !p.isStale() && !this.drainedEnough()) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => this.wakeDrain(), Math.min(1000, this.o.heartbeatInterval));
         this.drainWake = () => {
@@ -356,7 +369,7 @@ export class KafkaInRunner implements BrokerUser {
 
   /** Resume fetching once in-flight records (unacknowledged or held) fell to half the limit. */
   private drained(): void {
-    if (this.drainWake && this.tracker.inFlight <= this.o.maxInFlight / 2) this.wakeDrain();
+    if (this.drainWake && this.drainedEnough()) this.wakeDrain();
   }
 
   private emit(topic: string, partition: number, messages: KafkaMessage[], from: number, to: number, epoch: number | undefined): void {

@@ -47,6 +47,11 @@ export interface PartitionStore {
   /** Its changelog topic. */
   readonly changelog: string;
   /**
+   * `fast`: small checkpoints that something waits for (a csv sink's positions, on every flush): they
+   * go through a producer of their own, so that they never queue behind a large state checkpoint.
+   */
+  readonly lane?: 'fast';
+  /**
    * Replace task `tp`'s state by its checkpoint (undefined: none, start empty); `epoch` is the task's
    * (for outputs sent again). Returns the devices restored.
    */
@@ -80,23 +85,35 @@ export interface PartitionTasksOptions {
   fenced?(): void;
 }
 
-interface Task {
-  tp: string;
-  topic: string;
-  partition: number;
-  epoch: number;
+/** One transactional producer of a task and the checkpoint it writes now. */
+interface Lane {
+  /** Suffix of the transactional id ('' for the main lane). */
+  suffix: string;
   producer: Producer | null;
-  state: 'restoring' | 'ready' | 'gone';
-  ready: Promise<void>;
-  resolve: () => void;
-  /** Chunk counts of each store's last checkpoint (for tombstones of a shorter one). */
-  chunks: Map<string, number>;
   committing: Promise<void> | null;
   again: boolean;
   lastAt: number;
   /** No checkpoint before this time: checkpoints take at most about a tenth of the time. */
   notBefore: number;
   urgent: boolean;
+}
+
+interface Task {
+  tp: string;
+  topic: string;
+  partition: number;
+  epoch: number;
+  state: 'restoring' | 'ready' | 'gone';
+  ready: Promise<void>;
+  resolve: () => void;
+  /** Chunk counts of each store's last checkpoint (for tombstones of a shorter one). */
+  chunks: Map<string, number>;
+  main: Lane;
+  fast: Lane;
+}
+
+function newLane(suffix: string): Lane {
+  return { suffix, producer: null, committing: null, again: false, lastAt: Date.now(), notBefore: 0, urgent: false };
 }
 
 /** Epochs are unique in the process: a redeployed consumer's tasks never reuse an epoch. */
@@ -221,7 +238,7 @@ export class PartitionTasks {
   /** A store asks for a checkpoint of task `tp` soon (it holds many records). */
   nudge(tp: string): void {
     const t = this.tasks.get(tp);
-    if (t) t.urgent = true;
+    if (t) t.main.urgent = true;
   }
 
   addStore(store: PartitionStore): void {
@@ -262,16 +279,12 @@ export class PartitionTasks {
       topic,
       partition,
       epoch: ++epochSeq,
-      producer: null,
       state: 'restoring',
       ready,
       resolve,
       chunks: new Map(),
-      committing: null,
-      again: false,
-      lastAt: Date.now(),
-      notBefore: 0,
-      urgent: false,
+      main: newLane(''),
+      fast: newLane('-fast'),
     };
   }
 
@@ -292,35 +305,35 @@ export class PartitionTasks {
     t.state = 'gone';
     t.resolve();
     for (const s of this.stores.values()) s.drop(t.tp);
-    const p = t.producer;
-    t.producer = null;
-    if (p) void settleWithin(p.disconnect().catch(() => undefined), 5000, undefined);
+    this.replaceProducer(t.main);
+    this.replaceProducer(t.fast);
     if (why === 'fenced') this.o.warn(`partition ${t.tp}: another runtime took it over (fenced); its state here is dropped`);
   }
 
-  private transactionalId(t: Task): string {
-    return `${this.o.groupId}-${t.topic}-${t.partition}`;
+  /** The task's transactional ids: `<group>-<topic>-<partition>`, and the fast lane's with `-fast`. */
+  private transactionalId(t: Task, lane: Lane): string {
+    return `${this.o.groupId}-${t.topic}-${t.partition}${lane.suffix}`;
   }
 
-  /** The task's transactional producer, connected (a new one after a failure: see commit). */
-  private async producerOf(t: Task): Promise<Producer> {
-    if (t.producer === null) {
-      const p = this.kafka.producer({ transactionalId: this.transactionalId(t), idempotent: true, maxInFlightRequests: 1 });
-      t.producer = p;
+  /** A lane's transactional producer, connected (a new one after a failure: see commitLane). */
+  private async producerOf(t: Task, lane: Lane): Promise<Producer> {
+    if (lane.producer === null) {
+      const p = this.kafka.producer({ transactionalId: this.transactionalId(t, lane), idempotent: true, maxInFlightRequests: 1 });
+      lane.producer = p;
       try {
         await p.connect();
       } catch (err) {
-        if (t.producer === p) t.producer = null;
+        if (lane.producer === p) lane.producer = null;
         void p.disconnect().catch(() => undefined);
         throw err;
       }
     }
-    return t.producer;
+    return lane.producer;
   }
 
-  private replaceProducer(t: Task): void {
-    const p = t.producer;
-    t.producer = null;
+  private replaceProducer(lane: Lane): void {
+    const p = lane.producer;
+    lane.producer = null;
     if (p) void settleWithin(p.disconnect().catch(() => undefined), 5000, undefined);
   }
 
@@ -339,7 +352,7 @@ export class PartitionTasks {
           for (const t of live) {
             if (t.state !== 'restoring') continue;
             t.state = 'ready';
-            t.lastAt = Date.now();
+            t.main.lastAt = t.fast.lastAt = Date.now();
             t.resolve();
           }
           if (stores.length > 0) {
@@ -384,7 +397,12 @@ export class PartitionTasks {
     const marks = new Map<string, string>();
     await Promise.all(
       tasks.map(async (t) => {
-        const producer = await this.producerOf(t);
+        // Fence both lanes' previous owners (initialising a transactional id aborts what they left open),
+        // then write the marks through the main lane.
+        const fast = await this.producerOf(t, t.fast);
+        const fence = await fast.transaction();
+        await fence.commit();
+        const producer = await this.producerOf(t, t.main);
         const mark = randomUUID();
         const txn = await producer.transaction();
         try {
@@ -392,7 +410,7 @@ export class PartitionTasks {
           await txn.commit();
         } catch (err) {
           await txn.abort().catch(() => undefined);
-          this.replaceProducer(t);
+          this.replaceProducer(t.main);
           throw err;
         }
         marks.set(t.tp, mark);
@@ -424,25 +442,43 @@ export class PartitionTasks {
     if (this.closing || this.stores.size === 0) return;
     const now = Date.now();
     for (const t of this.tasks.values()) {
-      if (t.state !== 'ready' || t.committing !== null || now < t.notBefore) continue;
-      if (t.urgent || now - t.lastAt >= this.intervalMs) void this.commit(t);
+      if (t.state !== 'ready') continue;
+      for (const lane of [t.main, t.fast]) {
+        if (lane.committing !== null || now < lane.notBefore) continue;
+        if (lane.urgent || now - lane.lastAt >= this.intervalMs) void this.commitLane(t, lane, this.storesOf(lane));
+      }
     }
   }
 
-  /**
-   * Checkpoint task `t` of `only` stores (default: all) in one transaction, then release the ack tokens
-   * it covers. A checkpoint in flight is waited for and, when more was asked meanwhile, followed by
-   * another.
-   */
+  private storesOf(lane: Lane): PartitionStore[] {
+    const fast = lane.suffix !== '';
+    return [...this.stores.values()].filter((s) => (s.lane === 'fast') === fast);
+  }
+
+  /** Checkpoint task `t` of `only` stores (default: all), each lane in one transaction of its own. */
   private commit(t: Task, only?: PartitionStore[]): Promise<CommitOutcome> {
-    if (t.committing) {
-      t.again = true;
-      return t.committing.then(() => (t.state === 'ready' ? this.commit(t, only) : 'gone'));
+    const stores = only ?? [...this.stores.values()];
+    const fast = stores.filter((s) => s.lane === 'fast');
+    const main = stores.filter((s) => s.lane !== 'fast');
+    const runs: Promise<CommitOutcome>[] = [];
+    if (main.length > 0) runs.push(this.commitLane(t, t.main, main));
+    if (fast.length > 0) runs.push(this.commitLane(t, t.fast, fast));
+    return Promise.all(runs).then((r) => (r.includes('gone') ? 'gone' : r.includes('failed') ? 'failed' : r.includes('ok') ? 'ok' : 'none'));
+  }
+
+  /**
+   * Checkpoint `stores`' state of task `t` in one transaction of `lane`, then release the ack tokens it
+   * covers. A checkpoint in flight on the lane is waited for and, when more was asked meanwhile,
+   * followed by another.
+   */
+  private commitLane(t: Task, lane: Lane, stores: PartitionStore[]): Promise<CommitOutcome> {
+    if (lane.committing) {
+      lane.again = true;
+      return lane.committing.then(() => (t.state === 'ready' ? this.commitLane(t, lane, stores) : 'gone'));
     }
     // Restoring again (a store joined): commit once it is ready.
-    if (t.state === 'restoring') return t.ready.then(() => (t.state === 'ready' ? this.commit(t, only) : 'gone'));
+    if (t.state === 'restoring') return t.ready.then(() => (t.state === 'ready' ? this.commitLane(t, lane, stores) : 'gone'));
     if (t.state !== 'ready') return Promise.resolve('gone');
-    const stores = only ?? [...this.stores.values()];
     const taken: { store: PartitionStore; taken: Taken; records: ChangelogRecord[]; chunks: number }[] = [];
     for (const store of stores) {
       const tk = store.take(t.tp);
@@ -458,8 +494,8 @@ export class PartitionTasks {
         taken.push({ store, taken: tk, records, chunks });
       }
     }
-    t.urgent = false;
-    t.lastAt = Date.now();
+    lane.urgent = false;
+    lane.lastAt = Date.now();
     if (taken.length === 0) return Promise.resolve('none');
     if (taken.every((e) => e.records.length === 0)) {
       // Nothing to write (an empty task that never had a checkpoint): the tokens are covered as they are.
@@ -473,7 +509,7 @@ export class PartitionTasks {
     const run = (async (): Promise<CommitOutcome> => {
       let ok = false;
       try {
-        const producer = await this.producerOf(t);
+        const producer = await this.producerOf(t, lane);
         const txn = await producer.transaction();
         try {
           for (const e of taken) {
@@ -507,7 +543,7 @@ export class PartitionTasks {
           this.warnOnce('checkpoint', `checkpoint of ${t.tp} failed (${errorText(err)}); retrying`);
           // kafkajs leaves a producer whose commit or abort failed in a state no transaction can start
           // from: the next checkpoint takes a new one (same transactional id: it aborts what this one left open).
-          this.replaceProducer(t);
+          this.replaceProducer(lane);
         }
       }
       if (ok) {
@@ -520,16 +556,16 @@ export class PartitionTasks {
         for (const e of taken) e.store.untake(t.tp, e.taken);
       }
       const end = Date.now();
-      t.notBefore = end + (end - started) * COST_RATIO;
+      lane.notBefore = end + (end - started) * COST_RATIO;
       return ok ? 'ok' : t.state === 'gone' ? 'gone' : 'failed';
     })().finally(() => {
-      t.committing = null;
-      if (t.again) {
-        t.again = false;
-        t.urgent = true;
+      lane.committing = null;
+      if (lane.again) {
+        lane.again = false;
+        lane.urgent = true;
       }
     });
-    t.committing = run.then(() => undefined);
+    lane.committing = run.then(() => undefined);
     return run;
   }
 

@@ -81,8 +81,12 @@ interface KafkaMeta {
   ack?: AckToken;
 }
 
-/** Checkpoint soon when a task holds this many records (kafka in stops fetching at its maxInFlight, 10,000 by default). */
-const NUDGE_RECORDS = 2500;
+/**
+ * Checkpoint before the interval when a task holds this many records: kafka in stops fetching at 50 ×
+ * its maxInFlight held records (500,000 by default), and a checkpoint writes the task's whole state, so
+ * not much more often than every interval at high rates.
+ */
+const NUDGE_RECORDS = 50_000;
 
 export class TaskStore<S> implements PartitionStore {
   private readonly parts = new Map<string, Part<S>>();
