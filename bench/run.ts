@@ -1,11 +1,13 @@
 /**
  * `npm run bench`: the pipeline's throughput, latency and memory against the ceilings of its parts,
  * each measured configuration in a child process of its own (bench/scenarios/*.ts):
- *   (a) the full pipeline, single and batch mode, from a loaded Kafka topic to durable CSV rows;
+ *   (a) the full pipeline, single and batch mode, from a loaded Kafka topic to durable CSV rows, with the
+ *       nodes' defaults (changelog checkpoints, exactly-once CSV) and in batch mode also without them;
  *   (b) the client ceiling: raw kafkajs consumption of the same topic with JSON decode only;
  *   (c) the runtime ceiling: Node-RED with as many pass-through hops and no logic;
  *   (d) end-to-end alert latency at fixed offered rates;
- *   (e) peak RSS and heap, and memory against device count.
+ *   (e) peak RSS and heap, and memory against device count;
+ *   (f) restore time of a partition's state (10,000 devices) from its changelog topics, and checkpoint size.
  * Output: a table on stdout, bench/results/bench-<time>.json and .svg (plus latest.json, latest.svg);
  * with --profile, CPU profiles of the measured intervals (bench/results/<time>-*.cpuprofile) and their
  * summaries.
@@ -14,15 +16,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runScenario, type ChildOutcome } from './lib/child';
-import { brokerAvailable, ensureBroker, kafkaClient, uniqueName } from './lib/kafka';
+import { brokerAvailable, deleteStateOf, ensureBroker, kafkaClient, uniqueName } from './lib/kafka';
 import { parseOptions, type BenchOptions } from './lib/options';
-import { chartSvg, computeTargets, formatReport, measured, type BenchReport } from './lib/report';
+import { NO_CHECKPOINTS, chartSvg, checkpointCost, computeTargets, formatReport, measured, type BenchReport } from './lib/report';
 import { formatSummary, summariseProfile } from './profile-summary';
 import type { ClientCeilingResult } from './scenarios/client-ceiling';
 import type { DevicesResult } from './scenarios/devices';
 import type { LatencyResult } from './scenarios/latency';
 import type { LoadResult } from './scenarios/load';
 import type { PipelineResult } from './scenarios/pipeline';
+import type { RestoreResult } from './scenarios/restore';
 import type { PumpResult } from './lib/pump';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -33,6 +36,9 @@ const PIPELINE_HOPS = 7;
 const SWEEP_BATCH = 1000;
 /** The consumer settings kafka in uses (nodes/nr/kafka-consumer.ts), so (b) fetches as (a) does. */
 const KAFKA_IN_CONSUMER = { maxWaitTimeInMs: 1000, sessionTimeout: 30000, heartbeatInterval: 3000 };
+/** The restore scenario's state: readings per device (≥ the z-score's 30 values), event-time seconds apart (steady window panes). */
+const RESTORE_PER_DEVICE = 40;
+const RESTORE_STEP_S = 30;
 const PIPELINE_NODES = ['kafka-broker', 'kafka-in', 'sensor-validate', 'threshold-alert', 'zscore-anomaly', 'fire-pattern', 'sliding-window', 'csv-sink'];
 
 const T0 = performance.now();
@@ -117,7 +123,7 @@ async function main(o: BenchOptions): Promise<number> {
   const nodesReady = missing.length === 0;
   if (!nodesReady) report.notes.push(`pipeline runs skipped: dist/nodes lacks ${missing.join(', ')} (build first)`);
 
-  const wantsKafka = !o.skip.has('client') || (nodesReady && (!o.skip.has('pipeline') || !o.skip.has('latency')));
+  const wantsKafka = !o.skip.has('client') || !o.skip.has('restore') || (nodesReady && (!o.skip.has('pipeline') || !o.skip.has('latency')));
   let kafkaUp = false;
   if (wantsKafka) {
     kafkaUp = (await brokerAvailable(o.brokers)) || (await ensureBroker(o.brokers, log));
@@ -188,26 +194,37 @@ async function main(o: BenchOptions): Promise<number> {
     }
   }
 
-  // ---- (a) the pipeline
+  // ---- (a) the pipeline; in batch mode also without checkpoints, right before it: the cost of the
+  // changelog state and exactly-once CSV (issue 13), on the same topic under the same machine load. Each
+  // run deletes its changelog topics when it ends, so the broker's log cleaner has nothing of a previous
+  // run left to compact while the next one is measured.
   if (loaded && nodesReady && !o.skip.has('pipeline')) {
+    const runs: { key: string; mode: 'single' | 'batch'; checkpoints: boolean }[] = [];
     for (const mode of o.modes) {
-      const groupId = uniqueName(`smoke-bench-${mode}`);
+      if (mode === 'batch' && !o.skip.has('nocheckpoints')) runs.push({ key: NO_CHECKPOINTS, mode, checkpoints: false });
+      runs.push({ key: mode, mode, checkpoints: true });
+    }
+    for (const { key, mode, checkpoints } of runs) {
+      const groupId = uniqueName(`smoke-bench-${key}`);
       groups.push(groupId);
+      const label = `pipeline, ${mode} mode${checkpoints ? '' : ' WITHOUT checkpoints (state none, exactlyOnce off)'}`;
       const r = await step<PipelineResult>(
-        `pipeline, ${mode} mode${o.profile ? ' (profiled)' : ''}`,
+        `${label}${o.profile ? ' (profiled)' : ''}`,
         'pipeline',
-        { brokers: o.brokers, topic, groupId, mode, maxBatch: mode === 'batch' ? o.maxBatch : undefined, readings: o.readings, maxSeconds: o.maxSeconds },
+        { brokers: o.brokers, topic, groupId, mode, maxBatch: mode === 'batch' ? o.maxBatch : undefined, readings: o.readings, maxSeconds: o.maxSeconds, checkpoints },
         120_000 + o.readings,
-        profileDir ? path.join(profileDir, `${id}-pipeline-${mode}.cpuprofile`) : undefined,
+        profileDir ? path.join(profileDir, `${id}-pipeline-${key}.cpuprofile`) : undefined,
         true,
       );
-      report.pipeline[mode] = count(r);
+      report.pipeline[key] = count(r);
       if (r.result) {
         const tb = r.result.timeBoxed ? `, time box of ${o.maxSeconds} s reached after ${r.result.readings.toLocaleString('en-US')} readings` : '';
-        log(`pipeline ${mode}: ${rate(r.result.recordsPerSec)} (${r.result.csvRows.toLocaleString('en-US')} CSV rows, ${r.result.alerts.toLocaleString('en-US')} alerts${tb})`);
+        log(`pipeline ${key}: ${rate(r.result.recordsPerSec)} (${r.result.csvRows.toLocaleString('en-US')} CSV rows, ${r.result.alerts.toLocaleString('en-US')} alerts${tb})`);
       }
       if (r.profile && fs.existsSync(r.profile)) report.profiles.push(summariseProfile(r.profile, 25));
     }
+    const cost = checkpointCost(report);
+    if (cost) log(`checkpoint cost (batch): ${cost.readingsPct.toFixed(1)} % of readings/s, ${cost.cpuPct.toFixed(1)} % of readings per CPU-s`);
   }
 
   // ---- (d) latency
@@ -251,6 +268,27 @@ async function main(o: BenchOptions): Promise<number> {
     }
   }
 
+  // ---- (f) restore of a partition's state from its changelogs (no Node-RED: the built modules)
+  if (kafkaUp && !o.skip.has('restore')) {
+    if (!fs.existsSync(path.join(ROOT, 'dist', 'nodes', 'nr', 'partition-tasks.js'))) {
+      report.notes.push('restore skipped: dist/nodes/nr/partition-tasks.js missing (build first)');
+    } else {
+      const r = await step<RestoreResult>(
+        `restore, ${o.restoreDevices.toLocaleString('en-US')} devices × ${RESTORE_PER_DEVICE} readings, ${o.restoreRepeats}× each`,
+        'restore',
+        { brokers: o.brokers, devices: o.restoreDevices, perDevice: RESTORE_PER_DEVICE, stepSeconds: RESTORE_STEP_S, repeats: o.restoreRepeats, separate: true },
+        180_000 + o.restoreDevices * 10 * o.restoreRepeats,
+        undefined,
+        true,
+      );
+      report.restore = count(r);
+      if (r.result) {
+        const x = r.result;
+        log(`restore per 10,000 devices: z-score ${Math.round(x.per10k.zscore)} ms, window ${Math.round(x.per10k.window)} ms, both ${Math.round(x.per10k.both)} ms (empty ${Math.round(x.median.empty)} ms)`);
+      }
+    }
+  }
+
   // ---- clean up what the run created on the broker
   if (kafkaUp && (topics.length || groups.length)) {
     const admin = kafkaClient(o.brokers, 'smoke-bench-cleanup').admin();
@@ -258,6 +296,8 @@ async function main(o: BenchOptions): Promise<number> {
       await admin.connect();
       if (topics.length) await admin.deleteTopics({ topics, timeout: 15000 }).catch((e: Error) => log(`could not delete topics: ${e.message}`));
       if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
+      // Changelog topics and restore groups a run left (the pipeline runs delete their own).
+      await deleteStateOf(admin, groups).catch((e: Error) => log(`could not delete changelog topics: ${e.message}`));
     } catch (e) {
       log(`cleanup: ${(e as Error).message}`);
     } finally {

@@ -9,6 +9,12 @@
  * The readings sink sits before the window (not beside it) because Node-RED clones a message for every
  * extra wire on an output: a fan-out would deep-copy every batch. Its output 1 passes a message on
  * only once its rows are on disk, so the tap behind it counts durable readings.
+ *
+ * Behind `kafka in` the defaults keep the window's and the z-score detector's state per source partition,
+ * checkpointed into changelog topics, and make the readings and windows sinks exactly-once (issue 13).
+ * `checkpoints: false` runs the same flow as before that: window and detectors `state: 'none'` (memory
+ * only, no context-store checkpoints either), sinks `exactlyOnce: 'off'`: the bench's baseline for what
+ * the checkpoints cost.
  */
 import { tab, type FlowNode } from './nodered';
 
@@ -22,6 +28,12 @@ export interface PipelineFlowOptions {
    * than at 1 Hz, which would measure the disk instead. Window results then go to a tap.
    */
   sinks?: boolean;
+  /**
+   * false: no changelog checkpoints and no exactly-once CSV (window and detectors `state: 'none'`, csv
+   * sinks `exactlyOnce: 'off'`). Default (absent or true): the nodes' defaults, which behind one
+   * `kafka in` are changelog state and exactly-once sinks.
+   */
+  checkpoints?: boolean;
 }
 
 export const DETECTOR_TYPES = ['smoke-threshold-alert', 'smoke-zscore-anomaly', 'smoke-fire-pattern'];
@@ -48,22 +60,26 @@ export function pipelineFlow(o: PipelineFlowOptions): FlowNode[] {
   }
   const sinks = o.sinks !== false;
   const afterFire = sinks ? 'readings-sink' : 'durable';
+  // Without checkpoints: every stateful node in memory only, every sink at-least-once. (Threshold and
+  // fire pattern keep no state in their default `emit: every`; `none` there only makes it explicit.)
+  const state = o.checkpoints === false ? { state: 'none' } : {};
+  const eo = o.checkpoints === false ? { exactlyOnce: 'off' } : {};
   nodes.push(
     { id: 'validate', type: 'smoke-sensor-validate', name: 'validate', wires: [['threshold'], [sinks ? 'rejects-sink' : 'rejected']] },
-    { id: 'threshold', type: 'smoke-threshold-alert', name: 'threshold', wires: [['zscore'], ['alerts']] },
-    { id: 'zscore', type: 'smoke-zscore-anomaly', name: 'zscore', wires: [['fire'], ['alerts']] },
-    { id: 'fire', type: 'smoke-fire-pattern', name: 'fire', wires: [[afterFire], ['alerts']] },
+    { id: 'threshold', type: 'smoke-threshold-alert', name: 'threshold', ...state, wires: [['zscore'], ['alerts']] },
+    { id: 'zscore', type: 'smoke-zscore-anomaly', name: 'zscore', ...state, wires: [['fire'], ['alerts']] },
+    { id: 'fire', type: 'smoke-fire-pattern', name: 'fire', ...state, wires: [[afterFire], ['alerts']] },
   );
   if (sinks) {
     nodes.push(
-      { id: 'readings-sink', type: 'smoke-csv-sink', name: 'readings', preset: 'readings', folder: o.csvDir, wires: [['durable']] },
-      { id: 'windows-sink', type: 'smoke-csv-sink', name: 'windows', preset: 'windows', folder: o.csvDir, wires: [['windows']] },
-      { id: 'rejects-sink', type: 'smoke-csv-sink', name: 'rejects', preset: 'rejects', folder: o.csvDir, wires: [['rejected']] },
+      { id: 'readings-sink', type: 'smoke-csv-sink', name: 'readings', preset: 'readings', folder: o.csvDir, ...eo, wires: [['durable']] },
+      { id: 'windows-sink', type: 'smoke-csv-sink', name: 'windows', preset: 'windows', folder: o.csvDir, ...eo, wires: [['windows']] },
+      { id: 'rejects-sink', type: 'smoke-csv-sink', name: 'rejects', preset: 'rejects', folder: o.csvDir, ...eo, wires: [['rejected']] },
     );
   }
   nodes.push(
     { id: 'durable', type: 'bench-tap', name: 'durable', wires: [['window']] },
-    { id: 'window', type: 'smoke-sliding-window', name: 'window', wires: [[sinks ? 'windows-sink' : 'windows'], ['late']] },
+    { id: 'window', type: 'smoke-sliding-window', name: 'window', ...state, wires: [[sinks ? 'windows-sink' : 'windows'], ['late']] },
     { id: 'alerts', type: 'bench-tap', name: 'alerts', wires: [[]] },
     { id: 'late', type: 'bench-tap', name: 'late', wires: [[]] },
     { id: 'windows', type: 'bench-tap', name: 'windows', wires: [[]] },

@@ -119,3 +119,18 @@ export async function produceAll(
   await Promise.all(Array.from({ length: inFlight }, worker));
   return performance.now() - t0;
 }
+
+/**
+ * What stateful nodes behind a consumer group leave on the broker (nodes/nr/partition-tasks.ts): the
+ * changelog topics `<group>-<node id>-changelog` and the throwaway restore groups `<group>-restore-<uuid>`.
+ * Deletes those of `groupIds`; returns how many topics and groups went.
+ */
+export async function deleteStateOf(admin: Admin, groupIds: string[]): Promise<{ topics: number; groups: number }> {
+  if (groupIds.length === 0) return { topics: 0, groups: 0 };
+  const ours = (name: string, suffix: string) => groupIds.some((g) => name.startsWith(`${g}-`) && name.endsWith(suffix));
+  const topics = (await admin.listTopics()).filter((t) => ours(t, '-changelog'));
+  if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 15000 });
+  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => groupIds.some((id) => g.startsWith(`${id}-restore-`)));
+  if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+  return { topics: topics.length, groups: groups.length };
+}

@@ -29,7 +29,11 @@ export interface BenchOptions {
   sweepStepSeconds: number;
   /** Most seconds a pipeline throughput run measures before it stops and reports what got through. */
   maxSeconds: number;
-  /** Skip parts: `--skip client,runtime,pipeline,latency,sweep`. */
+  /** Devices in the partition state of the restore scenario. */
+  restoreDevices: number;
+  /** Timed restores (and checkpoints) of each kind in the restore scenario. */
+  restoreRepeats: number;
+  /** Skip parts: `--skip client,runtime,pipeline,nocheckpoints,latency,sweep,restore`. */
   skip: Set<string>;
   brokers: string[];
 }
@@ -51,7 +55,10 @@ const USAGE = `npm run bench -- [options]
   --sweep-step S      event-time seconds between a device's readings in the sweep (default 120; --quick 600)
   --batch-size N      readings per message of the in-process sources in batch mode (default 100)
   --max-batch N       kafka in's maxBatch in batch mode (default: the node's default)
-  --skip LIST         leave out some of: client,runtime,pipeline,latency,sweep
+  --restore-devices N devices in the partition state the restore scenario restores (default 10000,
+                      each restore timed 3 times; --quick 2000, once, reported per 10,000 devices)
+  --skip LIST         leave out some of: client,runtime,pipeline,nocheckpoints,latency,sweep,restore
+                      (nocheckpoints: the batch pipeline without checkpoints, the baseline of their cost)
 Env: KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092)`;
 
 function positiveInt(name: string, v: string | undefined): number {
@@ -83,14 +90,14 @@ export function parseOptions(argv: string[]): BenchOptions {
       given.set(a.slice(2), argv[++i]);
     }
   }
-  const known = ['readings', 'devices', 'partitions', 'modes', 'quick', 'profile', 'rates', 'latency-seconds', 'sweep', 'per-device', 'skip', 'batch-size', 'max-batch', 'sweep-step', 'max-seconds'];
+  const known = ['readings', 'devices', 'partitions', 'modes', 'quick', 'profile', 'rates', 'latency-seconds', 'sweep', 'per-device', 'skip', 'batch-size', 'max-batch', 'sweep-step', 'max-seconds', 'restore-devices'];
   for (const k of given.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
 
   const quick = given.has('quick');
   const modes = (given.get('modes') ?? 'single,batch').split(',').map((s) => s.trim());
   for (const m of modes) if (m !== 'single' && m !== 'batch') throw new Error(`--modes: unknown mode ${m}`);
   const skip = new Set((given.get('skip') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-  for (const s of skip) if (!['client', 'runtime', 'pipeline', 'latency', 'sweep'].includes(s)) throw new Error(`--skip: unknown part ${s}`);
+  for (const s of skip) if (!['client', 'runtime', 'pipeline', 'nocheckpoints', 'latency', 'sweep', 'restore'].includes(s)) throw new Error(`--skip: unknown part ${s}`);
 
   const num = (k: string, dflt: number, quickDflt = dflt) => (given.has(k) ? positiveInt(`--${k}`, given.get(k)) : quick ? quickDflt : dflt);
   const brokers = (process.env.KAFKA_BOOTSTRAP_SERVERS?.trim() || '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean);
@@ -110,6 +117,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     sweepPerDevice: num('per-device', 10, 2),
     sweepStepSeconds: num('sweep-step', 120, 600),
     maxSeconds: num('max-seconds', 90, 20),
+    restoreDevices: num('restore-devices', 10_000, 2_000),
+    restoreRepeats: quick ? 1 : 3,
     skip,
     brokers,
   };

@@ -9,6 +9,7 @@ import type { PumpResult } from './pump';
 import type { PipelineResult } from '../scenarios/pipeline';
 import type { LatencyResult } from '../scenarios/latency';
 import type { DevicesResult } from '../scenarios/devices';
+import type { RestoreResult } from '../scenarios/restore';
 
 export interface Measured<T> {
   ok: boolean;
@@ -37,8 +38,42 @@ export interface BenchReport {
   pipeline: Record<string, Measured<PipelineResult>>;
   latency: Measured<LatencyResult>[];
   devices: Measured<DevicesResult>[];
+  /** (f) Restore of a partition's state from its changelogs (absent when skipped). */
+  restore?: Measured<RestoreResult>;
   profiles: ProfileSummary[];
   targets: Target[];
+}
+
+/**
+ * Key in {@link BenchReport.pipeline} of the batch pipeline without checkpoints (window and detectors
+ * `state: 'none'`, csv sinks `exactlyOnce: 'off'`); `batch` is the pipeline with the defaults (changelog
+ * checkpoints and exactly-once CSV behind kafka in).
+ */
+export const NO_CHECKPOINTS = 'batch-no-checkpoints';
+
+/** Issue 13's target: checkpoints cost at most this share of the batch pipeline's readings/s. */
+export const CHECKPOINT_COST_GOAL_PCT = 15;
+
+export interface CheckpointCost {
+  with: PipelineResult;
+  without: PipelineResult;
+  /** 100 × (1 − with / without), readings/s. */
+  readingsPct: number;
+  /** The same by readings per CPU-second of the measured process. */
+  cpuPct: number;
+}
+
+/** The cost of the checkpoints in batch mode, when both batch runs measured something. */
+export function checkpointCost(r: BenchReport): CheckpointCost | undefined {
+  const w = r.pipeline.batch?.result;
+  const wo = r.pipeline[NO_CHECKPOINTS]?.result;
+  if (!w || !wo || !(wo.recordsPerSec > 0) || !(wo.recordsPerCpuSec > 0)) return undefined;
+  return {
+    with: w,
+    without: wo,
+    readingsPct: 100 * (1 - w.recordsPerSec / wo.recordsPerSec),
+    cpuPct: 100 * (1 - w.recordsPerCpuSec / wo.recordsPerCpuSec),
+  };
 }
 
 export function measured<T>(o: ChildOutcome<T>): Measured<T> {
@@ -89,8 +124,9 @@ export function formatReport(r: BenchReport): string {
   row('(b) client ceiling: kafkajs + JSON.parse', '–', r.clientCeiling, cc?.recordsPerSec, '', cc ? `avg fetch ${int(cc.avgBatch)} records` : '');
   row(`(c) runtime ceiling: ${rs?.hops ?? rb?.hops ?? 7} pass-through nodes`, 'single', r.runtimeCeiling.single, rs?.messagesPerSec, '');
   row(`(c) runtime ceiling: ${rb?.hops ?? rs?.hops ?? 7} pass-through nodes`, 'batch', r.runtimeCeiling.batch, rb?.messagesPerSec, '', rb ? `${int(rb.records / rb.messages)}/msg` : '');
-  for (const [mode, m] of Object.entries(r.pipeline)) {
+  for (const [key, m] of Object.entries(r.pipeline)) {
     const p = m.result;
+    const mode = p?.mode ?? (key === NO_CHECKPOINTS ? 'batch' : key);
     const vs = mode === 'single' ? `(c) ${vsBoth(p, rs)}; (b) ${vsBoth(p, cc)}` : `(b) ${vsBoth(p, cc)}`;
     const msgs = p ? (p.messagesFromKafkaIn / p.elapsedMs) * 1000 : undefined;
     const extra = p
@@ -105,11 +141,50 @@ export function formatReport(r: BenchReport): string {
           .filter(Boolean)
           .join(', ')
       : '';
-    row('(a) pipeline kafka in → … → csv sink', mode, m, msgs, vs, extra);
+    row(key === NO_CHECKPOINTS ? '(a) the same without checkpoints *' : '(a) pipeline kafka in → … → csv sink', mode, m, msgs, vs, extra);
   }
   out.push('Throughput (one child process each; "vs ceiling" = by wall clock / by CPU time of the measured process)');
   out.push(table(['configuration', 'mode', 'readings/s', 'msgs/s', 'readings/CPU-s', 'vs ceiling', 'peak RSS MB', 'notes'], rows, 2));
+  if (r.pipeline[NO_CHECKPOINTS]) out.push("* window and detectors state: 'none', csv sinks exactlyOnce: 'off' (the pipeline above it runs the defaults: changelog checkpoints, exactly-once CSV)");
   out.push('');
+
+  const cost = checkpointCost(r);
+  if (cost) {
+    const tb = (p: PipelineResult) => (p.timeBoxed ? ` (time-boxed: ${int(p.readings)} readings)` : '');
+    out.push('Checkpoint cost, batch pipeline: changelog checkpoints of window and z-score state + exactly-once CSV, against none of them');
+    out.push(
+      table(
+        ['', 'with checkpoints', 'without', 'cost'],
+        [
+          ['readings/s', int(cost.with.recordsPerSec) + tb(cost.with), int(cost.without.recordsPerSec) + tb(cost.without), `${cost.readingsPct.toFixed(1)} %`],
+          ['readings/CPU-s', int(cost.with.recordsPerCpuSec), int(cost.without.recordsPerCpuSec), `${cost.cpuPct.toFixed(1)} %`],
+        ],
+        1,
+      ),
+    );
+    out.push('');
+  }
+
+  const rr = r.restore?.result;
+  if (rr) {
+    const per = (x: number) => ms(x * (10_000 / rr.devices));
+    const kb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
+    out.push(
+      `(f) Restore of one partition's state from its changelog: ${int(rr.devices)} devices, ${rr.perDevice} readings each (${rr.zscore.detail} z-score values per sensor, ${rr.window.detail.toFixed(0)} open windows per device); median of ${rr.runs.filter((x) => x.kind === 'both').length}`,
+    );
+    const dec = (k: 'zscore' | 'window' | 'both') => {
+      const xs = rr.runs.filter((x) => x.kind === k).map((x) => x.decodeMs).sort((a, b) => a - b);
+      return xs.length ? ms(xs[Math.floor((xs.length - 1) / 2)]) : '–';
+    };
+    const rows2: string[][] = [];
+    if (Number.isFinite(rr.median.zscore)) rows2.push(['z-score', per(rr.median.zscore), ms(rr.median.zscore), dec('zscore'), kb(rr.zscore.bytes), int(rr.zscore.chunks), ms(rr.zscore.snapshotMs), ms(rr.zscore.commitMs)]);
+    if (Number.isFinite(rr.median.window)) rows2.push(['window', per(rr.median.window), ms(rr.median.window), dec('window'), kb(rr.window.bytes), int(rr.window.chunks), ms(rr.window.snapshotMs), ms(rr.window.commitMs)]);
+    rows2.push(['both', per(rr.median.both), ms(rr.median.both), dec('both'), kb(rr.zscore.bytes + rr.window.bytes), int(rr.zscore.chunks + rr.window.chunks), ms(rr.zscore.snapshotMs + rr.window.snapshotMs), `${ms(rr.commitBothMs)} (one txn)`]);
+    rows2.push(['empty state', '', ms(rr.median.empty), '', '', '', '', '']);
+    out.push(table(['state', 'restore ms per 10k devices', 'restore ms', 'of which decode ms', 'checkpoint', 'chunks', 'snapshot ms', 'checkpoint commit ms'], rows2, 1));
+    out.push(`restore of both from changelogs still holding ${rr.bothUncompacted.checkpoints} checkpoints each (not compacted yet): ${ms(rr.bothUncompacted.ms)} ms`);
+    out.push('');
+  } else if (r.restore) out.push(`(f) restore: ${failed(r.restore)}`, '');
 
   if (r.latency.length > 0) {
     const lrows = r.latency.map((m) => {
@@ -155,7 +230,7 @@ export function formatReport(r: BenchReport): string {
   }
 
   const peaks: string[] = [];
-  for (const [mode, m] of Object.entries(r.pipeline)) if (m.ok && m.memory) peaks.push(`pipeline ${mode}: RSS ${mb(m.memory.peakRssMB)} MB, heap ${mb(m.memory.peakHeapMB)} MB`);
+  for (const [key, m] of Object.entries(r.pipeline)) if (m.ok && m.memory) peaks.push(`pipeline ${key}: RSS ${mb(m.memory.peakRssMB)} MB, heap ${mb(m.memory.peakHeapMB)} MB`);
   if (peaks.length) out.push(`Peak memory of the Kafka pipeline runs: ${peaks.join('; ')}`, '');
 
   out.push('Targets (noisy: 2 shared cores, broker on the same machine)');
@@ -184,6 +259,15 @@ export function computeTargets(r: BenchReport): Target[] {
     value: pct(ps, rs) + cpuPct(r.pipeline.single?.result?.recordsPerCpuSec, r.runtimeCeiling.single?.result?.recordsPerCpuSec),
     pass: ps === undefined || !rs ? null : ps / rs >= 0.8,
   });
+  const cost = checkpointCost(r);
+  if (r.pipeline[NO_CHECKPOINTS] || cost) {
+    t.push({
+      name: 'checkpoint cost (batch)',
+      goal: `≤ ${CHECKPOINT_COST_GOAL_PCT} % of readings/s`,
+      value: cost ? `${cost.readingsPct.toFixed(1)} % (CPU ${cost.cpuPct.toFixed(1)} %)` : '–',
+      pass: cost ? cost.readingsPct <= CHECKPOINT_COST_GOAL_PCT : null,
+    });
+  }
   for (const l of r.latency) {
     const x = l.result;
     if (x && x.rate === 5000) {
@@ -197,6 +281,15 @@ export function computeTargets(r: BenchReport): Target[] {
   }
   const d10 = r.devices.find((d) => d.result?.devices === 10_000);
   t.push({ name: 'peak RSS @ 10,000 devices', goal: '< 300 MB', value: d10?.memory ? `${mb(d10.memory.peakRssMB)} MB` : '–', pass: d10?.memory ? d10.memory.peakRssMB < 300 : null });
+  const rr = r.restore?.result;
+  if (r.restore) {
+    t.push({
+      name: 'restore per 10,000 devices (z-score + window)',
+      goal: 'reported',
+      value: rr ? `${ms(rr.per10k.both)} ms (z-score ${ms(rr.per10k.zscore)}, window ${ms(rr.per10k.window)})${rr.devices === 10_000 ? '' : `, scaled from ${int(rr.devices)}`}` : '–',
+      pass: rr !== undefined,
+    });
+  }
   return t;
 }
 
@@ -214,6 +307,8 @@ export function chartSvg(r: BenchReport): string {
   add('runtime ceiling, single (7 pass-through)', r.runtimeCeiling.single?.result?.recordsPerSec, '#b3b3b3');
   add(`pipeline, single${r.pipeline.single?.result?.timeBoxed ? ' (time-boxed)' : ''}`, r.pipeline.single?.result?.recordsPerSec, '#d9480f');
   add('runtime ceiling, batch (7 pass-through)', r.runtimeCeiling.batch?.result?.recordsPerSec, '#b3b3b3');
+  const nocp = r.pipeline[NO_CHECKPOINTS]?.result;
+  add(`pipeline, batch, no checkpoints${nocp?.timeBoxed ? ' (time-boxed)' : ''}`, nocp?.recordsPerSec, '#74c0fc');
   add(`pipeline, batch${r.pipeline.batch?.result?.timeBoxed ? ' (time-boxed)' : ''}`, r.pipeline.batch?.result?.recordsPerSec, '#1c7ed6');
   const W = 900;
   const left = 300;

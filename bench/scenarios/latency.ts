@@ -14,7 +14,7 @@ import path from 'node:path';
 import { scenarioMain } from '../lib/child';
 import { readingKey } from '../lib/dataset';
 import { DETECTOR_TYPES, pipelineFlow } from '../lib/flows';
-import { createTopic, kafkaClient } from '../lib/kafka';
+import { createTopic, deleteStateOf, kafkaClient } from '../lib/kafka';
 import { benchGlobal, startNodeRed, type SendEvent } from '../lib/nodered';
 import type { PacedConfig, PacedMessage } from '../lib/paced-producer';
 import { Samples, sleep, summarise, waitFor, type LatencySummary } from '../lib/stats';
@@ -192,6 +192,7 @@ scenarioMain<LatencyConfig, LatencyResult>(async (cfg) => {
     nr.RED.hooks.remove('onSend.benchlatency');
     await nr.stop().catch(() => undefined);
     await admin.deleteTopics({ topics: [cfg.topic] }).catch(() => undefined);
+    await deleteStateOf(admin, [cfg.groupId]).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     fs.rmSync(csvDir, { recursive: true, force: true });
   }

@@ -7,6 +7,9 @@
  *
  * Timed like the client ceiling: from the first message kafka in emits (caught by a one-shot onSend
  * hook, removed at once so it costs nothing after) to the last reading through the readings sink.
+ *
+ * `checkpoints: false` runs the flow without changelog state and exactly-once CSV (lib/flows.ts), the
+ * baseline of what they cost.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,7 +17,7 @@ import path from 'node:path';
 import { currentRssMB, scenarioMain } from '../lib/child';
 import { countCsvRows } from '../lib/csvcount';
 import { pipelineFlow } from '../lib/flows';
-import { committedAtEnd, endOffsets, kafkaClient } from '../lib/kafka';
+import { committedAtEnd, deleteStateOf, endOffsets, kafkaClient } from '../lib/kafka';
 import { benchGlobal, startNodeRed, type SendEvent, type TapState } from '../lib/nodered';
 import { intervalProfiler } from '../lib/profiler';
 import { sleep, waitFor } from '../lib/stats';
@@ -27,10 +30,14 @@ export interface PipelineConfig {
   maxBatch?: number;
   readings: number;
   maxSeconds: number;
+  /** false: window and detectors `state: 'none'`, csv sinks `exactlyOnce: 'off'` (default true: the nodes' defaults). */
+  checkpoints?: boolean;
 }
 
 export interface PipelineResult {
   mode: 'single' | 'batch';
+  /** Changelog checkpoints and exactly-once CSV on (the defaults), or off. */
+  checkpoints: boolean;
   /** Readings measured: all of the topic, or those written when the time box ended the run. */
   readings: number;
   /** The run hit its time box before every reading was written. */
@@ -70,7 +77,7 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
   const profileFile = process.env.BENCH_PROFILE;
   const profiler = profileFile ? intervalProfiler() : undefined;
   const t0 = performance.now();
-  const nr = await startNodeRed(pipelineFlow({ kafka: { ...cfg, topic: cfg.topic }, csvDir }));
+  const nr = await startNodeRed(pipelineFlow({ kafka: { ...cfg, topic: cfg.topic }, csvDir, checkpoints: cfg.checkpoints !== false }));
   try {
     nr.RED.hooks.add('onSend.benchstart', (events: SendEvent[]) => {
       const e = events[0];
@@ -109,6 +116,7 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
     const elapsedMs = end - first;
     const res: PipelineResult = {
       mode: cfg.mode,
+      checkpoints: cfg.checkpoints !== false,
       readings: processed,
       timeBoxed,
       elapsedMs,
@@ -137,6 +145,9 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
     return res;
   } finally {
     await nr.stop().catch(() => undefined);
+    // The changelog topics of this run: gone now, so that the broker does not compact them while the
+    // next run is measured.
+    await deleteStateOf(admin, [cfg.groupId]).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     fs.rmSync(csvDir, { recursive: true, force: true });
   }
