@@ -76,20 +76,26 @@ export = function (RED: RED) {
         ? undefined
         : {
             async prepare(group, sizes, tags) {
+              const { tp } = groupOf(group);
               const top: Positions = {};
               for (const t of tags as Positions[]) advance(top, t);
               seqOf.set(group, positions.nextSeq());
               await fs.promises.mkdir(folder, { recursive: true });
-              const partition = Number(group.slice(group.lastIndexOf(':') + 1));
-              await writeJournal(journal, { tp: group, partition, sizes, positions: top, writer: positions.writer, seq: seqOf.get(group)! });
+              const partition = Number(tp.slice(tp.lastIndexOf(':') + 1));
+              await writeJournal(journal, { tp, partition, sizes, positions: top, writer: positions.writer, seq: seqOf.get(group)! });
             },
             async commit(group, tags) {
+              const { tp, epoch } = groupOf(group);
+              const tasks = tasksOf(eoOf!);
+              // Rows of an earlier assignment of the partition (taken in before a rebalance or a pause):
+              // the partition's owner since writes them.
+              if (tasks === undefined || !tasks.current(tp, epoch)) return 'abort';
               const top: Positions = {};
               for (const t of tags as Positions[]) advance(top, t);
-              positions.durable(group, top, seqOf.get(group)!);
+              positions.durable(tp, top, seqOf.get(group)!);
               for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
-                const r = (await tasksOf(eoOf!)?.checkpointNow(group, positions)) ?? 'gone';
-                if (covers(positions.committedOf(group), top)) {
+                const r = await tasks.checkpointNow(tp, positions, epoch);
+                if (covers(positions.committedOf(tp, epoch), top)) {
                   landed = true;
                   return 'ok';
                 }
@@ -105,6 +111,11 @@ export = function (RED: RED) {
             },
           };
     let closing = false;
+    /** A writer group: a partition task and the epoch its rows were taken in under. */
+    const groupOf = (group: string): { tp: string; epoch: number } => {
+      const bar = group.lastIndexOf('|');
+      return { tp: group.slice(0, bar), epoch: Number(group.slice(bar + 1)) };
+    };
     /**
      * The group in progress committed. Otherwise (cut back, or failed and rolled back) its journal is
      * cleared durably: one left over would cut rows written later.
@@ -200,7 +211,9 @@ export = function (RED: RED) {
         // A partition another runtime owns now: it writes these records (not acknowledged here).
         if (a === 'skip') return done();
         if (a !== 'local') {
-          group = a.tp;
+          // One writer group per partition task and epoch: rows of an assignment that ended meanwhile
+          // are cut back alone (see commit above).
+          group = `${a.tp}|${String((msg.kafka as { epoch?: unknown }).epoch)}`;
           top = a.top;
           // Rows this sink (on any runtime) wrote already: acknowledged, not written again.
           if (a.from > 0) items = items.slice(a.from);

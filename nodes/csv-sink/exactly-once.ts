@@ -37,6 +37,8 @@ interface Part {
   durable: Positions;
   /** Last commit number of each writer (sink instance) that wrote this partition, newest last. */
   commits: Record<string, number>;
+  /** The task's epoch it was restored under. */
+  epoch: number;
   dirty: boolean;
 }
 
@@ -105,7 +107,10 @@ export interface SinkAccess {
 
 export class SinkPositions implements PartitionStore {
   private readonly parts = new Map<string, Part>();
-  /** Last committed positions per task (kept after a drop: a commit in flight may still need them). */
+  /**
+   * Last committed positions per task and epoch (`tp|epoch`; kept after a drop: a commit in flight may
+   * still need them, and a restore of the partition under a new epoch must not pass for its commit).
+   */
   private readonly committedPos = new Map<string, Positions>();
   private readonly waiting = new Map<string, (() => void)[]>();
   private readonly unregister: () => Promise<void>;
@@ -122,9 +127,19 @@ export class SinkPositions implements PartitionStore {
     this.unregister = registerStore(consumerId, this);
   }
 
+  /**
+   * The changelog topic: `<group>-<node id>-changelog`, the group being the consumer's. Fixed once known:
+   * a final checkpoint written while the consumer closes must go to the same topic.
+   */
   get changelog(): string {
-    return changelogTopic(tasksOf(this.consumerId)?.groupId ?? 'smoke', this.id);
+    if (this.topic === undefined) {
+      const group = tasksOf(this.consumerId)?.groupId;
+      if (group === undefined) throw new Error(`${this.id}: its kafka in is not running`);
+      this.topic = changelogTopic(group, this.id);
+    }
+    return this.topic;
   }
+  private topic: string | undefined;
 
   /**
    * `local`: not a record of this sink's consumer; `skip`: a partition this runtime does not own now
@@ -184,16 +199,17 @@ export class SinkPositions implements PartitionStore {
   }
 
   /** Positions known committed for task `tp`. */
-  committedOf(tp: string): Positions | undefined {
-    return this.committedPos.get(tp);
+  committedOf(tp: string, epoch: number): Positions | undefined {
+    return this.committedPos.get(`${tp}|${epoch}`);
   }
 
   // PartitionStore
 
-  restore(tp: string, text: string | undefined): number {
+  restore(tp: string, text: string | undefined, epoch: number): number {
     const { positions: p, commits } = parseSinkState(text);
-    this.parts.set(tp, { accepted: { ...p }, durable: { ...p }, commits, dirty: false });
-    this.committedPos.set(tp, { ...p });
+    this.parts.set(tp, { accepted: { ...p }, durable: { ...p }, commits, epoch, dirty: false });
+    this.committedPos.set(`${tp}|${epoch}`, { ...p });
+    if (this.committedPos.size > 256) this.committedPos.delete(this.committedPos.keys().next().value as string);
     const q = this.waiting.get(tp);
     this.waiting.delete(tp);
     if (q) for (const fn of q) fn();
@@ -213,7 +229,7 @@ export class SinkPositions implements PartitionStore {
     part.dirty = false;
     const positions = { ...part.durable };
     const state: SinkState = { positions, commits: { ...part.commits } };
-    return { text: JSON.stringify(state), tokens: [], meta: positions };
+    return { text: JSON.stringify(state), tokens: [], meta: { positions, epoch: part.epoch } };
   }
 
   untake(tp: string): void {
@@ -222,9 +238,11 @@ export class SinkPositions implements PartitionStore {
   }
 
   committed(tp: string, taken: Taken): void {
-    const have = this.committedPos.get(tp) ?? {};
-    advance(have, taken.meta as Positions);
-    this.committedPos.set(tp, have);
+    const { positions, epoch } = taken.meta as { positions: Positions; epoch: number };
+    const key = `${tp}|${epoch}`;
+    const have = this.committedPos.get(key) ?? {};
+    advance(have, positions);
+    this.committedPos.set(key, have);
   }
 
   async close(): Promise<void> {

@@ -178,8 +178,8 @@ export class KafkaInRunner implements BrokerUser {
           this.show();
         },
         // As Kafka Streams on a TaskMigratedException: leave and rejoin the group, restoring what it assigns.
-        fenced: () => {
-          if (this.consumer !== null) this.fail(this.consumer, new Error('a partition moved to another runtime (its state was fenced); rejoining the group'));
+        lost: () => {
+          if (this.consumer !== null) this.fail(this.consumer, new Error('a partition task was lost (fenced by another runtime, or its checkpoint failed); rejoining the group'));
         },
       });
     }

@@ -79,10 +79,11 @@ export interface PartitionTasksOptions {
   /** The restoring state changed (for the status): tasks restoring now. */
   changed(restoring: number): void;
   /**
-   * A task's producer was fenced: another runtime initialised its transactional id, so this member's
-   * view of the group is stale (or a zombie took the id back): the consumer should rejoin the group.
+   * A task was given up: its producer was fenced (another runtime initialised its transactional id, so
+   * this member's view of the group is stale) or its checkpoint failed. The consumer should rejoin the
+   * group and restore what it is assigned.
    */
-  fenced?(): void;
+  lost?(): void;
 }
 
 /** One transactional producer of a task and the checkpoint it writes now. */
@@ -263,10 +264,11 @@ export class PartitionTasks {
   close(budgetMs: number): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.timer);
-      if (byConsumer.get(this.o.consumerId) === this) byConsumer.delete(this.o.consumerId);
       const tasks = [...this.tasks.values()];
       await settleWithin(Promise.all(tasks.map((t) => this.commit(t))), budgetMs, [] as CommitOutcome[]);
       for (const t of tasks) this.dropTask(t, 'closed');
+      // Only now: stores find their topic and their tasks through this entry until the last checkpoint.
+      if (byConsumer.get(this.o.consumerId) === this) byConsumer.delete(this.o.consumerId);
     })();
     return this.closing;
   }
@@ -299,7 +301,7 @@ export class PartitionTasks {
     t.ready = new Promise<void>((r) => (t.resolve = r));
   }
 
-  private dropTask(t: Task, why: 'revoked' | 'closed' | 'fenced'): void {
+  private dropTask(t: Task, why: 'revoked' | 'closed' | 'fenced' | 'failed'): void {
     if (this.tasks.get(t.tp) === t) this.tasks.delete(t.tp);
     if (t.state === 'gone') return;
     t.state = 'gone';
@@ -536,15 +538,14 @@ export class PartitionTasks {
           throw err;
         }
       } catch (err) {
-        if (isFenced(err)) {
-          this.dropTask(t, 'fenced');
-          this.o.fenced?.();
-        } else {
-          this.warnOnce('checkpoint', `checkpoint of ${t.tp} failed (${errorText(err)}); retrying`);
-          // kafkajs leaves a producer whose commit or abort failed in a state no transaction can start
-          // from: the next checkpoint takes a new one (same transactional id: it aborts what this one left open).
-          this.replaceProducer(lane);
-        }
+        // A fenced producer: the partition moved. Any other failure leaves kafkajs' producer unable to
+        // start another transaction, and a new one (initialising the transactional id again) is only
+        // safe for an owner that was just assigned the partition: a zombie would fence the real owner
+        // and then overwrite its checkpoint. So either way the task is given up and the consumer
+        // rejoins the group, restoring what it is assigned (as Kafka Streams on a TaskMigratedException).
+        if (!isFenced(err)) this.warnOnce('checkpoint', `checkpoint of ${t.tp} failed (${errorText(err)}); rejoining the group to restore it`);
+        this.dropTask(t, isFenced(err) ? 'fenced' : 'failed');
+        this.o.lost?.();
       }
       if (ok) {
         for (const e of taken) {
@@ -557,7 +558,7 @@ export class PartitionTasks {
       }
       const end = Date.now();
       lane.notBefore = end + (end - started) * COST_RATIO;
-      return ok ? 'ok' : t.state === 'gone' ? 'gone' : 'failed';
+      return ok ? 'ok' : 'gone';
     })().finally(() => {
       lane.committing = null;
       if (lane.again) {
@@ -569,10 +570,10 @@ export class PartitionTasks {
     return run;
   }
 
-  /** Checkpoint `store`'s state of task `tp` now (after a checkpoint in flight). */
-  checkpointNow(tp: string, store: PartitionStore): Promise<CommitOutcome> {
+  /** Checkpoint `store`'s state of task `tp` now (after a checkpoint in flight); `gone` when the task is not of `epoch` (when given). */
+  checkpointNow(tp: string, store: PartitionStore, epoch?: number): Promise<CommitOutcome> {
     const t = this.tasks.get(tp);
-    if (t === undefined || !this.stores.has(store.id)) return Promise.resolve('gone');
+    if (t === undefined || !this.stores.has(store.id) || (epoch !== undefined && t.epoch !== epoch)) return Promise.resolve('gone');
     return this.commit(t, [store]);
   }
 

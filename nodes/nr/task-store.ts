@@ -164,10 +164,19 @@ export class TaskStore<S> implements PartitionStore {
     }
   }
 
-  /** The changelog topic: `<group>-<node id>-changelog`, the group being the consumer's. */
+  /**
+   * The changelog topic: `<group>-<node id>-changelog`, the group being the consumer's. Fixed once known:
+   * a final checkpoint written while the consumer closes must go to the same topic.
+   */
   get changelog(): string {
-    return changelogTopic(tasksOf(this.consumerId)?.groupId ?? 'smoke', this.id);
+    if (this.topic === undefined) {
+      const group = tasksOf(this.consumerId)?.groupId;
+      if (group === undefined) throw new Error(`${this.id}: its kafka in is not running`);
+      this.topic = changelogTopic(group, this.id);
+    }
+    return this.topic;
   }
+  private topic: string | undefined;
 
   /**
    * What to do with a message: `local` when it carries no task of this store's consumer (no Kafka

@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { DEFAULT_SHAPE, dataRows, deviceId, eventSec, type StreamShape } from './_data';
+import { DEFAULT_SHAPE, SENSOR_HEADERS, dataRows, deviceId, eventSec, kaggleReading, type StreamShape } from './_data';
+import type * as Lib from '../../nodes/lib/index';
 
 export interface CsvContent {
   header: string[];
@@ -159,4 +160,215 @@ export const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MB
  */
 export function forgetSpyCalls(helper: unknown): void {
   (helper as { _sandbox?: { resetHistory(): void } })._sandbox?.resetHistory();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Comparing the union of several runtimes' CSV files with a reference, item by item (partitions.test)
+
+/** What comparing one kind of CSV output (readings, windows, alerts) with its reference found. */
+export interface OutputDiff {
+  /** Distinct items in the reference. */
+  expected: number;
+  /** Data rows in the files. */
+  rows: number;
+  /** Reference items without any row. */
+  missing: number;
+  /** Rows of a reference item whose values differ from it (every such row counts). */
+  wrong: number;
+  /** Rows beyond the first of the same item (identity), right or wrong. */
+  duplicated: number;
+  /** Rows of an item the reference does not hold. */
+  unexpected: number;
+  /** Device id → number of problems (missing items, wrong, duplicated, unexpected rows) of that device. */
+  badDevices: Map<string, number>;
+  /** A few examples of each kind of problem. */
+  examples: string[];
+}
+
+/** `missing/wrong/dup` (+ unexpected when any) of a diff. */
+export function diffText(d: OutputDiff): string {
+  return `${d.missing} missing, ${d.wrong} wrong, ${d.duplicated} dup${d.unexpected > 0 ? `, ${d.unexpected} unexpected` : ''}`;
+}
+
+export function diffIsClean(d: OutputDiff): boolean {
+  return d.missing === 0 && d.wrong === 0 && d.duplicated === 0 && d.unexpected === 0;
+}
+
+/**
+ * The generic comparison: `identity` names the item a row is (null: not an item at all, counted as
+ * unexpected), `compare` lists how a row differs from its reference item (empty: equal).
+ */
+export function diffRows<R>(
+  content: CsvContent,
+  ref: Map<string, R>,
+  identity: (cell: (name: string) => string) => string | null,
+  deviceOf: (key: string, cell: (name: string) => string) => string,
+  compare: (cell: (name: string) => string, want: R) => string[],
+  refDevice: (key: string, want: R) => string,
+): OutputDiff {
+  const { header, rows } = content;
+  const index = new Map(header.map((h, i) => [h, i]));
+  const seen = new Map<string, number>();
+  const d: OutputDiff = { expected: ref.size, rows: rows.length, missing: 0, wrong: 0, duplicated: 0, unexpected: 0, badDevices: new Map(), examples: [] };
+  const shown: Record<string, number> = {};
+  const bad = (device: string, kind: string, text: string) => {
+    d.badDevices.set(device, (d.badDevices.get(device) ?? 0) + 1);
+    if ((shown[kind] = (shown[kind] ?? 0) + 1) <= 3) d.examples.push(`${kind}: ${text}`);
+  };
+  for (const row of rows) {
+    const cell = (name: string): string => {
+      const i = index.get(name);
+      if (i === undefined) throw new Error(`no column ${name} in ${header.join(',')}`);
+      return row[i];
+    };
+    const key = identity(cell);
+    if (key === null) {
+      d.unexpected++;
+      bad('?', 'unexpected', row.join(','));
+      continue;
+    }
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    if (n > 1) {
+      d.duplicated++;
+      bad(deviceOf(key, cell), 'duplicated', `${key} (row ${n})`);
+    }
+    const want = ref.get(key);
+    if (want === undefined) {
+      if (n === 1) {
+        d.unexpected++;
+        bad(deviceOf(key, cell), 'unexpected', `${key}: ${row.join(',')}`);
+      }
+      continue;
+    }
+    const diffs = compare(cell, want);
+    if (diffs.length > 0) {
+      d.wrong++;
+      bad(deviceOf(key, cell), 'wrong', `${key}: ${diffs.slice(0, 3).join(', ')}`);
+    }
+  }
+  for (const [key, want] of ref) {
+    if (seen.has(key)) continue;
+    d.missing++;
+    bad(refDevice(key, want), 'missing', key);
+  }
+  return d;
+}
+
+const readingKey = (device: string, utcSec: number): string => `${device}|${utcSec}`;
+
+/**
+ * The readings CSV (union of files) against readings 0 … n−1 of the stream. A reading's identity is
+ * its device and event time (distinct for every reading the generator makes: one device never has two
+ * readings at one time); its sensor values must be the ones produced.
+ */
+export function readingsDiff(content: CsvContent, n: number, shape: StreamShape = DEFAULT_SHAPE): OutputDiff {
+  const data = dataRows();
+  const ref = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const key = readingKey(deviceId(i, shape), eventSec(i, shape));
+    if (ref.has(key)) throw new Error(`harness: readings ${ref.get(key)} and ${i} share the identity ${key}`);
+    ref.set(key, i);
+  }
+  return diffRows(
+    content,
+    ref,
+    (cell) => readingKey(cell('device_id'), Number(cell('UTC'))),
+    (key) => key.slice(0, key.indexOf('|')),
+    (cell, i) => {
+      const want = data[i % data.length];
+      const diffs: string[] = [];
+      SENSOR_HEADERS.forEach((h, k) => {
+        if (Number(cell(h)) !== want[k]) diffs.push(`${h}: ${cell(h)} (expected ${want[k]})`);
+      });
+      return diffs;
+    },
+    (key) => key.slice(0, key.indexOf('|')),
+  );
+}
+
+/** The window results CSV (union of files) against the final windows of the stream ({@link referenceWindows}). */
+export function windowsDiff(content: CsvContent, ref: Map<string, WindowRef>): OutputDiff {
+  return diffRows(
+    content,
+    ref,
+    (cell) => windowKey(cell('deviceId'), Number(cell('windowStart'))),
+    (key) => key.slice(0, key.lastIndexOf('@')),
+    (cell, want) => {
+      const row: Record<string, string> = {};
+      for (const k of Object.keys(want)) row[k] = cell(k);
+      const diffs = windowDiff(row, want);
+      if (cell('final') !== 'true') diffs.push(`final: ${cell('final')}`);
+      return diffs;
+    },
+    (_key, want) => want.deviceId,
+  );
+}
+
+/** A z-score alert of the reference: what the csv sink's alerts preset writes of it. */
+export interface AlertRef {
+  deviceId: string;
+  timestamp: number;
+  sensor: string;
+  severity: string;
+  value: number;
+  threshold: number;
+  zScore: number;
+}
+
+export const alertKey = (deviceIdText: string, timestamp: number, sensor: string, severity: string): string => `${deviceIdText}|${timestamp}|${sensor}|${severity}`;
+
+/** The package's built library (what the child runtimes run), for references computed by the lib. */
+export function builtLib(): typeof Lib {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(path.resolve(__dirname, '..', '..'), 'dist', 'nodes', 'lib')) as typeof Lib;
+}
+
+/**
+ * The z-score alerts of an uninterrupted run over readings 0 … n−1 of the stream, by the built lib:
+ * each reading as kafka in decodes it (JSON), validated with sensor validate's defaults
+ * (`validateReading`), scored by one `ZScoreDetector` with the default options (per device, in
+ * production order: one device is one key, so one partition, read in offset order). `rejected`: the
+ * readings the validator refuses (none for the generator's readings; the other references assume so).
+ */
+export function referenceZScoreAlerts(n: number, shape: StreamShape = DEFAULT_SHAPE): { alerts: Map<string, AlertRef>; rejected: number[] } {
+  const lib = builtLib();
+  const detector = new lib.ZScoreDetector();
+  const out: Lib.Alert[] = [];
+  const rejected: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const input = JSON.parse(JSON.stringify(kaggleReading(i, shape))) as Record<string, unknown>;
+    const v = lib.validateReading(input, { key: input.device_id as string, arrival: 0 });
+    if (!v.ok) {
+      rejected.push(i);
+      continue;
+    }
+    detector.process(v.reading, 0, out);
+  }
+  const alerts = new Map<string, AlertRef>();
+  for (const a of out) {
+    const key = alertKey(a.deviceId, a.timestamp, a.sensor, a.severity);
+    if (alerts.has(key)) throw new Error(`harness: two reference alerts ${key}`);
+    alerts.set(key, { deviceId: a.deviceId, timestamp: a.timestamp, sensor: a.sensor, severity: a.severity, value: a.value as number, threshold: a.threshold as number, zScore: a.zScore as number });
+  }
+  return { alerts, rejected };
+}
+
+/** The z-score alerts CSV (alerts preset; union of files) against {@link referenceZScoreAlerts}. */
+export function alertsDiff(content: CsvContent, ref: Map<string, AlertRef>): OutputDiff {
+  const num = (cell: string): number | null => (cell === '' || cell === 'NULL' ? null : Number(cell));
+  return diffRows(
+    content,
+    ref,
+    (cell) => (cell('type') === 'STATISTICAL' ? alertKey(cell('deviceId'), Number(cell('timestamp')), cell('sensor'), cell('severity')) : null),
+    (key) => key.slice(0, key.indexOf('|')),
+    (cell, want) => {
+      const diffs: string[] = [];
+      for (const k of ['value', 'zScore', 'threshold'] as const) {
+        if (!close(num(cell(k)), want[k])) diffs.push(`${k}: ${cell(k)} (expected ${want[k]})`);
+      }
+      return diffs;
+    },
+    (_key, want) => want.deviceId,
+  );
 }

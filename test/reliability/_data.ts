@@ -105,3 +105,12 @@ export function runSeed(): number {
   const s = Number(process.env.SMOKE_SEED);
   return Number.isInteger(s) ? s : Math.floor(Math.random() * 2 ** 31);
 }
+
+/**
+ * The partition the test producer's default partitioner (murmur2 of the key, as Kafka's Java client)
+ * puts a key in, on a topic of `partitions` partitions: which devices moved with which partition.
+ */
+export function partitionOf(key: string, partitions: number): number {
+  const partitionMetadata = Array.from({ length: partitions }, (_, p) => ({ partitionErrorCode: 0, partitionId: p, leader: 0, replicas: [0], isr: [0] }));
+  return Partitioners.DefaultPartitioner()({ topic: 'any', partitionMetadata, message: { key, value: null } });
+}

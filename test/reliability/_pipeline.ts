@@ -6,6 +6,7 @@
  *     → sliding window → csv sink (window results)              fire output 1
  *   kafka in output 2 and sensor validate output 2 → csv sink (rejects: acknowledges those records)
  *   alerts of the three detectors → kafka out (optional) and/or nowhere
+ *   zscore anomaly output 2 → csv sink (alerts preset, files `zscore_alerts_*.csv`; optional)
  */
 import { bootstrap } from '../kafka/broker';
 import type { FlowNode } from './_runtime';
@@ -23,20 +24,31 @@ export interface PipelineOptions {
   alertsTopic?: string;
   /** Extra settings of the kafka in node. */
   kafkaIn?: Record<string, unknown>;
+  /**
+   * Also write the zscore anomaly node's alerts (output 2) to a csv sink of their own (`alerts` preset)
+   * in `folder`: `true` for the file name pattern {@link ZSCORE_ALERTS_FILE}, or a pattern of one's own.
+   */
+  zscoreAlertsCsv?: boolean | string;
+  /** The kafka broker config node's client id (default `smoke-reliability`): tells group members apart. */
+  clientId?: string;
 }
+
+/** File name pattern of the z-score alerts sink (`zscoreAlertsCsv: true`); read back with prefix `zscore_alerts_`. */
+export const ZSCORE_ALERTS_FILE = 'zscore_alerts_{date}.csv';
 
 export function pipelineFlow(o: PipelineOptions): FlowNode[] {
   const tab = 'rel-tab';
   let y = 40;
   const at = (n: Record<string, unknown> & { id: string; type: string }): FlowNode => ({ z: tab, x: 200, y: (y += 40), ...n });
   const alerts = o.alertsTopic ? ['kout'] : [];
+  const zAlerts = o.zscoreAlertsCsv ? [...alerts, 'csvZAlerts'] : alerts;
   const flow: FlowNode[] = [
     { id: tab, type: 'tab', label: 'reliability pipeline' },
     {
       id: 'broker',
       type: 'smoke-kafka-broker',
       brokers: bootstrap().join(','),
-      clientId: 'smoke-reliability',
+      clientId: o.clientId ?? 'smoke-reliability',
       connectionTimeout: 1000,
       requestTimeout: 10000,
       retryInitial: 100,
@@ -65,7 +77,7 @@ export function pipelineFlow(o: PipelineOptions): FlowNode[] {
     }),
     at({ id: 'validate', type: 'smoke-sensor-validate', wires: [['threshold'], ['sinkRejects']] }),
     at({ id: 'threshold', type: 'smoke-threshold-alert', wires: [['zscore'], alerts] }),
-    at({ id: 'zscore', type: 'smoke-zscore-anomaly', wires: [['fire'], alerts] }),
+    at({ id: 'zscore', type: 'smoke-zscore-anomaly', wires: [['fire'], zAlerts] }),
     // the readings sink first: Node-RED sends the original message to the first wire, a clone to the others
     at({ id: 'fire', type: 'smoke-fire-pattern', wires: [['csvReadings', 'window'], alerts] }),
     // no checkpoint setting: the node's default interval (10 s)
@@ -74,6 +86,10 @@ export function pipelineFlow(o: PipelineOptions): FlowNode[] {
     at({ id: 'csvWindows', type: 'smoke-csv-sink', preset: 'windows', folder: o.folder, wires: [[]] }),
     at({ id: 'sinkRejects', type: 'smoke-csv-sink', preset: 'rejects', folder: o.folder, wires: [[]] }),
   ];
+  if (o.zscoreAlertsCsv) {
+    const filename = typeof o.zscoreAlertsCsv === 'string' ? o.zscoreAlertsCsv : ZSCORE_ALERTS_FILE;
+    flow.push(at({ id: 'csvZAlerts', type: 'smoke-csv-sink', preset: 'alerts', folder: o.folder, filename, wires: [[]] }));
+  }
   if (o.alertsTopic) {
     flow.push(at({ id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic: o.alertsTopic, keyProperty: 'payload.deviceId', idempotent: true, backoffInitial: 200, backoffMax: 2000, wires: [] }));
   }
