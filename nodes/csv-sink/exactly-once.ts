@@ -22,8 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { changelogTopic } from '../lib/changelog';
-import { registerStore, tasksOf, type PartitionStore, type Taken } from '../nr/partition-tasks';
+import { WaitingMessages, changelogOf, registerStore, tasksOf, type PartitionStore, type Taken } from '../nr/partition-tasks';
 
 /** `[offset, seq]`. */
 export type Pos = [number, number];
@@ -112,7 +111,8 @@ export class SinkPositions implements PartitionStore {
    * still need them, and a restore of the partition under a new epoch must not pass for its commit).
    */
   private readonly committedPos = new Map<string, Positions>();
-  private readonly waiting = new Map<string, (() => void)[]>();
+  private readonly waiting = new WaitingMessages();
+  private closed = false;
   private readonly unregister: () => Promise<void>;
   /** This sink instance's writer id (see the module comment) and its last commit number. */
   readonly writer = randomUUID();
@@ -132,12 +132,7 @@ export class SinkPositions implements PartitionStore {
    * a final checkpoint written while the consumer closes must go to the same topic.
    */
   get changelog(): string {
-    if (this.topic === undefined) {
-      const group = tasksOf(this.consumerId)?.groupId;
-      if (group === undefined) throw new Error(`${this.id}: its kafka in is not running`);
-      this.topic = changelogTopic(group, this.id);
-    }
-    return this.topic;
+    return (this.topic ??= changelogOf(this.consumerId, this.id));
   }
   private topic: string | undefined;
 
@@ -150,7 +145,7 @@ export class SinkPositions implements PartitionStore {
     if (typeof k !== 'object' || k === null || typeof k.topic !== 'string' || typeof k.partition !== 'number' || k.epoch === undefined) return 'local';
     const tp = `${k.topic}:${k.partition}`;
     const tasks = tasksOf(this.consumerId);
-    if (tasks === undefined || !tasks.current(tp, k.epoch)) return 'skip';
+    if (this.closed || tasks === undefined || !tasks.current(tp, k.epoch)) return 'skip';
     const part = this.parts.get(tp);
     if (part === undefined) return 'wait';
     const origin = typeof k.origin === 'string' ? k.origin : '';
@@ -176,9 +171,7 @@ export class SinkPositions implements PartitionStore {
   defer(msg: Record<string, unknown>, fn: () => void): void {
     const k = msg.kafka as KafkaMeta;
     const tp = `${k.topic as string}:${k.partition as number}`;
-    let q = this.waiting.get(tp);
-    if (q === undefined) this.waiting.set(tp, (q = []));
-    q.push(fn);
+    this.waiting.add(tp, fn);
   }
 
   /** The number of the next commit of this writer (journaled before the rows are written). */
@@ -210,17 +203,13 @@ export class SinkPositions implements PartitionStore {
     this.parts.set(tp, { accepted: { ...p }, durable: { ...p }, commits, epoch, dirty: false });
     this.committedPos.set(`${tp}|${epoch}`, { ...p });
     if (this.committedPos.size > 256) this.committedPos.delete(this.committedPos.keys().next().value as string);
-    const q = this.waiting.get(tp);
-    this.waiting.delete(tp);
-    if (q) for (const fn of q) fn();
+    this.waiting.run(tp);
     return 0;
   }
 
   drop(tp: string): void {
     this.parts.delete(tp);
-    const q = this.waiting.get(tp);
-    this.waiting.delete(tp);
-    if (q) for (const fn of q) fn();
+    this.waiting.run(tp);
   }
 
   take(tp: string): Taken | null {
@@ -246,8 +235,9 @@ export class SinkPositions implements PartitionStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.unregister();
-    for (const tp of [...this.waiting.keys()]) this.drop(tp);
+    this.waiting.runAll();
     this.parts.clear();
   }
 }

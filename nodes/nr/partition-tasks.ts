@@ -24,7 +24,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
-import { checkpointRecords, markerKey, taskKey, ChangelogReader, type ChangelogRecord } from '../lib/changelog';
+import { changelogTopic, checkpointRecords, markerKey, taskKey, ChangelogReader, type ChangelogRecord } from '../lib/changelog';
 import { release, type AckToken } from './ack';
 import { ensureChangelogTopics, partitionCount, readToMarkers } from './changelog-io';
 import { errorText, settleWithin } from './kafka-client';
@@ -145,6 +145,38 @@ export function registerStore(consumerId: string, store: PartitionStore): () => 
   };
 }
 
+/**
+ * The changelog topic of store `nodeId` behind `kafka in` `consumerId`: `<group>-<node id>-changelog`.
+ * Throws when that consumer is not running (a store keeps the name once known: see TaskStore).
+ */
+export function changelogOf(consumerId: string, nodeId: string): string {
+  const group = byConsumer.get(consumerId)?.groupId;
+  if (group === undefined) throw new Error(`${nodeId}: its kafka in is not running`);
+  return changelogTopic(group, nodeId);
+}
+
+/** Messages of partition tasks not restored in a store yet: run in arrival order once restored (or dropped). */
+export class WaitingMessages {
+  private readonly byTask = new Map<string, (() => void)[]>();
+
+  add(tp: string, fn: () => void): void {
+    let q = this.byTask.get(tp);
+    if (q === undefined) this.byTask.set(tp, (q = []));
+    q.push(fn);
+  }
+
+  /** Run (and forget) the messages of `tp`. */
+  run(tp: string): void {
+    const q = this.byTask.get(tp);
+    this.byTask.delete(tp);
+    if (q) for (const fn of q) fn();
+  }
+
+  runAll(): void {
+    for (const tp of [...this.byTask.keys()]) this.run(tp);
+  }
+}
+
 /** The tasks of `kafka in` `consumerId`, when it runs. */
 export function tasksOf(consumerId: string): PartitionTasks | undefined {
   return byConsumer.get(consumerId);
@@ -245,19 +277,22 @@ export class PartitionTasks {
   addStore(store: PartitionStore): void {
     if (this.closing) return;
     this.stores.set(store.id, store);
-    // A store that starts while tasks run (a redeploy of that node alone): restore its state of every
-    // task before more records are emitted.
-    const live = [...this.tasks.values()].filter((t) => t.state !== 'gone');
-    if (live.length === 0) return;
-    for (const t of live) this.reopen(t);
-    void this.restoreRound(live, [store]);
+    // A store that starts while tasks run (a redeploy of that node alone): the records its predecessor
+    // held back after its final checkpoint must come again, so the consumer rejoins and every task
+    // restores from the committed offsets.
+    if (this.tasks.size > 0) this.o.lost?.();
   }
 
-  /** A store stops: a final checkpoint of its tasks, then it is out. */
+  /**
+   * A store stops: a final checkpoint of its tasks, then it is out. While the consumer keeps running
+   * (that node alone redeployed or deleted), the records the store held back since are only released by
+   * a rejoin (it restarts from the committed offsets).
+   */
   async removeStore(store: PartitionStore): Promise<void> {
     if (!this.stores.has(store.id)) return;
     await settleWithin(Promise.all([...this.tasks.values()].map((t) => this.commit(t, [store]))), 4000, [] as CommitOutcome[]);
     this.stores.delete(store.id);
+    if (!this.closing && this.tasks.size > 0) this.o.lost?.();
   }
 
   /** The consumer stops: a final checkpoint of every task (bounded by `budgetMs`), then the producers go. */
@@ -288,17 +323,6 @@ export class PartitionTasks {
       main: newLane(''),
       fast: newLane('-fast'),
     };
-  }
-
-  /**
-   * Put a ready task back to restoring (a store joined): kafka in waits again. The epoch stays: the
-   * messages already on their way still count for the other stores (the new one queues them until its
-   * restore).
-   */
-  private reopen(t: Task): void {
-    if (t.state !== 'ready') return;
-    t.state = 'restoring';
-    t.ready = new Promise<void>((r) => (t.resolve = r));
   }
 
   private dropTask(t: Task, why: 'revoked' | 'closed' | 'fenced' | 'failed'): void {

@@ -7,8 +7,7 @@
  */
 import type { AckToken } from './ack';
 import { hold, registerConsumer, unregisterConsumer } from './ack';
-import { changelogTopic } from '../lib/changelog';
-import { registerStore, tasksOf, type PartitionStore, type Taken } from './partition-tasks';
+import { WaitingMessages, changelogOf, registerStore, tasksOf, type PartitionStore, type Taken } from './partition-tasks';
 
 /** The position of item `i` of an outputs' meta, for a message of its own (they share the ack token). */
 export function itemMeta(meta: OutputMeta, i: number): OutputMeta {
@@ -93,7 +92,7 @@ export class TaskStore<S> implements PartitionStore {
   /** Ack tokens held for messages that waited for the restore, per task. */
   private readonly preHeld = new Map<string, AckToken[]>();
   /** Messages of tasks whose state is not restored here yet, per task. */
-  private readonly waiting = new Map<string, (() => void)[]>();
+  private readonly waiting = new WaitingMessages();
   private readonly unregister: () => Promise<void>;
   private closed = false;
   /** Consumer id of this store's outputs in the ack registry (a sink acknowledges them there). */
@@ -169,12 +168,7 @@ export class TaskStore<S> implements PartitionStore {
    * a final checkpoint written while the consumer closes must go to the same topic.
    */
   get changelog(): string {
-    if (this.topic === undefined) {
-      const group = tasksOf(this.consumerId)?.groupId;
-      if (group === undefined) throw new Error(`${this.id}: its kafka in is not running`);
-      this.topic = changelogTopic(group, this.id);
-    }
-    return this.topic;
+    return (this.topic ??= changelogOf(this.consumerId, this.id));
   }
   private topic: string | undefined;
 
@@ -192,6 +186,12 @@ export class TaskStore<S> implements PartitionStore {
     const tasks = tasksOf(this.consumerId);
     const tp = `${k.topic}:${k.partition}`;
     if (tasks === undefined || !tasks.current(tp, k.epoch)) return 'skip';
+    if (this.closed) {
+      // After the final checkpoint: the records must not be committed on the strength of the sinks
+      // alone. Held for good; the consumer rejoins (see PartitionTasks.removeStore) and they come again.
+      if (this.o.hold && k.ack !== undefined) hold(k.ack, this.id);
+      return 'skip';
+    }
     const part = this.parts.get(tp);
     if (part === undefined) {
       // Held now (a sink may acknowledge the records soon); the hold is released with the first
@@ -228,9 +228,7 @@ export class TaskStore<S> implements PartitionStore {
   defer(msg: Record<string, unknown>, fn: () => void): void {
     const k = msg.kafka as KafkaMeta;
     const tp = `${k.topic as string}:${k.partition as number}`;
-    let q = this.waiting.get(tp);
-    if (q === undefined) this.waiting.set(tp, (q = []));
-    q.push(fn);
+    this.waiting.add(tp, fn);
   }
 
   /** Every task's state here (for timers and status that walk them all). */
@@ -283,9 +281,7 @@ export class TaskStore<S> implements PartitionStore {
         out.reemit(tp, items, this.outputs(tp, epoch, items, offsets, seqs, false));
       }
     }
-    const q = this.waiting.get(tp);
-    this.waiting.delete(tp);
-    if (q) for (const fn of q) fn();
+    this.waiting.run(tp);
     return this.codec.devices(state);
   }
 
@@ -294,10 +290,8 @@ export class TaskStore<S> implements PartitionStore {
     // Held tokens are not released: the consumer forgets a revoked partition's units, and they must not
     // be committed on the strength of this state.
     this.preHeld.delete(tp);
-    const q = this.waiting.get(tp);
-    this.waiting.delete(tp);
     // Their task is gone: run them now; accept() answers `skip`.
-    if (q) for (const fn of q) fn();
+    this.waiting.run(tp);
   }
 
   take(tp: string): Taken | null {
@@ -326,7 +320,7 @@ export class TaskStore<S> implements PartitionStore {
     this.closed = true;
     await this.unregister();
     if (this.o.outputs) unregisterConsumer(this.outConsumer);
-    for (const tp of [...this.waiting.keys()]) this.drop(tp);
+    this.waiting.runAll();
     this.parts.clear();
   }
 }
