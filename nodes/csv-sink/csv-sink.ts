@@ -93,15 +93,10 @@ export = function (RED: RED) {
               const top: Positions = {};
               for (const t of tags as Positions[]) advance(top, t);
               positions.durable(tp, top, seqOf.get(group)!);
-              for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
-                const r = await tasks.checkpointNow(tp, positions, epoch);
-                if (covers(positions.committedOf(tp, epoch), top)) {
-                  landed = true;
-                  return 'ok';
-                }
-                if (r === 'gone' || closing) return 'abort';
-                if (r === 'failed') await new Promise((res) => setTimeout(res, delay));
-              }
+              // A failed checkpoint gives the task up ('gone'): the rows go, the partition's next owner writes them.
+              const r = await tasks.checkpointNow(tp, positions, epoch);
+              landed = r !== 'gone' && covers(positions.committedOf(tp, epoch), top);
+              return landed ? 'ok' : 'abort';
             },
             // Committed, or cut back: either way the journal has nothing left to decide.
             settled: () => {

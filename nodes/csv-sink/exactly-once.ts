@@ -221,11 +221,6 @@ export class SinkPositions implements PartitionStore {
     return { text: JSON.stringify(state), tokens: [], meta: { positions, epoch: part.epoch } };
   }
 
-  untake(tp: string): void {
-    const part = this.parts.get(tp);
-    if (part) part.dirty = true;
-  }
-
   committed(tp: string, taken: Taken): void {
     const { positions, epoch } = taken.meta as { positions: Positions; epoch: number };
     const key = `${tp}|${epoch}`;

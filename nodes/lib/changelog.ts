@@ -98,11 +98,6 @@ export class ChangelogReader {
     return this.seen.size === this.marks.size;
   }
 
-  /** Tasks whose marker was read. */
-  done(tp: string): boolean {
-    return this.seen.has(tp);
-  }
-
   /**
    * The last complete checkpoint of `tp`: its text and chunk count, or undefined when there is none
    * (never written, deleted, or a chunk is missing: then the task starts empty, which the caller

@@ -94,16 +94,11 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
     try {
       const now = Date.now();
       const reset = msg.reset;
-      if (reset === true) {
-        detector.reset();
+      if (reset === true || typeof reset === 'string') {
+        const id = reset === true ? undefined : reset;
+        detector.reset(id);
         tasks?.forEach((d, tp) => {
-          d.reset();
-          tasks.touch(tp);
-        });
-      } else if (typeof reset === 'string') {
-        detector.reset(reset);
-        tasks?.forEach((d, tp) => {
-          d.reset(reset);
+          d.reset(id);
           tasks.touch(tp);
         });
       }

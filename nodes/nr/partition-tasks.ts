@@ -24,7 +24,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
-import { changelogTopic, checkpointRecords, markerKey, taskKey, ChangelogReader, type ChangelogRecord } from '../lib/changelog';
+import { changelogTopic, checkpointRecords, deleteRecords, markerKey, taskKey, ChangelogReader, type ChangelogRecord } from '../lib/changelog';
 import { release, type AckToken } from './ack';
 import { ensureChangelogTopics, partitionCount, readToMarkers } from './changelog-io';
 import { errorText, settleWithin } from './kafka-client';
@@ -37,8 +37,11 @@ export interface Taken {
   meta?: unknown;
 }
 
-/** How a checkpoint ended: written, nothing to write, failed (retry later), or the task is gone (fenced or revoked). */
-export type CommitOutcome = 'ok' | 'none' | 'failed' | 'gone';
+/**
+ * How a checkpoint ended: written, nothing to write, or the task is gone (revoked, or given up after a
+ * failed checkpoint: see commitLane).
+ */
+export type CommitOutcome = 'ok' | 'none' | 'gone';
 
 /** What a stateful node gives the tasks of its `kafka in`. */
 export interface PartitionStore {
@@ -60,8 +63,6 @@ export interface PartitionStore {
   drop(tp: string): void;
   /** The checkpoint of task `tp` if it changed or holds tokens since the last take; null when there is nothing to write. */
   take(tp: string): Taken | null;
-  /** A taken checkpoint was not written: its tokens stay held, the task counts as changed. */
-  untake(tp: string, taken: Taken): void;
   /** A taken checkpoint is committed in the changelog. */
   committed?(tp: string, taken: Taken): void;
 }
@@ -489,7 +490,7 @@ export class PartitionTasks {
     const runs: Promise<CommitOutcome>[] = [];
     if (main.length > 0) runs.push(this.commitLane(t, t.main, main));
     if (fast.length > 0) runs.push(this.commitLane(t, t.fast, fast));
-    return Promise.all(runs).then((r) => (r.includes('gone') ? 'gone' : r.includes('failed') ? 'failed' : r.includes('ok') ? 'ok' : 'none'));
+    return Promise.all(runs).then((r) => (r.includes('gone') ? 'gone' : r.includes('ok') ? 'ok' : 'none'));
   }
 
   /**
@@ -511,10 +512,7 @@ export class PartitionTasks {
       if (tk === null) continue;
       const prev = t.chunks.get(store.id) ?? 0;
       if (tk.text === null) {
-        const records: ChangelogRecord[] = [];
-        for (let i = 0; i < prev; i++) records.push({ key: `${t.tp}#${i}`, value: null });
-        records.push({ key: `${t.tp}#n`, value: null });
-        taken.push({ store, taken: tk, records: prev > 0 ? records : [], chunks: 0 });
+        taken.push({ store, taken: tk, records: prev > 0 ? deleteRecords(t.tp, prev) : [], chunks: 0 });
       } else {
         const { records, chunks } = checkpointRecords(t.tp, tk.text, prev);
         taken.push({ store, taken: tk, records, chunks });
@@ -571,14 +569,13 @@ export class PartitionTasks {
         this.dropTask(t, isFenced(err) ? 'fenced' : 'failed');
         this.o.lost?.();
       }
+      // On failure the task is gone: what it held is dropped with it (the consumer reads again).
       if (ok) {
         for (const e of taken) {
           t.chunks.set(e.store.id, e.chunks);
           e.store.committed?.(t.tp, e.taken);
           for (const token of e.taken.tokens) release(token, e.store.id);
         }
-      } else if (t.state !== 'gone') {
-        for (const e of taken) e.store.untake(t.tp, e.taken);
       }
       const end = Date.now();
       lane.notBefore = end + (end - started) * COST_RATIO;

@@ -242,14 +242,6 @@ export class TaskStore<S> implements PartitionStore {
     if (p) p.dirty = true;
   }
 
-  /** Forget every task's state (`msg.reset = true`): it is checkpointed empty. */
-  resetAll(): void {
-    for (const p of this.parts.values()) {
-      p.state = this.codec.create();
-      p.dirty = true;
-    }
-  }
-
   // PartitionStore
 
   restore(tp: string, text: string | undefined, epoch?: unknown): number {
@@ -304,14 +296,6 @@ export class TaskStore<S> implements PartitionStore {
     const saved: Record<string, unknown> = { gate: p.gate, state: this.codec.snapshot(p.state) };
     if (p.outbox.size > 0) saved.outbox = [...p.outbox.values()].map((e) => [e.offsets, e.seqs, e.items]);
     return { text: JSON.stringify(saved), tokens };
-  }
-
-  untake(tp: string, taken: Taken): void {
-    const p = this.parts.get(tp);
-    if (p === undefined) return;
-    p.held = taken.tokens.concat(p.held);
-    for (const t of taken.tokens) p.heldRecords += t.records;
-    p.dirty = true;
   }
 
   /** The node stops: a final checkpoint of its tasks, then out of the tasks (resolves within ~4 s). */

@@ -10,28 +10,7 @@ import { KeyedState } from '../../nodes/lib/keyed-state';
 import { ThresholdDetector, defaultRules } from '../../nodes/lib/thresholds';
 import type { Alert, EmitMode, Reading } from '../../nodes/lib/types';
 import { ZScoreDetector, type ZScoreOptions } from '../../nodes/lib/zscore';
-
-function reading(values: Partial<Reading> = {}): Reading {
-  return {
-    deviceId: 'd1',
-    timestamp: 1_000,
-    temperature: null,
-    humidity: null,
-    tvoc: null,
-    eco2: null,
-    rawH2: null,
-    rawEthanol: null,
-    pressure: null,
-    pm1_0: null,
-    pm2_5: null,
-    nc0_5: null,
-    nc1_0: null,
-    nc2_5: null,
-    cnt: null,
-    fireAlarm: null,
-    ...values,
-  };
-}
+import { reading } from './_reading';
 
 /** One reading and the caller's clock when it arrives. */
 interface Event {

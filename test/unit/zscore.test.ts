@@ -6,28 +6,7 @@ import * as ss from 'simple-statistics';
 import type { Alert, Reading } from '../../nodes/lib/types';
 import { NUMERIC_SENSORS } from '../../nodes/lib/types';
 import { RollingZScore, ZScoreDetector, type ZScoreOptions, zscoreProblems } from '../../nodes/lib/zscore';
-
-function reading(values: Partial<Reading> = {}): Reading {
-  return {
-    deviceId: 'd1',
-    timestamp: 1_000,
-    temperature: null,
-    humidity: null,
-    tvoc: null,
-    eco2: null,
-    rawH2: null,
-    rawEthanol: null,
-    pressure: null,
-    pm1_0: null,
-    pm2_5: null,
-    nc0_5: null,
-    nc1_0: null,
-    nc2_5: null,
-    cnt: null,
-    fireAlarm: null,
-    ...values,
-  };
-}
+import { reading } from './_reading';
 
 function run(d: ZScoreDetector, r: Reading, now = 0): Alert[] {
   const out: Alert[] = [];
