@@ -63,8 +63,8 @@ scenarioMain<DevicesConfig, DevicesResult>(async (cfg) => {
         for (let i = 0; i < count; i++) payload[i] = readingAt(ds, start + i, cfg.devices, cfg.stepSeconds);
         return { topic: 'bench', payload };
       },
-      // As many records in flight as kafka in allows by default (maxInFlight 10,000).
-      10_000,
+      // As many records in flight as kafka in allows by default (maxInFlight 30,000).
+      30_000,
     );
     const retained = retainedMB();
     return {

@@ -22,8 +22,8 @@ import {
   parseColumns,
   rejectRows,
 } from '../lib/csv';
-import { CsvWriter, truncateTo, type GroupCommit, type Segment } from './writer';
-import { SinkPositions, advance, clearJournal, covers, journalPath, parseSinkState, readJournal, writeJournal, type Positions } from './exactly-once';
+import { CsvWriter, type GroupCommit, type Segment } from './writer';
+import { JournalFile, SinkPositions, advance, covers, journalPath, parseSinkState, recoverFiles, type Positions } from './exactly-once';
 import { upstreamKafkaIns } from '../nr/flow-graph';
 import { tasksOf } from '../nr/partition-tasks';
 
@@ -63,7 +63,7 @@ export = function (RED: RED) {
     const eoOf = kafkaIns.length === 1 ? kafkaIns[0] : undefined;
     if (cfg.problems.length > 0) return reportBadConfig(node, cfg.problems);
     const positions = eoOf === undefined ? null : new SinkPositions(node.id, eoOf);
-    const journal = journalPath(folder, node.id);
+    const journal = new JournalFile(journalPath(folder, node.id));
 
     installMetricsEndpoint(RED);
     const metrics = new NodeMetrics({ id: node.id, type: node.type, name: def.name as string | undefined });
@@ -71,18 +71,28 @@ export = function (RED: RED) {
     // Evaluated only when the throttled status is written (see ThrottledStatus).
     const rowsText = (): string => `rows ${compact(writer.rowsWritten)}`;
     let formatter = columns === null || (preset === 'custom' && columns.length === 0) ? null : new CsvFormatter(layoutFor(preset, columns, timeKey), byProcessing);
+    /** Positions the rows of a writer group reach (the per-message tops it was queued with). */
+    const topOf = (tags: readonly unknown[]): Positions => {
+      const top: Positions = {};
+      for (const t of tags as Positions[]) advance(top, t);
+      return top;
+    };
+    /** The commit number journaled for each group of the flush in progress. */
+    const seqOf = new Map<string, number>();
     const groupCommit: GroupCommit | undefined =
       positions === null
         ? undefined
         : {
-            async prepare(group, sizes, tags) {
-              const { tp } = groupOf(group);
-              const top: Positions = {};
-              for (const t of tags as Positions[]) advance(top, t);
-              seqOf.set(group, positions.nextSeq());
+            async prepare(groups) {
+              seqOf.clear();
+              const entries = groups.map((g) => {
+                const { tp, epoch } = groupOf(g.group);
+                const seq = positions.nextSeq();
+                seqOf.set(g.group, seq);
+                return { tp, partition: Number(tp.slice(tp.lastIndexOf(':') + 1)), epoch, seq, positions: topOf(g.tags), ranges: g.ranges };
+              });
               await fs.promises.mkdir(folder, { recursive: true });
-              const partition = Number(tp.slice(tp.lastIndexOf(':') + 1));
-              await writeJournal(journal, { tp, partition, sizes, positions: top, writer: positions.writer, seq: seqOf.get(group)! });
+              await journal.write({ writer: positions.writer, groups: entries });
             },
             async commit(group, tags) {
               const { tp, epoch } = groupOf(group);
@@ -90,20 +100,15 @@ export = function (RED: RED) {
               // Rows of an earlier assignment of the partition (taken in before a rebalance or a pause):
               // the partition's owner since writes them.
               if (tasks === undefined || !tasks.current(tp, epoch)) return 'abort';
-              const top: Positions = {};
-              for (const t of tags as Positions[]) advance(top, t);
+              const top = topOf(tags);
               positions.durable(tp, top, seqOf.get(group)!);
               // A failed checkpoint gives the task up ('gone'): the rows go, the partition's next owner writes them.
               const r = await tasks.checkpointNow(tp, positions, epoch);
-              landed = r !== 'gone' && covers(positions.committedOf(tp, epoch), top);
-              return landed ? 'ok' : 'abort';
+              return r !== 'gone' && covers(positions.committedOf(tp, epoch), top) ? 'ok' : 'abort';
             },
-            // Committed, or cut back: either way the journal has nothing left to decide.
-            settled: () => {
-              const durable = !landed;
-              landed = false;
-              return clearJournal(journal, durable);
-            },
+            rewrite: (cuts) => journal.write({ writer: positions.writer, groups: [], cuts: cuts.map((c) => ({ file: c.file, at: c.at, keep: c.keep.toString('base64') })) }, true),
+            // What the journal still decides (see GroupCommit.settled).
+            settled: (left) => (left === 'owed' ? undefined : journal.clear(left === 'cut')),
           };
     let closing = false;
     /** A writer group: a partition task and the epoch its rows were taken in under. */
@@ -111,13 +116,6 @@ export = function (RED: RED) {
       const bar = group.lastIndexOf('|');
       return { tp: group.slice(0, bar), epoch: Number(group.slice(bar + 1)) };
     };
-    /**
-     * The group in progress committed. Otherwise (cut back, or failed and rolled back) its journal is
-     * cleared durably: one left over would cut rows written later.
-     */
-    let landed = false;
-    /** The commit number journaled for each group's turn in progress. */
-    const seqOf = new Map<string, number>();
     const writer = new CsvWriter({
       ...writerOpts,
       groupCommit,
@@ -161,7 +159,7 @@ export = function (RED: RED) {
             await recover();
             break;
           } catch (err) {
-            if (!said) node.error(`csv sink: crash recovery of ${journal} failed (${errorMessage(err)}); retrying`);
+            if (!said) node.error(`csv sink: crash recovery of ${journal.file} failed (${errorMessage(err)}); retrying`);
             said = true;
             await new Promise((r) => setTimeout(r, delay));
           }
@@ -172,21 +170,18 @@ export = function (RED: RED) {
       })();
     }
     async function recover(): Promise<void> {
-      const j = await readJournal(journal);
-      if (j === null) return;
-      let tasks = tasksOf(eoOf!);
-      for (let waited = 0; tasks === undefined && waited < 30_000 && !closing; waited += 100) {
-        await new Promise((r) => setTimeout(r, 100));
-        tasks = tasksOf(eoOf!);
+      const changed = await recoverFiles(folder, journal, async (tp, partition) => {
+        let tasks = tasksOf(eoOf!);
+        for (let waited = 0; tasks === undefined && waited < 30_000 && !closing; waited += 100) {
+          await new Promise((r) => setTimeout(r, 100));
+          tasks = tasksOf(eoOf!);
+        }
+        if (tasks === undefined) throw new Error('its kafka in did not start');
+        return parseSinkState(await tasks.readLatest(positions!, tp, partition));
+      });
+      if (changed.files > 0) {
+        node.warn(`rows${changed.tps.length > 0 ? ` of ${changed.tps.join(', ')}` : ''} written before a crash and never committed were cut from ${changed.files} file(s); the partitions' owners write them again`);
       }
-      if (tasks === undefined) throw new Error('its kafka in did not start');
-      const committed = parseSinkState(await tasks.readLatest(positions!, j.tp, j.partition));
-      if (!((committed.commits[j.writer] ?? 0) >= j.seq)) {
-        let cut = 0;
-        for (const [name, size] of Object.entries(j.sizes)) if (await truncateTo(path.resolve(folder, name), size)) cut++;
-        if (cut > 0) node.warn(`rows of ${j.tp} written before a crash and never committed were cut from ${cut} file(s); the partition's owner writes them again`);
-      }
-      await clearJournal(journal, true);
     }
 
     const handle = (msg: NodeMessage, send: Send, done: Done): void => {
@@ -276,7 +271,7 @@ export = function (RED: RED) {
       function finish(): void {
         status.stop();
         metrics.remove();
-        void (positions?.close() ?? Promise.resolve()).then(() => done());
+        void Promise.all([positions?.close(), journal.close()]).then(() => done());
       }
     });
   }

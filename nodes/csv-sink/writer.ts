@@ -20,40 +20,68 @@
  *
  * Group commit (exactly-once output, with `groupCommit`; model: Flink's TwoPhaseCommitSinkFunction): a job
  * may belong to a group (a Kafka partition, say). A flush writes the rows without group first (as above),
- * then each group in order of its first pending job, one group at a time: `prepare(group, sizes)` with the
- * size of each file the group appends to → one write per file → fdatasync each → `commit(group)`. On 'ok'
- * the group's jobs succeed; on 'abort' each file is cut back to its prepared size and the jobs complete with
- * `aborted`. Since no other rows are written while a group's commit runs, the group's rows are the tail of
- * each of its files then: cutting them (here, or by the caller's recovery after a crash, see truncateTo)
- * removes exactly them. A group's write is all or nothing: a failure on any of its files rolls back the
- * others and is retried as a whole (prepare again); after the last try every job of the group fails.
+ * then all its groups together, in three steps: `prepare(groups)` with the byte range each group is about
+ * to occupy in each file (its rows are contiguous there, groups in order of their first pending job) → one
+ * write and one fdatasync per file → `commit(group)` of every group at once. A group that commits 'ok'
+ * has its jobs succeed. The rows of a group that aborts are cut out of its files: a file whose aborted rows
+ * are its tail is cut back; one where committed rows follow them is cut at the first aborted range and the
+ * committed rows after it are appended again, after `rewrite(cuts)` journaled that, so a crash in the
+ * middle can finish the cut (see TailCut). The jobs of an aborted group complete with `aborted`. A flush's
+ * write is all or nothing: a failure on any file rolls back the others and is retried as a whole (prepare
+ * again); after the last try every job of every group fails.
  */
 import { constants as C, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 
+/** One group's rows in a flush: the byte range `[start, end)` they occupy in each file they go to. */
+export interface GroupRanges {
+  group: string;
+  /** The jobs' tags (enqueue's `tag`), in queue order. */
+  tags: readonly unknown[];
+  /** File name (as given in the segments) → `[start, end)`; `{}` for a group whose jobs have no rows. */
+  ranges: Record<string, [number, number]>;
+}
+
 /**
- * The caller's side of the per-group two-phase commit (see CsvWriter). Called one group at a time, never
- * concurrently.
+ * The cut of one file after aborted groups: keep its first `at` bytes, then append `keep` (the rows of
+ * committed groups that followed the first aborted range; empty when the aborted rows were the tail).
  */
+export interface TailCut {
+  file: string;
+  at: number;
+  keep: Buffer;
+}
+
+/** The caller's side of the two-phase commit of a flush's groups (see CsvWriter). */
 export interface GroupCommit {
   /**
-   * Called before a group's rows are appended: `sizes` maps each file name (as given in the segments) the
-   * group is about to append to, to its current size in bytes (the good part, after any torn-row repair; 0
-   * for a new or empty file). The caller durably journals this (so that after a crash the rows can be cut
-   * off again, see truncateTo). A rejection is a failed write: retried with the writer's retry/backoff
-   * policy (prepare is then called again), the group's jobs fail after the last try. A group whose jobs
-   * have no segments is prepared with `{}` and committed all the same.
+   * Called before the flush's grouped rows are appended, once per attempt. The caller durably journals
+   * the ranges, so that after a crash the rows of groups whose commit did not land can be cut out again.
+   * A rejection is a failed write: retried with the writer's retry/backoff policy (prepare is then called
+   * again), every job of every group fails after the last try.
    */
-  prepare(group: string, sizes: Record<string, number>, tags: readonly unknown[]): Promise<void>;
+  prepare(groups: readonly GroupRanges[]): Promise<void>;
   /**
-   * Called after the group's rows were written and fsynced. Resolves 'ok' (the jobs succeed) or 'abort'
-   * (each file is cut back to the size given to prepare and fsynced, the jobs complete with `aborted`). A
-   * rejection is handled like 'abort', but the jobs fail with its error (and `aborted`).
+   * Called for every group of the flush at once, after all rows were written and fsynced. Resolves 'ok'
+   * (the jobs succeed) or 'abort' (the rows are cut out, the jobs complete with `aborted`). A rejection is
+   * handled like 'abort', but the jobs fail with its error (and `aborted`).
    */
   commit(group: string, tags: readonly unknown[]): Promise<'ok' | 'abort'>;
-  /** After the group's turn ended (committed, aborted and cut back, or failed); awaited before the next group. */
-  settled?(group: string): void | Promise<void>;
+  /**
+   * Called before cutting when committed rows follow aborted ones in some file, with the cut of every file
+   * that has aborted rows: the caller durably journals them (replacing the prepared ranges atomically), so
+   * that a crash between the cut and the append of `keep` can redo both. A rejection leaves the cut owed:
+   * asked again, and done, before the file is next written.
+   */
+  rewrite(cuts: readonly TailCut[]): Promise<void>;
+  /**
+   * After the flush's groups ended (committed, aborted and cut, or failed), what is left for the journal:
+   * `done` (nothing: a stale journal names only commits that landed), `cut` (rows were cut: clear it
+   * durably, or a crash would cut again where later rows now are), `owed` (a cut is owed, or close gave
+   * up while commits ran: it must stay for the recovery).
+   */
+  settled?(left: 'done' | 'cut' | 'owed'): void | Promise<void>;
 }
 
 export interface WriterOptions {
@@ -192,6 +220,7 @@ async function realExisting(dir: string): Promise<string> {
 
 interface OpenFile {
   name: string;
+  header: string;
   full: string;
   fh: FileHandle;
   dev: number;
@@ -211,24 +240,41 @@ interface KnownFile {
   error?: Error;
 }
 
-/** A cut-back of an aborted group that failed: done before the file (the same one) is written again. */
+/**
+ * A cut of aborted rows that failed (see TailCut): done before the file (the same one) is written again,
+ * after the caller journaled it when it moves committed rows (`keep`).
+ */
 interface OwedCut {
+  header: string;
   dev: number;
   ino: number;
-  size: number;
+  at: number;
+  keep: Buffer;
+  journaled: boolean;
+}
+
+/** A file of a flush's groups: the size it had before, and each group's rows in it with their offset. */
+interface GroupFile {
+  f: OpenFile;
+  before: number;
+  parts: { group: string; start: number; buf: Buffer }[];
 }
 
 const SCAN_CHUNK = 1 << 20;
+const EMPTY = Buffer.alloc(0);
 const OPEN_FLAGS = C.O_RDWR | C.O_APPEND | C.O_CREAT | (C.O_NOFOLLOW ?? 0);
 
 /**
- * Cut the file at `full` back to `size` bytes if it is larger (for a caller's crash recovery: the rows of
- * a group prepared at that size but never committed), and fdatasync it. Does not follow a symbolic link
- * (refused with an error, as a folder is). Returns true when it cut something, false when the file is not
- * larger or does not exist. Only safe while nothing else appends to the file; a CsvWriter notices the
- * change of size at the file's next write and reopens it.
+ * Cut the file at `full` back to `size` bytes if it is larger, then write `keep` after them (for a
+ * caller's crash recovery: the rows of groups whose commit did not land are cut out, the committed rows
+ * that followed them are kept, see TailCut), and fdatasync it. With `keep`, a file of exactly `size`
+ * bytes (cut, but `keep` not written yet) gets it too, and a file holding the result already is written
+ * the same again: a cut can be redone after a crash in the middle. Does not follow a symbolic link
+ * (refused with an error, as a folder is). Returns true when it changed something, false when the file is
+ * not larger (without `keep`), smaller than `size`, or missing. Only safe while nothing else appends to
+ * the file; a CsvWriter notices the change of size at the file's next write and reopens it.
  */
-export async function truncateTo(full: string, size: number): Promise<boolean> {
+export async function truncateTo(full: string, size: number, keep: Buffer = EMPTY): Promise<boolean> {
   if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`truncateTo: bad size ${size}`);
   let fh: FileHandle;
   try {
@@ -242,8 +288,9 @@ export async function truncateTo(full: string, size: number): Promise<boolean> {
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new PermanentWriteError(`"${full}" is not a regular file`);
-    if (st.size <= size) return false;
+    if (keep.length === 0 ? st.size <= size : st.size < size) return false;
     await fh.truncate(size);
+    for (let off = 0; off < keep.length; ) off += (await fh.write(keep, off, keep.length - off, size + off)).bytesWritten;
     await fh.datasync();
     return true;
   } finally {
@@ -251,10 +298,10 @@ export async function truncateTo(full: string, size: number): Promise<boolean> {
   }
 }
 
-/** `sizes[name] = size`, also for a name such as "__proto__" (an own property, not the prototype). */
-function setSize(sizes: Record<string, number>, name: string, size: number): void {
-  if (name === '__proto__') Object.defineProperty(sizes, name, { value: size, enumerable: true, writable: true, configurable: true });
-  else sizes[name] = size;
+/** `o[name] = value`, also for a name such as "__proto__" (an own property, not the prototype). */
+function setOwn<T>(o: Record<string, T>, name: string, value: T): void {
+  if (name === '__proto__') Object.defineProperty(o, name, { value, enumerable: true, writable: true, configurable: true });
+  else o[name] = value;
 }
 
 /**
@@ -431,8 +478,8 @@ export class CsvWriter {
   }
 
   /**
-   * Write everything pending now: per file one write (+ fdatasync) for the rows without group, then each
-   * group in turn (prepare, write, fdatasync, commit); jobs completed in queue order.
+   * Write everything pending now: per file one write (+ fdatasync) for the rows without group, then all
+   * groups together (prepare, write, fdatasync, commit each); jobs completed in queue order.
    */
   private async flush(): Promise<void> {
     const jobs = this.pending;
@@ -461,16 +508,17 @@ export class CsvWriter {
       }
       completeInOrder();
       if (groups !== null) {
+        const outcomes = await this.runGroups(groups);
         for (const [group, g] of groups) {
-          const out = await this.runGroup(group, g);
+          const out = outcomes.get(group) as GroupOutcome;
           for (const job of g.jobs) {
             if (out.error !== undefined && job.error === undefined) job.error = out.error;
             if (out.aborted) job.aborted = true;
             job.remaining--;
           }
           this.inflightRows -= g.rows;
-          completeInOrder();
         }
+        completeInOrder();
       }
     } catch (e) {
       // Not expected (writeWithRetry reports errors as values); never leave a job without its callback.
@@ -536,47 +584,55 @@ export class CsvWriter {
   }
 
   /**
-   * One group's turn in a flush: prepare, write and fdatasync its files (retried as a whole), commit, and
-   * on abort cut the files back. Nothing else is written meanwhile, so the group's rows stay the tail of
-   * its files until it completes.
+   * The flush's groups: prepare, write and fdatasync every file (retried as a whole), commit every group
+   * at once, then cut out the rows of those that aborted. Nothing else is written meanwhile, so the
+   * groups' rows stay the tail of their files until they complete.
    */
-  private async runGroup(group: string, g: GroupBatch): Promise<GroupOutcome> {
+  private async runGroups(groups: Map<string, GroupBatch>): Promise<Map<string, GroupOutcome>> {
     const gc = this.opts.groupCommit as GroupCommit;
-    if (this.aborted) return { error: this.aborted, aborted: false };
-    const names: string[] = [];
-    const headers: string[] = [];
-    const data: Buffer[] = [];
-    for (const [name, f] of g.files) {
-      names.push(name);
-      headers.push(f.header);
-      data.push(Buffer.from(f.parts.length === 1 ? f.parts[0] : f.parts.join(''), 'utf8'));
-    }
+    const outcomes = new Map<string, GroupOutcome>();
+    const all = (out: GroupOutcome): Map<string, GroupOutcome> => {
+      for (const group of groups.keys()) outcomes.set(group, out);
+      return outcomes;
+    };
+    let cut = false;
     try {
-      const w = await this.writeGroup(group, gc, names, headers, data, g.tags);
-      if (w instanceof Error) return { error: w, aborted: false };
-      if (this.aborted) return { error: this.aborted, aborted: false };
-      let verdict: unknown;
-      let failure: Error | undefined;
-      try {
-        verdict = await gc.commit(group, g.tags);
-      } catch (e) {
-        failure = asError(e);
+      const files = await this.writeGroups(gc, groups);
+      if (files instanceof Error) return all({ error: files, aborted: false });
+      if (this.aborted) return all({ error: this.aborted, aborted: false });
+      const verdicts = await Promise.all(
+        [...groups].map(([group, g]) =>
+          gc.commit(group, g.tags).then(
+            (v): Error | 'ok' | 'abort' => (v === 'ok' || v === 'abort' ? v : new Error(`group commit of ${group} resolved ${String(v)}, not 'ok' or 'abort'`)),
+            (e: unknown) => asError(e),
+          ),
+        ),
+      );
+      // close() gave up while the commits ran: their jobs failed already; the files stay as they are (the
+      // caller's recovery cuts what did not land), their handles are being closed.
+      if (this.aborted) return all({ error: this.aborted, aborted: false });
+      const failed = new Set<string>();
+      let i = 0;
+      for (const [group, g] of groups) {
+        const v = verdicts[i++];
+        if (v === 'ok') {
+          this.rowsWritten += g.rows;
+          outcomes.set(group, { aborted: false });
+        } else {
+          failed.add(group);
+          outcomes.set(group, { error: v === 'abort' ? undefined : v, aborted: true });
+        }
       }
-      // close() gave up while the commit ran: its jobs failed already; the files stay as they are (the
-      // caller's recovery cuts them if the commit did not land), their handles are being closed.
-      if (this.aborted) return { error: this.aborted, aborted: false };
-      if (failure === undefined && verdict === 'ok') {
-        this.rowsWritten += g.rows;
-        return { aborted: false };
+      if (failed.size > 0) {
+        cut = true;
+        await this.cutAborted(gc, files, failed);
       }
-      if (failure === undefined && verdict !== 'abort') failure = new Error(`group commit of ${group} resolved ${String(verdict)}, not 'ok' or 'abort'`);
-      for (let i = 0; i < w.files.length; i++) await this.cutBack(w.files[i], w.prepared[i], group, true);
-      return { error: failure, aborted: true };
+      return outcomes;
     } finally {
       this.pinned.clear();
       await this.trimOpenFiles();
       try {
-        await gc.settled?.(group);
+        await gc.settled?.(this.owedCuts.size > 0 || this.aborted !== null ? 'owed' : cut ? 'cut' : 'done');
       } catch {
         // the caller's bookkeeping must not stop the flush
       }
@@ -584,53 +640,63 @@ export class CsvWriter {
   }
 
   /**
-   * Open the group's files, prepare, write each file's text and fdatasync them; a failure anywhere cuts
-   * back what this attempt wrote and retries the whole (backoff as writeWithRetry). Returns the files
-   * (open and pinned) with their prepared sizes, or the error that ended the tries.
+   * Open the groups' files, prepare, write each file's rows (groups in order, each contiguous) and
+   * fdatasync them; a failure anywhere cuts back what this attempt wrote and retries the whole (backoff as
+   * writeWithRetry). Returns the files (open and pinned) with each group's offsets, or the error that
+   * ended the tries.
    */
-  private async writeGroup(
-    group: string,
-    gc: GroupCommit,
-    names: string[],
-    headers: string[],
-    data: Buffer[],
-    tags: readonly unknown[],
-  ): Promise<{ files: OpenFile[]; prepared: number[] } | Error> {
+  private async writeGroups(gc: GroupCommit, groups: Map<string, GroupBatch>): Promise<GroupFile[] | Error> {
+    // Per file, each group's text once (a group's jobs keep their order).
+    const plan = new Map<string, { header: string; parts: { group: string; buf: Buffer }[] }>();
+    for (const [group, g] of groups) {
+      for (const [name, fb] of g.files) {
+        let p = plan.get(name);
+        if (p === undefined) plan.set(name, (p = { header: fb.header, parts: [] }));
+        p.parts.push({ group, buf: Buffer.from(fb.parts.length === 1 ? fb.parts[0] : fb.parts.join(''), 'utf8') });
+      }
+    }
+    const names = [...plan.keys()];
     for (let attempt = 1; ; attempt++) {
       if (this.aborted) return this.aborted;
-      const files: OpenFile[] = [];
-      const prepared: number[] = [];
+      const files: GroupFile[] = [];
       let written = 0;
       let stage: 'open' | 'prepare' | 'write' = 'open';
       let at = 0;
       let done = false;
       try {
-        const sizes: Record<string, number> = {};
+        // Cuts owed by an earlier flush come first: the prepare below replaces the journal that holds them.
+        for (const [name, o] of [...this.owedCuts]) if (!plan.has(name)) await this.fileFor(name, o.header);
         for (; at < names.length; at++) {
-          const f = await this.fileFor(names[at], headers[at]);
+          const { header, parts } = plan.get(names[at])!;
+          const f = await this.fileFor(names[at], header);
           this.pinned.add(f);
-          files.push(f);
-          prepared.push(f.size);
-          setSize(sizes, names[at], f.size);
+          let pos = f.size === 0 ? Buffer.byteLength(header + '\n', 'utf8') : f.size;
+          files.push({
+            f,
+            before: f.size,
+            parts: parts.map((p) => {
+              const start = pos;
+              pos += p.buf.length;
+              return { group: p.group, start, buf: p.buf };
+            }),
+          });
         }
         stage = 'prepare';
-        await gc.prepare(group, sizes, tags);
+        await gc.prepare(rangesOf(groups, files));
         if (this.aborted) return this.aborted;
         stage = 'write';
         for (at = 0; at < files.length; at++) {
-          const f = files[at];
-          const buf = f.size === 0 ? Buffer.concat([Buffer.from(headers[at] + '\n', 'utf8'), data[at]]) : data[at];
+          const { f, parts } = files[at];
+          const bufs = parts.map((p) => p.buf);
+          if (f.size === 0) bufs.unshift(Buffer.from(plan.get(f.name)!.header + '\n', 'utf8'));
+          const buf = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs);
           written = at + 1;
-          let off = 0;
-          while (off < buf.length) {
-            const { bytesWritten } = await f.fh.write(buf, off, buf.length - off);
-            off += bytesWritten;
-          }
+          await writeAll(f.fh, buf);
           f.size += buf.length;
         }
-        if (this.opts.fsync) for (at = 0; at < files.length; at++) await files[at].fh.datasync();
+        if (this.opts.fsync) for (at = 0; at < files.length; at++) await files[at].f.fh.datasync();
         for (at = 0; at < files.length; at++) {
-          const f = files[at];
+          const f = files[at].f;
           if (f.syncDir) {
             f.syncDir = false;
             await syncFolder(path.dirname(f.full));
@@ -641,12 +707,13 @@ export class CsvWriter {
         const err = asError(e);
         // Nothing of this attempt may stay: cut back what it wrote (or owe the cut), reopen on the retry.
         for (let i = 0; i < written; i++) {
-          await this.cutBack(files[i], prepared[i], group, false);
-          await this.closeFile(files[i], false);
+          await this.cut(files[i].f, files[i].before, EMPTY, true, false);
+          await this.closeFile(files[i].f, false);
         }
         if (stage !== 'prepare' && at < names.length && written <= at) await this.closeIfOpen(names[at]);
         this.pinned.clear();
         const file = stage === 'prepare' ? names.join(', ') : names[at];
+        const group = [...groups.keys()].join(', ');
         if (stage !== 'prepare') this.failing.add(file);
         const willRetry = !isPermanent(err) && attempt < this.opts.maxTries && !this.aborted;
         this.opts.onEvent?.({ kind: 'error', file, error: err, attempt, willRetry, group });
@@ -663,26 +730,70 @@ export class CsvWriter {
       }
       if (done) {
         for (const name of names) if (this.failing.delete(name)) this.opts.onEvent?.({ kind: 'recovered', file: name });
-        return { files, prepared };
+        return files;
       }
     }
   }
 
   /**
-   * Cut a file of a group back to `size` (+ fdatasync) and fix its size. When that fails, the cut is owed:
-   * done when the file is opened next (the handle is closed now so that it is), before anything else is
-   * appended to it.
+   * Cut the rows of the `failed` groups out of their files (see TailCut): journaled first through
+   * `rewrite` when committed rows move. A cut that fails is owed (done before the file's next write).
    */
-  private async cutBack(f: OpenFile, size: number, group: string, report: boolean): Promise<void> {
+  private async cutAborted(gc: GroupCommit, files: GroupFile[], failed: Set<string>): Promise<void> {
+    const cuts: { f: OpenFile; cut: TailCut }[] = [];
+    for (const { f, before, parts } of files) {
+      const first = parts.findIndex((p) => failed.has(p.group));
+      if (first < 0) continue;
+      const kept = parts.slice(first + 1).filter((p) => !failed.has(p.group));
+      const keep = kept.length === 0 ? EMPTY : kept.length === 1 ? kept[0].buf : Buffer.concat(kept.map((p) => p.buf));
+      // Nothing of the flush stays in the file: back to its size before (a new file's header goes too).
+      const at = first === 0 && kept.length === 0 ? before : parts[first].start;
+      cuts.push({ f, cut: { file: f.name, at, keep } });
+    }
+    const group = [...failed].join(', ');
+    let journaled = true;
+    if (cuts.some((c) => c.cut.keep.length > 0)) {
+      try {
+        await gc.rewrite(cuts.map((c) => c.cut));
+      } catch (e) {
+        journaled = false;
+        this.opts.onEvent?.({ kind: 'error', file: cuts.map((c) => c.f.name).join(', '), error: asError(e), attempt: 1, willRetry: true, group });
+      }
+    }
+    for (const { f, cut } of cuts) {
+      if (!journaled) {
+        this.owedCuts.set(f.name, { header: f.header, dev: f.dev, ino: f.ino, at: cut.at, keep: cut.keep, journaled: cut.keep.length === 0 });
+        await this.closeFile(f, false);
+      } else await this.cut(f, cut.at, cut.keep, true, true, group);
+    }
+  }
+
+  /**
+   * Cut a file back to `at` and append `keep` (+ fdatasync), fixing its size. When that fails, the cut is
+   * owed: done when the file is opened next (the handle is closed now so that it is), before anything else
+   * is appended to it.
+   */
+  private async cut(f: OpenFile, at: number, keep: Buffer, journaled: boolean, report: boolean, group?: string): Promise<void> {
     try {
-      await f.fh.truncate(size);
+      await f.fh.truncate(at);
+      f.size = at;
+      if (keep.length > 0) {
+        await writeAll(f.fh, keep);
+        f.size += keep.length;
+      }
       if (this.opts.fsync) await f.fh.datasync();
-      f.size = size;
     } catch (e) {
-      this.owedCuts.set(f.name, { dev: f.dev, ino: f.ino, size });
+      this.owedCuts.set(f.name, { header: f.header, dev: f.dev, ino: f.ino, at, keep, journaled });
       if (report) this.opts.onEvent?.({ kind: 'error', file: f.name, error: asError(e), attempt: 1, willRetry: true, group });
       await this.closeFile(f, false);
     }
+  }
+
+  /** Journal the owed cuts that move committed rows (see GroupCommit.rewrite), all in one. */
+  private async journalOwedCuts(): Promise<void> {
+    const owed = [...this.owedCuts];
+    await (this.opts.groupCommit as GroupCommit).rewrite(owed.map(([file, o]) => ({ file, at: o.at, keep: o.keep })));
+    for (const [, o] of owed) o.journaled = true;
   }
 
   private async closeIfOpen(name: string): Promise<void> {
@@ -723,11 +834,7 @@ export class CsvWriter {
     let buf = data;
     if (f.size === 0) buf = Buffer.concat([Buffer.from(header + '\n', 'utf8'), data]);
     try {
-      let off = 0;
-      while (off < buf.length) {
-        const { bytesWritten } = await f.fh.write(buf, off, buf.length - off);
-        off += bytesWritten;
-      }
+      await writeAll(f.fh, buf);
       if (this.opts.fsync) await f.fh.datasync();
     } catch (e) {
       // Roll back a partial write so that a retry does not leave half a row in the middle of the file;
@@ -800,10 +907,12 @@ export class CsvWriter {
       const owed = this.owedCuts.get(name);
       if (owed !== undefined) {
         // An aborted group's rows whose cut failed: cut them now (the same file only), check it afresh.
-        if (owed.dev === st.dev && owed.ino === st.ino && size > owed.size) {
-          await fh.truncate(owed.size);
+        if (owed.dev === st.dev && owed.ino === st.ino && size > owed.at) {
+          if (!owed.journaled) await this.journalOwedCuts();
+          await fh.truncate(owed.at);
+          if (owed.keep.length > 0) await writeAll(fh, owed.keep);
           if (this.opts.fsync) await fh.datasync();
-          size = owed.size;
+          size = owed.at + owed.keep.length;
         }
         this.owedCuts.delete(name);
         this.known.delete(name);
@@ -823,7 +932,7 @@ export class CsvWriter {
           throw e;
         }
       }
-      return { name, full, fh, dev: st.dev, ino: st.ino, size, syncDir: st.size === 0 && this.opts.fsync };
+      return { name, header, full, fh, dev: st.dev, ino: st.ino, size, syncDir: st.size === 0 && this.opts.fsync };
     } catch (e) {
       await fh.close().catch(() => undefined);
       throw e;
@@ -904,6 +1013,21 @@ export class CsvWriter {
     }
     for (const f of [...this.open.values()]) await this.closeFile(f, true);
   }
+}
+
+/** Write all of `buf` (at the end: the files are opened with O_APPEND). */
+async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
+  for (let off = 0; off < buf.length; ) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+}
+
+/** Each group's ranges in the files written for it (`{}` for a group without rows). */
+function rangesOf(groups: Map<string, GroupBatch>, files: GroupFile[]): GroupRanges[] {
+  const out = new Map<string, GroupRanges>();
+  for (const [group, g] of groups) out.set(group, { group, tags: g.tags, ranges: {} });
+  for (const { f, parts } of files) {
+    for (const p of parts) setOwn(out.get(p.group)!.ranges, f.name, [p.start, p.start + p.buf.length]);
+  }
+  return [...out.values()];
 }
 
 /** fsync a folder so that a new file's entry survives a power loss. Best effort (not every FS allows it). */

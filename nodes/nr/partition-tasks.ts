@@ -93,7 +93,9 @@ interface Lane {
   suffix: string;
   producer: Producer | null;
   committing: Promise<void> | null;
-  again: boolean;
+  /** The checkpoint that follows the one in flight, for everyone who asked meanwhile, and their stores. */
+  next: Promise<CommitOutcome> | null;
+  nextStores: Set<PartitionStore>;
   lastAt: number;
   /** No checkpoint before this time: checkpoints take at most about a tenth of the time. */
   notBefore: number;
@@ -115,7 +117,7 @@ interface Task {
 }
 
 function newLane(suffix: string): Lane {
-  return { suffix, producer: null, committing: null, again: false, lastAt: Date.now(), notBefore: 0, urgent: false };
+  return { suffix, producer: null, committing: null, next: null, nextStores: new Set(), lastAt: Date.now(), notBefore: 0, urgent: false };
 }
 
 /** Epochs are unique in the process: a redeployed consumer's tasks never reuse an epoch. */
@@ -495,13 +497,18 @@ export class PartitionTasks {
 
   /**
    * Checkpoint `stores`' state of task `t` in one transaction of `lane`, then release the ack tokens it
-   * covers. A checkpoint in flight on the lane is waited for and, when more was asked meanwhile,
-   * followed by another.
+   * covers. A checkpoint in flight on the lane is waited for and followed by one more, shared by all who
+   * asked meanwhile (the flushes of several sinks, say): one transaction for all their stores.
    */
   private commitLane(t: Task, lane: Lane, stores: PartitionStore[]): Promise<CommitOutcome> {
     if (lane.committing) {
-      lane.again = true;
-      return lane.committing.then(() => (t.state === 'ready' ? this.commitLane(t, lane, stores) : 'gone'));
+      for (const s of stores) lane.nextStores.add(s);
+      return (lane.next ??= lane.committing.then(() => {
+        const next = [...lane.nextStores];
+        lane.nextStores.clear();
+        lane.next = null;
+        return t.state === 'ready' ? this.commitLane(t, lane, next) : 'gone';
+      }));
     }
     // Restoring again (a store joined): commit once it is ready.
     if (t.state === 'restoring') return t.ready.then(() => (t.state === 'ready' ? this.commitLane(t, lane, stores) : 'gone'));
@@ -582,10 +589,6 @@ export class PartitionTasks {
       return ok ? 'ok' : 'gone';
     })().finally(() => {
       lane.committing = null;
-      if (lane.again) {
-        lane.again = false;
-        lane.urgent = true;
-      }
     });
     lane.committing = run.then(() => undefined);
     return run;
