@@ -73,7 +73,9 @@ export = function (RED: RED) {
     node.problems = problems;
     node.brokers = parsed.brokers;
     node.kafka = problems.length === 0 ? new Kafka(config) : null;
-    const conn = new BrokerConnection(node.kafka, {
+    // The probe's own client, with retries off: a failed probe reports its cause (see BrokerConnection).
+    const probe = node.kafka ? new Kafka({ ...config, retry: { ...config.retry, retries: 0 } }) : null;
+    const conn = new BrokerConnection(probe, {
       probeMs: 5000,
       probeDownMs: 2000,
       probeTimeoutMs: Math.min(requestTimeout, Math.max(connectionTimeout * 2, 5000)),

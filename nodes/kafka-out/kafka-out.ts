@@ -6,7 +6,7 @@
 import type { Message } from 'kafkajs';
 import { isValidTopic } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
-import { handleInputError, reportBadConfig } from '../nr/errors';
+import { failToCatch, handleInputError, reportBadConfig } from '../nr/errors';
 import { closeWith, type KafkaBrokerConfig } from '../nr/kafka-client';
 import { KafkaOutRunner } from '../nr/kafka-producer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
@@ -62,6 +62,10 @@ export = function (RED: RED) {
     const runner = new KafkaOutRunner(node, broker!, options, metrics);
     runner.start();
 
+    // Messages failing one after another for the same reason (a stream without msg.topic) are one
+    // condition: the first goes through done(err), the others to the Catch nodes only (no log line each),
+    // until a message is accepted.
+    let lastInputError = '';
     node.on('input', (msg: NodeMessage, _send: Send, done: Done) => {
       try {
         const to = topic || (typeof msg.topic === 'string' ? msg.topic.trim() : '');
@@ -72,9 +76,15 @@ export = function (RED: RED) {
         const messages: Message[] = items
           ? items.map((el) => ({ key: keyOf(msg, el), value: toValue(el) }))
           : [{ key: keyOf(msg), value: toValue(msg.payload) }];
-        runner.enqueue(to, messages, done);
+        lastInputError = '';
+        runner.enqueue(to, messages, msg, done);
       } catch (err) {
-        handleInputError(node, err, done);
+        const e = err instanceof Error ? err : new Error(String(err));
+        if (e.message === lastInputError) failToCatch(node, e, msg, done);
+        else {
+          lastInputError = e.message;
+          handleInputError(node, e, done);
+        }
       }
     });
     closeWith(node, runner, metrics);

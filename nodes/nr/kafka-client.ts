@@ -1,7 +1,7 @@
 /**
  * What `kafka in` and `kafka out` share about the `kafka broker` config node: its interface (model:
  * Node-RED's MQTT broker node: users register, the config node pushes connection state to all of them),
- * error classification, bounded waits, and the per-node-id shutdown registry that keeps a redeployed
+ * bounded waits, and the per-node-id shutdown registry that keeps a redeployed
  * node from running a second Kafka client next to its predecessor's.
  */
 import type { Admin, Kafka } from 'kafkajs';
@@ -12,8 +12,10 @@ export type BrokerStateKind = 'unknown' | 'up' | 'down' | 'auth' | 'bad-config';
 
 export interface BrokerState {
   kind: BrokerStateKind;
-  /** Short status text (< 20 chars) for red states. */
+  /** Status text (< 20 chars) that names the cause of a red state: "broker down: refused", "auth failed". */
   text: string;
+  /** The cause alone, for a status that adds its own figures ("refused, 1.2k queued"); defaults to `text`. */
+  short?: string;
   /** The underlying error message, for logs. */
   detail?: string;
 }
@@ -39,36 +41,6 @@ export interface KafkaBrokerConfig extends Node {
   report(ok: false, err: unknown): void;
   /** The shared admin client (lag figures), connected; rejects when the broker is not reachable. */
   admin(): Promise<Admin>;
-}
-
-/** Classify a kafkajs error: authentication, broker unreachable, or anything else. */
-export function classifyError(err: unknown): 'auth' | 'down' | 'other' {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const name = (e as Error).name ?? '';
-    const msg = (e as Error).message ?? '';
-    const type = (e as { type?: string }).type ?? '';
-    if (name === 'KafkaJSSASLAuthenticationError' || /SASL|AUTHENTICATION|authentication/.test(type + ' ' + msg)) return 'auth';
-    if (
-      name === 'KafkaJSConnectionError' ||
-      name === 'KafkaJSConnectionClosedError' ||
-      name === 'KafkaJSNoBrokerAvailableError' ||
-      name === 'KafkaJSBrokerNotFound' ||
-      name === 'KafkaJSRequestTimeoutError' ||
-      /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|Connection (timeout|error|closed)|Closed connection/i.test(msg)
-    ) {
-      return 'down';
-    }
-  }
-  return 'other';
-}
-
-/** True when retrying the same request may succeed (broker down, timeouts, leadership changes). */
-export function isRetriable(err: unknown): boolean {
-  if (classifyError(err) === 'down') return true;
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if ((e as { retriable?: boolean }).retriable === true) return true;
-  }
-  return false;
 }
 
 export function errorText(err: unknown): string {

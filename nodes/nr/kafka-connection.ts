@@ -1,11 +1,12 @@
 /**
  * The `kafka broker` config node's connection side (model: Node-RED's MQTT broker node): a map of
  * users, the broker's connection state pushed to all of them, and one shared admin client that probes
- * the cluster while anyone uses it (so every user shows "broker down" within seconds, whatever its own
- * client is busy with) and serves lag figures.
+ * the cluster while anyone uses it (so every user shows "broker down" within seconds, with its cause:
+ * refused, timeout, DNS, TLS or auth, whatever its own client is busy with) and serves lag figures.
  */
 import type { Admin, Kafka } from 'kafkajs';
-import { classifyError, errorText, rejectAfter, settleWithin, type BrokerState, type BrokerUser } from './kafka-client';
+import { brokerProblem, type BrokerProblem } from '../lib/kafka-errors';
+import { errorText, rejectAfter, settleWithin, type BrokerState, type BrokerUser } from './kafka-client';
 
 export interface ConnectionOptions {
   /** Probe interval while the broker answers, ms. */
@@ -18,13 +19,27 @@ export interface ConnectionOptions {
   onChange?: (state: BrokerState) => void;
 }
 
-export const STATE_TEXT: Record<BrokerState['kind'], string> = {
+const STATE_TEXT = {
   unknown: 'connecting',
   up: 'connected',
-  down: 'broker down',
-  auth: 'auth failed',
   'bad-config': 'broker config',
+} as const;
+
+/** The state of each cause of a broker that cannot be used: the status names the cause. */
+const PROBLEM_STATE: Record<BrokerProblem, Omit<BrokerState, 'detail'>> = {
+  refused: { kind: 'down', text: 'broker down: refused', short: 'refused' },
+  timeout: { kind: 'down', text: 'broker down: timeout', short: 'timeout' },
+  dns: { kind: 'down', text: 'DNS lookup failed', short: 'DNS failed' },
+  tls: { kind: 'down', text: 'TLS failed', short: 'TLS failed' },
+  auth: { kind: 'auth', text: 'auth failed', short: 'auth failed' },
+  unreachable: { kind: 'down', text: 'broker down', short: 'down' },
 };
+
+/** The broker state that `err` stands for, or null when it says nothing about the broker (a topic or request error). */
+export function brokerStateOf(err: unknown): BrokerState | null {
+  const p = brokerProblem(err);
+  return p === null ? null : { ...PROBLEM_STATE[p], detail: errorText(err) };
+}
 
 export class BrokerConnection {
   readonly users = new Map<string, BrokerUser>();
@@ -34,6 +49,12 @@ export class BrokerConnection {
   private probing: Promise<void> | null = null;
   private closed = false;
 
+  /**
+   * `kafka` serves the probe and the admin client only. Give it client-level retries off: kafkajs
+   * connects with the client's retry schedule, whatever the admin's own, and a probe bound cut short
+   * by it reads as a timeout instead of the cause (a refused connection showed as "admin connect timed
+   * out"). Without retries a failed connect fails at once, with its own cause.
+   */
   constructor(
     private readonly kafka: Kafka | null,
     private readonly opts: ConnectionOptions,
@@ -55,11 +76,13 @@ export class BrokerConnection {
       this.set({ kind: 'up', text: STATE_TEXT.up });
       return;
     }
-    const kind = classifyError(err);
+    const state = brokerStateOf(err);
     // A topic or request error says nothing about the broker's reachability.
-    if (kind === 'other') return;
-    this.set({ kind, text: STATE_TEXT[kind], detail: errorText(err) });
-    if (kind === 'down') this.schedule(this.opts.probeDownMs);
+    if (state === null) return;
+    // A user's generic network failure (a connection closed) adds nothing to a cause already known:
+    // keeping it saves a log line per flip between the two.
+    if (state.text !== PROBLEM_STATE.unreachable.text || this.state.kind !== 'down') this.set(state);
+    if (state.kind === 'down') this.schedule(this.opts.probeDownMs);
   }
 
   /** Put every user in the bad-config state (the settings cannot be used). */
@@ -131,8 +154,7 @@ export class BrokerConnection {
       await rejectAfter(admin.describeCluster(), this.opts.probeTimeoutMs, 'describeCluster');
       this.set({ kind: 'up', text: STATE_TEXT.up });
     } catch (err) {
-      const kind = classifyError(err) === 'auth' ? 'auth' : 'down';
-      this.set({ kind, text: STATE_TEXT[kind], detail: errorText(err) });
+      this.set(brokerStateOf(err) ?? { ...PROBLEM_STATE.unreachable, detail: errorText(err) });
       await this.dropAdmin();
     }
   }

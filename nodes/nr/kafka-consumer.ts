@@ -1,19 +1,21 @@
 /**
  * The consumer behind `kafka in`: one kafkajs consumer at a time per node, restarted with a bounded
  * exponential backoff whenever it fails or crashes (kafkajs' own restart is turned off so there is one
- * restart path, visible in the status), after-sink offset commits with backpressure, and health figures
- * (records/s, lag) in the status and on output 3.
+ * restart path, visible in the status), after-sink offset commits with backpressure, health figures
+ * (records/s, lag) in the status and on output 3, and a watch on the topics' offsets that notices a
+ * topic deleted or recreated under it (records not yet read went with the old log).
  *
  * Model: kafkajs' runner (a `stopping` flag checked at loop boundaries, an idempotent stop that waits
  * for the handler in flight) and Node-RED's MQTT nodes (the config node pushes broker state).
  */
-import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { Backoff, type BackoffOptions } from '../lib/kafka-backoff';
+import { isTransientMetadataError, isUnknownTopic } from '../lib/kafka-errors';
 import { OffsetTracker } from '../lib/kafka-offsets';
 import { RecordDecoder, headersToStrings, keyToString } from '../lib/kafka-records';
+import { TopicWatch, type PartitionOffsets, type TopicEvent } from '../lib/topic-watch';
 import { registerConsumer, unregisterConsumer, type AckToken, type ConsumerHandler } from './ack';
 import {
-  classifyError,
   errorText,
   nextUnitId,
   previousShutdown,
@@ -24,9 +26,10 @@ import {
   type BrokerUser,
   type KafkaBrokerConfig,
 } from './kafka-client';
+import { brokerStateOf } from './kafka-connection';
 import type { NodeMetrics } from './metrics';
 import { PartitionTasks } from './partition-tasks';
-import { compact, setStatus, type StatusKind } from './status';
+import { compact, setStatus, thousands, type StatusKind } from './status';
 import type { Node, NodeMessage } from './types';
 
 /**
@@ -93,6 +96,16 @@ type OwnState = 'connecting' | 'rebalancing' | 'running' | 'failed' | 'stopped';
 
 const TICK_MS = 1000;
 
+/**
+ * A topic that was just created (or recreated) has no known leader for a moment, and the consumer's
+ * first fetch fails with "This server does not host this topic-partition": such errors restart the
+ * consumer quietly (debug log, yellow status) for this long; if they last longer they are reported.
+ */
+const TRANSIENT_QUIET_MS = 10_000;
+
+/** How long the status says "topic recreated" after the log line that tells what happened. */
+const TOPIC_ALERT_MS = 60_000;
+
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class KafkaInRunner implements BrokerUser {
@@ -133,6 +146,11 @@ export class KafkaInRunner implements BrokerUser {
   private lag: Record<string, Record<string, number>> | null = null;
   private lagTotal: number | null = null;
   private lastMetricsAt = Date.now();
+  /** When the current run of transient metadata errors began (0: none); see TRANSIENT_QUIET_MS. */
+  private transientSince = 0;
+  private readonly topicWatch = new TopicWatch();
+  /** A deleted or recreated topic, shown in the status (red while it is missing, then yellow for a minute). */
+  private topicAlert: { kind: StatusKind; text: string; until: number } | null = null;
   /** Sinks' acknowledgements and stateful nodes' holds (see ack.ts). */
   private readonly handler: ConsumerHandler = {
     ack: (id, n) => {
@@ -257,8 +275,12 @@ export class KafkaInRunner implements BrokerUser {
     }
   }
 
-  /** The consumer `c` failed or crashed: drop it, show why, and start a new one after a backoff. */
-  private fail(c: Consumer | null, err: unknown): void {
+  /**
+   * The consumer `c` failed or crashed: drop it, show why, and start a new one after a backoff. A
+   * `quiet` restart (a topic recreated under it), and the passing errors of a topic just created, only
+   * log at debug level and keep the status yellow.
+   */
+  private fail(c: Consumer | null, err: unknown, quiet = false): void {
     if (c !== this.consumer || this.stopping) return;
     this.consumer = null;
     this.joined = false;
@@ -269,14 +291,21 @@ export class KafkaInRunner implements BrokerUser {
     this.tracker.clear();
     this.tasks?.revokeAll();
     this.wakeDrain();
-    const kind = classifyError(err);
     this.broker.report(false, err);
     const delay = this.backoff.next(Math.random());
     const text = errorText(err);
-    this.setOwn('failed', kind === 'auth' ? 'auth failed' : kind === 'down' ? 'broker down' : text);
-    if (text !== this.lastWarned) {
-      this.lastWarned = text;
-      this.node.warn(`consumer stopped (${text}); restarting in ${Math.round(delay / 100) / 10} s`);
+    const restart = `restarting in ${Math.round(delay / 100) / 10} s`;
+    if (quiet || this.passing(err)) {
+      this.setOwn('connecting', 'connecting');
+      this.node.debug(`consumer ${restart} (${text})`);
+    } else {
+      // One warning per condition: a broker problem by its cause, anything else by its text.
+      const condition = brokerStateOf(err)?.text ?? text;
+      this.setOwn('failed', condition);
+      if (condition !== this.lastWarned) {
+        this.lastWarned = condition;
+        this.node.warn(`consumer stopped (${text}); ${restart}`);
+      }
     }
     const disconnected = c ? settleWithin(c.disconnect().catch(() => undefined), 5000, undefined) : Promise.resolve();
     void disconnected.then(() => {
@@ -286,6 +315,14 @@ export class KafkaInRunner implements BrokerUser {
         this.starting = this.connect();
       }, delay);
     });
+  }
+
+  /** Whether `err` is a passing error of a topic just created, within TRANSIENT_QUIET_MS of the first one. */
+  private passing(err: unknown): boolean {
+    if (!isTransientMetadataError(err)) return false;
+    const now = Date.now();
+    if (this.transientSince === 0) this.transientSince = now;
+    return now - this.transientSince < TRANSIENT_QUIET_MS;
   }
 
   private async onBatch(p: EachBatchPayload): Promise<void> {
@@ -477,38 +514,82 @@ export class KafkaInRunner implements BrokerUser {
     return this.committing;
   }
 
+  /**
+   * Lag of this member's partitions (log end minus committed offset), and the watch on every partition
+   * of the topics: a topic that disappeared or whose offsets went back is reported (see noticeTopic).
+   */
   private async refreshLag(): Promise<void> {
-    if (this.lagBusy || !this.joined || this.stopping || this.brokerSt.kind === 'down') return;
+    if (this.lagBusy || this.stopping || this.brokerSt.kind === 'down') return;
     this.lagBusy = true;
     try {
       const admin = await this.broker.admin();
       const budget = Math.max(1000, this.o.lagIntervalMs);
-      const committed = await rejectAfter(admin.fetchOffsets({ groupId: this.o.groupId, topics: this.o.topics }), budget, 'fetchOffsets');
       const lag: Record<string, Record<string, number>> = {};
       let total = 0;
       for (const topic of this.o.topics) {
-        const ends = await rejectAfter(admin.fetchTopicOffsets(topic), budget, 'fetchTopicOffsets');
+        const offsets = await this.topicOffsets(admin, topic, budget);
+        if (this.stopping) return;
+        this.noticeTopic(topic, offsets);
         const mine = this.assignment?.[topic];
-        const done = committed.find((t) => t.topic === topic)?.partitions ?? [];
-        for (const e of ends) {
+        for (const e of offsets ?? []) {
           if (mine && !mine.includes(e.partition)) continue;
-          const c = Number(done.find((d) => d.partition === e.partition)?.offset ?? -1);
-          const l = Math.max(0, Number(e.high) - (c >= 0 ? c : Number(e.low)));
+          const l = Math.max(0, e.high - (e.committed >= 0 ? e.committed : e.low));
           (lag[topic] ??= {})[e.partition] = l;
           total += l;
         }
       }
-      if (!this.stopping) {
+      if (!this.stopping && this.joined) {
         this.lag = lag;
         this.lagTotal = total;
         // Replace, not add: partitions lost in a rebalance must not keep their last lag.
         this.metrics.replaceLag(lag);
+        // A member that is in the group and sees its topics is past any passing metadata errors.
+        this.transientSince = 0;
       }
     } catch {
       // lag is a nice-to-have; the broker probe reports reachability
     } finally {
       this.lagBusy = false;
     }
+  }
+
+  /** Every partition of `topic` with the group's committed offset; null when the topic does not exist. */
+  private async topicOffsets(admin: Admin, topic: string, budget: number): Promise<PartitionOffsets[] | null> {
+    try {
+      // Committed offsets first: offsets only grow, so a committed offset above a log end read after it
+      // belongs to an older log of the topic.
+      const committed = await rejectAfter(admin.fetchOffsets({ groupId: this.o.groupId, topics: [topic] }), budget, 'fetchOffsets');
+      const ends = await rejectAfter(admin.fetchTopicOffsets(topic), budget, 'fetchTopicOffsets');
+      const done = committed.find((t) => t.topic === topic)?.partitions ?? [];
+      return ends.map((e) => ({
+        partition: e.partition,
+        high: Number(e.high),
+        low: Number(e.low),
+        committed: Number(done.find((d) => d.partition === e.partition)?.offset ?? -1),
+      }));
+    } catch (err) {
+      if (isUnknownTopic(err)) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Report a deleted or recreated topic once (a warning, and the status), and rejoin the group when it
+   * exists again: the consumer's positions and the offsets held for commits belong to the old log, and
+   * the new one may have other partitions.
+   */
+  private noticeTopic(topic: string, offsets: PartitionOffsets[] | null): void {
+    const ev = this.topicWatch.observe(topic, offsets);
+    if (ev === null) return;
+    if (ev.kind === 'deleted') {
+      this.node.warn(`topic "${topic}" was deleted; ${unreadText(ev.unread)}`);
+      this.topicAlert = { kind: 'failed', text: 'topic deleted', until: Infinity };
+    } else {
+      if (ev.kind === 'recreated') this.node.warn(`topic "${topic}" was deleted and created again: ${backText(ev)}; ${unreadText(ev.unread)}`);
+      this.topicAlert = { kind: 'connecting', text: 'topic recreated', until: Date.now() + TOPIC_ALERT_MS };
+      if (this.consumer !== null) this.fail(this.consumer, new Error(`topic "${topic}" was recreated: rejoining the group`), true);
+    }
+    this.show();
   }
 
   private tick(): void {
@@ -559,6 +640,9 @@ export class KafkaInRunner implements BrokerUser {
     } else if (this.own === 'failed') {
       kind = 'failed';
       text = this.ownText;
+    } else if (this.topicAlert !== null && Date.now() < this.topicAlert.until && this.own !== 'stopped') {
+      kind = this.topicAlert.kind;
+      text = this.topicAlert.text;
     } else if (this.own === 'connecting' || this.own === 'rebalancing') {
       kind = 'connecting';
       text = this.ownText;
@@ -605,4 +689,19 @@ export class KafkaInRunner implements BrokerUser {
     if (c) await settleWithin(c.disconnect().catch(() => undefined), 5000, undefined);
     this.tracker.clear();
   }
+}
+
+/** What a deleted topic took with it, from the group's lag at the last check. */
+function unreadText(unread: number): string {
+  return unread > 0
+    ? `${thousands(unread)} records not yet consumed at the last check went with it`
+    : 'no records were waiting to be consumed at the last check';
+}
+
+/** "offsets went back on partition 0 (260 → 18), partition 1 (140 → 6); 2 → 4 partitions". */
+function backText(ev: Extract<TopicEvent, { kind: 'recreated' }>): string {
+  const shown = ev.back.slice(0, 3).map((b) => `partition ${b.partition} (${thousands(b.from)} → ${thousands(b.to)})`);
+  if (ev.back.length > 3) shown.push(`${ev.back.length - 3} more`);
+  const parts = ev.partitionsNow !== ev.partitionsBefore ? `; ${ev.partitionsBefore} → ${ev.partitionsNow} partitions` : '';
+  return `offsets went back on ${shown.join(', ')}${parts}`;
 }

@@ -1,15 +1,16 @@
 /**
  * The producer behind `kafka out`: messages wait in a bounded queue (in records) while the broker is
- * unreachable; each message's `done()` is called only after the broker acknowledged its records, and
- * `done(err)` when it cannot be sent (queue full, a record the broker refuses, the node closing first).
- * Nothing is dropped silently.
+ * unreachable; each message's `done()` is called only after the broker acknowledged its records. A
+ * message that cannot be sent (queue full, a record the broker refuses, the node closing first) goes to
+ * the Catch nodes with its error, and the condition is logged once with its count, not once per
+ * message (see failToCatch). Nothing is dropped silently.
  */
 import { CompressionTypes, Partitioners, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { Backoff, type BackoffOptions } from '../lib/kafka-backoff';
+import { classifyError, isRetriable } from '../lib/kafka-errors';
+import { failToCatch } from './errors';
 import {
-  classifyError,
   errorText,
-  isRetriable,
   previousShutdown,
   settleWithin,
   trackShutdown,
@@ -17,9 +18,10 @@ import {
   type BrokerUser,
   type KafkaBrokerConfig,
 } from './kafka-client';
+import { brokerStateOf } from './kafka-connection';
 import type { NodeMetrics } from './metrics';
-import { ThrottledStatus, compact } from './status';
-import type { Done, Node } from './types';
+import { ThrottledStatus, compact, thousands } from './status';
+import type { Done, Node, NodeMessage } from './types';
 
 export interface KafkaOutOptions {
   acks: -1 | 0 | 1;
@@ -37,9 +39,13 @@ export interface KafkaOutOptions {
 interface Entry {
   topic: string;
   messages: Message[];
+  msg: NodeMessage;
   done: Done;
   settled: boolean;
 }
+
+/** Status texts of a send that failed for a reason that is not the broker's state. */
+const SEND_FAILED = { text: 'send failed', short: 'send failed' };
 
 export class KafkaOutRunner implements BrokerUser {
   readonly id: string;
@@ -56,8 +62,14 @@ export class KafkaOutRunner implements BrokerUser {
   private starting: Promise<void> = Promise.resolve();
   private sent = 0;
   private brokerSt: BrokerState = { kind: 'unknown', text: '' };
+  /** The condition of the last failure (see failed()), '' while sending works. */
   private lastError = '';
-  private lastErrorKind: 'auth' | 'down' | 'other' = 'other';
+  /** The broker state the last error stands for; null for an error that says nothing about the broker. */
+  private lastErrorState: BrokerState | null = null;
+  /** Messages refused for a full queue since the last one that fitted (the first one logs). */
+  private refusedFull = 0;
+  /** The broker's reason for the last message it refused, until a send succeeds (logged once). */
+  private lastRefusal = '';
   /** Send one message per request after a refusal, so one bad record fails only its own message. */
   private isolate = 0;
   /**
@@ -87,18 +99,25 @@ export class KafkaOutRunner implements BrokerUser {
     this.show();
   }
 
-  /** Queue one message's records; `done` is called once the broker acknowledged them, or with the error. */
-  enqueue(topic: string, messages: Message[], done: Done): void {
+  /**
+   * Queue one message's records; `done` is called once the broker acknowledged them. A message that
+   * fails goes to the Catch nodes (see failToCatch).
+   */
+  enqueue(topic: string, messages: Message[], msg: NodeMessage, done: Done): void {
     if (messages.length === 0) {
       done();
       return;
     }
     if (this.queued + messages.length > this.o.maxQueue) {
-      done(new Error(`kafka out queue full: ${this.queued} records wait for the broker (max ${this.o.maxQueue})`));
+      const err = new Error(`kafka out queue full: ${thousands(this.queued)} records wait for the broker (max ${thousands(this.o.maxQueue)})`);
+      // One line per run of refusals: the first says it, the Catch nodes get every message.
+      if (this.refusedFull++ === 0) this.node.error(`${err.message}; messages that do not fit fail until it has room`);
+      failToCatch(this.node, err, msg, done);
       this.show();
       return;
     }
-    this.queue.push({ topic, messages, done, settled: false });
+    this.refusedFull = 0;
+    this.queue.push({ topic, messages, msg, done, settled: false });
     this.queued += messages.length;
     void this.pump();
   }
@@ -138,10 +157,13 @@ export class KafkaOutRunner implements BrokerUser {
   private failed(err: unknown): void {
     this.broker.report(false, err);
     const text = errorText(err);
-    this.lastErrorKind = classifyError(err);
-    if (text !== this.lastError) {
-      this.lastError = text;
-      this.node.warn(`kafka out: ${text}; ${this.queued} records wait for the broker`);
+    this.lastErrorState = brokerStateOf(err);
+    // One line per condition: a broker problem by its cause (retries and other brokers of the cluster
+    // word it differently), anything else by its text.
+    const condition = this.lastErrorState?.text ?? text;
+    if (condition !== this.lastError) {
+      this.lastError = condition;
+      this.node.warn(`kafka out: ${text}; ${thousands(this.queued)} records wait for the broker`);
     }
     this.show();
   }
@@ -182,6 +204,7 @@ export class KafkaOutRunner implements BrokerUser {
         this.backoff.reset();
         if (this.lastError) this.node.log('kafka out: sending again');
         this.lastError = '';
+        this.lastRefusal = '';
         this.show();
       } catch (err) {
         if (isProducerStateError(err)) {
@@ -200,8 +223,11 @@ export class KafkaOutRunner implements BrokerUser {
         } else if (take.length > 1) {
           this.isolate = take.length;
         } else {
-          this.settle(take, err instanceof Error ? err : new Error(errorText(err)));
-          this.node.warn(`kafka out: the broker refused a message (${errorText(err)})`);
+          const text = errorText(err);
+          // Logged once per reason until a send succeeds; the Catch nodes get every refused message.
+          if (text !== this.lastRefusal) this.node.error(`kafka out: the broker refused a message (${text}); further messages it refuses for this reason go to Catch nodes only`);
+          this.lastRefusal = text;
+          this.settle(take, err instanceof Error ? err : new Error(text));
         }
       }
     }
@@ -242,7 +268,7 @@ export class KafkaOutRunner implements BrokerUser {
       if (e.settled) continue;
       this.queued -= e.messages.length;
       e.settled = true;
-      if (err) e.done(err);
+      if (err) failToCatch(this.node, err, e.msg, e.done);
       else {
         this.sent += e.messages.length;
         this.metrics.kafkaProduced.inc(e.messages.length);
@@ -263,14 +289,19 @@ export class KafkaOutRunner implements BrokerUser {
     });
   }
 
-  /** Status text stays under ~20 characters: "broker down", "down, 1.2k queued", "12.3k sent". */
+  /** The broker's problem, else this producer's own last error, as status texts; null when there is none. */
+  private problem(): Pick<BrokerState, 'text' | 'short'> | null {
+    const b = this.brokerSt;
+    if (b.kind === 'down' || b.kind === 'auth' || b.kind === 'bad-config') return b;
+    if (this.lastError) return this.lastErrorState ?? SEND_FAILED;
+    return null;
+  }
+
+  /** Status text stays under ~20 characters: "broker down: refused", "refused, 1.2k queued", "12.3k sent". */
   private show(): void {
-    const b = this.brokerSt.kind;
     const q = this.queued > 0 ? `${compact(this.queued)} queued` : '';
-    let problem = '';
-    if (b === 'down' || b === 'auth' || b === 'bad-config') problem = this.brokerSt.text;
-    else if (this.lastError) problem = this.lastErrorKind === 'auth' ? 'auth failed' : this.lastErrorKind === 'down' ? 'broker down' : 'send failed';
-    if (problem) this.status.now('failed', q ? `${problem === 'broker down' ? 'down' : problem}, ${q}` : problem);
+    const problem = this.problem();
+    if (problem) this.status.now('failed', q ? `${problem.short ?? problem.text}, ${q}` : problem.text);
     else if (!this.connected) this.status.set('connecting', q ? `connecting, ${q}` : 'connecting');
     else this.status.set('ok', `${compact(this.sent)} sent` + (q ? `, ${q}` : ''));
   }
@@ -286,14 +317,25 @@ export class KafkaOutRunner implements BrokerUser {
     await settleWithin(this.starting, 3000, undefined);
     const left = this.queue.slice();
     if (left.length > 0) {
+      // One condition, one line: the count and the cause; the Catch nodes get every message.
       const n = left.reduce((s, e) => s + e.messages.length, 0);
-      this.settle(left, new Error(`kafka out closed before the broker acknowledged ${n} queued records`));
+      const err = new Error(`kafka out: closed with ${thousands(n)} records (${thousands(left.length)} messages) not acknowledged (${this.closeCause()})`);
+      this.node.error(err.message);
+      this.settle(left, err);
     }
     const p = this.producer;
     this.producer = null;
     this.connected = false;
     this.status.stop();
     if (p) await settleWithin(p.disconnect().catch(() => undefined), 5000, undefined);
+  }
+
+  /** Why queued records were not acknowledged before the close. */
+  private closeCause(): string {
+    const problem = this.problem();
+    if (problem) return problem.text;
+    if (!this.connected) return 'not connected to the broker yet';
+    return `not acknowledged within ${this.o.closeFlushMs / 1000} s of closing`;
   }
 
   private async drained(): Promise<void> {

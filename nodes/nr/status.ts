@@ -20,8 +20,11 @@ export function clip(text: string, max = 24): string {
   return text.length <= max ? text : text.slice(0, max - 1) + '…';
 }
 
+/** A failure's text names its cause and what waits (`disk full: 12.3k rows waiting`): a little longer. */
+const FAILED_MAX = 40;
+
 export function setStatus(node: Node, kind: StatusKind, text: string): void {
-  node.status({ ...SHAPES[kind], text: clip(text) });
+  node.status({ ...SHAPES[kind], text: clip(text, kind === 'failed' ? FAILED_MAX : undefined) });
 }
 
 export function clearStatus(node: Node): void {
@@ -96,4 +99,9 @@ export function compact(n: number): string {
   if (n < 1000) return String(n);
   if (n < 1e6) return (n / 1e3).toFixed(n < 1e4 ? 1 : 0) + 'k';
   return (n / 1e6).toFixed(1) + 'M';
+}
+
+/** Count for log lines, with thousands separators: 6,000. */
+export function thousands(n: number): string {
+  return n.toLocaleString('en-US');
 }

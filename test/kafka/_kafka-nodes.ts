@@ -3,6 +3,7 @@
  * real data file, a kafkajs producer for test input, and waiting on conditions (not sleeps).
  */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { Partitioners, type Message } from 'kafkajs';
 import { bootstrap, kafkaClient } from './broker';
@@ -206,4 +207,40 @@ export function hasCloseHandler(node: { _closeCallbacks?: unknown[] }): boolean 
 }
 export function hasInputHandler(node: { _inputCallback?: unknown; _inputCallbacks?: unknown[] | null }): boolean {
   return Boolean(node._inputCallback) || (node._inputCallbacks?.length ?? 0) > 0;
+}
+
+/** A local port where nothing listens (a connection to it is refused): bound once, then released. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Catch and Complete nodes of Node-RED's core palette, for flows that check what a node reports. */
+/* eslint-disable @typescript-eslint/no-require-imports */
+export const catchModule = require('@node-red/nodes/core/common/25-catch.js');
+export const completeModule = require('@node-red/nodes/core/common/24-complete.js');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export interface LogLine {
+  level: number;
+  id?: string;
+  msg?: unknown;
+}
+
+/**
+ * The lines the runtime logged for node `id` since the flow was loaded, at the levels its console shows
+ * by default (info, warn, error; warn and error also go to the debug sidebar).
+ */
+export function loggedLines(id: string): string[] {
+  const log = helper.log();
+  return log.args
+    .map((a: unknown[]) => a[0] as LogLine)
+    .filter((e: LogLine) => e.id === id && e.level <= log.INFO)
+    .map((e: LogLine) => String(e.msg));
 }

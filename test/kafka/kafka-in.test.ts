@@ -1,14 +1,17 @@
 import { strict as assert } from 'node:assert';
-import type { Message } from 'kafkajs';
-import { createTopic, requireKafka, uniqueTopic } from './broker';
+import * as net from 'node:net';
+import { Partitioners, type Message } from 'kafkajs';
+import { createTopic, kafkaClient, requireKafka, uniqueTopic } from './broker';
 import {
   brokerModule,
   brokerNode,
   collect,
+  freePort,
   inModule,
   jsonMessages,
   helper,
   kafkaInNode,
+  loggedLines,
   produce,
   readings,
   recordStatus,
@@ -141,21 +144,94 @@ describe('kafka in > consuming from the real broker', function () {
     );
   });
 
-  it('shows a red "broker down" status when no broker answers, keeps retrying, and closes promptly', async function () {
-    const flow = [brokerNode('broker', { brokers: '127.0.0.1:1' }), kafkaInNode('smoke_stream'), ...sinks()];
+  it('shows a red "broker down: refused" status when nothing listens, keeps retrying, and closes promptly', async function () {
+    const port = await freePort();
+    const flow = [brokerNode('broker', { brokers: `127.0.0.1:${port}` }), kafkaInNode('smoke_stream'), ...sinks()];
     await helper.load([brokerModule, inModule], flow);
     const status = recordStatus(helper.getNode('in'));
     const warned: string[] = [];
     helper.getNode('in').on('call:warn', (c: { args: unknown[] }) => warned.push(String(c.args[0])));
     await waitFor(
-      () => status.some((s) => s.fill === 'red' && s.text === 'broker down'),
+      () => status.some((s) => s.fill === 'red' && s.text === 'broker down: refused'),
       10_000,
       () => JSON.stringify(status),
     );
+    assert.ok(!status.some((s) => /timeout/.test(s.text ?? '')), `a refused connection is not a timeout: ${JSON.stringify(status)}`);
     await waitFor(() => warned.length > 0, 10_000, () => 'no warning about the stopped consumer');
-    assert.match(warned[0], /restarting in/);
+    assert.match(warned[0], /ECONNREFUSED.*restarting in/);
     const t0 = Date.now();
     await helper.unload();
     assert.ok(Date.now() - t0 < 10_000, `close took ${Date.now() - t0} ms`);
+  });
+
+  it('names the cause of a broker it cannot use: a connection that gets no answer, a host name that does not resolve', async function () {
+    // a port that accepts connections and never answers a request
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as net.AddressInfo).port;
+      const flow = [
+        brokerNode('b-silent', { brokers: `127.0.0.1:${port}`, requestTimeout: 1000 }),
+        brokerNode('b-dns', { brokers: 'kafka.invalid:9092' }),
+        kafkaInNode('smoke_stream', { broker: 'b-silent', wires: [[], [], []] }, 'in-silent'),
+        kafkaInNode('smoke_stream', { broker: 'b-dns', wires: [[], [], []] }, 'in-dns'),
+      ];
+      await helper.load([brokerModule, inModule], flow);
+      const silentStatus = recordStatus(helper.getNode('in-silent'));
+      const dnsStatus = recordStatus(helper.getNode('in-dns'));
+      await waitFor(
+        () => silentStatus.some((s) => s.fill === 'red' && s.text === 'broker down: timeout') && dnsStatus.some((s) => s.fill === 'red' && s.text === 'DNS lookup failed'),
+        15_000,
+        () => JSON.stringify({ silent: silentStatus.at(-1), dns: dnsStatus.at(-1) }),
+      );
+      await helper.unload();
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('starts on a topic that does not exist yet without a warning: the passing "does not host this topic-partition" of a new topic is a debug line', async function () {
+    const topic = uniqueTopic('in-fresh');
+    await helper.load([brokerModule, inModule], [brokerNode(), kafkaInNode(topic), ...sinks()]);
+    const status = recordStatus(helper.getNode('in'));
+    // a lag check of the joined member: the topic exists and the consumer runs
+    await waitFor(() => status.some((s) => s.fill === 'green' && /lag 0$/.test(s.text ?? '')), 15_000, () => JSON.stringify(status));
+    assert.deepEqual(loggedLines('in'), []);
+    assert.ok(!status.some((s) => s.fill === 'red'), JSON.stringify(status));
+  });
+
+  it('a topic deleted and recreated while consuming: a warning status and exactly one log line, then it reads the new topic', async function () {
+    const topic = uniqueTopic('in-recreated');
+    await createTopic(topic, 2);
+    await produce(topic, jsonMessages(readings(400)));
+    await helper.load([brokerModule, inModule], [brokerNode(), kafkaInNode(topic, { mode: 'batch' }), ...sinks()]);
+    const status = recordStatus(helper.getNode('in'));
+    const got = collect();
+    await waitFor(() => got.count() === 400, 20_000, () => `${got.count()}/400`);
+    // a lag check saw the topic's offsets
+    await waitFor(() => status.some((s) => s.fill === 'green' && /lag 0$/.test(s.text ?? '')), 10_000, () => JSON.stringify(status.slice(-3)));
+
+    const admin = kafkaClient().admin();
+    await admin.connect();
+    try {
+      await admin.deleteTopics({ topics: [topic], timeout: 10_000 });
+    } finally {
+      await admin.disconnect();
+    }
+    // the broker creates the topic again for the first client that asks (auto.create.topics.enable)
+    const producer = kafkaClient().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
+    await producer.connect();
+    try {
+      await producer.send({ topic, acks: -1, messages: jsonMessages(readings(30)) });
+    } finally {
+      await producer.disconnect();
+    }
+
+    await waitFor(() => status.some((s) => s.fill === 'yellow' && s.text === 'topic recreated'), 15_000, () => JSON.stringify(status.slice(-5)));
+    // the node rejoins and reads the new topic (records sent again by the producer's retries included)
+    await waitFor(() => got.count() >= 430, 20_000, () => `${got.count()}/430`);
+    const lines = loggedLines('in');
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0], new RegExp(`^topic "${topic}" was deleted and created again: offsets went back on partition \\d \\([\\d,]+ → \\d+\\)`));
   });
 });

@@ -3,16 +3,21 @@ import { createTopic, requireKafka, uniqueTopic } from './broker';
 import {
   brokerModule,
   brokerNode,
+  catchModule,
   collect,
+  completeModule,
+  freePort,
   hasInputHandler,
   helper,
   inModule,
   kafkaInNode,
+  loggedLines,
   outModule,
   recordStatus,
   sinks,
   sleep,
   waitFor,
+  type FlowNode,
 } from './_kafka-nodes';
 
 interface Alert {
@@ -40,6 +45,21 @@ function alerts(n: number, devices = 25): Alert[] {
     timestamp: t0 + i * 1000,
     n: i,
   }));
+}
+
+/**
+ * Nodes on a tab, as the editor saves them (a tab id and a position): Catch and Complete nodes work on
+ * the nodes of their tab; without them every node would be taken for a config node.
+ */
+function onTab(tab: string, nodes: FlowNode[]): FlowNode[] {
+  return [{ id: tab, type: 'tab' }, ...nodes.map((n) => ({ ...n, z: tab, x: 100, y: 100 }))];
+}
+
+/** Messages that reach helper node `id` (a Catch or Complete node's output), from now on. */
+function caughtBy(id: string): Array<{ payload: unknown; error: { message: string; source: { id: string } } }> {
+  const seen: Array<{ payload: unknown; error: { message: string; source: { id: string } } }> = [];
+  helper.getNode(id).on('input', (msg: (typeof seen)[number]) => seen.push(msg));
+  return seen;
 }
 
 function errorsOf(id: string): string[] {
@@ -123,29 +143,113 @@ describe('kafka out', function () {
     // text that is not JSON arrives on kafka in's output 2, as sent
     assert.equal(got.invalid[0]?.payload, 'plain text');
     assert.match(errors[0], /no topic/);
+
+    // a stream of messages without a topic is one condition: one error, not one per message
+    for (let i = 0; i < 100; i++) src.send({ payload: { no: 'topic', i } });
+    src.send({ topic, key: 'dev-9', payload: { deviceId: 'dev-9', value: 2 } }); // after them on the same wire
+    await waitFor(() => got.count() === 2, 20_000, () => `${got.count()} records`);
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.equal(loggedLines('kout').length, 1, loggedLines('kout').join('\n'));
   });
 
   it('queues while the broker is unreachable, fails what does not fit, and fails the rest on close: nothing silently dropped', async function () {
+    const port = await freePort();
     const flow = [
-      brokerNode('broker', { brokers: '127.0.0.1:1' }),
-      { id: 'src', type: 'helper', wires: [['kout']] },
-      { id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic: 'nowhere', maxQueue: 50 },
+      brokerNode('broker', { brokers: `127.0.0.1:${port}` }),
+      ...onTab('tab', [
+        { id: 'src', type: 'helper', wires: [['kout']] },
+        { id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic: 'nowhere', maxQueue: 50 },
+        { id: 'catch', type: 'catch', scope: ['kout'], wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ]),
     ];
-    await helper.load([brokerModule, outModule], flow);
-    const errors = errorsOf('kout');
+    await helper.load([brokerModule, outModule, catchModule], flow);
+    const caught = caughtBy('caught');
     const status = recordStatus(helper.getNode('kout'));
     const src = helper.getNode('src');
     for (let i = 0; i < 40; i++) src.send({ payload: { i } });
     src.send({ payload: Array.from({ length: 20 }, (_, i) => ({ i })) }); // 20 records: does not fit
     for (let i = 0; i < 15; i++) src.send({ payload: { i } }); // 10 fit, 5 do not
-    await waitFor(() => errors.length === 6, 10_000, () => `errors: ${errors.length}`);
-    assert.ok(errors.every((e) => /queue full/.test(e)), errors.join('\n'));
-    await waitFor(() => status.some((s) => s.fill === 'red' && /^down, \d+ queued$/.test(s.text ?? '')), 10_000, () => JSON.stringify(status.slice(-3)));
+    await waitFor(() => caught.length === 6, 10_000, () => `caught: ${caught.length}`);
+    assert.ok(caught.every((m) => /queue full/.test(m.error.message) && m.error.source.id === 'kout'), JSON.stringify(caught[0]));
+    // two runs of refusals (the 20-record message; the last 5), one line each
+    assert.equal(loggedLines('kout').filter((l) => /queue full/.test(l)).length, 2, loggedLines('kout').join('\n'));
+    await waitFor(() => status.some((s) => s.fill === 'red' && /^refused, \d+ queued$/.test(s.text ?? '')), 10_000, () => JSON.stringify(status.slice(-3)));
 
-    // close the node while the helper still records its errors (unload() removes the spies first)
+    // close the node while the helper still records (unload() removes the spies first)
     await helper.getNode('kout').close(false);
-    await waitFor(() => errors.length === 6 + 50, 5000, () => `errors after close: ${errors.length}`);
-    assert.ok(errors.slice(6).every((e) => /closed before the broker acknowledged/.test(e)), errors.slice(6, 8).join('\n'));
+    await waitFor(() => caught.length === 6 + 50, 5000, () => `caught after close: ${caught.length}`);
+    assert.ok(caught.slice(6).every((m) => /closed with 50 records \(50 messages\) not acknowledged \(broker down: refused\)/.test(m.error.message)), caught[6].error.message);
+    assert.equal(loggedLines('kout').filter((l) => /closed with/.test(l)).length, 1);
+  });
+
+  it('broker unreachable with 6,000 queued records, then a deploy and a stop: one log line per node per condition, every message to Catch, none to Complete', async function () {
+    const port = await freePort();
+    const N = 6000;
+    const flow = [
+      brokerNode('broker', { brokers: `127.0.0.1:${port}` }),
+      // tab 1: kout, with a Catch node for every node of the tab (one scoped to kout would be restarted with it)
+      ...onTab('tab1', [
+        { id: 'src', type: 'helper', wires: [['kout']] },
+        { id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic: 'nowhere' },
+        { id: 'catch', type: 'catch', scope: null, wires: [['caught']] },
+        { id: 'complete', type: 'complete', scope: ['kout'], wires: [['completed']] },
+        { id: 'caught', type: 'helper' },
+        { id: 'completed', type: 'helper' },
+      ]),
+      // tab 2: kout2, no Catch node: its errors would each be logged
+      ...onTab('tab2', [
+        { id: 'src2', type: 'helper', wires: [['kout2']] },
+        { id: 'kout2', type: 'smoke-kafka-out', broker: 'broker', topic: 'nowhere' },
+      ]),
+    ];
+    const modules = [brokerModule, outModule, catchModule, completeModule];
+    await helper.load(modules, flow);
+
+    /** Send N messages to both kafka out nodes and wait until both queue them all. */
+    const fill = async () => {
+      const statuses = ['kout', 'kout2'].map((id) => recordStatus(helper.getNode(id)));
+      for (const src of ['src', 'src2']) for (let i = 0; i < N; i++) helper.getNode(src).send({ payload: { i } });
+      await waitFor(() => statuses.every((st) => st.some((s) => s.text === 'refused, 6.0k queued')), 15_000, () => JSON.stringify(statuses.map((st) => st.at(-1))));
+    };
+    // the log line; a Catch node sees it as done(err) gives it, as "Error: <message>"
+    const closedLine = /^(Error: )?kafka out: closed with 6,000 records \(6,000 messages\) not acknowledged \(broker down: refused\)$/;
+
+    /** The close lines logged for each kafka out node equal `n`, and nothing else beyond one line per broker outage. */
+    const expectLines = (n: number) => {
+      for (const id of ['kout', 'kout2']) {
+        const lines = loggedLines(id);
+        assert.equal(lines.filter((l) => closedLine.test(l)).length, n, `${id}: ${lines.join(' | ')}`);
+        assert.ok(lines.length <= 2 * n, `${id}: one line for the unreachable broker, one for the close, per instance: ${lines.join(' | ')}`);
+      }
+    };
+    const rename = (name: string) => flow.map((n) => (n.id === 'kout' || n.id === 'kout2' ? { ...n, name } : n));
+
+    // a deploy of the modified nodes: the Catch node keeps running and gets every message
+    await fill();
+    let caught = caughtBy('caught');
+    let completed = caughtBy('completed');
+    await helper.setFlows(rename('a'), 'nodes');
+    expectLines(1);
+    await waitFor(() => caught.length === N, 10_000, () => `caught ${caught.length}/${N}`);
+    assert.ok(caught.every((m) => closedLine.test(m.error.message) && m.error.source.id === 'kout'), JSON.stringify(caught[0]));
+    assert.equal(new Set(caught.map((m) => (m.payload as { i: number }).i)).size, N, 'every message once');
+    assert.equal(completed.length, 0, 'a failed message never completes');
+
+    // a full deploy stops every node, the Catch node too: the log line is then the only report
+    await fill();
+    await helper.setFlows(rename('b'), 'full');
+    expectLines(2);
+
+    // a stop of the kafka out nodes
+    await fill();
+    caught = caughtBy('caught');
+    completed = caughtBy('completed');
+    await Promise.all(['kout', 'kout2'].map((id) => helper.getNode(id).close(false)));
+    expectLines(3);
+    await waitFor(() => caught.length === N, 10_000, () => `caught ${caught.length}/${N}`);
+    assert.ok(loggedLines('broker').length <= 2, `the broker node: one line per instance: ${loggedLines('broker').join(' | ')}`);
+    assert.equal(completed.length, 0);
   });
 
   it('refuses an idempotent producer without acks from all replicas (bad config, no input handler)', async function () {

@@ -72,12 +72,12 @@ describe('kafka broker > SASL, TLS and credentials', function () {
     assert.equal(rejections.length, before, `unhandled rejections: ${rejections.slice(before).map(String).join('; ')}`);
   });
 
-  it('TLS against a listener that does not speak it: a red status and retries, no crash', async function () {
+  it('TLS against a listener that does not speak it: a red "TLS failed" status and retries, no crash', async function () {
     const before = rejections.length;
     const flow = [brokerNode('broker', { tls: true, rejectUnauthorized: false }), kafkaInNode('smoke_stream'), ...sinks()];
     await helper.load([brokerModule, inModule], flow, { broker: { ca: '-----BEGIN CERTIFICATE-----\nnot a real one\n-----END CERTIFICATE-----' } });
     const status = recordStatus(helper.getNode('in'));
-    await waitFor(() => status.some((s) => s.fill === 'red'), 15_000, () => JSON.stringify(status));
+    await waitFor(() => status.some((s) => s.fill === 'red' && s.text === 'TLS failed'), 15_000, () => JSON.stringify(status));
     assert.ok(!status.some((s) => s.fill === 'green'), 'never shown as connected');
     assert.equal(rejections.length, before, `unhandled rejections: ${rejections.slice(before).map(String).join('; ')}`);
   });
