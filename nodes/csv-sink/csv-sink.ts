@@ -22,13 +22,27 @@ import {
   parseColumns,
   rejectRows,
 } from '../lib/csv';
-import { CsvWriter, type GroupCommit, type Segment } from './writer';
+import { CsvWriter, UnwrittenError, type GroupCommit, type Segment } from './writer';
 import { JournalFile, SinkPositions, advance, covers, journalPath, parseSinkState, recoverFiles, type Positions } from './exactly-once';
 import { upstreamKafkaIns } from '../nr/flow-graph';
 import { tasksOf } from '../nr/partition-tasks';
 
 /** Node-RED abandons a close after 15 s: give up on unwritten rows (with errors) well before. */
 const CLOSE_TIMEOUT_MS = 10_000;
+
+/** A write error's cause as a user reads it in the status. */
+const CAUSES: Record<string, string> = {
+  ENOSPC: 'disk full',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only disk',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EIO: 'I/O error',
+};
+function causeOf(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return (code && CAUSES[code]) ?? code ?? 'write error';
+}
 
 export = function (RED: RED) {
   function CsvSinkNode(this: Node, def: NodeDef & Record<string, unknown>) {
@@ -53,7 +67,6 @@ export = function (RED: RED) {
       flushIntervalMs: cfg.duration('flushInterval', 200, 'ms', { min: 0 }),
       flushRows: cfg.number('flushRows', 1000, { min: 1, integer: true }),
       fsync: cfg.boolean('fsync', true),
-      maxTries: cfg.number('tries', 5, { min: 1, max: 10, integer: true }),
       retryBaseMs: cfg.duration('retryDelay', 200, 'ms', { min: 0, max: 1000 }),
       maxQueuedRows: cfg.number('maxQueuedRows', 500_000, { min: 1, integer: true }),
     };
@@ -116,21 +129,39 @@ export = function (RED: RED) {
       const bar = group.lastIndexOf('|');
       return { tp: group.slice(0, bar), epoch: Number(group.slice(bar + 1)) };
     };
+    /** The write fault in progress, from its first failed try until writes work again (logged once each way). */
+    let fault: { cause: string; since: number; tries: number } | null = null;
+    /** Rows (and messages) that close() left unwritten: reported once, when the node has closed. */
+    const unwritten = { rows: 0, messages: 0 };
     const writer = new CsvWriter({
       ...writerOpts,
       groupCommit,
       onEvent(ev) {
         if (ev.kind === 'error') {
           metrics.csvErrors.inc();
-          const code = (ev.error as NodeJS.ErrnoException).code ?? 'write error';
-          status.now('failed', ev.willRetry ? `${code} retry ${ev.attempt}/${writerOpts.maxTries}` : code);
-          if (ev.willRetry) node.warn(`CSV write to ${ev.file} failed (attempt ${ev.attempt} of ${writerOpts.maxTries}), retrying: ${ev.error.message}`);
+          const cause = causeOf(ev.error);
+          if (!ev.willRetry) {
+            // Cannot pass (a folder in the file's place, a refused name): each message ends with the error.
+            status.now('failed', cause);
+            return;
+          }
+          if (fault === null) {
+            fault = { cause, since: Date.now(), tries: 0 };
+            node.warn(`CSV writes to ${ev.file} fail (${ev.error.message}); retrying until they work: the rows wait, and so do their Kafka commits`);
+          }
+          fault.tries++;
+          status.now('failed', `${cause}: ${compact(writer.queuedRows)} rows waiting`);
         } else if (ev.kind === 'recovered') {
-          node.log(`CSV writes to ${ev.file} work again`);
+          if (fault !== null && writer.faults === 0) {
+            node.log(`CSV writes to ${ev.file} work again after ${((Date.now() - fault.since) / 1000).toFixed(1)} s (${fault.tries} failed tries); nothing was lost`);
+            fault = null;
+            status.now('ok', rowsText());
+          }
         } else if (ev.kind === 'repaired') {
           node.warn(`${ev.file}: cut ${ev.droppedBytes} bytes of a torn last row (an interrupted write) before appending`);
         } else if (ev.kind === 'idle') {
-          status.set('ok', rowsText);
+          // Green only when nothing failed: rows that could not be written keep the status red.
+          if (writer.faults === 0) status.set('ok', rowsText);
         }
       },
     });
@@ -240,6 +271,12 @@ export = function (RED: RED) {
         }
       }
       writer.enqueue(segments, (err, aborted) => {
+        if (err instanceof UnwrittenError) {
+          // Closing: not acknowledged (Kafka delivers it again on the next start), reported once on close.
+          unwritten.rows += rows;
+          unwritten.messages++;
+          return done();
+        }
         if (err) return handleInputError(node, err, done, (err as NodeJS.ErrnoException).code ?? 'write failed');
         // Cut back: the partition moved to another runtime before these rows were committed.
         if (aborted) return done();
@@ -269,6 +306,12 @@ export = function (RED: RED) {
         },
       );
       function finish(): void {
+        if (unwritten.messages > 0) {
+          const why = fault !== null ? ` (${fault.cause})` : '';
+          node.warn(
+            `closed with ${unwritten.rows} rows of ${unwritten.messages} messages not written${why}: not acknowledged, so a Kafka source delivers them again on the next start`,
+          );
+        }
         status.stop();
         metrics.remove();
         void Promise.all([positions?.close(), journal.close()]).then(() => done());

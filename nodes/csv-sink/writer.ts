@@ -14,9 +14,12 @@
  *   is lost;
  * - files stay inside the folder: names are resolved under it, their parent folder's real path must be
  *   inside the folder's real path, and the file is opened with O_NOFOLLOW (a symlink is refused);
- * - write errors are retried with exponential backoff (`maxTries` attempts) when they may pass (disk
- *   full, I/O error, permissions), and fail their jobs at once when they cannot (a folder where the file
- *   should be, a name too long). Jobs never vanish: every one ends in its callback, with or without error.
+ * - write errors that may pass (disk full, read-only file system, permissions, I/O error) are retried with
+ *   exponential backoff (up to 5 s apart) for as long as they last (`maxTries`, unbounded by default: the
+ *   queue waits, and with it the acknowledgements); errors that cannot pass (a folder where the file
+ *   should be, a name too long) fail their jobs at once. Jobs never vanish: every one ends in its
+ *   callback, with or without error. close() tries a failing write once more and then leaves it; those
+ *   jobs, and any still unwritten when close() gives up, end with an {@link UnwrittenError}.
  *
  * Group commit (exactly-once output, with `groupCommit`; model: Flink's TwoPhaseCommitSinkFunction): a job
  * may belong to a group (a Kafka partition, say). A flush writes the rows without group first (as above),
@@ -95,7 +98,7 @@ export interface WriterOptions {
   fsync: boolean;
   /** Open file handles kept at most (least recently used one closed beyond). */
   maxOpenFiles: number;
-  /** Attempts per write before its jobs fail (1 = no retry). */
+  /** Attempts per write before its jobs fail (1 = no retry; default unbounded: retried while the fault lasts). */
   maxTries: number;
   /** First retry delay (ms); doubles with each attempt, up to 5 s. */
   retryBaseMs: number;
@@ -123,7 +126,7 @@ export const WRITER_DEFAULTS: Omit<WriterOptions, 'folder' | 'onEvent'> = {
   flushRows: 1000,
   fsync: true,
   maxOpenFiles: 2,
-  maxTries: 5,
+  maxTries: Infinity,
   retryBaseMs: 200,
   maxQueuedRows: 500_000,
 };
@@ -176,6 +179,24 @@ interface GroupBatch {
 interface GroupOutcome {
   error?: Error;
   aborted: boolean;
+}
+
+/** The error of the jobs still unwritten when close() gave up (or queued while closing). */
+export class UnwrittenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnwrittenError';
+  }
+}
+
+/**
+ * A fault that lasts into close(): the write was tried once more when close began; its rows are left
+ * unwritten (not acknowledged, so a Kafka source delivers them again) rather than waited for.
+ */
+function unwrittenOnClose(err: Error): UnwrittenError {
+  const out = new UnwrittenError(`csv sink closed while writes failed: ${err.message}`);
+  (out as NodeJS.ErrnoException).code = (err as NodeJS.ErrnoException).code;
+  return out;
 }
 
 /** An error that retrying will not cure. */
@@ -378,6 +399,11 @@ export class CsvWriter {
     return this.pendingRows + this.inflightRows;
   }
 
+  /** Files whose last write failed (0 once every failed write went through). */
+  get faults(): number {
+    return this.failing.size;
+  }
+
   get idle(): boolean {
     return this.pending.length === 0 && this.flushing === null;
   }
@@ -392,7 +418,7 @@ export class CsvWriter {
     let rows = 0;
     for (const s of segments) rows += s.rows;
     if (this.closing) {
-      cb(new Error('csv sink is closing: rows not written'));
+      cb(new UnwrittenError('csv sink is closing: rows not written'));
       return;
     }
     // A single job larger than the bound is still taken when nothing else waits.
@@ -570,9 +596,10 @@ export class CsvWriter {
       } catch (e) {
         const err = asError(e);
         this.failing.add(name);
-        const willRetry = !isPermanent(err) && attempt < this.opts.maxTries && !this.aborted;
+        const willRetry = !isPermanent(err) && attempt < this.opts.maxTries && !this.aborted && !this.closing;
         this.opts.onEvent?.({ kind: 'error', file: name, error: err, attempt, willRetry });
         if (!willRetry) {
+          if (this.closing && !isPermanent(err)) return unwrittenOnClose(err);
           const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
           const out = new Error(`CSV write to ${name} failed${tries}: ${err.message}`);
           (out as NodeJS.ErrnoException).code = (err as NodeJS.ErrnoException).code;
@@ -714,10 +741,12 @@ export class CsvWriter {
         this.pinned.clear();
         const file = stage === 'prepare' ? names.join(', ') : names[at];
         const group = [...groups.keys()].join(', ');
-        if (stage !== 'prepare') this.failing.add(file);
-        const willRetry = !isPermanent(err) && attempt < this.opts.maxTries && !this.aborted;
+        // A failed prepare (the journal) holds every file of the flush back.
+        for (const name of stage === 'prepare' ? names : [file]) this.failing.add(name);
+        const willRetry = !isPermanent(err) && attempt < this.opts.maxTries && !this.aborted && !this.closing;
         this.opts.onEvent?.({ kind: 'error', file, error: err, attempt, willRetry, group });
         if (!willRetry) {
+          if (this.closing && !isPermanent(err)) return unwrittenOnClose(err);
           const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
           const out =
             stage === 'prepare'
@@ -982,6 +1011,8 @@ export class CsvWriter {
    */
   async close(timeoutMs = 10_000): Promise<void> {
     this.closing = true;
+    // A write waiting to be retried is tried once more now, the last time (see unwrittenOnClose).
+    this.wake?.();
     this.clearTimer();
     this.schedule();
     let timer: NodeJS.Timeout | null = null;
@@ -997,7 +1028,7 @@ export class CsvWriter {
     const timedOut = await Promise.race([drained.then(() => false), expired]);
     if (timer) clearTimeout(timer);
     if (timedOut) {
-      this.aborted = new Error(`csv sink closed before the rows could be written (waited ${timeoutMs} ms)`);
+      this.aborted = new UnwrittenError(`csv sink closed before the rows could be written (waited ${timeoutMs} ms)`);
       this.wake?.();
       // The write in progress cannot be cancelled; its jobs and the waiting ones fail now (a write that
       // still lands later only duplicates rows on redelivery, which at-least-once allows).

@@ -81,6 +81,20 @@ const MAX_DATE_MS = 8.64e15;
 
 const NEEDS_QUOTES = /[",\r\n]/;
 const QUOTE_G = /"/g;
+/**
+ * Control characters (Unicode category Cc) other than tab, LF and CR: NUL, the rest of C0, DEL and C1.
+ * Tab, LF and CR stay: RFC 4180 quoting carries them, and CSV readers read them back.
+ */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+const CONTROL_G = new RegExp(CONTROL.source, 'g');
+/**
+ * Every character a text cell may need more than its own text for: quoting, or a control character.
+ * A superset (tab too): fewer ranges keep this one test, on every text cell, about as fast as the
+ * quoting test alone; a tab then takes the exact path and comes out unchanged.
+ */
+const SPECIAL = /[\u0000-\u001f",\u007f-\u009f]/;
+/** What a control character of a text cell becomes: U+FFFD, as for bytes that are not UTF-8. */
+const CONTROL_REPLACEMENT = '\ufffd';
 /** First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection). */
 const FORMULA_START = /^'*[=+\-@\t\r]/;
 /** A plain number literal ("-5.2", "+3", "1e-3"): cannot be a formula, so it is left as it is. */
@@ -113,10 +127,24 @@ export function quote(text: string): string {
   return NEEDS_QUOTES.test(text) ? '"' + text.replace(QUOTE_G, '""') + '"' : text;
 }
 
-/** A text cell: neutralised, then quoted; the text "NULL" is quoted so that it is not read as null. */
+/**
+ * The text with each control character other than tab, LF and CR (NUL, the rest of C0, DEL, C1)
+ * replaced by {@link CONTROL_REPLACEMENT}: such bytes break or silently truncate many CSV readers and
+ * tools (a NUL ends a C string), and no sensor value or reason needs them. Same length as the input.
+ */
+export function controlFree(text: string): string {
+  return CONTROL.test(text) ? text.replace(CONTROL_G, CONTROL_REPLACEMENT) : text;
+}
+
+/**
+ * A text cell: control characters replaced ({@link controlFree}), neutralised, then quoted; the text
+ * "NULL" is quoted so that it is not read as null.
+ */
 export function textCell(text: string): string {
   if (text === NULL_CELL) return '"NULL"';
-  return quote(neutralise(text));
+  const t = neutralise(text);
+  // One test for the common case (nothing to quote, nothing to replace), as many as before.
+  return SPECIAL.test(t) ? quote(controlFree(t)) : t;
 }
 
 /**
@@ -599,19 +627,32 @@ function inputText(v: unknown, raw = true): string {
   return jsonText(v);
 }
 
-/** Errors of item `i` of `n` in a batch: per-item lists, or a flat list with `index`, else the whole list. */
-function itemErrors(validation: unknown, i: number, n: number): unknown {
+/**
+ * The reasons of each item of a message, as a function of the item's index. `batch`: the payload is
+ * an array (one row per item). Sensor validate gives a batch one list of errors per item
+ * (`msg.validation.errors[i]`); also read are per-item objects (`msg.validation[i].errors`) and a
+ * flat list whose errors carry an `index`. A single input's list, and anything else, applies to
+ * every item. The shape is decided once per message, not per item.
+ */
+function errorsByItem(validation: unknown, batch: boolean): (i: number) => unknown {
   if (Array.isArray(validation)) {
-    const v = validation[i] as { errors?: unknown } | undefined;
-    return v && typeof v === 'object' ? v.errors : v;
+    return (i) => {
+      const v = validation[i] as { errors?: unknown } | undefined;
+      return v && typeof v === 'object' ? v.errors : v;
+    };
   }
   const errors = (validation as { errors?: unknown } | null | undefined)?.errors;
-  if (n === 1 || !Array.isArray(errors)) return errors;
-  if (errors.length === n && errors.every((e) => Array.isArray(e))) return errors[i];
-  if (errors.some((e) => e && typeof e === 'object' && typeof (e as ValidationErrorLike).index === 'number')) {
-    return errors.filter((e) => (e as ValidationErrorLike).index === i);
+  if (!batch || !Array.isArray(errors) || errors.length === 0) return () => errors;
+  if (errors.every((e) => Array.isArray(e))) return (i) => errors[i];
+  const byIndex = new Map<number, unknown[]>();
+  for (const e of errors) {
+    const at = e && typeof e === 'object' ? (e as ValidationErrorLike).index : undefined;
+    if (typeof at !== 'number') continue;
+    const list = byIndex.get(at);
+    if (list === undefined) byIndex.set(at, [e]);
+    else list.push(e);
   }
-  return errors;
+  return byIndex.size > 0 ? (i) => byIndex.get(i) ?? [] : () => errors;
 }
 
 function perItem(v: unknown, i: number, n: number): unknown {
@@ -620,32 +661,36 @@ function perItem(v: unknown, i: number, n: number): unknown {
 
 /**
  * The reject rows of one message from `sensor validate` output 2 (`msg.validation.errors`) or `kafka in`
- * output 2 (`msg.error`, `msg.payload` the raw text). A payload array gives one row per item; per-item
- * reasons are taken from `msg.validation[i].errors`, `msg.validation.errors[i]` (a list per item), errors
- * with an `index`, or `msg.error[i]`, and otherwise the message's reasons apply to every item.
- * `nowMs` is the processing time (the rejects file is dated by it).
+ * output 2 (`msg.error`, `msg.payload` the raw text). A payload array gives one row per item, each with
+ * its own reasons ({@link errorsByItem}, or `msg.error[i]`) and its own Kafka record: a batch of
+ * `kafka in` has one topic and partition and per-record arrays, `offsets[i]` and `keys[i]` describing
+ * `payload[i]` (sensor validate keeps them aligned when it splits a batch); a single record's `offset`
+ * and `key` hold for every item (a record whose JSON was an array of readings). `nowMs` is the
+ * processing time (the rejects file is dated by it).
  */
 export function rejectRows(
   msg: { payload?: unknown; validation?: unknown; error?: unknown; kafka?: unknown },
   nowMs: number,
 ): RejectRow[] {
-  const items = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
+  const batch = Array.isArray(msg.payload);
+  const items = batch ? (msg.payload as unknown[]) : [msg.payload];
   const n = items.length;
   const time = new Date(nowMs).toISOString();
-  const kafka = (msg.kafka && typeof msg.kafka === 'object' ? msg.kafka : {}) as Record<string, unknown>;
   const source: RejectRow['source'] = msg.validation !== undefined ? 'validate' : msg.error !== undefined ? 'kafka' : 'unknown';
+  const errorsOf = errorsByItem(msg.validation, batch);
+  const kafka = (msg.kafka && typeof msg.kafka === 'object' ? msg.kafka : {}) as Record<string, unknown>;
+  const offsets = Array.isArray(kafka.offsets) ? kafka.offsets : undefined;
+  const keys = Array.isArray(kafka.keys) ? kafka.keys : undefined;
   const rows: RejectRow[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const reasons =
-      source === 'validate' ? reasonText(itemErrors(msg.validation, i, n)) : reasonText(perItem(msg.error, i, n));
     rows[i] = {
       time,
       source,
-      topic: perItem(kafka.topic, i, n),
-      partition: perItem(kafka.partition, i, n),
-      offset: perItem(kafka.offset, i, n),
-      key: keyText(perItem(kafka.key, i, n)),
-      reasons,
+      topic: kafka.topic,
+      partition: kafka.partition,
+      offset: offsets ? offsets[i] : kafka.offset,
+      key: keyText(keys ? keys[i] : kafka.key),
+      reasons: reasonText(source === 'validate' ? errorsOf(i) : perItem(msg.error, i, n)),
       input: inputText(items[i], source !== 'validate'),
     };
   }

@@ -124,8 +124,8 @@ export function keyToString(key: Buffer | string | null | undefined): string | n
   return typeof key === 'string' ? key : key.toString('utf8');
 }
 
-/** The default bootstrap list (CONTRACT §7) when the setting and `KAFKA_BOOTSTRAP_SERVERS` are empty. */
-export const DEFAULT_BROKERS = 'localhost:9092';
+/** A `${NAME}` reference to an environment variable in a setting. */
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /**
  * Replaces each `${NAME}` in `text` by `env(NAME)` (empty when undefined). Node-RED substitutes a
@@ -133,19 +133,35 @@ export const DEFAULT_BROKERS = 'localhost:9092';
  * lists such as `${KAFKA_HOST}:9092,backup:9092`.
  */
 export function substituteEnv(text: string, env: (name: string) => string | undefined): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => env(name) ?? '');
+  return text.replace(ENV_REF, (_, name: string) => env(name) ?? '');
 }
 
+/** The default bootstrap list (CONTRACT §7) of a broker setting left blank, when `KAFKA_BOOTSTRAP_SERVERS` is unset or empty too. */
+export const DEFAULT_BROKERS = 'localhost:9092';
+
 /**
- * The bootstrap servers of a broker setting: comma-separated `host:port`, `${ENV}` substituted, and
- * {@link DEFAULT_BROKERS} when the result is empty. Problems (entries without a valid port) are listed.
+ * The bootstrap servers of a broker setting: comma-separated `host:port`, `${ENV}` substituted.
+ * - Absent or blank: the seed's environment (CONTRACT §7), `KAFKA_BOOTSTRAP_SERVERS`, and
+ *   {@link DEFAULT_BROKERS} when that is unset or empty.
+ * - A setting that names variables itself (`${KAFKA_BOOTSTRAP_SERVERS}`, `${HOST}:9092`) needs them:
+ *   one that is unset or blank gives no brokers and a problem that says what to set, never a fallback
+ *   address (the example flows name the variable, so that imported without it they connect nowhere).
+ * Entries without a valid port are problems too.
  */
 export function parseBrokers(setting: string | undefined, env: (name: string) => string | undefined): { brokers: string[]; problems: string[] } {
-  const text = substituteEnv(setting ?? '${KAFKA_BOOTSTRAP_SERVERS}', env).trim();
-  const list = splitList(text.length > 0 ? text : DEFAULT_BROKERS);
+  const blank = setting === undefined || setting.trim() === '';
+  const raw = blank ? env('KAFKA_BOOTSTRAP_SERVERS')?.trim() || DEFAULT_BROKERS : setting;
+  const unset = blank ? [] : [...new Set([...raw.matchAll(ENV_REF)].map((m) => m[1]))].filter((name) => !env(name)?.trim());
+  if (unset.length > 0) {
+    const names = unset.join(', ');
+    const [verb, it] = unset.length === 1 ? ['is', 'it'] : ['are', 'them'];
+    return { brokers: [], problems: [`no brokers: ${names} ${verb} not set (set ${it} in the environment of Node-RED, or type the brokers, host:port, into the kafka broker node)`] };
+  }
+  const list = splitList(substituteEnv(raw, env));
+  if (list.length === 0) return { brokers: [], problems: [`no brokers in "${raw}": type host:port (comma-separated) into the kafka broker node`] };
   const problems: string[] = [];
   const brokers: string[] = [];
-  for (const entry of list.length > 0 ? list : [DEFAULT_BROKERS]) {
+  for (const entry of list) {
     // A scheme some tools print (PLAINTEXT://host:9092) is not part of kafkajs' address.
     const addr = entry.replace(/^[A-Za-z_]+:\/\//, '');
     const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(addr);

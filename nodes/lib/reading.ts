@@ -16,9 +16,11 @@
  *   (`Temperature[C]`, `device_id`, `UTC`, …). Every other key is ignored and never copied.
  * - Numeric text is decimal only (`"12.5"`, `" 3 "`, `"-1e3"`); `""`, `"0x10"`, `"Infinity"`, booleans,
  *   objects and non-finite numbers are `not-a-number`.
- * - `deviceId`: a string with 1 to 128 characters (UTF-16 code units) and at least one non-blank
- *   character, kept as is (not trimmed), or a safe integer, converted with `String()`. Anything else
- *   is `bad-device-id`. `null` counts as absent.
+ * - `deviceId`: a string with 1 to 128 characters (UTF-16 code units), at least one non-blank
+ *   character and no control character (NUL, tab, line breaks, DEL, C1: a device id names a file row,
+ *   a Kafka key and a state key, where such bytes only ever cause harm), kept as is (not trimmed), or a
+ *   safe integer, converted with `String()`. Anything else is `bad-device-id`. `null` counts as absent;
+ *   a Kafka key or topic that is no valid device id is skipped as a fallback.
  * - `timestamp`: `timestamp` is epoch ms, `UTC` is epoch seconds; both accept numbers, numeric text
  *   and ISO-8601 text (`2022-06-09`, `2022-06-09T00:08:51.250Z`, `2022-06-09 00:08:51+02:00`; a date-time
  *   without an offset is UTC, never local time). The result must lie in JavaScript's Date range
@@ -128,6 +130,8 @@ export const NUMERIC_TEXT = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 const ISO_TEXT =
   /^\s*(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?\s*$/;
 const NON_BLANK = /\S/;
+/** Text without control characters (Unicode category Cc); the zod schema's form of hasControlChar. */
+const NO_CONTROL_CHAR = /^[^\u0000-\u001f\u007f-\u009f]*$/;
 
 /** Validator options. Every one is optional; the defaults are the contract's. */
 export const ValidatorOptionsSchema = z
@@ -268,7 +272,9 @@ function walkSize(value: unknown, limit: number): number {
 function describe(v: unknown): string {
   switch (typeof v) {
     case 'string':
-      return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+      // JSON escapes C0 controls (\u0000, \n); DEL and C1 are escaped the same way, so that the
+      // message shows every control character.
+      return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v).replace(/[\u007f-\u009f]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
     case 'number':
     case 'boolean':
     case 'bigint':
@@ -327,7 +333,19 @@ export function parseIsoTimestamp(text: string): number {
 
 function isDeviceIdText(v: string): boolean {
   // A first character above ' ' settles "not blank" without the regular expression.
-  return v.length > 0 && v.length <= MAX_DEVICE_ID_LENGTH && (v.charCodeAt(0) > 32 || NON_BLANK.test(v));
+  return v.length > 0 && v.length <= MAX_DEVICE_ID_LENGTH && (v.charCodeAt(0) > 32 || NON_BLANK.test(v)) && !hasControlChar(v);
+}
+
+/**
+ * Whether text holds a control character (Unicode category Cc: U+0000–U+001F, DEL, U+0080–U+009F).
+ * A loop over the code units: a device id is short (measured as fast as a regular expression here).
+ */
+function hasControlChar(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 32 || (c >= 127 && c <= 159)) return true;
+  }
+  return false;
 }
 
 /** A usable device id from a fallback value, or undefined. */
@@ -413,7 +431,7 @@ export function readingSchema(options: ValidatorOptions = {}) {
   return z
     .object({
       deviceId: z
-        .union([z.string().max(MAX_DEVICE_ID_LENGTH).regex(NON_BLANK), z.number().int()], { error: 'bad-device-id' })
+        .union([z.string().max(MAX_DEVICE_ID_LENGTH).regex(NON_BLANK).regex(NO_CONTROL_CHAR), z.number().int()], { error: 'bad-device-id' })
         .transform(String)
         .nullish(),
       timestamp: zTime(1),
@@ -754,7 +772,11 @@ export function createValidator(options: ValidatorOptions = {}): ReadingValidato
     if (v === undefined || v === null) return fallbackDeviceId(fb);
     if (typeof v === 'string' && isDeviceIdText(v)) return v;
     if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
-    fail('deviceId', 'bad-device-id', `deviceId must be text of 1 to ${MAX_DEVICE_ID_LENGTH} characters or a whole number (got ${describe(v)})`);
+    if (typeof v === 'string' && hasControlChar(v)) {
+      fail('deviceId', 'bad-device-id', `deviceId must not contain control characters such as NUL, tab or line breaks (got ${describe(v)})`);
+    } else {
+      fail('deviceId', 'bad-device-id', `deviceId must be text of 1 to ${MAX_DEVICE_ID_LENGTH} characters or a whole number (got ${describe(v)})`);
+    }
     return '';
   }
 

@@ -10,22 +10,47 @@ describe('kafka nodes > settings', function () {
     await helper.unload();
   });
 
-  it('broker: ${KAFKA_BOOTSTRAP_SERVERS} by default, localhost:9092 when the variable is unset or empty', async function () {
+  it('broker: ${KAFKA_BOOTSTRAP_SERVERS} by default, localhost:9092 for a blank setting when the variable is unset (CONTRACT §7)', async function () {
     const saved = process.env.KAFKA_BOOTSTRAP_SERVERS;
     try {
-      delete process.env.KAFKA_BOOTSTRAP_SERVERS;
-      await helper.load([brokerModule], [{ id: 'b1', type: 'smoke-kafka-broker' }]);
-      assert.deepEqual(helper.getNode('b1').brokers, ['localhost:9092']);
-      await helper.unload();
-
-      process.env.KAFKA_BOOTSTRAP_SERVERS = '';
-      await helper.load([brokerModule], [{ id: 'b2', type: 'smoke-kafka-broker', brokers: '${KAFKA_BOOTSTRAP_SERVERS}' }]);
-      assert.deepEqual(helper.getNode('b2').brokers, ['localhost:9092']);
-      await helper.unload();
-
       process.env.KAFKA_BOOTSTRAP_SERVERS = 'k1:9092, k2:9093';
-      await helper.load([brokerModule], [{ id: 'b3', type: 'smoke-kafka-broker', brokers: '${KAFKA_BOOTSTRAP_SERVERS}' }]);
-      assert.deepEqual(helper.getNode('b3').brokers, ['k1:9092', 'k2:9093']);
+      await helper.load([brokerModule], [{ id: 'b1', type: 'smoke-kafka-broker' }, { id: 'b2', type: 'smoke-kafka-broker', brokers: '${KAFKA_BOOTSTRAP_SERVERS}' }]);
+      for (const id of ['b1', 'b2']) assert.deepEqual(helper.getNode(id).brokers, ['k1:9092', 'k2:9093']);
+      await helper.unload();
+      delete process.env.KAFKA_BOOTSTRAP_SERVERS;
+      await helper.load([brokerModule], [{ id: 'b3', type: 'smoke-kafka-broker' }, { id: 'b4', type: 'smoke-kafka-broker', brokers: ' ' }]);
+      for (const id of ['b3', 'b4']) assert.deepEqual(helper.getNode(id).brokers, ['localhost:9092']);
+    } finally {
+      if (saved === undefined) delete process.env.KAFKA_BOOTSTRAP_SERVERS;
+      else process.env.KAFKA_BOOTSTRAP_SERVERS = saved;
+    }
+  });
+
+  it('broker: a setting naming ${KAFKA_BOOTSTRAP_SERVERS} (as the examples do) with the variable unset: no fallback to localhost, one error says what to set, the users show "broker config" and connect nowhere', async function () {
+    // (Set but empty, Node-RED itself substitutes the whole-property reference: the setting is then blank.)
+    const saved = process.env.KAFKA_BOOTSTRAP_SERVERS;
+    try {
+      {
+        delete process.env.KAFKA_BOOTSTRAP_SERVERS;
+        const flow = [{ id: 'broker', type: 'smoke-kafka-broker', brokers: '${KAFKA_BOOTSTRAP_SERVERS}' }, kafkaInNode('smoke_stream'), { id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic: 't' }, ...sinks()];
+        await helper.load([brokerModule, inModule, outModule], flow);
+        const b = helper.getNode('broker');
+        assert.deepEqual(b.brokers, []);
+        assert.equal(b.kafka, null, 'no client is built');
+        assert.deepEqual(b.problems, [
+          'no brokers: KAFKA_BOOTSTRAP_SERVERS is not set (set it in the environment of Node-RED, or type the brokers, host:port, into the kafka broker node)',
+        ]);
+        const errors = helper
+          .log()
+          .args.map((a: unknown[]) => a[0] as { level: number; msg?: unknown; id?: string })
+          .filter((e: { level: number; id?: string }) => e.level === helper.log().ERROR && e.id === 'broker');
+        assert.equal(errors.length, 1, 'one error line from the broker node');
+        assert.match(String(errors[0].msg), /KAFKA_BOOTSTRAP_SERVERS is not set/);
+        assert.equal(hasCloseHandler(helper.getNode('in')), false, 'kafka in did not start');
+        assert.equal(hasInputHandler(helper.getNode('kout')), false, 'kafka out takes no input');
+        for (const id of ['in', 'kout']) assert.deepEqual(helper.getNode(id).status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'broker config' });
+        await helper.unload();
+      }
     } finally {
       if (saved === undefined) delete process.env.KAFKA_BOOTSTRAP_SERVERS;
       else process.env.KAFKA_BOOTSTRAP_SERVERS = saved;

@@ -428,33 +428,60 @@ describe('csv-sink > write errors', function () {
     assert.ok(statuses().some((s) => s.fill === 'red'));
   });
 
-  it('retries a failing write with backoff and passes the message on when the disk recovers', async function () {
+  it('retries a failing write for as long as the fault lasts: red status with the cause and the rows waiting, one warning; green and one log line once it passes, the message passed on once', async function () {
     // The folder cannot be created while a file stands in its place (ENOTDIR): an error that may pass.
     const blocker = path.join(dir, 'blocked');
     fs.writeFileSync(blocker, '');
     await helper.load(sinkModule, [
-      { id: 'sink', type: 'smoke-csv-sink', folder: path.join(blocker, 'csv'), flushInterval: 10, retryDelay: 50, wires: [['out']] },
+      { id: 'sink', type: 'smoke-csv-sink', folder: path.join(blocker, 'csv'), flushInterval: 10, retryDelay: 10, wires: [['out']] },
       { id: 'out', type: 'helper' },
     ]);
-    helper.getNode('sink').once('call:warn', () => fs.rmSync(blocker));
-    const { out, errors } = await run([{ payload: reading() }]);
-    assert.deepEqual(errors, []);
-    assert.equal(out.length, 1);
-    assert.ok(statuses().some((s) => s.fill === 'red' && /ENOTDIR retry 1\/5/.test(s.text ?? '')), JSON.stringify(statuses()));
-    assert.equal(readCsv(path.join(blocker, 'csv', 'historical_smoke_data_2022-06-09.csv')).length, 2);
+    const sink = helper.getNode('sink');
+    const out = helper.getNode('out');
+    let passed = 0;
+    out.on('input', () => passed++);
+    sink.receive({ payload: [reading(), reading()] });
+    // Seven tries (10, 20, 40 … ms apart): more than the five after which the node used to give up.
+    while (sink.status.getCalls().filter((c: { args: [{ fill?: string }] }) => c.args[0].fill === "red").length < 7) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(passed, 0, 'nothing passed on (so nothing acknowledged) while the rows wait');
+    assert.equal(sink.error.callCount, 0, 'no error: the rows wait');
+    assert.equal(sink.warn.callCount, 1, 'the fault is logged once, not per try');
+    assert.match(String(sink.warn.firstCall.args[0]), /fail \(.*ENOTDIR.*\); retrying until they work/);
+    const red = statuses().filter((x) => x.fill === 'red');
+    assert.ok(red.every((x) => x.text === 'ENOTDIR: 2 rows waiting'), JSON.stringify(red));
+    fs.rmSync(blocker);
+    while (passed === 0) await new Promise((r) => setTimeout(r, 10));
+    const last = statuses().at(-1);
+    assert.equal(last?.fill, 'green', JSON.stringify(statuses().slice(-3)));
+    assert.equal(sink.warn.callCount, 1);
+    assert.ok(sink.log.getCalls().some((c: { args: [string] }) => /work again after .* s \(\d+ failed tries\); nothing was lost/.test(String(c.args[0]))));
+    assert.equal(readCsv(path.join(blocker, 'csv', 'historical_smoke_data_2022-06-09.csv')).length, 3);
+    assert.equal(passed, 1);
   });
 
-  it('gives up after the configured tries: done(err) per message, nothing passed on', async function () {
+  it('closed while a fault lasts: one warning with the rows and messages left unwritten and the cause, no error per message, nothing passed on', async function () {
     const blocker = path.join(dir, 'blocked');
     fs.writeFileSync(blocker, '');
     await helper.load(sinkModule, [
-      { id: 'sink', type: 'smoke-csv-sink', folder: path.join(blocker, 'csv'), flushInterval: 10, retryDelay: 10, tries: 3, wires: [['out']] },
+      { id: 'sink', type: 'smoke-csv-sink', folder: path.join(blocker, 'csv'), flushInterval: 10, retryDelay: 10, wires: [['out']] },
       { id: 'out', type: 'helper' },
     ]);
-    const { out, errors } = await run([{ payload: reading() }, { payload: reading() }]);
-    assert.equal(out.length, 0);
-    assert.equal(errors.length, 2);
-    assert.match(errors[0].err.message, /failed after 3 attempts: .*ENOTDIR/);
-    assert.equal(helper.getNode('sink').warn.callCount, 2, 'a warning per retry');
+    const sink = helper.getNode('sink');
+    let passed = 0;
+    helper.getNode('out').on('input', () => passed++);
+    sink.receive({ payload: [reading(), reading(), reading()] });
+    sink.receive({ payload: reading() });
+    while (sink.warn.callCount === 0) await new Promise((r) => setTimeout(r, 10));
+    const warn = sink.warn;
+    const error = sink.error;
+    const t0 = Date.now();
+    // The node's close as a redeploy runs it (the helper's unload would drop the spies before it ends).
+    await sink.close(false);
+    assert.ok(Date.now() - t0 < 14_000, 'closed within Node-RED\'s 15 s');
+    assert.equal(passed, 0);
+    assert.equal(error.callCount, 0, 'no error per message');
+    const lines = warn.getCalls().map((c: { args: [string] }) => String(c.args[0]));
+    assert.equal(lines.length, 2, JSON.stringify(lines));
+    assert.match(lines[1], /^closed with 4 rows of 2 messages not written \(ENOTDIR\): not acknowledged/);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The example flows (examples/*.json, listed by Node-RED under Import ▸ Examples): their shape, their
  * settings as the editor checks them, and each one running in a real Node-RED runtime with the
- * package's nodes and the core nodes it uses. The Kafka examples start and stop cleanly with no broker;
- * with the local broker, examples 02, 03 and 04 run together end to end on topics of their own.
+ * package's nodes and the core nodes it uses. The Kafka examples start and stop cleanly with no broker,
+ * connect nowhere without KAFKA_BOOTSTRAP_SERVERS and produce nothing until a button is clicked; with
+ * the local broker, examples 02, 03 and 04 run together end to end on topics of their own.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -321,6 +322,59 @@ describe('examples > each runs in a Node-RED runtime', function () {
   });
 });
 
+describe('examples > never write to a broker the user did not choose', function () {
+  this.timeout(60_000);
+  const kafkaExamples = examples.filter((e) => e.nodes.some((n) => n.type === 'smoke-kafka-broker'));
+  const savedEnv = process.env.KAFKA_BOOTSTRAP_SERVERS;
+
+  afterEach(function () {
+    if (savedEnv === undefined) delete process.env.KAFKA_BOOTSTRAP_SERVERS;
+    else process.env.KAFKA_BOOTSTRAP_SERVERS = savedEnv;
+  });
+
+  it('are the three Kafka examples, each taking its broker from KAFKA_BOOTSTRAP_SERVERS (no address of its own)', function () {
+    assert.deepEqual(kafkaExamples.map((e) => e.label.slice(0, 2)), ['02', '03', '04']);
+    for (const e of kafkaExamples) {
+      for (const b of e.nodes.filter((n) => n.type === 'smoke-kafka-broker')) assert.equal(b.brokers, '${KAFKA_BOOTSTRAP_SERVERS}', `${b.id}`);
+    }
+  });
+
+  it('produce nothing on import or deploy: every simulator waits for its start button, no inject fires by itself', function () {
+    for (const e of kafkaExamples) {
+      for (const n of e.nodes) {
+        if (n.type === 'smoke-sensor-sim') assert.equal(n.autostart, false, `${n.id} starts on deploy`);
+        if (n.type === 'inject') assert.ok(n.once === false && !n.repeat && !n.crontab, `${n.id} fires by itself`);
+      }
+    }
+  });
+
+  for (const e of kafkaExamples) {
+    it(`${e.label}: with KAFKA_BOOTSTRAP_SERVERS unset, connects nowhere and says why`, async function () {
+      delete process.env.KAFKA_BOOTSTRAP_SERVERS;
+      await helper.load(modulesFor(e.nodes), e.nodes);
+      try {
+        for (const b of e.nodes.filter((n) => n.type === 'smoke-kafka-broker')) {
+          const broker = helper.getNode(b.id);
+          assert.deepEqual(broker.brokers, [], 'no address to connect to');
+          assert.equal(broker.kafka, null, 'no Kafka client');
+          assert.match(broker.problems.join(' '), /KAFKA_BOOTSTRAP_SERVERS is not set/);
+        }
+        for (const n of e.nodes.filter((x) => x.type === 'smoke-kafka-in' || x.type === 'smoke-kafka-out')) {
+          const status = callsOf(helper.getNode(n.id), 'status').map((c) => c.args[0]);
+          assert.deepEqual(status[status.length - 1], { fill: 'red', shape: 'ring', text: 'broker config' }, `${n.id} status`);
+        }
+        assert.deepEqual(
+          loggedErrors().filter((l) => !/KAFKA_BOOTSTRAP_SERVERS is not set/.test(l)),
+          [],
+          'the missing variable is the only error',
+        );
+      } finally {
+        await helper.unload();
+      }
+    });
+  }
+});
+
 describe('examples > 02, 03 and 04 together on a real Kafka broker', function () {
   this.timeout(120_000);
   let tmp: string;
@@ -365,6 +419,8 @@ describe('examples > 02, 03 and 04 together on a real Kafka broker', function ()
       const replayed: Record<string, unknown>[] = [];
       helper.getNode('ex4-count').on('input', (msg: { payload: Record<string, unknown> }) => replayed.push(msg.payload));
       helper.getNode('ex4-go').receive({});
+      // The load generator waits for its start button.
+      helper.getNode('ex3-start').receive({});
       helper.getNode('ex3-fire-now').receive({});
       await waitFor(`${ROWS} replayed rows`, 30_000, () => replayed.length >= ROWS);
       assert.equal(replayed[0].device_id, 'kaggle-1', 'rows without a device column get the example\'s device id');

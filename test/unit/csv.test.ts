@@ -12,6 +12,7 @@ import {
   WINDOW_COLUMNS,
   cell,
   checkRelativeName,
+  controlFree,
   dayDate,
   fileName,
   formatLine,
@@ -56,7 +57,7 @@ const reading = (over: Partial<Reading> = {}): Reading => ({
 const trickyText = fc
   .array(
     fc.oneof(
-      fc.constantFrom(',', '"', '\n', '\r', '\r\n', '=', '+', '-', '@', '\t', "'", 'NULL', ' ', 'é', '🔥', '中', '1', '.5'),
+      fc.constantFrom(',', '"', '\n', '\r', '\r\n', '=', '+', '-', '@', '\t', "'", 'NULL', ' ', 'é', '🔥', '中', '1', '.5', '\0', '\x07', '\x1b', '\x7f', '\x85'),
       fc.string({ maxLength: 4 }),
       fc.string({ unit: 'grapheme', maxLength: 3 }),
     ),
@@ -105,6 +106,24 @@ describe('csv > RFC 4180 cells', function () {
     assert.equal(formatLine([true, false, new Date(0), [1, 2], { a: 1 }]), 'true,false,1970-01-01T00:00:00.000Z,"[1,2]","{""a"":1}"');
   });
 
+  it('replaces NUL and the other control characters by U+FFFD, keeps tab, CR and LF (quoted)', function () {
+    assert.equal(cell('dev\u00001'), 'dev\ufffd1');
+    assert.equal(formatLine(['a\u0007b', '\u001b[31mred', 'x\u007fy\u0085z', 'one\ttwo', 'l1\r\nl2']), 'a\ufffdb,\ufffd[31mred,x\ufffdy\ufffdz,one\ttwo,"l1\r\nl2"');
+    // Together with a quote: replaced and quoted.
+    assert.equal(cell('\u0000"x"'), '"\ufffd""x"""');
+    // Objects are written as JSON text, which escapes C0 controls itself; DEL and C1 are replaced.
+    assert.equal(cell({ id: 'a\u0000\u007f' }), '"{""id"":""a\\u0000\ufffd""}"');
+  });
+
+  it('leaves no control character but tab, CR and LF in any line (property)', function () {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(trickyText, fc.string({ unit: 'binary', maxLength: 6 })), { minLength: 1, maxLength: 6 }), (values) => {
+        assert.doesNotMatch(formatLine(values), /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('writes a line of one empty cell as "" so that it is not an empty line', function () {
     assert.equal(formatLine(['']), '""');
     assert.deepEqual(parseCsv(formatLine(['']) + '\n'), [['']]);
@@ -114,7 +133,7 @@ describe('csv > RFC 4180 cells', function () {
     fc.assert(
       fc.property(fc.array(trickyText, { minLength: 2, maxLength: 6 }), (values) => {
         const ours = formatLine(values) + '\n';
-        const theirs = stringify([values.map(neutralise)], { quoted_match: /^NULL$/ });
+        const theirs = stringify([values.map((v) => neutralise(controlFree(v)))], { quoted_match: /^NULL$/ });
         assert.equal(ours, theirs);
       }),
       { numRuns: 2000 },
@@ -135,7 +154,7 @@ describe('csv > RFC 4180 cells', function () {
             const c = back[i][j];
             if (v === null) assert.equal(c, null);
             else if (typeof v === 'number') assert.ok(Number(c) === v, `${c} !== ${v}`);
-            else assert.equal(restoreText(c as string), v);
+            else assert.equal(restoreText(c as string), controlFree(v));
           }),
         );
       }),
@@ -317,6 +336,58 @@ describe('csv > rejects', function () {
     assert.deepEqual(rows.map((r) => [r.input, r.reasons]), [['1', 'not-an-object'], ['"x"', 'f: missing']]);
     const flat = rejectRows({ payload: [{}, {}], validation: { errors: [{ index: 1, field: 't', code: 'missing' }] } }, now);
     assert.deepEqual(flat.map((r) => r.reasons), ['', 't: missing']);
+  });
+
+  it('gives each item of a batch its own record: offsets[i] and keys[i] of kafka in, the batch topic and partition', function () {
+    // sensor validate output 2 of a kafka in batch: the invalid items, one error list each, msg.kafka filtered to them.
+    const rows = rejectRows(
+      {
+        payload: [{ temperature: 'x' }, 7, { deviceId: '' }],
+        validation: {
+          errors: [
+            [{ field: 'temperature', code: 'not-a-number', message: 'm1' }],
+            [{ field: '*', code: 'not-an-object', message: 'm2' }],
+            [{ field: 'deviceId', code: 'bad-device-id', message: 'm3' }, { field: 'humidity', code: 'missing', message: 'm4' }],
+          ],
+          index: [1, 4, 6],
+        },
+        kafka: { topic: 't', partition: 2, firstOffset: 100, lastOffset: 106, count: 3, offsets: [101, 104, 106], keys: ['d1', null, 'd3'], timestamps: [1, 2, 3] },
+      },
+      now,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.topic, r.partition, r.offset, r.key, r.reasons]),
+      [
+        ['t', 2, 101, 'd1', 'temperature: not-a-number (m1)'],
+        ['t', 2, 104, null, '*: not-an-object (m2)'],
+        ['t', 2, 106, 'd3', 'deviceId: bad-device-id (m3); humidity: missing (m4)'],
+      ],
+    );
+  });
+
+  it('writes every reason of a one-item batch (its error list is nested like any batch)', function () {
+    const rows = rejectRows(
+      {
+        payload: [{ temperature: 500 }],
+        validation: { errors: [[{ field: 'temperature', code: 'out-of-range', message: 'm1' }, { field: 'cnt', code: 'missing', message: 'm2' }]], index: [0] },
+        kafka: { topic: 't', partition: 0, offsets: [9], keys: ['k9'] },
+      },
+      now,
+    );
+    assert.deepEqual(rows.map((r) => [r.offset, r.key, r.reasons]), [[9, 'k9', 'temperature: out-of-range (m1); cnt: missing (m2)']]);
+  });
+
+  it("gives every item of one record's array (single mode) that record's offset and key", function () {
+    const rows = rejectRows(
+      { payload: [1, 2], validation: { errors: [[{ code: 'not-an-object' }], [{ code: 'not-an-object' }]], index: [0, 1] }, kafka: { topic: 't', partition: 1, offset: 77, key: 'k' } },
+      now,
+    );
+    assert.deepEqual(rows.map((r) => [r.partition, r.offset, r.key]), [[1, 77, 'k'], [1, 77, 'k']]);
+  });
+
+  it('keeps the record of a kafka in reject (single record metadata, in batch mode too)', function () {
+    const [row] = rejectRows({ payload: 'not json', error: 'Unexpected token', kafka: { topic: 't', partition: 3, offset: 12, key: 'dev-9', timestamp: 1, headers: {} } }, now);
+    assert.deepEqual([row.source, row.topic, row.partition, row.offset, row.key, row.reasons, row.input], ['kafka', 't', 3, 12, 'dev-9', 'Unexpected token', 'not json']);
   });
 });
 

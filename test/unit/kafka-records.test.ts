@@ -134,11 +134,26 @@ describe('kafka-records > keys and headers', function () {
 describe('kafka-records > broker list', function () {
   const env = (vars: Record<string, string>) => (n: string) => vars[n];
 
-  it('defaults to KAFKA_BOOTSTRAP_SERVERS, then to localhost:9092', function () {
-    assert.deepEqual(parseBrokers(undefined, env({ KAFKA_BOOTSTRAP_SERVERS: 'k1:9092,k2:9093' })).brokers, ['k1:9092', 'k2:9093']);
-    assert.deepEqual(parseBrokers(undefined, env({})).brokers, [DEFAULT_BROKERS]);
-    assert.deepEqual(parseBrokers('${KAFKA_BOOTSTRAP_SERVERS}', env({ KAFKA_BOOTSTRAP_SERVERS: '' })).brokers, [DEFAULT_BROKERS]);
-    assert.deepEqual(parseBrokers('', env({})).brokers, [DEFAULT_BROKERS]);
+  it('a blank setting: KAFKA_BOOTSTRAP_SERVERS, then localhost:9092 (CONTRACT §7)', function () {
+    for (const setting of [undefined, '', '  ']) {
+      assert.deepEqual(parseBrokers(setting, env({ KAFKA_BOOTSTRAP_SERVERS: 'k1:9092,k2:9093' })), { brokers: ['k1:9092', 'k2:9093'], problems: [] });
+      assert.deepEqual(parseBrokers(setting, env({})), { brokers: [DEFAULT_BROKERS], problems: [] });
+      assert.deepEqual(parseBrokers(setting, env({ KAFKA_BOOTSTRAP_SERVERS: ' ' })), { brokers: [DEFAULT_BROKERS], problems: [] });
+    }
+    assert.equal(DEFAULT_BROKERS, 'localhost:9092');
+  });
+
+  it('a setting that names a variable never falls back to localhost: unset or blank gives no brokers and says what to set', function () {
+    assert.deepEqual(parseBrokers('${KAFKA_BOOTSTRAP_SERVERS}', env({ KAFKA_BOOTSTRAP_SERVERS: 'k1:9092' })), { brokers: ['k1:9092'], problems: [] });
+    const unset =
+      'no brokers: KAFKA_BOOTSTRAP_SERVERS is not set (set it in the environment of Node-RED, or type the brokers, host:port, into the kafka broker node)';
+    for (const vars of [{}, { KAFKA_BOOTSTRAP_SERVERS: ' ' }] as Record<string, string>[]) {
+      assert.deepEqual(parseBrokers('${KAFKA_BOOTSTRAP_SERVERS}', env(vars)), { brokers: [], problems: [unset] }, JSON.stringify(vars));
+    }
+    assert.deepEqual(parseBrokers('${HOST}:9092,${BACKUP}:9092,${HOST}:9093', env({})).problems, [
+      'no brokers: HOST, BACKUP are not set (set them in the environment of Node-RED, or type the brokers, host:port, into the kafka broker node)',
+    ]);
+    assert.deepEqual(parseBrokers(' , ', env({})), { brokers: [], problems: ['no brokers in " , ": type host:port (comma-separated) into the kafka broker node'] });
   });
 
   it('splits a comma list, trims it and substitutes ${ENV} inside entries', function () {

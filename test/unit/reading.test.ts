@@ -314,6 +314,28 @@ describe('reading > deviceId', function () {
       assert.deepEqual(errorsOf(at({ deviceId: bad })), [['deviceId', 'bad-device-id']]);
     });
   }
+  const controls: [string, string][] = [
+    ['a NUL inside', 'dev\u00001'],
+    ['only a NUL', '\u0000'],
+    ['a tab', 'a\tb'],
+    ['a line break', 'line\n'],
+    ['an escape sequence', 'x\u001b[0m'],
+    ['DEL', 'del\u007f'],
+    ['a C1 control (NEL)', 'c1\u0085'],
+  ];
+  for (const [what, bad] of controls) {
+    it(`rejects a device id with ${what} as bad-device-id, saying why`, function () {
+      const r = at({ deviceId: bad });
+      assert.deepEqual(errorsOf(r), [['deviceId', 'bad-device-id']]);
+      const { message } = (r as { errors: { message: string }[] }).errors[0];
+      assert.match(message, /^deviceId must not contain control characters/);
+      assert.doesNotMatch(message, /[\u0000-\u001f\u007f-\u009f]/, 'the message shows the control characters escaped');
+    });
+  }
+  it('skips a Kafka key or topic with a control character as the fallback', function () {
+    assert.equal(ok(at({}, { key: 'k\u00001', topic: 't', arrival: 1 })).deviceId, 't');
+    assert.equal(ok(at({}, { key: 'k\n', topic: 't\u0000', arrival: 1 })).deviceId, DEFAULT_DEVICE_ID);
+  });
   it('falls back to the Kafka key, then msg.topic, then "default"', function () {
     assert.equal(ok(at({}, { key: 'k1', topic: 't', arrival: 1 })).deviceId, 'k1');
     assert.equal(ok(at({}, { key: 17, topic: 't', arrival: 1 })).deviceId, '17');
@@ -503,7 +525,7 @@ describe('reading > options', function () {
 function fieldValue(): fc.Arbitrary<unknown> {
   return fc.oneof(
     fc.constantFrom(undefined, null, 0, -0, 1, -1, 0.5, 2, 100, 100.0001, -50, -50.0001, 800, 1200, 1200.5, 1e300, NaN, Infinity, -Infinity, 2 ** 53, true, false),
-    fc.constantFrom('', ' ', '12.5', ' 3 ', '0x10', 'abc', '1e3', '-0', '.5', '5.', 'Infinity', '1', '0', '2022-06-09T00:08:51Z', '2022-06-09', '2022-02-30', '1654733331'),
+    fc.constantFrom('', ' ', '12.5', ' 3 ', '0x10', 'abc', '1e3', '-0', '.5', '5.', 'Infinity', '1', '0', '2022-06-09T00:08:51Z', '2022-06-09', '2022-02-30', '1654733331', 'd\u00001', '\t', 'x\u007f', 'y\u0085'),
     fc.double(),
     fc.integer(),
     fc.double().map(String),
