@@ -34,7 +34,7 @@ const CLOSE_TIMEOUT_MS = 10_000;
 const CAUSES: Record<string, string> = {
   ENOSPC: 'disk full',
   EDQUOT: 'disk quota exceeded',
-  EROFS: 'read-only disk',
+  EROFS: 'read-only file system',
   EACCES: 'permission denied',
   EPERM: 'permission denied',
   EIO: 'I/O error',

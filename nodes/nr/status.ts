@@ -21,7 +21,7 @@ export function clip(text: string, max = 24): string {
 }
 
 /** A failure's text names its cause and what waits (`disk full: 12.3k rows waiting`): a little longer. */
-const FAILED_MAX = 40;
+const FAILED_MAX = 44;
 
 export function setStatus(node: Node, kind: StatusKind, text: string): void {
   node.status({ ...SHAPES[kind], text: clip(text, kind === 'failed' ? FAILED_MAX : undefined) });

@@ -13,7 +13,7 @@ import { freePort, stopProcess, waitForHttp } from '../e2e/_process';
 
 export const root = path.resolve(__dirname, '..', '..');
 const PACKAGE = '@smoke-stream/node-red-smoke-stream';
-const RED_JS = require.resolve('node-red/red.js');
+export const RED_JS = require.resolve('node-red/red.js');
 
 export type FlowNode = Record<string, unknown> & { id: string; type: string };
 
@@ -63,6 +63,18 @@ export function createUserDir(opts: UserDirOptions): string {
   return dir;
 }
 
+/** How the child is spawned (default: as the test process's own user, Node-RED from this checkout). */
+export interface SpawnOptions {
+  /** Run Node-RED as this user and group (the test must be root); the user directory must be theirs. */
+  uid?: number;
+  gid?: number;
+  /**
+   * node-red/red.js to run: the one of this checkout by default; another path to the same file (a bind
+   * mount of the checkout) when the checkout's own path is not readable by `uid`.
+   */
+  redJs?: string;
+}
+
 export class NodeRedChild {
   child: ChildProcess | null = null;
   port = 0;
@@ -72,6 +84,7 @@ export class NodeRedChild {
   constructor(
     readonly userDir: string,
     private readonly env: Record<string, string> = {},
+    private readonly spawnOpts: SpawnOptions = {},
   ) {}
 
   get url(): string {
@@ -96,10 +109,13 @@ export class NodeRedChild {
     if (this.running) throw new Error('already running');
     this.port = await freePort();
     const startedBefore = (this.logText.match(/Started flows/g) ?? []).length;
-    const child = spawn(process.execPath, [RED_JS, '--userDir', this.userDir, '--settings', path.join(this.userDir, 'settings.js')], {
+    const { uid, gid, redJs } = this.spawnOpts;
+    const child = spawn(process.execPath, [redJs ?? RED_JS, '--userDir', this.userDir, '--settings', path.join(this.userDir, 'settings.js')], {
       cwd: this.userDir,
       env: { ...process.env, ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(uid === undefined ? {} : { uid }),
+      ...(gid === undefined ? {} : { gid }),
     });
     this.child = child;
     this.starts++;
