@@ -26,6 +26,7 @@ function readOptions(def: Record<string, unknown>): { options: KafkaInOptions; p
     maxBatch: cfg.number('maxBatch', 1000, { min: 1, max: 100000, integer: true }),
     commit: cfg.oneOf('commit', ['auto', 'after-sink'] as const, 'auto'),
     commitIntervalMs: cfg.duration('commitInterval', 1000, 'ms'),
+    checkpointIntervalMs: cfg.duration('checkpointInterval', 5000, 'ms'),
     maxInFlight: cfg.number('maxInFlight', 30000, { min: 1, integer: true }),
     sinkWarnMs: cfg.duration('sinkWarn', 30000, 's'),
     sessionTimeout: cfg.duration('sessionTimeout', 30000, 'ms'),

@@ -52,6 +52,8 @@ export interface KafkaInOptions {
   maxBatch: number;
   commit: 'auto' | 'after-sink';
   commitIntervalMs: number;
+  /** How often the partition tasks checkpoint the state of the stores behind this consumer (see PartitionTasks). */
+  checkpointIntervalMs: number;
   /** after-sink: fetching waits while this many records are emitted and not acknowledged (or held). */
   maxInFlight: number;
   /** after-sink: warn in the status when the oldest unacknowledged message is older than this. */
@@ -189,6 +191,7 @@ export class KafkaInRunner implements BrokerUser {
       this.tasks = new PartitionTasks(kafka, {
         groupId: this.o.groupId,
         consumerId: this.id,
+        intervalMs: this.o.checkpointIntervalMs,
         log: (t) => this.node.log(t),
         warn: (t) => this.node.warn(t),
         changed: (n) => {

@@ -201,7 +201,7 @@ export class PartitionTasks {
     private readonly kafka: Kafka,
     private readonly o: PartitionTasksOptions,
   ) {
-    this.intervalMs = o.intervalMs ?? 1000;
+    this.intervalMs = o.intervalMs ?? 5000;
     this.restoreTimeoutMs = o.restoreTimeoutMs ?? 120_000;
     byConsumer.set(o.consumerId, this);
     for (const s of waitingStores.get(o.consumerId) ?? []) this.stores.set(s.id, s);
