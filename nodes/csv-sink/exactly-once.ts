@@ -9,7 +9,7 @@
  * them and their rank among that record's outputs (nodes/nr/task-store.ts OutputMeta). Per origin they
  * arrive in increasing order, so a row at or below the origin's position is one this sink wrote already.
  *
- * Two phases per partition and flush (the writer, writer.ts GroupCommit): the file sizes before the rows
+ * Two phases per partition and flush (the writer, csv-file.ts GroupCommit): the file sizes before the rows
  * are journaled (fsynced, renamed into place), the rows appended and fsynced, then the new positions are
  * committed to the changelog in the partition's transaction; only then are the records acknowledged
  * (`after-sink` commits). A zombie's transaction is fenced: its rows are cut off again at once. A crash
@@ -252,7 +252,7 @@ export interface JournalGroup {
   ranges: Record<string, [number, number]>;
 }
 
-/** A cut to redo (see writer.ts TailCut): the file's first `at` bytes, then `keep` (base64). */
+/** A cut to redo (see csv-file.ts TailCut): the file's first `at` bytes, then `keep` (base64). */
 export interface JournalCut {
   file: string;
   at: number;
