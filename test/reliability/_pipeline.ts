@@ -31,6 +31,11 @@ export interface PipelineOptions {
   zscoreAlertsCsv?: boolean | string;
   /** The kafka broker config node's client id (default `smoke-reliability`): tells group members apart. */
   clientId?: string;
+  /**
+   * Window results reach their csv sink through a core `change` node (it sets `msg.topic`), as in a flow
+   * that enriches or routes them: the sink's guarantees must not depend on being wired to the window.
+   */
+  windowsThroughChange?: boolean;
 }
 
 /** File name pattern of the z-score alerts sink (`zscoreAlertsCsv: true`); read back with prefix `zscore_alerts_`. */
@@ -83,7 +88,10 @@ export function pipelineFlow(o: PipelineOptions): FlowNode[] {
     // the readings sink first: Node-RED sends the original message to the first wire, a clone to the others
     at({ id: 'fire', type: 'smoke-fire-pattern', wires: [['csvReadings', 'window'], alerts] }),
     // no checkpoint setting: the node's default interval (10 s)
-    at({ id: 'window', type: 'smoke-sliding-window', ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), wires: [['csvWindows'], []] }),
+    at({ id: 'window', type: 'smoke-sliding-window', ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), wires: [[o.windowsThroughChange ? 'windowsTopic' : 'csvWindows'], []] }),
+    ...(o.windowsThroughChange
+      ? [at({ id: 'windowsTopic', type: 'change', rules: [{ t: 'set', p: 'topic', pt: 'msg', to: 'smoke_windows', tot: 'str' }], wires: [['csvWindows']] })]
+      : []),
     at({ id: 'csvReadings', type: 'smoke-csv-sink', preset: 'readings', folder: o.folder, wires: [[]] }),
     at({ id: 'csvWindows', type: 'smoke-csv-sink', preset: 'windows', folder: o.folder, wires: [[]] }),
     at({ id: 'sinkRejects', type: 'smoke-csv-sink', preset: 'rejects', folder: o.folder, wires: [[]] }),

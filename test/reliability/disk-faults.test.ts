@@ -265,7 +265,7 @@ describe('reliability > disk faults (csv sink on a real file system: full, read-
     cleanups.push(() => deleteTopics(topic, groupId));
     const statusFile = path.join(spec.userDir, 'statuses.jsonl');
     const flow: FlowNode[] = [
-      ...pipelineFlow({ topic, groupId, folder, maxBatch: 500, kafkaIn: { maxInFlight: MAX_IN_FLIGHT, sinkWarn: 1 } }),
+      ...pipelineFlow({ topic, groupId, folder, maxBatch: 500, kafkaIn: { maxInFlight: MAX_IN_FLIGHT, sinkWarn: 1 }, windowsThroughChange: true }),
       ...statusTap(statusFile, [...SINKS, 'kin'], TAB),
     ].map((n) => (n.type === 'smoke-csv-sink' ? { ...n, retryDelay: RETRY_DELAY_MS } : n));
     fs.writeFileSync(path.join(spec.userDir, 'flows.json'), JSON.stringify(flow, null, 2));
