@@ -1,7 +1,8 @@
 /**
  * `kafka broker` config node: the bootstrap servers, client id, TLS and SASL of a Kafka cluster. It owns
  * the kafkajs client and the users map (model: Node-RED's MQTT broker node); secrets (SASL password,
- * TLS key and passphrase) live in credentials, never in the flow JSON.
+ * TLS key and passphrase) and the certificates live in credentials, never in the flow JSON, and no log
+ * line carries them (a failure is logged with the client's message and what to change).
  */
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
@@ -43,6 +44,7 @@ export = function (RED: RED) {
     if (mechanism !== 'none' && (!creds.username || !creds.password)) problems.push(`SASL ${mechanism} needs a username and a password`);
     if (tls && Boolean(creds.cert) !== Boolean(creds.key)) problems.push('a TLS client certificate needs its key (and the key its certificate)');
 
+    // No CA given: Node's own store of public CAs (plus NODE_EXTRA_CA_CERTS), what managed services use.
     let ssl: TlsOptions | undefined;
     if (tls) {
       ssl = { rejectUnauthorized };
@@ -79,9 +81,11 @@ export = function (RED: RED) {
       probeMs: 5000,
       probeDownMs: 2000,
       probeTimeoutMs: Math.min(requestTimeout, Math.max(connectionTimeout * 2, 5000)),
+      clientCert: Boolean(ssl?.cert),
       onChange: (s) => {
-        if (s.kind === 'down' || s.kind === 'auth') node.log(`${parsed.brokers.join(',')}: ${s.text}${s.detail ? ` (${s.detail})` : ''}`);
-        else if (s.kind === 'up') node.log(`${parsed.brokers.join(',')}: connected`);
+        if (s.kind === 'down' || s.kind === 'auth') {
+          node.log(`${parsed.brokers.join(',')}: ${s.text}${s.detail ? ` (${s.detail})` : ''}${s.hint ? `: ${s.hint}` : ''}`);
+        } else if (s.kind === 'up') node.log(`${parsed.brokers.join(',')}: connected`);
       },
     });
     if (problems.length > 0) {
@@ -93,6 +97,7 @@ export = function (RED: RED) {
     node.register = (user: BrokerUser) => conn.register(user);
     node.deregister = (user: BrokerUser) => conn.deregister(user);
     node.report = ((ok: boolean, err?: unknown) => conn.report(ok, err)) as KafkaBrokerConfig['report'];
+    node.stateOf = (err: unknown) => conn.stateOf(err);
     node.admin = () => conn.admin();
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -1,9 +1,10 @@
 /**
  * What a Kafka client error says about the broker connection: the cause of a failed connection
- * (refused, timed out, DNS, TLS, authentication), whether retrying may help, and which errors are the
- * passing state of a topic that was just created. Framework-free and pure: it reads the `name`, `code`,
- * `type` and `message` of an error and of its `cause` chain (kafkajs wraps the socket's error in a
- * `KafkaJSConnectionError` with its `code`, and that in `KafkaJSNumberOfRetriesExceeded` as `cause`).
+ * (refused, timed out, DNS, TLS and which TLS failure, authentication), whether retrying may help, and
+ * which errors are the passing state of a topic that was just created. Framework-free and pure: it reads
+ * the `name`, `code`, `type` and `message` of an error and of its `cause` chain (kafkajs wraps the
+ * socket's error in a `KafkaJSConnectionError` with its `code`, and that in
+ * `KafkaJSNumberOfRetriesExceeded` as `cause`).
  */
 
 /**
@@ -45,6 +46,105 @@ const UNREACHABLE_NAMES = new Set([
   'KafkaJSBrokerNotFound',
 ]);
 
+/**
+ * Which TLS failure: `unknown-ca` (the broker's certificate is not signed by a trusted CA: self-signed, or
+ * another CA than the one given), `host-mismatch` (the certificate does not name the host connected to),
+ * `expired` / `not-yet-valid` (a certificate of the broker's chain, by this machine's clock),
+ * `client-cert-required` (the listener wants a client certificate and none was given),
+ * `client-cert-refused` (the broker did not accept the client certificate given), `passphrase` (the
+ * private key is encrypted and its passphrase is missing or wrong), `key-mismatch` (the key does not
+ * belong to the client certificate), `bad-pem` (a certificate or key that is not PEM), `not-tls` (the
+ * port closed the connection during the handshake: not a TLS listener), `other`.
+ */
+export type TlsProblem =
+  | 'unknown-ca'
+  | 'host-mismatch'
+  | 'expired'
+  | 'not-yet-valid'
+  | 'client-cert-required'
+  | 'client-cert-refused'
+  | 'passphrase'
+  | 'key-mismatch'
+  | 'bad-pem'
+  | 'not-tls'
+  | 'other';
+
+/**
+ * The broker's alert for a client certificate that it wants and did not get, or did not accept: a Java
+ * broker sends `bad_certificate` for both (an empty chain is a bad one); resolved by whether one was given.
+ */
+type TlsAlert = TlsProblem | 'client-cert';
+
+/** Node's certificate verification codes, and OpenSSL's codes for the broker's TLS alerts. */
+const TLS_CODES: Record<string, TlsAlert> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'unknown-ca',
+  SELF_SIGNED_CERT_IN_CHAIN: 'unknown-ca',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'unknown-ca',
+  UNABLE_TO_GET_ISSUER_CERT: 'unknown-ca',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'unknown-ca',
+  CERT_UNTRUSTED: 'unknown-ca',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'host-mismatch',
+  CERT_HAS_EXPIRED: 'expired',
+  CERT_NOT_YET_VALID: 'not-yet-valid',
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'client-cert-required',
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'client-cert',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: 'client-cert-refused',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: 'client-cert-refused',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED: 'client-cert-refused',
+  ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE: 'client-cert-refused',
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'client-cert-refused',
+  ERR_MISSING_PASSPHRASE: 'passphrase',
+  ERR_OSSL_BAD_DECRYPT: 'passphrase',
+  ERR_OSSL_EVP_BAD_DECRYPT: 'passphrase',
+  ERR_OSSL_X509_KEY_VALUES_MISMATCH: 'key-mismatch',
+  ERR_OSSL_PEM_NO_START_LINE: 'bad-pem',
+  ERR_OSSL_UNSUPPORTED: 'bad-pem',
+};
+
+/**
+ * kafkajs words a failure to build the TLS context (the key and certificates) as `Failed to connect:
+ * <OpenSSL's message>`, without its code: these are read from the message. Then the handshake closed by a
+ * plaintext listener, and the last resort for any other TLS error.
+ */
+const TLS_MESSAGES: Array<[RegExp, TlsProblem]> = [
+  [/bad decrypt|passphrase/i, 'passphrase'],
+  [/key values mismatch/i, 'key-mismatch'],
+  [/no start line|DECODER routines|PEM routines|asn1 encoding routines/i, 'bad-pem'],
+  [/before secure TLS connection was established|wrong version number|packet length too long/i, 'not-tls'],
+  [/certificate|\bSSL\b|\bTLS\b/i, 'other'],
+];
+
+/** The TLS failure one error (not its causes) names, or null when it is not a TLS error. */
+function tlsAlertOf(e: ErrorLike): TlsAlert | null {
+  const code = text(e.code);
+  const msg = text(e.message);
+  const known = TLS_CODES[code];
+  if (known) return known;
+  for (const [re, p] of TLS_MESSAGES) if (re.test(msg)) return p;
+  // other certificate codes of Node's verification, and OpenSSL's for other alerts
+  if (/CERT|^ERR_SSL_|^ERR_TLS_|^EPROTO$/.test(code)) return 'other';
+  return null;
+}
+
+/**
+ * The TLS failure `err` stands for, or null when it is not a TLS error. The most specific cause in the
+ * chain wins over `other`. `clientCert`: whether a client certificate was given (a Java broker answers
+ * a missing one and a refused one alike).
+ */
+export function tlsProblem(err: unknown, clientCert: boolean): TlsProblem | null {
+  let found: TlsAlert | null = null;
+  for (const e of chain(err)) {
+    const p = tlsAlertOf(e);
+    if (p !== null && p !== 'other') {
+      found = p;
+      break;
+    }
+    found ??= p;
+  }
+  if (found === 'client-cert') return clientCert ? 'client-cert-refused' : 'client-cert-required';
+  return found;
+}
+
 /** The problem one error (not its causes) names, or null. */
 function problemOf(e: ErrorLike): BrokerProblem | null {
   const name = text(e.name);
@@ -54,9 +154,7 @@ function problemOf(e: ErrorLike): BrokerProblem | null {
   if (name === 'KafkaJSSASLAuthenticationError' || /SASL|AUTHENTICATION|authentication/.test(`${type} ${msg}`)) return 'auth';
   if (code === 'ECONNREFUSED' || /\bECONNREFUSED\b/.test(msg)) return 'refused';
   if (DNS_CODES.has(code) || /\b(ENOTFOUND|EAI_AGAIN|EAI_NONAME|EAI_FAIL)\b/.test(msg)) return 'dns';
-  // Node's TLS errors: certificate codes (DEPTH_ZERO_SELF_SIGNED_CERT, CERT_HAS_EXPIRED, …), ERR_SSL_* and
-  // ERR_TLS_*, and a plaintext listener that drops the handshake ("… before secure TLS connection …").
-  if (/CERT|^ERR_SSL_|^ERR_TLS_|^EPROTO$/.test(code) || /certificate|\bSSL\b|\bTLS\b|wrong version number/i.test(msg)) return 'tls';
+  if (tlsAlertOf(e) !== null) return 'tls';
   if (
     name === 'KafkaJSRequestTimeoutError' ||
     code === 'ETIMEDOUT' ||

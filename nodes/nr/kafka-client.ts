@@ -18,6 +18,8 @@ export interface BrokerState {
   short?: string;
   /** The underlying error message, for logs. */
   detail?: string;
+  /** What to change, for logs (TLS and SASL failures). */
+  hint?: string;
 }
 
 /** A node that uses a broker config node. */
@@ -39,6 +41,8 @@ export interface KafkaBrokerConfig extends Node {
   /** A user saw its client connect (true) or fail with `err`: updates and pushes the state at once. */
   report(ok: true): void;
   report(ok: false, err: unknown): void;
+  /** The broker state that a client error stands for with these settings (its status text names the cause), or null. */
+  stateOf(err: unknown): BrokerState | null;
   /** The shared admin client (lag figures), connected; rejects when the broker is not reachable. */
   admin(): Promise<Admin>;
 }

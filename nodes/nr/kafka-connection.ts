@@ -5,7 +5,7 @@
  * refused, timeout, DNS, TLS or auth, whatever its own client is busy with) and serves lag figures.
  */
 import type { Admin, Kafka } from 'kafkajs';
-import { brokerProblem, type BrokerProblem } from '../lib/kafka-errors';
+import { brokerProblem, tlsProblem, type BrokerProblem, type TlsProblem } from '../lib/kafka-errors';
 import { errorText, rejectAfter, settleWithin, type BrokerState, type BrokerUser } from './kafka-client';
 
 export interface ConnectionOptions {
@@ -15,6 +15,8 @@ export interface ConnectionOptions {
   probeDownMs: number;
   /** Bound of one probe (connect + describeCluster), ms. */
   probeTimeoutMs: number;
+  /** Whether the settings give a client certificate (it tells a refused certificate from a missing one). */
+  clientCert: boolean;
   /** Called on every state change (the config node logs it). */
   onChange?: (state: BrokerState) => void;
 }
@@ -25,21 +27,49 @@ const STATE_TEXT = {
   'bad-config': 'broker config',
 } as const;
 
-/** The state of each cause of a broker that cannot be used: the status names the cause. */
-const PROBLEM_STATE: Record<BrokerProblem, Omit<BrokerState, 'detail'>> = {
+/** The state of each cause of a broker that cannot be used: the status names the cause (TLS: below). */
+const PROBLEM_STATE: Record<Exclude<BrokerProblem, 'tls'>, Omit<BrokerState, 'detail'>> = {
   refused: { kind: 'down', text: 'broker down: refused', short: 'refused' },
   timeout: { kind: 'down', text: 'broker down: timeout', short: 'timeout' },
   dns: { kind: 'down', text: 'DNS lookup failed', short: 'DNS failed' },
-  tls: { kind: 'down', text: 'TLS failed', short: 'TLS failed' },
-  auth: { kind: 'auth', text: 'auth failed', short: 'auth failed' },
+  auth: { kind: 'auth', text: 'auth failed', short: 'auth failed', hint: 'check the SASL mechanism, username and password' },
   unreachable: { kind: 'down', text: 'broker down', short: 'down' },
 };
 
-/** The broker state that `err` stands for, or null when it says nothing about the broker (a topic or request error). */
-export function brokerStateOf(err: unknown): BrokerState | null {
-  const p = brokerProblem(err);
-  return p === null ? null : { ...PROBLEM_STATE[p], detail: errorText(err) };
-}
+/** A TLS failure by its cause, with what to change for the log line. */
+const TLS_STATE: Record<TlsProblem, Omit<BrokerState, 'detail'>> = {
+  'unknown-ca': {
+    kind: 'down',
+    text: 'TLS: unknown CA',
+    hint: "the broker's certificate is not signed by the CA given (or, with CA empty, by one of the system's CAs): paste the broker's CA certificate (PEM) into CA",
+  },
+  'host-mismatch': {
+    kind: 'down',
+    text: 'TLS: host mismatch',
+    hint: "the broker's certificate does not name the host connected to: use the host name it names (the service's bootstrap address), not an IP address or an alias",
+  },
+  expired: { kind: 'down', text: 'TLS: cert expired', hint: "a certificate of the broker's has expired (or this machine's clock is wrong)" },
+  'not-yet-valid': { kind: 'down', text: 'TLS: cert not yet valid', hint: "a certificate of the broker's is not valid yet: check this machine's clock" },
+  'client-cert-required': {
+    kind: 'down',
+    text: 'TLS: client cert required',
+    hint: 'this listener requires mutual TLS: give a client certificate and its private key (PEM)',
+  },
+  'client-cert-refused': {
+    kind: 'down',
+    text: 'TLS: client cert refused',
+    hint: 'the broker did not accept the client certificate: is it signed by a CA the broker trusts, and still valid?',
+  },
+  passphrase: { kind: 'down', text: 'TLS: wrong passphrase', hint: 'the private key is encrypted: its passphrase is missing or wrong' },
+  'key-mismatch': { kind: 'down', text: 'TLS: key/cert mismatch', hint: 'the private key does not belong to the client certificate' },
+  'bad-pem': { kind: 'down', text: 'TLS: bad PEM', hint: 'a certificate or the key is not PEM text (-----BEGIN …-----)' },
+  'not-tls': {
+    kind: 'down',
+    text: 'TLS: not a TLS port',
+    hint: 'the broker closed the connection during the TLS handshake: is this port a TLS listener (SSL or SASL_SSL)?',
+  },
+  other: { kind: 'down', text: 'TLS failed' },
+};
 
 export class BrokerConnection {
   readonly users = new Map<string, BrokerUser>();
@@ -76,13 +106,24 @@ export class BrokerConnection {
       this.set({ kind: 'up', text: STATE_TEXT.up });
       return;
     }
-    const state = brokerStateOf(err);
+    const state = this.stateOf(err);
     // A topic or request error says nothing about the broker's reachability.
     if (state === null) return;
     // A user's generic network failure (a connection closed) adds nothing to a cause already known:
     // keeping it saves a log line per flip between the two.
     if (state.text !== PROBLEM_STATE.unreachable.text || this.state.kind !== 'down') this.set(state);
     if (state.kind === 'down') this.schedule(this.opts.probeDownMs);
+  }
+
+  /**
+   * The broker state that `err` stands for with these settings, or null when it says nothing about the
+   * broker (a topic or request error).
+   */
+  stateOf(err: unknown): BrokerState | null {
+    const p = brokerProblem(err);
+    if (p === null) return null;
+    const state = p === 'tls' ? TLS_STATE[tlsProblem(err, this.opts.clientCert) ?? 'other'] : PROBLEM_STATE[p];
+    return { ...state, detail: errorText(err).trim() };
   }
 
   /** Put every user in the bad-config state (the settings cannot be used). */
@@ -154,7 +195,7 @@ export class BrokerConnection {
       await rejectAfter(admin.describeCluster(), this.opts.probeTimeoutMs, 'describeCluster');
       this.set({ kind: 'up', text: STATE_TEXT.up });
     } catch (err) {
-      this.set(brokerStateOf(err) ?? { ...PROBLEM_STATE.unreachable, detail: errorText(err) });
+      this.set(this.stateOf(err) ?? { ...PROBLEM_STATE.unreachable, detail: errorText(err) });
       await this.dropAdmin();
     }
   }

@@ -26,7 +26,6 @@ import {
   type BrokerUser,
   type KafkaBrokerConfig,
 } from './kafka-client';
-import { brokerStateOf } from './kafka-connection';
 import type { NodeMetrics } from './metrics';
 import { PartitionTasks } from './partition-tasks';
 import { compact, setStatus, thousands, type StatusKind } from './status';
@@ -303,7 +302,7 @@ export class KafkaInRunner implements BrokerUser {
       this.node.debug(`consumer ${restart} (${text})`);
     } else {
       // One warning per condition: a broker problem by its cause, anything else by its text.
-      const condition = brokerStateOf(err)?.text ?? text;
+      const condition = this.broker.stateOf(err)?.text ?? text;
       this.setOwn('failed', condition);
       if (condition !== this.lastWarned) {
         this.lastWarned = condition;

@@ -18,7 +18,6 @@ import {
   type BrokerUser,
   type KafkaBrokerConfig,
 } from './kafka-client';
-import { brokerStateOf } from './kafka-connection';
 import type { NodeMetrics } from './metrics';
 import { ThrottledStatus, compact, thousands } from './status';
 import type { Done, Node, NodeMessage } from './types';
@@ -157,7 +156,7 @@ export class KafkaOutRunner implements BrokerUser {
   private failed(err: unknown): void {
     this.broker.report(false, err);
     const text = errorText(err);
-    this.lastErrorState = brokerStateOf(err);
+    this.lastErrorState = this.broker.stateOf(err);
     // One line per condition: a broker problem by its cause (retries and other brokers of the cluster
     // word it differently), anything else by its text.
     const condition = this.lastErrorState?.text ?? text;

@@ -7,13 +7,19 @@
 #   bash scripts/kafka/kafka.sh stop     # idempotent: SIGTERM, wait <=30 s, then SIGKILL
 #   bash scripts/kafka/kafka.sh status   # exit 0 and print "running" when healthy, else exit 1
 #
-# Listeners (all on 127.0.0.1):
+# Listeners (all bound to 127.0.0.1; the TLS ones advertised as localhost, the name in their certificate):
 #   PLAINTEXT       :$KAFKA_PORT            (9092)  - clients and inter-broker
 #   SASL_PLAINTEXT  :$KAFKA_SASL_PORT       (9094)  - SASL/PLAIN and SCRAM-SHA-256, user smoke / smoke-secret
 #   CONTROLLER      :$KAFKA_CONTROLLER_PORT (9093)  - KRaft controller quorum
+#   SSL             :$KAFKA_SSL_PORT        (9095)  - TLS, no client certificate
+#   SASL_SSL        :$KAFKA_SASL_SSL_PORT   (9096)  - TLS + SASL/PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512, user smoke
+#   MTLS (SSL)      :$KAFKA_MTLS_PORT       (9097)  - mutual TLS: a client certificate signed by the CA is required
 #
-# Environment: KAFKA_PORT, KAFKA_SASL_PORT, KAFKA_CONTROLLER_PORT, KAFKA_DATA_DIR
-# (default scripts/kafka/.data), KAFKA_WIPE=1 (wipe the data folder before start),
+# TLS material (scripts/kafka/certs.sh, made at start when missing or about to expire): $KAFKA_DATA_DIR/tls
+# holds ca.pem, client.pem, client.key.pem (encrypted; passphrase in client.key.pass) for clients.
+#
+# Environment: KAFKA_PORT, KAFKA_SASL_PORT, KAFKA_CONTROLLER_PORT, KAFKA_SSL_PORT, KAFKA_SASL_SSL_PORT,
+# KAFKA_MTLS_PORT, KAFKA_DATA_DIR (default scripts/kafka/.data), KAFKA_WIPE=1 (wipe the data folder before start),
 # KAFKA_START_TIMEOUT (seconds, default 90), KAFKA_HEAP_OPTS (default -Xmx1g -Xms256m),
 # KAFKA_HEALTHCHECK=tcp (skip the kafkajs probe even when node_modules has kafkajs),
 # JAVA_HOME (else `java` on PATH).
@@ -26,6 +32,9 @@ KAFKA_HOST=127.0.0.1
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_SASL_PORT="${KAFKA_SASL_PORT:-9094}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_SSL_PORT="${KAFKA_SSL_PORT:-9095}"
+KAFKA_SASL_SSL_PORT="${KAFKA_SASL_SSL_PORT:-9096}"
+KAFKA_MTLS_PORT="${KAFKA_MTLS_PORT:-9097}"
 KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-$SCRIPT_DIR/.data}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx1g -Xms256m}"
@@ -36,6 +45,9 @@ LIBS_DIR="$SCRIPT_DIR/.libs"
 POM="$SCRIPT_DIR/pom.xml"
 LOG4J_CONF="$SCRIPT_DIR/log4j2.xml"
 HEALTHCHECK="$SCRIPT_DIR/healthcheck.cjs"
+CERTS="$SCRIPT_DIR/certs.sh"
+# the host name in the broker's certificate, advertised by the TLS listeners
+TLS_HOST=localhost
 
 mkdir -p "$KAFKA_DATA_DIR"
 KAFKA_DATA_DIR="$(cd "$KAFKA_DATA_DIR" && pwd)"
@@ -44,6 +56,9 @@ LOG_DIRS="$KAFKA_DATA_DIR/kraft-logs"
 APP_LOG_DIR="$KAFKA_DATA_DIR/logs"
 PID_FILE="$KAFKA_DATA_DIR/broker.pid"
 STDOUT_LOG="$APP_LOG_DIR/stdout.log"
+TLS_DIR="$KAFKA_DATA_DIR/tls"
+# present once the storage has the SCRAM-SHA-512 user (storage formatted by an older kafka.sh lacks it)
+SCRAM512_MARK="$KAFKA_DATA_DIR/scram-sha-512.done"
 
 if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then JAVA="$JAVA_HOME/bin/java"; else JAVA=java; fi
 
@@ -114,13 +129,34 @@ healthy() {
   if have_node_kafkajs; then
     node "$HEALTHCHECK" "$KAFKA_HOST:$KAFKA_PORT" 3000 >/dev/null 2>&1
   else
-    port_open "$KAFKA_PORT" && port_open "$KAFKA_SASL_PORT" || return 1
+    local p
+    for p in "$KAFKA_PORT" "$KAFKA_SASL_PORT" "$KAFKA_SSL_PORT" "$KAFKA_SASL_SSL_PORT" "$KAFKA_MTLS_PORT"; do
+      port_open "$p" || return 1
+    done
     # while waiting for a broker we just launched, also require its "started" log line
     # (server.log is moved aside before each launch, so the line is from this run)
     if [[ "${1:-}" == "--startup" ]]; then
       grep -qE 'Kafka Server started|Transition(ed)? from [A-Z_]+ to RUNNING' "$APP_LOG_DIR/server.log" 2>/dev/null
     fi
   fi
+}
+
+# ---------------------------------------------------------------- TLS material
+# Every file there, and no certificate that expires within a day: else a new CA, keys and certificates.
+tls_ok() {
+  local f
+  for f in ca.pem broker.pem broker.p12 store.pass client.pem client.key.pem client.key.pass; do
+    [[ -s "$TLS_DIR/$f" ]] || return 1
+  done
+  for f in ca.pem broker.pem client.pem; do
+    openssl x509 -checkend 86400 -noout -in "$TLS_DIR/$f" >/dev/null 2>&1 || return 1
+  done
+}
+
+ensure_tls() {
+  tls_ok && return 0
+  log "making TLS material (throwaway CA, broker and client certificates) in $TLS_DIR"
+  bash "$CERTS" "$TLS_DIR" "$TLS_HOST" || die "could not make the TLS material (scripts/kafka/certs.sh)"
 }
 
 # ---------------------------------------------------------------- config
@@ -133,16 +169,30 @@ node.id=1
 controller.quorum.voters=1@$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
 controller.listener.names=CONTROLLER
 
-listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,SASL_PLAINTEXT://$KAFKA_HOST:$KAFKA_SASL_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,SASL_PLAINTEXT://$KAFKA_HOST:$KAFKA_SASL_PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,SASL_PLAINTEXT://$KAFKA_HOST:$KAFKA_SASL_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT,SSL://$KAFKA_HOST:$KAFKA_SSL_PORT,SASL_SSL://$KAFKA_HOST:$KAFKA_SASL_SSL_PORT,MTLS://$KAFKA_HOST:$KAFKA_MTLS_PORT
+advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,SASL_PLAINTEXT://$KAFKA_HOST:$KAFKA_SASL_PORT,SSL://$TLS_HOST:$KAFKA_SSL_PORT,SASL_SSL://$TLS_HOST:$KAFKA_SASL_SSL_PORT,MTLS://$TLS_HOST:$KAFKA_MTLS_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,MTLS:SSL
 inter.broker.listener.name=PLAINTEXT
 
-# SASL on the SASL_PLAINTEXT listener: PLAIN (static user) and SCRAM-SHA-256 (user added at format time)
-sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256
+# SASL: PLAIN (static user) and SCRAM-SHA-256 on SASL_PLAINTEXT; on SASL_SSL also SCRAM-SHA-512, as managed
+# services offer it (the SCRAM users are added at format time, or at start for older storage)
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$SASL_PASSWORD";
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$SASL_PASSWORD";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+
+# TLS on SSL, SASL_SSL and MTLS (certs.sh); MTLS requires a client certificate signed by the CA
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$TLS_DIR/broker.p12
+ssl.keystore.password=$(cat "$TLS_DIR/store.pass")
+ssl.key.password=$(cat "$TLS_DIR/store.pass")
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS_DIR/ca.pem
+listener.name.mtls.ssl.client.auth=required
 
 log.dirs=$LOG_DIRS
 num.partitions=4
@@ -165,6 +215,7 @@ log.retention.check.interval.ms=300000
 num.network.threads=3
 num.io.threads=4
 EOF
+  chmod 600 "$CONF" # it holds the keystore password
 }
 
 java_opts() {
@@ -189,14 +240,27 @@ format_storage() {
   "$JAVA" "${opts[@]}" -cp "$LIBS_DIR/*" kafka.tools.StorageTool format \
     -t "$cid" -c "$CONF" \
     --add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASSWORD]" \
+    --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASSWORD]" \
     >>"$APP_LOG_DIR/format.log" 2>&1 || { tail -n 30 "$APP_LOG_DIR/format.log" >&2; die "kafka storage format failed"; }
+  touch "$SCRAM512_MARK"
+}
+
+# Storage formatted by an older kafka.sh has no SCRAM-SHA-512 user: add it through the running broker, once.
+add_scram512_user() {
+  [[ -f "$SCRAM512_MARK" ]] && return 0
+  log "adding the SCRAM-SHA-512 user $SASL_USER (storage formatted without it)"
+  # a small JVM of its own, logging to format.log only (not into the running broker's server.log)
+  "$JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -cp "$LIBS_DIR/*" kafka.admin.ConfigCommand --bootstrap-server "$KAFKA_HOST:$KAFKA_PORT" \
+    --alter --entity-type users --entity-name "$SASL_USER" --add-config "SCRAM-SHA-512=[password=$SASL_PASSWORD]" \
+    >>"$APP_LOG_DIR/format.log" 2>&1 || { tail -n 30 "$APP_LOG_DIR/format.log" >&2; die "could not add the SCRAM-SHA-512 user"; }
+  touch "$SCRAM512_MARK"
 }
 
 # ---------------------------------------------------------------- commands
 cmd_status() {
   if healthy; then
     local pids; pids="$(broker_pids)"
-    echo "running (bootstrap $KAFKA_HOST:$KAFKA_PORT, sasl $KAFKA_HOST:$KAFKA_SASL_PORT${pids:+, pid $pids})"
+    echo "running (bootstrap $KAFKA_HOST:$KAFKA_PORT, sasl $KAFKA_HOST:$KAFKA_SASL_PORT, ssl $TLS_HOST:$KAFKA_SSL_PORT, sasl_ssl $TLS_HOST:$KAFKA_SASL_SSL_PORT, mtls $TLS_HOST:$KAFKA_MTLS_PORT${pids:+, pid $pids})"
     return 0
   fi
   local pids; pids="$(broker_pids)"
@@ -243,6 +307,8 @@ cmd_start() {
     rm -rf "${KAFKA_DATA_DIR:?}"/*
   elif healthy; then
     log "broker already running and healthy on $KAFKA_HOST:$KAFKA_PORT"
+    # a broker started by an older kafka.sh lacks the TLS listeners: say so, leave it alone
+    port_open "$KAFKA_MTLS_PORT" || log "WARNING: nothing listens on the TLS ports ($KAFKA_SSL_PORT, $KAFKA_SASL_SSL_PORT, $KAFKA_MTLS_PORT): this broker was started by an older kafka.sh; '$0 restart' brings them up"
     return 0
   fi
 
@@ -254,11 +320,12 @@ cmd_start() {
     fi
     libs_ok || cmd_fetch
     command -v "$JAVA" >/dev/null || die "java not found (set JAVA_HOME or put java on PATH)"
+    ensure_tls
     write_config
     format_storage
     local opts=()
     mapfile -t opts < <(java_opts)
-    log "starting broker: PLAINTEXT $KAFKA_HOST:$KAFKA_PORT, SASL_PLAINTEXT $KAFKA_HOST:$KAFKA_SASL_PORT, controller $KAFKA_HOST:$KAFKA_CONTROLLER_PORT, data $KAFKA_DATA_DIR"
+    log "starting broker: PLAINTEXT $KAFKA_HOST:$KAFKA_PORT, SASL_PLAINTEXT $KAFKA_HOST:$KAFKA_SASL_PORT, SSL $TLS_HOST:$KAFKA_SSL_PORT, SASL_SSL $TLS_HOST:$KAFKA_SASL_SSL_PORT, MTLS $TLS_HOST:$KAFKA_MTLS_PORT, controller $KAFKA_HOST:$KAFKA_CONTROLLER_PORT, data $KAFKA_DATA_DIR"
     : >"$STDOUT_LOG"
     [[ -f "$APP_LOG_DIR/server.log" ]] && mv -f "$APP_LOG_DIR/server.log" "$APP_LOG_DIR/server.log.prev"
     (
@@ -283,6 +350,7 @@ cmd_start() {
       die "Kafka broker failed to start"
     fi
     if healthy --startup; then
+      add_scram512_user
       log "broker healthy on $KAFKA_HOST:$KAFKA_PORT after $((SECONDS - t0)) s (pid${alive})"
       return 0
     fi

@@ -1,17 +1,20 @@
 /**
  * Test helpers for the real Kafka broker that scripts/kafka/kafka.sh runs
- * (single-node KRaft, PLAINTEXT on 127.0.0.1:9092, SASL_PLAINTEXT on 127.0.0.1:9094).
+ * (single-node KRaft, PLAINTEXT on 127.0.0.1:9092, SASL_PLAINTEXT on 127.0.0.1:9094, and the TLS
+ * listeners SSL, SASL_SSL and mutual TLS on localhost:9095, 9096 and 9097).
  *
  *   before(async function () { await requireKafka(this); });
+ *   before(async function () { tls = await requireTls(this); });
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 
 export const KAFKA_SCRIPT = path.resolve(__dirname, '..', '..', 'scripts', 'kafka', 'kafka.sh');
 
-/** Test user on the SASL_PLAINTEXT listener (PLAIN and SCRAM-SHA-256). */
+/** Test user on the SASL_PLAINTEXT listener (PLAIN and SCRAM-SHA-256) and on SASL_SSL (also SCRAM-SHA-512). */
 export const SASL_USERNAME = 'smoke';
 export const SASL_PASSWORD = 'smoke-secret';
 
@@ -33,6 +36,43 @@ export function bootstrap(): string[] {
  */
 export function saslBootstrap(): string[] {
   return splitList(process.env.KAFKA_SASL_BOOTSTRAP_SERVERS, `127.0.0.1:${process.env.KAFKA_SASL_PORT || 9094}`);
+}
+
+/**
+ * The TLS listeners' bootstrap servers: the host their certificate names (kafka.sh advertises them as
+ * localhost) and the port kafka.sh starts them on (env KAFKA_SSL_PORT, KAFKA_SASL_SSL_PORT,
+ * KAFKA_MTLS_PORT; defaults 9095, 9096, 9097).
+ */
+export function sslBootstrap(): string[] {
+  return [`localhost:${process.env.KAFKA_SSL_PORT || 9095}`];
+}
+export function saslSslBootstrap(): string[] {
+  return [`localhost:${process.env.KAFKA_SASL_SSL_PORT || 9096}`];
+}
+export function mtlsBootstrap(): string[] {
+  return [`localhost:${process.env.KAFKA_MTLS_PORT || 9097}`];
+}
+
+/** The broker's data folder as kafka.sh resolves it: env KAFKA_DATA_DIR, default scripts/kafka/.data. */
+export function kafkaDataDir(): string {
+  return path.resolve(process.env.KAFKA_DATA_DIR || path.join(__dirname, '..', '..', 'scripts', 'kafka', '.data'));
+}
+
+/** The PEM text a client of the TLS listeners needs, as kafka.sh made it (scripts/kafka/certs.sh). */
+export interface TlsMaterial {
+  /** The CA that signed the broker's and the client's certificates. */
+  ca: string;
+  /** The client certificate, for the mutual-TLS listener. */
+  cert: string;
+  /** Its private key, encrypted with `passphrase`. */
+  key: string;
+  passphrase: string;
+}
+
+function readTlsMaterial(): TlsMaterial {
+  const dir = path.join(kafkaDataDir(), 'tls');
+  const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
+  return { ca: read('ca.pem'), cert: read('client.pem'), key: read('client.key.pem'), passphrase: read('client.key.pass').trim() };
 }
 
 /** A kafkajs client for the test broker; quiet unless KAFKAJS_LOG=warn. */
@@ -57,13 +97,14 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 let lastUnavailableReason = '';
 
-/** True when a broker answers describeCluster() on bootstrap() within timeoutMs. */
-export async function brokerAvailable(timeoutMs = 3000): Promise<boolean> {
+/** True when a broker answers describeCluster() on bootstrap() (or as `overrides` say) within timeoutMs. */
+export async function brokerAvailable(timeoutMs = 3000, overrides: Partial<KafkaConfig> = {}): Promise<boolean> {
   const admin = kafkaClient({
     clientId: 'smoke-stream-probe',
     connectionTimeout: Math.min(1000, timeoutMs),
     requestTimeout: timeoutMs,
     retry: { retries: 0 },
+    ...overrides,
   }).admin();
   try {
     await withTimeout(
@@ -152,11 +193,33 @@ export async function stopBroker(): Promise<void> {
 export async function requireKafka(ctx: Mocha.Context, timeoutMs = 3000): Promise<void> {
   if (await brokerAvailable(timeoutMs)) return;
   const where = bootstrap().join(',');
-  const reason = `Kafka broker not reachable at ${where}${lastUnavailableReason ? ` (${lastUnavailableReason})` : ''}`;
+  unavailable(ctx, `Kafka broker not reachable at ${where}${lastUnavailableReason ? ` (${lastUnavailableReason})` : ''}`, 'npm run kafka:start');
+}
+
+/**
+ * For a suite's before(): the broker's TLS material, once its SSL listener answers with it; skips the
+ * suite otherwise (a broker started by an older kafka.sh has no TLS listeners), except under CI=true.
+ */
+export async function requireTls(ctx: Mocha.Context, timeoutMs = 5000): Promise<TlsMaterial> {
+  await requireKafka(ctx);
+  const restart = 'bash scripts/kafka/kafka.sh restart';
+  let material: TlsMaterial;
+  try {
+    material = readTlsMaterial();
+  } catch (err) {
+    return unavailable(ctx, `no TLS material in ${path.join(kafkaDataDir(), 'tls')} (${err instanceof Error ? err.message : err})`, restart);
+  }
+  if (!(await brokerAvailable(timeoutMs, { brokers: sslBootstrap(), ssl: { ca: [material.ca] } }))) {
+    return unavailable(ctx, `the SSL listener ${sslBootstrap().join(',')} does not answer with the CA of ${kafkaDataDir()} (${lastUnavailableReason})`, restart);
+  }
+  return material;
+}
+
+function unavailable(ctx: Mocha.Context, reason: string, fix: string): never {
   if (process.env.CI === 'true') {
-    throw new Error(`${reason}; start it with: npm run kafka:start`);
+    throw new Error(`${reason}; start it with: ${fix}`);
   }
   // eslint-disable-next-line no-console
-  console.log(`    [skip] ${reason}; run "npm run kafka:start" to include these tests`);
+  console.log(`    [skip] ${reason}; run "${fix}" to include these tests`);
   ctx.skip();
 }

@@ -72,12 +72,12 @@ describe('kafka broker > SASL, TLS and credentials', function () {
     assert.equal(rejections.length, before, `unhandled rejections: ${rejections.slice(before).map(String).join('; ')}`);
   });
 
-  it('TLS against a listener that does not speak it: a red "TLS failed" status and retries, no crash', async function () {
+  it('TLS against a listener that does not speak it: a red "TLS: not a TLS port" status and retries, no crash', async function () {
     const before = rejections.length;
     const flow = [brokerNode('broker', { tls: true, rejectUnauthorized: false }), kafkaInNode('smoke_stream'), ...sinks()];
     await helper.load([brokerModule, inModule], flow, { broker: { ca: '-----BEGIN CERTIFICATE-----\nnot a real one\n-----END CERTIFICATE-----' } });
     const status = recordStatus(helper.getNode('in'));
-    await waitFor(() => status.some((s) => s.fill === 'red' && s.text === 'TLS failed'), 15_000, () => JSON.stringify(status));
+    await waitFor(() => status.some((s) => s.fill === 'red' && s.text === 'TLS: not a TLS port'), 15_000, () => JSON.stringify(status));
     assert.ok(!status.some((s) => s.fill === 'green'), 'never shown as connected');
     assert.equal(rejections.length, before, `unhandled rejections: ${rejections.slice(before).map(String).join('; ')}`);
   });
@@ -92,11 +92,12 @@ describe('kafka broker > SASL, TLS and credentials', function () {
     assert.ok(!exported.includes(SASL_PASSWORD), 'no password in the deployed flow JSON');
     assert.ok(!exported.includes('BEGIN PRIVATE KEY'), 'no TLS key in the deployed flow JSON');
 
-    // the editor definition: secrets are credentials of type password, and no default holds one
+    // the editor definition: secrets are credentials of type password, and no default holds one nor a
+    // certificate (the editor's Export writes the defaults only)
     const html = fs.readFileSync(path.join(root, 'nodes', 'kafka-broker', 'kafka-broker.html'), 'utf8');
     const defaults = /defaults:\s*\{([\s\S]*?)\n\s{4}\},\n\s{4}credentials/.exec(html)?.[1] ?? '';
     assert.ok(defaults.length > 0, 'found the defaults block');
-    for (const secret of ['password', 'username', 'key', 'passphrase']) {
+    for (const secret of ['password', 'username', 'key', 'passphrase', 'ca', 'cert']) {
       assert.ok(!new RegExp(`\\b${secret}\\s*:`).test(defaults), `${secret} is not a flow property`);
     }
     assert.match(html, /password:\s*\{\s*type:\s*'password'\s*\}/);

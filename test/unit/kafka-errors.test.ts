@@ -7,7 +7,7 @@ import {
   KafkaJSRequestTimeoutError,
   KafkaJSSASLAuthenticationError,
 } from 'kafkajs';
-import { brokerProblem, classifyError, isRetriable, isTransientMetadataError, isUnknownTopic } from '../../nodes/lib/kafka-errors';
+import { brokerProblem, classifyError, isRetriable, isTransientMetadataError, isUnknownTopic, tlsProblem } from '../../nodes/lib/kafka-errors';
 
 /** A kafkajs error class called as the library calls it at runtime (its typings declare fewer arguments). */
 function make(C: unknown, ...args: unknown[]): Error {
@@ -44,6 +44,11 @@ describe('kafka-errors > the cause a broker status names', function () {
     assert.equal(brokerProblem(connectionError('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT')), 'tls');
     assert.equal(brokerProblem(connectionError('Client network socket disconnected before secure TLS connection was established', 'ECONNRESET')), 'tls');
     assert.equal(brokerProblem(connectionError('wrong version number', 'ERR_SSL_WRONG_VERSION_NUMBER')), 'tls');
+  });
+
+  it('names a key that cannot be used (kafkajs: "Failed to connect: …", no code) "tls", not "unreachable"', function () {
+    const e = new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('Failed to connect: error:1C800064:Provider routines::bad decrypt'), { retryCount: 0, retryTime: 0 });
+    assert.equal(brokerProblem(e), 'tls');
   });
 
   it('names a SASL failure "auth"', function () {
@@ -86,5 +91,51 @@ describe('kafka-errors > passing errors of a new topic', function () {
   it('tells an unknown topic apart', function () {
     assert.equal(isUnknownTopic(protocolError('UNKNOWN_TOPIC_OR_PARTITION')), true);
     assert.equal(isUnknownTopic(protocolError('LEADER_NOT_AVAILABLE')), false);
+  });
+});
+
+/**
+ * What kafkajs 2.2.4 on Node 20 threw against the local broker's TLS listeners (scripts/kafka/kafka.sh):
+ * the socket's code and message in a KafkaJSConnectionError, or OpenSSL's message alone when the key or
+ * certificates could not be loaded.
+ */
+const OPENSSL = (n: string, text: string) => `80ACE11CBF7F0000:error:${n}:SSL routines:ssl3_read_bytes:${text}:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number`;
+const SEEN: Array<[string, string, Error]> = [
+  ['unknown-ca', "the broker's CA not given (the system store, or another CA)", connectionError('self-signed certificate in certificate chain', 'SELF_SIGNED_CERT_IN_CHAIN')],
+  ['unknown-ca', 'a self-signed broker certificate', connectionError('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT')],
+  ['unknown-ca', 'a broker that sends its certificate without the chain', connectionError('unable to verify the first certificate', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE')],
+  ['host-mismatch', 'an IP address the certificate does not name', connectionError("Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list: ", 'ERR_TLS_CERT_ALTNAME_INVALID')],
+  ['expired', 'an expired broker certificate', connectionError('certificate has expired', 'CERT_HAS_EXPIRED')],
+  ['not-yet-valid', 'a broker certificate not valid yet', connectionError('certificate is not yet valid', 'CERT_NOT_YET_VALID')],
+  ['client-cert-required', 'no client certificate for a broker that wants one (TLS 1.3 alert 116)', connectionError(`${OPENSSL('0A00045C', 'tlsv13 alert certificate required')} 116\n`, 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED')],
+  ['client-cert-refused', 'a client certificate the broker does not trust (alert 46, a Java broker)', connectionError(`${OPENSSL('0A000416', 'sslv3 alert certificate unknown')} 46\n`, 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN')],
+  ['client-cert-refused', 'a client certificate of an unknown CA (alert 48, an OpenSSL broker)', connectionError(`${OPENSSL('0A000418', 'tlsv1 alert unknown ca')} 48\n`, 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA')],
+  ['passphrase', 'a wrong or missing key passphrase', new KafkaJSConnectionError('Failed to connect: error:1C800064:Provider routines::bad decrypt')],
+  ['key-mismatch', 'a key that belongs to another certificate', new KafkaJSConnectionError('Failed to connect: error:05800074:x509 certificate routines::key values mismatch')],
+  ['bad-pem', 'a certificate that is not PEM', new KafkaJSConnectionError('Failed to connect: error:0480006C:PEM routines::no start line')],
+  ['bad-pem', 'a key that is not PEM', new KafkaJSConnectionError('Failed to connect: error:1E08010C:DECODER routines::unsupported')],
+  ['not-tls', 'TLS to a plaintext listener', connectionError('Client network socket disconnected before secure TLS connection was established', 'ECONNRESET')],
+  ['other', 'any other handshake failure (alert 40)', connectionError(`${OPENSSL('0A000410', 'sslv3 alert handshake failure')} 40\n`, 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE')],
+];
+
+describe('kafka-errors > which TLS failure', function () {
+  for (const [want, situation, err] of SEEN) {
+    it(`names ${situation} "${want}"`, function () {
+      assert.equal(brokerProblem(err), 'tls', 'a TLS failure');
+      assert.equal(tlsProblem(err, false), want);
+    });
+  }
+
+  it('tells a missing client certificate from a refused one by whether one was given (a Java broker sends bad_certificate for both)', function () {
+    const badCertificate = connectionError(`${OPENSSL('0A000412', 'sslv3 alert bad certificate')} 42\n`, 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE');
+    assert.equal(tlsProblem(badCertificate, false), 'client-cert-required');
+    assert.equal(tlsProblem(badCertificate, true), 'client-cert-refused');
+  });
+
+  it('says nothing about errors that are not TLS failures', function () {
+    assert.equal(tlsProblem(connectionError('connect ECONNREFUSED 127.0.0.1:9095', 'ECONNREFUSED'), false), null);
+    assert.equal(tlsProblem(make(KafkaJSSASLAuthenticationError, 'SASL SCRAM SHA512 authentication failed: Authentication failed'), false), null);
+    assert.equal(tlsProblem(new KafkaJSConnectionError('Closed connection'), false), null);
+    assert.equal(tlsProblem(undefined, false), null);
   });
 });
