@@ -223,8 +223,29 @@ async function main(o: BenchOptions): Promise<number> {
       }
       if (r.profile && fs.existsSync(r.profile)) report.profiles.push(summariseProfile(r.profile, 25));
     }
+    // Further pairs, alternated (without, with), so that the cost is a median, not one draw of the noise.
+    const first = { without: report.pipeline[NO_CHECKPOINTS]?.result, with: report.pipeline.batch?.result };
+    if (first.without && first.with && o.costPairs > 1) {
+      const costRuns = { without: [first.without], with: [first.with] };
+      for (let pair = 2; pair <= o.costPairs; pair++) {
+        for (const checkpoints of [false, true]) {
+          const groupId = uniqueName(`smoke-bench-cost${pair}`);
+          groups.push(groupId);
+          const r = await step<PipelineResult>(
+            `checkpoint cost, pair ${pair} of ${o.costPairs}: batch ${checkpoints ? 'with' : 'WITHOUT'} checkpoints`,
+            'pipeline',
+            { brokers: o.brokers, topic, groupId, mode: 'batch', maxBatch: o.maxBatch, readings: o.readings, maxSeconds: o.maxSeconds, checkpoints },
+            120_000 + o.readings,
+            undefined,
+            true,
+          );
+          if (r.result) (checkpoints ? costRuns.with : costRuns.without).push(r.result);
+        }
+      }
+      report.costRuns = costRuns;
+    }
     const cost = checkpointCost(report);
-    if (cost) log(`checkpoint cost (batch): ${cost.readingsPct.toFixed(1)} % of readings/s, ${cost.cpuPct.toFixed(1)} % of readings per CPU-s`);
+    if (cost) log(`checkpoint cost (batch, ${cost.pairs} pair${cost.pairs > 1 ? 's' : ''}): ${cost.readingsPct.toFixed(1)} % of readings/s, ${cost.cpuPct.toFixed(1)} % of readings per CPU-s`);
   }
 
   // ---- (d) latency

@@ -33,6 +33,11 @@ export interface BenchOptions {
   restoreDevices: number;
   /** Timed restores (and checkpoints) of each kind in the restore scenario. */
   restoreRepeats: number;
+  /**
+   * Batch runs without and with checkpoints, alternated, whose medians give the checkpoint cost (a single
+   * pair moves by ±20 % on this shared machine).
+   */
+  costPairs: number;
   /** Skip parts: `--skip client,runtime,pipeline,nocheckpoints,latency,sweep,restore`. */
   skip: Set<string>;
   brokers: string[];
@@ -57,6 +62,8 @@ const USAGE = `npm run bench -- [options]
   --max-batch N       kafka in's maxBatch in batch mode (default: the node's default)
   --restore-devices N devices in the partition state the restore scenario restores (default 10000,
                       each restore timed 3 times; --quick 2000, once, reported per 10,000 devices)
+  --cost-pairs N      batch runs without and with checkpoints, alternated, whose medians give the
+                      checkpoint cost (default 3; --quick 1)
   --skip LIST         leave out some of: client,runtime,pipeline,nocheckpoints,latency,sweep,restore
                       (nocheckpoints: the batch pipeline without checkpoints, the baseline of their cost)
 Env: KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092)`;
@@ -90,7 +97,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       given.set(a.slice(2), argv[++i]);
     }
   }
-  const known = ['readings', 'devices', 'partitions', 'modes', 'quick', 'profile', 'rates', 'latency-seconds', 'sweep', 'per-device', 'skip', 'batch-size', 'max-batch', 'sweep-step', 'max-seconds', 'restore-devices'];
+  const known = ['readings', 'devices', 'partitions', 'modes', 'quick', 'profile', 'rates', 'latency-seconds', 'sweep', 'per-device', 'skip', 'batch-size', 'max-batch', 'sweep-step', 'max-seconds', 'restore-devices', 'cost-pairs'];
   for (const k of given.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
 
   const quick = given.has('quick');
@@ -119,6 +126,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     maxSeconds: num('max-seconds', 90, 20),
     restoreDevices: num('restore-devices', 10_000, 2_000),
     restoreRepeats: quick ? 1 : 3,
+    costPairs: num('cost-pairs', 3, 1),
     skip,
     brokers,
   };

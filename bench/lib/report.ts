@@ -36,6 +36,11 @@ export interface BenchReport {
   clientCeiling?: Measured<ClientCeilingResult>;
   runtimeCeiling: Record<string, Measured<PumpResult & { hops: number }>>;
   pipeline: Record<string, Measured<PipelineResult>>;
+  /**
+   * Every batch run without and with checkpoints (the pair in {@link pipeline} first, then the further
+   * pairs of `--cost-pairs`), in the order they ran: the checkpoint cost is taken from their medians.
+   */
+  costRuns?: { without: PipelineResult[]; with: PipelineResult[] };
   latency: Measured<LatencyResult>[];
   devices: Measured<DevicesResult>[];
   /** (f) Restore of a partition's state from its changelogs (absent when skipped). */
@@ -55,24 +60,43 @@ export const NO_CHECKPOINTS = 'batch-no-checkpoints';
 export const CHECKPOINT_COST_GOAL_PCT = 15;
 
 export interface CheckpointCost {
+  /** The median run of each (by readings/s), of `pairs` alternated pairs. */
   with: PipelineResult;
   without: PipelineResult;
+  pairs: number;
   /** 100 × (1 − with / without), readings/s. */
   readingsPct: number;
   /** The same by readings per CPU-second of the measured process. */
   cpuPct: number;
 }
 
-/** The cost of the checkpoints in batch mode, when both batch runs measured something. */
+/** The run of median readings/s (the lower middle one of an even count). */
+function medianRun(runs: PipelineResult[]): PipelineResult | undefined {
+  const sorted = runs.filter((x) => x.recordsPerSec > 0).sort((a, b) => a.recordsPerSec - b.recordsPerSec);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * The cost of the checkpoints in batch mode, when both kinds of batch run measured something: from the
+ * medians of the alternated runs (readings/s and readings per CPU-second each on its own).
+ */
 export function checkpointCost(r: BenchReport): CheckpointCost | undefined {
-  const w = r.pipeline.batch?.result;
-  const wo = r.pipeline[NO_CHECKPOINTS]?.result;
-  if (!w || !wo || !(wo.recordsPerSec > 0) || !(wo.recordsPerCpuSec > 0)) return undefined;
+  const runs = r.costRuns ?? { with: [r.pipeline.batch?.result].filter(Boolean) as PipelineResult[], without: [r.pipeline[NO_CHECKPOINTS]?.result].filter(Boolean) as PipelineResult[] };
+  const w = medianRun(runs.with);
+  const wo = medianRun(runs.without);
+  if (!w || !wo || !(wo.recordsPerCpuSec > 0)) return undefined;
+  const ok = (xs: PipelineResult[]) => xs.filter((x) => x.recordsPerSec > 0);
   return {
     with: w,
     without: wo,
+    pairs: Math.min(ok(runs.with).length, ok(runs.without).length),
     readingsPct: 100 * (1 - w.recordsPerSec / wo.recordsPerSec),
-    cpuPct: 100 * (1 - w.recordsPerCpuSec / wo.recordsPerCpuSec),
+    cpuPct: 100 * (1 - median(ok(runs.with).map((x) => x.recordsPerCpuSec)) / median(ok(runs.without).map((x) => x.recordsPerCpuSec))),
   };
 }
 
@@ -151,13 +175,18 @@ export function formatReport(r: BenchReport): string {
   const cost = checkpointCost(r);
   if (cost) {
     const tb = (p: PipelineResult) => (p.timeBoxed ? ` (time-boxed: ${int(p.readings)} readings)` : '');
-    out.push('Checkpoint cost, batch pipeline: changelog checkpoints of window and z-score state + exactly-once CSV, against none of them');
+    const each = (xs: PipelineResult[] | undefined, f: (p: PipelineResult) => number) => (xs && xs.length > 1 ? xs.map((p) => int(f(p))).join(' / ') : '');
+    const runs = r.costRuns;
+    out.push(
+      `Checkpoint cost, batch pipeline: changelog checkpoints of window and z-score state + exactly-once CSV, against none of them` +
+        (cost.pairs > 1 ? ` (medians of ${cost.pairs} alternated pairs; each run in the order they ran)` : ''),
+    );
     out.push(
       table(
-        ['', 'with checkpoints', 'without', 'cost'],
+        ['', 'with checkpoints', 'without', 'cost', 'with, each run', 'without, each run'],
         [
-          ['readings/s', int(cost.with.recordsPerSec) + tb(cost.with), int(cost.without.recordsPerSec) + tb(cost.without), `${cost.readingsPct.toFixed(1)} %`],
-          ['readings/CPU-s', int(cost.with.recordsPerCpuSec), int(cost.without.recordsPerCpuSec), `${cost.cpuPct.toFixed(1)} %`],
+          ['readings/s', int(cost.with.recordsPerSec) + tb(cost.with), int(cost.without.recordsPerSec) + tb(cost.without), `${cost.readingsPct.toFixed(1)} %`, each(runs?.with, (p) => p.recordsPerSec), each(runs?.without, (p) => p.recordsPerSec)],
+          ['readings/CPU-s', '', '', `${cost.cpuPct.toFixed(1)} %`, each(runs?.with, (p) => p.recordsPerCpuSec), each(runs?.without, (p) => p.recordsPerCpuSec)],
         ],
         1,
       ),
