@@ -65,7 +65,7 @@ export = function (RED: RED) {
     const writerOpts = {
       folder,
       flushIntervalMs: cfg.duration('flushInterval', 200, 'ms', { min: 0 }),
-      flushRows: cfg.number('flushRows', 1000, { min: 1, integer: true }),
+      flushRows: cfg.number('flushRows', 10000, { min: 1, integer: true }),
       fsync: cfg.boolean('fsync', true),
       retryBaseMs: cfg.duration('retryDelay', 200, 'ms', { min: 0, max: 1000 }),
       maxQueuedRows: cfg.number('maxQueuedRows', 500_000, { min: 1, integer: true }),

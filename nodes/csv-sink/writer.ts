@@ -47,7 +47,7 @@ export type WriterEvent =
 
 export const WRITER_DEFAULTS: Omit<WriterOptions, 'folder' | 'onEvent'> = {
   flushIntervalMs: 200,
-  flushRows: 1000,
+  flushRows: 10_000,
   fsync: true,
   maxOpenFiles: 2,
   maxTries: Infinity,

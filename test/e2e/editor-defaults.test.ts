@@ -106,7 +106,7 @@ const RUNTIME_DEFAULTS: Record<string, Record<string, Setting>> = {
     dateBy: text('event'),
     allowMsgFilename: bool(false),
     flushInterval: dur(200),
-    flushRows: num(1000),
+    flushRows: num(10_000),
     fsync: bool(true),
     exactlyOnce: text('auto'),
   },
