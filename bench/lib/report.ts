@@ -60,20 +60,16 @@ export const NO_CHECKPOINTS = 'batch-no-checkpoints';
 export const CHECKPOINT_COST_GOAL_PCT = 15;
 
 export interface CheckpointCost {
-  /** The median run of each (by readings/s), of `pairs` alternated pairs. */
+  /** The pair of median cost, of `pairs` alternated pairs. */
   with: PipelineResult;
   without: PipelineResult;
   pairs: number;
+  /** The cost of each pair by readings/s, in the order they ran. */
+  pairPcts: number[];
   /** 100 × (1 − with / without), readings/s. */
   readingsPct: number;
   /** The same by readings per CPU-second of the measured process. */
   cpuPct: number;
-}
-
-/** The run of median readings/s (the lower middle one of an even count). */
-function medianRun(runs: PipelineResult[]): PipelineResult | undefined {
-  const sorted = runs.filter((x) => x.recordsPerSec > 0).sort((a, b) => a.recordsPerSec - b.recordsPerSec);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 function median(xs: number[]): number {
@@ -82,21 +78,29 @@ function median(xs: number[]): number {
 }
 
 /**
- * The cost of the checkpoints in batch mode, when both kinds of batch run measured something: from the
- * medians of the alternated runs (readings/s and readings per CPU-second each on its own).
+ * The cost of the checkpoints in batch mode, when both kinds of batch run measured something. Each pair
+ * (a run without, then one with, back to back) shares the machine's state of the moment, which moves
+ * both by as much as the cost itself: so the cost is taken per pair, and the median of those is reported
+ * (readings/s and readings per CPU-second each on its own), with the pair that gave it.
  */
 export function checkpointCost(r: BenchReport): CheckpointCost | undefined {
   const runs = r.costRuns ?? { with: [r.pipeline.batch?.result].filter(Boolean) as PipelineResult[], without: [r.pipeline[NO_CHECKPOINTS]?.result].filter(Boolean) as PipelineResult[] };
-  const w = medianRun(runs.with);
-  const wo = medianRun(runs.without);
-  if (!w || !wo || !(wo.recordsPerCpuSec > 0)) return undefined;
-  const ok = (xs: PipelineResult[]) => xs.filter((x) => x.recordsPerSec > 0);
+  const pairs: { w: PipelineResult; wo: PipelineResult; pct: number; cpu: number }[] = [];
+  for (let i = 0; i < Math.min(runs.with.length, runs.without.length); i++) {
+    const w = runs.with[i];
+    const wo = runs.without[i];
+    if (!(w.recordsPerSec > 0) || !(wo.recordsPerSec > 0) || !(wo.recordsPerCpuSec > 0)) continue;
+    pairs.push({ w, wo, pct: 100 * (1 - w.recordsPerSec / wo.recordsPerSec), cpu: 100 * (1 - w.recordsPerCpuSec / wo.recordsPerCpuSec) });
+  }
+  if (pairs.length === 0) return undefined;
+  const mid = [...pairs].sort((a, b) => a.pct - b.pct)[Math.floor((pairs.length - 1) / 2)];
   return {
-    with: w,
-    without: wo,
-    pairs: Math.min(ok(runs.with).length, ok(runs.without).length),
-    readingsPct: 100 * (1 - w.recordsPerSec / wo.recordsPerSec),
-    cpuPct: 100 * (1 - median(ok(runs.with).map((x) => x.recordsPerCpuSec)) / median(ok(runs.without).map((x) => x.recordsPerCpuSec))),
+    with: mid.w,
+    without: mid.wo,
+    pairs: pairs.length,
+    pairPcts: pairs.map((p) => p.pct),
+    readingsPct: median(pairs.map((p) => p.pct)),
+    cpuPct: median(pairs.map((p) => p.cpu)),
   };
 }
 
@@ -179,7 +183,9 @@ export function formatReport(r: BenchReport): string {
     const runs = r.costRuns;
     out.push(
       `Checkpoint cost, batch pipeline: changelog checkpoints of window and z-score state + exactly-once CSV, against none of them` +
-        (cost.pairs > 1 ? ` (medians of ${cost.pairs} alternated pairs; each run in the order they ran)` : ''),
+        (cost.pairs > 1
+          ? ` (median of ${cost.pairs} alternated pairs, each pair's cost ${cost.pairPcts.map((p) => `${p.toFixed(1)} %`).join(' / ')}; the pair shown is the median one; each run in the order they ran)`
+          : ''),
     );
     out.push(
       table(
