@@ -19,6 +19,7 @@ import {
   checkRelativeName,
   fileName,
   layoutFor,
+  windowColumnsOf,
   parseColumns,
   rejectRows,
 } from '../lib/csv';
@@ -83,7 +84,9 @@ export = function (RED: RED) {
     const status = new ThrottledStatus(node);
     // Evaluated only when the throttled status is written (see ThrottledStatus).
     const rowsText = (): string => `rows ${compact(writer.rowsWritten)}`;
-    let formatter = columns === null || (preset === 'custom' && columns.length === 0) ? null : new CsvFormatter(layoutFor(preset, columns, timeKey), byProcessing);
+    // custom without configured columns and windows: the columns come from the first item (below).
+    let formatter =
+      columns === null || (preset === 'custom' && columns.length === 0) || preset === 'windows' ? null : new CsvFormatter(layoutFor(preset, columns, timeKey), byProcessing);
     /** Positions the rows of a writer group reach (the per-message tops it was queued with). */
     const topOf = (tags: readonly unknown[]): Positions => {
       const top: Positions = {};
@@ -245,6 +248,10 @@ export = function (RED: RED) {
         const problem = checkRelativeName(msg.filename);
         if (problem) return handleInputError(node, new Error(`msg.filename refused: ${problem}`), done, 'bad filename');
         target = msg.filename as string;
+      }
+      if (formatter === null && preset === 'windows' && items.length > 0) {
+        // The aggregates the window emits, for the node's lifetime (configured columns are not used here).
+        formatter = new CsvFormatter(layoutFor('windows', windowColumnsOf(items[0])), byProcessing);
       }
       if (formatter === null) {
         // custom preset without configured columns: the first item's keys, for the node's lifetime.

@@ -42,6 +42,21 @@ export const WINDOW_COLUMNS = [
   'final',
 ] as const;
 
+/**
+ * Columns of the `windows` preset for a file of `item`'s kind (the first window result a sink gets): the
+ * contract's {@link WINDOW_COLUMNS} when it has exactly those keys (the window's default aggregates) or is
+ * no window result (no `windowStart`); otherwise the result's own keys in its order (`deviceId,
+ * windowStart, windowEnd, count, fireAlarmCount`, the aggregates configured on the window, `final`), so
+ * that configured aggregates are written instead of dropped. A window emits the same keys for every
+ * result, so the first one decides for the node's lifetime.
+ */
+export function windowColumnsOf(item: unknown): readonly string[] {
+  if (item === null || typeof item !== 'object' || Array.isArray(item) || !Object.prototype.hasOwnProperty.call(item, 'windowStart')) return WINDOW_COLUMNS;
+  const keys = Object.keys(item);
+  const same = keys.length === WINDOW_COLUMNS.length && keys.every((k) => (WINDOW_COLUMNS as readonly string[]).includes(k));
+  return same ? WINDOW_COLUMNS : keys;
+}
+
 /** Alert keys (CONTRACT §4); `indicators` is written as one cell, joined with `;`. */
 export const ALERT_COLUMNS = [
   'type',
@@ -532,14 +547,15 @@ class AlertsLayout extends KeyLayout {
 
 /**
  * The layout of a preset. `custom` needs `columns` (configured, or the first message's keys); its
- * event time is the item's `timeKey` (epoch ms number, ISO-8601 text or Date).
+ * event time is the item's `timeKey` (epoch ms number, ISO-8601 text or Date). `windows` takes
+ * `columns` when given (see {@link windowColumnsOf}), else {@link WINDOW_COLUMNS}; other presets ignore them.
  */
 export function layoutFor(preset: CsvPreset, columns: readonly string[] = [], timeKey = 'timestamp'): CsvLayout {
   switch (preset) {
     case 'readings':
       return new ReadingsLayout();
     case 'windows':
-      return new KeyLayout('windows', WINDOW_COLUMNS, 'windowStart');
+      return new KeyLayout('windows', columns.length > 0 ? columns : WINDOW_COLUMNS, 'windowStart');
     case 'alerts':
       return new AlertsLayout();
     case 'rejects':

@@ -3,6 +3,7 @@
  * severity memory behind `emit: change`, and the common options. Framework-free: `now` is the caller's
  * clock in epoch ms (the adapter passes arrival time), used only for the idle timeout.
  */
+import { DEFAULT_MAX_DEVICES, deviceKey } from './devices';
 import { KeyedState } from './keyed-state';
 import { significantDigits, thousandthsText } from './number-text';
 import type { Alert, AlertType, EmitMode, Reading, Severity } from './types';
@@ -20,7 +21,7 @@ export interface DetectorOptions {
   idleMs?: number;
 }
 
-export const DEFAULT_MAX_DEVICES = 10_000;
+export { DEFAULT_MAX_DEVICES };
 export const DEFAULT_IDLE_MS = 3_600_000;
 
 /** The interface the node adapters drive. */
@@ -106,10 +107,9 @@ export function snapshotDevices(s: unknown, sig: string, fields: number): Device
   return o.devices as DeviceSnapshot[];
 }
 
-/** Device id of a reading; a reading without one belongs to `"default"` (CONTRACT §2 default). */
+/** Device id of a reading, by the rule every node shares ({@link deviceKey}: `42` is `"42"`, none is `"default"`). */
 export function deviceOf(r: Reading): string {
-  const id = r.deviceId;
-  return typeof id === 'string' && id !== '' ? id : 'default';
+  return deviceKey(r.deviceId);
 }
 
 /** Event time of a reading, or `now` when it has none (a reading that skipped validation). */

@@ -32,6 +32,7 @@
  */
 import { z } from 'zod';
 import type { Reading, SensorKey } from './types';
+import { DEFAULT_DEVICE_ID, deviceKey } from './devices';
 
 /** Error codes of CONTRACT §3. */
 export type ValidationCode =
@@ -166,8 +167,7 @@ export interface Fallbacks {
   arrival?: number;
 }
 
-/** The `deviceId` when neither the input nor a fallback gives one. */
-export const DEFAULT_DEVICE_ID = 'default';
+export { DEFAULT_DEVICE_ID };
 
 export interface ReadingValidator {
   readonly options: Readonly<ResolvedValidatorOptions>;
@@ -351,7 +351,8 @@ function hasControlChar(v: string): boolean {
 /** A usable device id from a fallback value, or undefined. */
 function deviceIdOf(v: unknown): string | undefined {
   if (typeof v === 'string') return isDeviceIdText(v) ? v : undefined;
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+  // A number: the rule every node applies to a reading's deviceId (nodes/lib/devices.ts).
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return deviceKey(v);
   return undefined;
 }
 
@@ -771,7 +772,7 @@ export function createValidator(options: ValidatorOptions = {}): ReadingValidato
     if (v === undefined || v === null) v = w;
     if (v === undefined || v === null) return fallbackDeviceId(fb);
     if (typeof v === 'string' && isDeviceIdText(v)) return v;
-    if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return deviceKey(v);
     if (typeof v === 'string' && hasControlChar(v)) {
       fail('deviceId', 'bad-device-id', `deviceId must not contain control characters such as NUL, tab or line breaks (got ${describe(v)})`);
     } else {

@@ -17,6 +17,7 @@
  * device; a device holds at most `ceil(delay / slide) + size / slide` panes (15 by default) whatever the
  * rate of readings. Panes that no open window needs are freed as the watermark passes them.
  */
+import { DEFAULT_MAX_DEVICES, deviceKey } from './devices';
 import { COUNT, PaneLayout, parseAggregates, type AggregateSpec, type ReadingLike, type WindowResult } from './panes';
 
 export type { ReadingLike, WindowResult } from './panes';
@@ -39,7 +40,7 @@ export interface SlidingWindowOptions {
    * windows close when time (a reading's, or {@link SlidingWindows.advance}'s) reaches their end.
    */
   arrival?: boolean;
-  /** Most devices kept; the least recently seen is evicted (its open windows emitted first). 0 = no bound. */
+  /** Most devices kept; the least recently seen is evicted (its open windows emitted first). 0 = no bound. Default 10,000 (as the detectors). */
   maxDevices?: number;
   /** A device without a reading for this long (processing time, ms) is evicted by `sweep`. 0 = never. */
   idleMs?: number;
@@ -58,12 +59,9 @@ export function windowOptionProblems(o: SlidingWindowOptions): string[] {
   return p;
 }
 
-/** The device key of a reading: its `deviceId` (a number is turned into text), else `"default"` (CONTRACT §2). */
+/** The device key of a reading, by the rule every node shares ({@link deviceKey}: `42` is `"42"`, none is `"default"`). */
 export function deviceIdOf(r: ReadingLike): string {
-  const id = r.deviceId;
-  if (typeof id === 'string' && id !== '') return id;
-  if (typeof id === 'number') return String(id);
-  return 'default';
+  return deviceKey(r.deviceId);
 }
 
 /** One device: its highest event time and its panes in a ring buffer. */
@@ -168,7 +166,7 @@ export class SlidingWindows {
     // Open windows start after watermark − size, and no pane lies beyond the highest event time.
     this.maxSpan = Math.ceil(this.delayMs / this.slideMs) + this.k;
     this.acc = new Float64Array(this.stride);
-    this.maxDevices = opts.maxDevices ?? 0;
+    this.maxDevices = opts.maxDevices ?? DEFAULT_MAX_DEVICES;
     this.idleMs = opts.idleMs ?? 0;
   }
 

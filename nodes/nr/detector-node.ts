@@ -40,13 +40,20 @@ export function readStateOption(RED: RED, node: Node, c: ConfigReader): string |
   return ins.length === 1 ? ins[0] : undefined;
 }
 
+/**
+ * The unit of a bare-number `idleTimeout` in the detectors, as their editors state it beside the field
+ * (seconds: "3600" is one hour, as flows have always meant it). Text with a unit ("1 hour", "500ms")
+ * means what it says.
+ */
+export const IDLE_TIMEOUT_UNIT = 's';
+
 /** Emit mode, max devices and idle timeout from a node's configuration (defaults per lib/detector). */
 export function readDetectorOptions(c: ConfigReader): DetectorOptions {
   return {
     emit: c.oneOf('emit', EMIT_MODES, 'every'),
     maxDevices: c.number('maxDevices', DEFAULT_MAX_DEVICES, { min: 0, integer: true }),
-    // A plain number is seconds; text such as "1 hour" or "90s" is accepted too; 0 = never.
-    idleMs: c.duration('idleTimeout', DEFAULT_IDLE_MS, 's', { min: 0 }),
+    // 0 = never.
+    idleMs: c.duration('idleTimeout', DEFAULT_IDLE_MS, IDLE_TIMEOUT_UNIT, { min: 0 }),
   };
 }
 

@@ -15,7 +15,8 @@ import { setStatus } from '../nr/status';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { parseAggregates, DEFAULT_AGGREGATES } from '../lib/panes';
 import { windowOptionProblems, type OutputMode } from '../lib/window';
-import { checkpointStore, nodeContextFile, type TimeSource } from './support';
+import { DEFAULT_MAX_DEVICES } from '../lib/devices';
+import { IDLE_TIMEOUT_UNIT, checkpointStore, nodeContextFile, type TimeSource } from './support';
 import { WindowRunner } from './runner';
 import { outputReaches, upstreamKafkaIns } from '../nr/flow-graph';
 
@@ -42,8 +43,8 @@ export = function (RED: RED) {
     const delayMs = c.duration('watermark', 600_000, 'ms', { min: 0 });
     const timeSource = c.oneOf('timeSource', TIME_SOURCES, 'event');
     const mode = c.oneOf('outputMode', MODES, 'append');
-    const maxDevices = c.number('maxDevices', 10_000, { min: 0, integer: true });
-    const idleMs = c.duration('idleTimeout', 0, 'ms', { min: 0 });
+    const maxDevices = c.number('maxDevices', DEFAULT_MAX_DEVICES, { min: 0, integer: true });
+    const idleMs = c.duration('idleTimeout', 0, IDLE_TIMEOUT_UNIT, { min: 0 });
     const checkpointMs = c.duration('checkpoint', 10_000, 'ms', { min: 0 });
     const aggs = parseAggregates(c.string('aggregates', DEFAULT_AGGREGATES.join(', ')));
     const state = c.oneOf('state', STATES, 'auto');

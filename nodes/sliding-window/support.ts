@@ -5,6 +5,12 @@
  */
 import * as path from 'node:path';
 
+/**
+ * The unit of a bare-number `idleTimeout` (and of every other bare-number duration) of the sliding
+ * window, as its editor states beside the field. Text with a unit ("1 hour", "90s") means what it says.
+ */
+export const IDLE_TIMEOUT_UNIT = 'ms';
+
 /** Time of a reading: its event `timestamp`, the Kafka record's timestamp, or the arrival time. */
 export type TimeSource = 'event' | 'kafka' | 'arrival';
 

@@ -9,6 +9,7 @@ import {
   brokerNode,
   collect,
   committedOffsets,
+  type Collected,
   endOffsets,
   helper,
   inModule,
@@ -25,6 +26,21 @@ import {
 } from './_kafka-nodes';
 
 type Meta = { partition: number; offset: number; ack?: { consumer: string; id: number; records: number } };
+
+/**
+ * Proof that a commit ran after this point: one more record on `partition` (single or batch mode),
+ * acknowledged, and its offset committed. An offset that a commit would have moved has moved by then.
+ */
+async function commitCycle(topic: string, groupId: string, got: Collected, partition: number): Promise<void> {
+  const before = got.count();
+  await produce(topic, [{ partition, key: 'probe', value: JSON.stringify(readings(1)[0]) }]);
+  const end = (await endOffsets(topic))[partition];
+  await waitFor(() => got.count() > before, 10_000, () => 'the probe record');
+  const probe = got.batches.length > 0 ? got.batches.at(-1)! : got.records.at(-1)!;
+  assert.equal((probe.kafka as Meta).partition, partition, 'the probe came last');
+  ackRegistry.ack((probe.kafka as Meta).ack, Array.isArray(probe.payload) ? probe.payload.length : 1);
+  await waitForCommitted(groupId, topic, { [partition]: end });
+}
 
 /** Holds of stateful nodes, from the same (built) ack registry the nodes use. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -66,7 +82,8 @@ describe('kafka in > after-sink commits (at-least-once)', function () {
     // acknowledge the held records newest first: partition 0 may move only at the very end
     held.sort((a, b) => b.offset - a.offset);
     for (const k of held.slice(0, -1)) ackRegistry.ack(k.ack, 1);
-    await sleep(500);
+    await commitCycle(topic, groupId, got, 1);
+    ends[1] += 1;
     assert.equal((await committedOffsets(groupId, topic))[0], 100, 'offset 100 is still unacknowledged');
     ackRegistry.ack(held.at(-1)!.ack, 1);
     await waitForCommitted(groupId, topic, ends);
@@ -150,7 +167,8 @@ describe('kafka in > after-sink commits (at-least-once)', function () {
     await waitForCommitted(groupId, topic, { ...ends, 0: held.reduce((min, b) => Math.min(min, (b.kafka as Meta & { firstOffset: number }).firstOffset), Infinity) });
     const heldRecords = held.reduce((n, b) => n + b.payload.length, 0);
     await waitFor(() => got.metrics.at(-1)?.payload.inFlight === heldRecords, 5000, () => `inFlight ${got.metrics.at(-1)?.payload.inFlight}, held ${heldRecords}`);
-    await sleep(500);
+    await commitCycle(topic, groupId, got, 1);
+    ends[1] += 1;
     assert.ok(((await committedOffsets(groupId, topic))[0] ?? -1) < ends[0], 'partition 0 is not committed while held');
     for (const b of held) assert.equal(holds.release((b.kafka as Meta).ack!, 'window'), true);
     await waitForCommitted(groupId, topic, ends);
@@ -171,7 +189,13 @@ describe('kafka in > after-sink commits (at-least-once)', function () {
       if (seq % 4 === 3) unacked.add(seq);
       else ackRegistry.ack((m.kafka as Meta).ack, 1);
     }
-    await sleep(600); // let a commit run
+    // Wait for the commit of the acknowledged prefix: each partition up to its first unacknowledged record.
+    const expected = await endOffsets(topic);
+    for (const m of got.records) {
+      const k = m.kafka as Meta;
+      if (unacked.has((m.payload as { seq: number }).seq)) expected[k.partition] = Math.min(expected[k.partition], k.offset);
+    }
+    await waitForCommitted(`${topic}-group`, topic, expected);
     await helper.unload();
 
     await helper.load([brokerModule, inModule], flow);

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { bootstrap, createTopic, requireKafka, uniqueTopic } from './broker';
-import { groupMembers, jsonMessages, produce, readings, sleep, waitFor } from './_kafka-nodes';
+import { endOffsets, groupMembers, jsonMessages, produce, readings, sleep, waitFor, waitForCommitted } from './_kafka-nodes';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'runtime.cjs');
 const DEVICES = 40;
@@ -84,7 +84,8 @@ describe('kafka in > two runtimes in one consumer group', function () {
     const all = readings(4000, DEVICES);
     await produce(topic, jsonMessages(all.slice(0, 2000)));
     await waitFor(() => seqsOf([a, b]).size === 2000, 30_000, () => `${seqsOf([a, b]).size}/2000 (A ${a.records.length}, B ${b.records.length})`);
-    await sleep(500);
+    // Every record handled and committed: one delivered twice would have come before this.
+    await waitForCommitted(groupId, topic, await endOffsets(topic), 20_000);
 
     assert.equal(a.records.length + b.records.length, 2000, 'every record exactly once across the two runtimes');
     assert.ok(a.records.length > 0 && b.records.length > 0, `both runtimes consume (A ${a.records.length}, B ${b.records.length})`);

@@ -6,6 +6,7 @@ import {
   catchModule,
   collect,
   completeModule,
+  endOffsets,
   freePort,
   hasInputHandler,
   helper,
@@ -15,8 +16,8 @@ import {
   outModule,
   recordStatus,
   sinks,
-  sleep,
   waitFor,
+  waitForCommitted,
   type FlowNode,
 } from './_kafka-nodes';
 
@@ -98,7 +99,8 @@ describe('kafka out', function () {
     for (let i = 0; i < 9_900; i += 100) src.send({ payload: all.slice(i, i + 100) });
     for (let i = 9_900; i < 10_000; i++) src.send({ payload: all[i] });
     await waitFor(() => got.count() >= 10_000, 40_000, () => `${got.count()}/10000`);
-    await sleep(500);
+    // Everything in the topic consumed and committed: an alert produced twice would have come before this.
+    await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic), 20_000);
 
     assert.deepEqual(errors, []);
     assert.equal(got.count(), 10_000);

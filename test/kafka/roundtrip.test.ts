@@ -106,9 +106,16 @@ describe('kafka broker: round trip with kafkajs', function () {
           timer = setTimeout(() => reject(new Error(`only ${received.length}/${COUNT} messages consumed in 20 s`)), 20_000);
         }),
       ]).finally(() => clearTimeout(timer));
-      // linger briefly: anything beyond COUNT would be a duplicate or a stray message
-      await new Promise((r) => setTimeout(r, 500));
-
+      // The topic's end offsets: a duplicate or stray message in it would be counted there, and every
+      // message up to them must have been consumed once.
+      const admin = kafka.admin();
+      await admin.connect();
+      const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+      assert.equal(ends.reduce((n, p) => n + Number(p.high), 0), COUNT, 'the topic holds exactly the messages produced');
+      for (const p of ends) {
+        const offsets = received.filter((m) => m.partition === p.partition).map((m) => Number(m.offset));
+        assert.deepEqual(offsets, Array.from({ length: Number(p.high) }, (_, i) => i), `partition ${p.partition}: every offset once, in order`);
+      }
       assert.equal(received.length, COUNT, 'exactly as many messages consumed as produced');
 
       const bySeq = new Map<number, Reading>();

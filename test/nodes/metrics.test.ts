@@ -281,9 +281,17 @@ describe('metrics > Prometheus endpoint', function () {
   });
 
   it('forgets the series of a closed node: a redeployed node starts from zero', async function () {
-    await helper.load([...modules, captureHttpNode], [{ id: 'v', type: 'smoke-sensor-validate', name: 'validate', wires: [[], []] }]);
+    await helper.load(
+      [...modules, captureHttpNode],
+      [
+        { id: 'v', type: 'smoke-sensor-validate', name: 'validate', wires: [[], ['rejected']] },
+        { id: 'rejected', type: 'helper' },
+      ],
+    );
+    // Counted before the node sends the rejected item on: wait for it, not for a time.
+    const sent1 = new Promise((r) => helper.getNode('rejected').once('input', r));
     helper.getNode('v').receive({ payload: [{ temperature: 'x' }] });
-    await new Promise((r) => setTimeout(r, 50));
+    await sent1;
     let m = parseExposition(await (await scrape()).text());
     assert.equal(one(m, 'smoke_readings_in_total', { node_id: 'v' }), 1);
     await helper.unload();
@@ -316,10 +324,17 @@ describe('metrics > Prometheus endpoint', function () {
 
   it('SMOKE_METRICS=off: 404, and the nodes count nothing', async function () {
     process.env.SMOKE_METRICS = 'off';
-    await helper.load([...modules, captureHttpNode], [{ id: 'v', type: 'smoke-sensor-validate', wires: [[], []] }]);
+    await helper.load(
+      [...modules, captureHttpNode],
+      [
+        { id: 'v', type: 'smoke-sensor-validate', wires: [[], ['rejected']] },
+        { id: 'rejected', type: 'helper' },
+      ],
+    );
     assert.equal((await scrape()).status, 404);
+    const sent = new Promise((r) => helper.getNode('rejected').once('input', r));
     helper.getNode('v').receive({ payload: { temperature: 'x' } });
-    await new Promise((r) => setTimeout(r, 50));
+    await sent;
     // The registry of the built module (the one Node-RED loaded).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { registry } = require(path.join(root, 'dist', 'nodes', 'nr', 'metrics.js'));

@@ -7,7 +7,7 @@ type Msg = { payload: unknown; topic?: string; key?: string };
 interface TestNode {
   on(event: string, cb: (arg: never) => void): void;
   receive(msg: Record<string, unknown>): void;
-  status: { lastCall: { args: [{ fill?: string; shape?: string; text?: string }] } | null };
+  status: { getCalls(): { thisValue: unknown; args: [{ fill?: string; shape?: string; text?: string }] }[] };
 }
 
 function flow(sim: Record<string, unknown>) {
@@ -15,6 +15,29 @@ function flow(sim: Record<string, unknown>) {
     { id: 'sim', type: 'smoke-sensor-sim', wires: [['out']], ...sim },
     { id: 'out', type: 'helper' },
   ];
+}
+
+/**
+ * Loads `sim` next to a reference simulator that runs (autostart, the same rate) into `ref`: the moment
+ * the reference has sent `n` messages is the moment `sim`, had it run, would have sent some too.
+ */
+async function loadWithReference(
+  sim: Record<string, unknown>,
+  refConfig: Record<string, unknown> = { devices: sim.devices, rate: sim.rate },
+): Promise<{ sim: TestNode; out: TestNode; reference: (n: number) => Promise<Msg[]> }> {
+  await helper.load(simNode, [
+    ...flow(sim),
+    { id: 'refSim', type: 'smoke-sensor-sim', wires: [['ref']], ...refConfig },
+    { id: 'ref', type: 'helper' },
+  ]);
+  const ref = helper.getNode('ref') as TestNode;
+  return { sim: helper.getNode('sim'), out: helper.getNode('out'), reference: (n) => collect(ref, n) };
+}
+
+/** Node-RED keeps input handlers outside EventEmitter: whether the node registered one. */
+function hasInputHandler(n: unknown): boolean {
+  const node = n as { _inputCallback?: unknown; _inputCallbacks?: unknown[] | null };
+  return Boolean(node._inputCallback) || (node._inputCallbacks?.length ?? 0) > 0;
 }
 
 async function load(sim: Record<string, unknown>): Promise<{ sim: TestNode; out: TestNode }> {
@@ -33,8 +56,9 @@ function collect(out: TestNode, n: number): Promise<Msg[]> {
   });
 }
 
+/** The last status of node `n` (the spy is on the prototype: it records every node's calls). */
 function lastStatus(n: TestNode) {
-  return n.status.lastCall?.args[0] ?? {};
+  return n.status.getCalls().filter((c) => c.thisValue === n).at(-1)?.args[0] ?? {};
 }
 
 /** Resolves on the next status call of `n` that satisfies `pred`. */
@@ -44,10 +68,6 @@ function statusWhere(n: TestNode, pred: (s: { fill?: string; text?: string }) =>
       if (pred(call.args[0])) resolve();
     }) as (arg: never) => void);
   });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 describe('sensor-sim node', function () {
@@ -109,11 +129,12 @@ describe('sensor-sim node', function () {
 
   describe('sensor-sim > start and stop', function () {
     it('with autostart off it is stopped (grey) and sends nothing until "start"', async function () {
-      const { sim, out } = await load({ devices: 2, rate: 20, autostart: false });
+      const { sim, out, reference } = await loadWithReference({ devices: 2, rate: 20, autostart: false });
       assert.equal(lastStatus(sim).fill, 'grey');
       let early = 0;
       out.on('input', (() => early++) as (arg: never) => void);
-      await delay(150);
+      // The reference started (deferred autostart) and sent two rounds: a started sim would have too.
+      await reference(4);
       assert.equal(early, 0);
       const got = collect(out, 2);
       sim.receive({ payload: 'start' });
@@ -122,14 +143,15 @@ describe('sensor-sim node', function () {
     });
 
     it('"stop" (msg.command wins over msg.payload) stops the messages and turns the status grey', async function () {
-      const { sim, out } = await load({ devices: 2, rate: 20 });
+      const { sim, out, reference } = await loadWithReference({ devices: 2, rate: 20 });
       await collect(out, 2);
       const stopped = statusWhere(sim, (s) => s.fill === 'grey');
       sim.receive({ payload: 'start', command: 'stop' });
       await stopped;
       let after = 0;
       out.on('input', (() => after++) as (arg: never) => void);
-      await delay(200);
+      // Two more rounds of the reference, which runs at the same rate: a running sim would have sent too.
+      await reference(4);
       assert.equal(after, 0, 'no reading after stop');
       const again = collect(out, 2);
       sim.receive({ command: 'start' });
@@ -202,17 +224,35 @@ describe('sensor-sim node', function () {
     it('never starts when the flow stops within 100 ms of deploy', async function () {
       let intervals = 0;
       const origSet = global.setInterval;
+      const origTimeout = global.setTimeout;
+      const origClear = global.clearTimeout;
+      // The deferred autostart is a 100 ms timeout of the node's start function: it must be cancelled
+      // on close (then it can never fire), which is the event, instead of waiting past 100 ms.
+      const starts: unknown[] = [];
+      const cleared = new Set<unknown>();
       global.setInterval = ((...a: Parameters<typeof setInterval>) => {
         intervals++;
         return origSet(...a);
       }) as typeof setInterval;
+      global.setTimeout = ((fn: (...args: unknown[]) => void, ms?: number, ...rest: unknown[]) => {
+        const t = origTimeout(fn, ms, ...rest);
+        if (ms === 100 && fn.name === 'start') starts.push(t);
+        return t;
+      }) as typeof setTimeout;
+      global.clearTimeout = ((t: Parameters<typeof clearTimeout>[0]) => {
+        cleared.add(t);
+        return origClear(t);
+      }) as typeof clearTimeout;
       try {
         await load({ devices: 2, rate: 50 });
         await helper.unload();
-        await delay(250);
-        assert.equal(intervals, 0, 'no timer was started after close');
+        assert.equal(starts.length, 1, 'one deferred start was scheduled');
+        assert.ok(cleared.has(starts[0]), 'the deferred start was cancelled on close');
+        assert.equal(intervals, 0, 'no timer was started');
       } finally {
         global.setInterval = origSet;
+        global.setTimeout = origTimeout;
+        global.clearTimeout = origClear;
       }
     });
   });
@@ -229,14 +269,16 @@ describe('sensor-sim node', function () {
     ];
     for (const [what, cfg] of bad) {
       it(`${what}: red status, an error, no readings and no input handler`, async function () {
-        const { sim, out } = await load({ devices: 2, rate: 50, ...cfg });
+        const { sim, out, reference } = await loadWithReference({ devices: 2, rate: 50, ...cfg }, { devices: 2, rate: 50 });
         assert.equal(lastStatus(sim).fill, 'red');
         const errors = helper.log().args.filter((a: [{ level: number }]) => a[0].level === helper.log().ERROR);
         assert.ok(errors.length >= 1, 'node.error was called');
+        assert.equal(hasInputHandler(sim), false, 'no input handler: "start" cannot start it');
         let got = 0;
         out.on('input', (() => got++) as (arg: never) => void);
         sim.receive({ payload: 'start' });
-        await delay(150);
+        // A valid sim deployed with it has started and sent two rounds: the bad one sent nothing.
+        await reference(4);
         assert.equal(got, 0);
       });
     }

@@ -67,13 +67,15 @@ function fakeStore(durable: 'set' | 'file' | 'time', flushMs = 0) {
     delayMs: 0,
     /** seq on "disk" (write-behind stores): moved by flush(). */
     onDisk: undefined as number | undefined,
+    /** How often the checkpointer asked which seq is on disk (write-behind file stores). */
+    polls: 0,
     flush(): void {
       s.onDisk = s.values.at(-1)?.seq;
     },
     target: undefined as unknown as CheckpointTarget,
   };
   const d: Durability =
-    durable === 'set' ? { kind: 'set' } : durable === 'file' ? { kind: 'file', flushMs, diskSeq: async () => s.onDisk } : { kind: 'time', flushMs };
+    durable === 'set' ? { kind: 'set' } : durable === 'file' ? { kind: 'file', flushMs, diskSeq: async () => (s.polls++, s.onDisk) } : { kind: 'time', flushMs };
   s.target = {
     durable: d,
     set(value, cb) {
@@ -90,11 +92,12 @@ function fakeStore(durable: 'set' | 'file' | 'time', flushMs = 0) {
 }
 
 function source() {
-  const src = { dirty: false, takes: 0, failed: 0, state: { devices: 1 } as Record<string, unknown> };
+  const src = { dirty: false, dirtyReads: 0, takes: 0, failed: 0, state: { devices: 1 } as Record<string, unknown> };
   return {
     src,
     api: {
       get dirty() {
+        src.dirtyReads++;
         return src.dirty;
       },
       take() {
@@ -205,7 +208,8 @@ describe('sliding-window > checkpoints and Kafka commit holds', function () {
     cp.arrived(b);
     kin.ackAll(b);
     await until(() => store.values.length === 2, 1000, 'second checkpoint');
-    await sleep(50);
+    const polls = store.polls;
+    await until(() => store.polls >= polls + 2, 1000, 'the checkpointer asks the disk again');
     assert.equal(kin.committed(), 0, 'stored in memory only: nothing released');
     assert.equal(cp.pending, 2);
     store.onDisk = store.values[0].seq;
@@ -332,7 +336,14 @@ describe('sliding-window > checkpoints and Kafka commit holds', function () {
     cp.arrived(m);
     kin.ackAll(m);
     src.dirty = true;
-    await sleep(120);
+    // The hold timer tries (a hold period after the message, then again): wait for two tries.
+    let tries = 0;
+    const checkpoint = cp.checkpoint.bind(cp);
+    cp.checkpoint = () => {
+      tries++;
+      checkpoint();
+    };
+    await until(() => tries >= 2, 1000, 'two checkpoint tries');
     assert.equal(store.values.length, 0);
     cp.ready = true;
     await until(() => kin.committed() === 1, 1000, 'checkpoint once ready');
@@ -374,7 +385,7 @@ describe('sliding-window > checkpoints and Kafka commit holds', function () {
   it('checkpoints the changed state every intervalMs without holds', async function () {
     const store = fakeStore('set');
     const { src } = make(store, { hold: false, intervalMs: 30 });
-    await sleep(100);
+    await until(() => src.dirtyReads >= 2, 1000, 'two periodic ticks');
     assert.equal(store.values.length, 0, 'nothing changed: nothing written');
     src.dirty = true;
     await until(() => store.values.length === 1, 1000, 'a periodic checkpoint');

@@ -407,8 +407,8 @@ describe('csv writer > group commit', function () {
     };
     const w = writer(gc);
     const first = [put(w, [seg('a.csv', '1,g')], 'p:1'), put(w, [seg('a.csv', '2,g')], 'p:2')];
-    while (gc.log.length === 0) await sleep(1);
-    await sleep(20);
+    // Enqueued while the first commit runs (it has started: it took its snapshot).
+    while (snapshots.length === 0) await sleep(1);
     const later = [put(w, [seg('a.csv', '3,g')], 'p:1'), put(w, [seg('a.csv', '4,u')]), put(w, [seg('a.csv', '5,g')], 'p:2')];
     const results = await Promise.all([...first, ...later]);
     assert.ok(results.every((r) => r.err === undefined && !r.aborted), JSON.stringify(results));
@@ -467,7 +467,9 @@ describe('csv writer > group commit', function () {
     while (gc.log.length < 2) await sleep(1);
     await w.close(50);
     assert.match((await job).err?.message ?? '', /closed before the rows could be written/);
-    await sleep(400);
+    // The flush ends once the late abort is in: it settles, leaving the journal to the recovery.
+    while (gc.left.length === 0) await sleep(5);
+    assert.deepEqual(gc.left, ['owed']);
     assert.equal(read('a.csv'), csv('1,g'));
     assert.equal(w.rowsWritten, 0);
   });

@@ -24,6 +24,7 @@ import {
   restoreText,
   utcDay,
   utcSeconds,
+  windowColumnsOf,
 } from '../../nodes/lib/csv';
 import type { Reading } from '../../nodes/lib/types';
 import { loadReadings } from '../fixtures/csv-readings';
@@ -270,6 +271,16 @@ describe('csv > windows, alerts and custom layouts', function () {
     };
     assert.equal(layout.line(w), 'd1,1654733100000,1654733400000,3,0,20.5,50,0,400,0,939.7,21,-1.5,NULL,true');
     assert.equal(layout.eventTime(w), 1654733100000);
+  });
+
+  it("takes a window result's own keys as columns when its aggregates are not the default ones", function () {
+    const def = Object.fromEntries(WINDOW_COLUMNS.map((k) => [k, 0]));
+    assert.equal(windowColumnsOf(def), WINDOW_COLUMNS, 'the default aggregates: the contract columns');
+    assert.equal(windowColumnsOf({ ...def, final: true, deviceId: 'd1' }), WINDOW_COLUMNS, 'in any key order');
+    const custom = { deviceId: 'd1', windowStart: 0, windowEnd: 60_000, count: 2, fireAlarmCount: 0, maxPm25: 7, sumTvoc: 20, final: true };
+    assert.deepEqual(windowColumnsOf(custom), Object.keys(custom));
+    assert.equal(layoutFor('windows', windowColumnsOf(custom)).line(custom), 'd1,0,60000,2,0,7,20,true');
+    for (const other of [null, 'x', [1], { a: 1 }]) assert.equal(windowColumnsOf(other), WINDOW_COLUMNS, JSON.stringify(other));
   });
 
   it('writes alerts with indicators joined and absent optional keys empty', function () {
