@@ -23,6 +23,7 @@ import { DEFAULT_AGGREGATES } from '../../nodes/lib/panes';
 import { DEFAULT_MAX_BYTES } from '../../nodes/lib/reading';
 import { DEFAULT_RULES } from '../../nodes/lib/thresholds';
 import { NUMERIC_SENSORS } from '../../nodes/lib/types';
+import { DEFAULT_WINDOW_RULES } from '../../nodes/lib/window-alert';
 import { ZSCORE_DEFAULTS } from '../../nodes/lib/zscore';
 import { freePort, stopProcess, waitForHttp } from './_process';
 
@@ -73,6 +74,7 @@ const RUNTIME_DEFAULTS: Record<string, Record<string, Setting>> = {
   },
   'smoke-sensor-validate': { property: text('payload'), missing: text('reject'), outOfRange: text('reject'), maxBytes: num(DEFAULT_MAX_BYTES) },
   'smoke-threshold-alert': { rules: { kind: 'json', def: DEFAULT_RULES }, ...DETECTOR_COMMON },
+  'smoke-window-alert': { rules: { kind: 'json', def: DEFAULT_WINDOW_RULES }, ...DETECTOR_COMMON },
   'smoke-zscore-anomaly': {
     windowSize: num(ZSCORE_DEFAULTS.windowSize),
     minValues: num(ZSCORE_DEFAULTS.minValues),
@@ -200,6 +202,9 @@ const BAD_VALUES: [type: string, key: string, value: unknown][] = [
   ['smoke-threshold-alert', 'maxDevices', '-1'],
   ['smoke-threshold-alert', 'idleTimeout', 'soon'],
   ['smoke-threshold-alert', 'state', 'context'],
+  ['smoke-window-alert', 'rules', [{ sensor: 'temperature', op: '>', bound: 1, severity: 'HIGH', enabled: true }]],
+  ['smoke-window-alert', 'rules', [{ sensor: 'avgTvoc', op: '>', bound: 1, severity: 'LOW', enabled: true }]],
+  ['smoke-window-alert', 'emit', 'sometimes'],
   ['smoke-zscore-anomaly', 'windowSize', '-5'],
   ['smoke-zscore-anomaly', 'windowSize', '1'],
   ['smoke-zscore-anomaly', 'minValues', '101'],

@@ -29,6 +29,7 @@ describe('idle timeout > a bare number is in the unit the editor states', () => 
     ['threshold-alert', DETECTOR_UNIT],
     ['zscore-anomaly', DETECTOR_UNIT],
     ['fire-pattern', DETECTOR_UNIT],
+    ['window-alert', DETECTOR_UNIT],
     ['sliding-window', WINDOW_UNIT],
   ] as const) {
     it(`${node}: the editor states ${unit}, the unit the runtime reads`, () => {

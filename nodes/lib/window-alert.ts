@@ -1,0 +1,245 @@
+/**
+ * Window-level alerts: rules on the aggregates of a sliding-window result (CONTRACT §5), as the seed's
+ * Spark job raises them from each window (`process_analytics_batch`). A rule says
+ * "`sensor` `op` `bound` is `severity`" where `sensor` names an aggregate (`avgTemperature`,
+ * `fireAlarmCount`, …); comparison is strict; per window result and aggregate at most one alert is
+ * raised: the most severe rule that applies. Alerts follow CONTRACT §4 (`type: "THRESHOLD"`, `sensor`
+ * the aggregate, `timestamp` the window end).
+ *
+ * Seed severities: the seed logs every aggregate alert at WARNING level and the fire alarm at CRITICAL.
+ * Its "HIGH"/"LOW" in "LOW TEMPERATURE ALERT" name the direction, not a severity; CONTRACT §4 has no
+ * LOW severity, so every WARNING-level rule is HIGH here and the fire alarm rule is CRITICAL.
+ */
+import {
+  type Detector,
+  type DetectorOptions,
+  type DetectorSnapshot,
+  SEVERITY_BY_RANK,
+  SeverityMemory,
+  changeAction,
+  fmt,
+  newAlert,
+  snapshotDevices,
+} from './detector';
+import { type Alert, type Reading, SEVERITIES, SEVERITY_RANK, type Severity } from './types';
+
+/** The aggregates of a window result (CONTRACT §5) a rule may watch, in the result's key order. */
+export const WINDOW_AGGREGATES = [
+  'count',
+  'fireAlarmCount',
+  'avgTemperature',
+  'avgHumidity',
+  'avgTvoc',
+  'avgEco2',
+  'avgPm25',
+  'avgPressure',
+  'maxTemperature',
+  'minTemperature',
+  'stddevTemperature',
+] as const;
+
+export type WindowAggregate = (typeof WINDOW_AGGREGATES)[number];
+
+/** One window rule. The comparison is strict: `value > bound` or `value < bound`; equal is normal. */
+export interface WindowRule {
+  sensor: WindowAggregate;
+  op: '>' | '<';
+  /** In the aggregate's unit (that of the reading's sensor; a count for `count` and `fireAlarmCount`). */
+  bound: number;
+  severity: Severity;
+  /** A disabled rule is kept in the table (and the editor) but never applies. */
+  enabled: boolean;
+}
+
+const r = (sensor: WindowAggregate, op: '>' | '<', bound: number, severity: Severity): WindowRule => ({ sensor, op, bound, severity, enabled: true });
+
+/**
+ * The seed's rules: average temperature > 50 or < −10, average TVOC > 1000, average eCO2 > 1000,
+ * average PM2.5 > 35, average humidity > 90 or < 10 (all HIGH: the seed's WARNING level), and any fire
+ * alarm in the window (`fireAlarmCount > 0`, CRITICAL: the seed's CRITICAL level).
+ */
+export const DEFAULT_WINDOW_RULES: readonly Readonly<WindowRule>[] = Object.freeze(
+  [
+    r('avgTemperature', '>', 50, 'HIGH'),
+    r('avgTemperature', '<', -10, 'HIGH'),
+    r('avgTvoc', '>', 1000, 'HIGH'),
+    r('avgEco2', '>', 1000, 'HIGH'),
+    r('avgPm25', '>', 35, 'HIGH'),
+    r('avgHumidity', '>', 90, 'HIGH'),
+    r('avgHumidity', '<', 10, 'HIGH'),
+    r('fireAlarmCount', '>', 0, 'CRITICAL'),
+  ].map((x) => Object.freeze(x)),
+);
+
+/** A fresh, mutable copy of {@link DEFAULT_WINDOW_RULES}. */
+export function defaultWindowRules(): WindowRule[] {
+  return DEFAULT_WINDOW_RULES.map((x) => ({ ...x }));
+}
+
+/**
+ * Check a rule table as it comes from a node's configuration (an array of objects; `bound` may be a
+ * numeric string, `enabled` may be absent = true). Returns the clean rules and a list of problems
+ * (empty when the table is usable).
+ */
+export function parseWindowRules(input: unknown): { rules: WindowRule[]; problems: string[] } {
+  const problems: string[] = [];
+  const rules: WindowRule[] = [];
+  if (!Array.isArray(input)) return { rules, problems: ['rules must be a list of rules'] };
+  input.forEach((raw: unknown, i) => {
+    const at = `rule ${i + 1}`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      problems.push(`${at} is not an object`);
+      return;
+    }
+    const o = raw as Record<string, unknown>;
+    const before = problems.length;
+    if (typeof o.sensor !== 'string' || !(WINDOW_AGGREGATES as readonly string[]).includes(o.sensor)) {
+      problems.push(`${at}: unknown aggregate ${JSON.stringify(o.sensor)}`);
+    }
+    if (o.op !== '>' && o.op !== '<') problems.push(`${at}: comparison must be > or < (got ${JSON.stringify(o.op)})`);
+    const bound = typeof o.bound === 'number' ? o.bound : typeof o.bound === 'string' && o.bound.trim() !== '' ? Number(o.bound) : NaN;
+    if (!Number.isFinite(bound)) problems.push(`${at}: bound must be a finite number (got ${JSON.stringify(o.bound)})`);
+    if (typeof o.severity !== 'string' || !(SEVERITIES as readonly string[]).includes(o.severity)) {
+      problems.push(`${at}: unknown severity ${JSON.stringify(o.severity)}`);
+    }
+    let enabled = true;
+    if (o.enabled === false || o.enabled === 'false') enabled = false;
+    else if (o.enabled !== undefined && o.enabled !== true && o.enabled !== 'true') {
+      problems.push(`${at}: enabled must be true or false (got ${JSON.stringify(o.enabled)})`);
+    }
+    if (problems.length === before) {
+      rules.push({ sensor: o.sensor as WindowAggregate, op: o.op as '>' | '<', bound, severity: o.severity as Severity, enabled });
+    }
+  });
+  return { rules, problems };
+}
+
+/** The enabled rules of one aggregate, most severe first (table order among equals). */
+interface CompiledAggregate {
+  key: WindowAggregate;
+  rules: WindowRule[];
+}
+
+/** ISO-8601 UTC text of an epoch-ms time, `?` when it is not a finite number. */
+function iso(t: unknown): string {
+  return typeof t === 'number' && Number.isFinite(t) ? new Date(t).toISOString() : '?';
+}
+
+/**
+ * The value of an aggregate in a window result: a finite number, or null when the result lacks it,
+ * holds null (an average over no values) or something that is not a finite number. Numeric strings
+ * are not accepted: window results come from `sliding window`, not from text.
+ */
+function aggregateOf(result: Record<string, unknown>, key: WindowAggregate): number | null {
+  const v = result[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/**
+ * Evaluates a window rule table per window result (`msg.payload` of `sliding window` output 1).
+ * Stateless in `emit: every` (one alert per offending result, as the seed); in `emit: change` it keeps
+ * per device the severity of each watched aggregate and alerts only on a change, with a `cleared`
+ * alert when the aggregate returns to normal. A result without a given aggregate (absent, null, not a
+ * finite number) raises nothing for it and leaves its severity as it was.
+ */
+export class WindowAlertDetector implements Detector {
+  private readonly aggregates: CompiledAggregate[] = [];
+  private readonly memory: SeverityMemory | null;
+
+  /** `rules` must be clean (see {@link parseWindowRules}); throws a RangeError otherwise. */
+  constructor(rules: readonly WindowRule[] = DEFAULT_WINDOW_RULES, opts: DetectorOptions = {}) {
+    const { problems } = parseWindowRules(rules);
+    if (problems.length > 0) throw new RangeError(problems.join('; '));
+    for (const key of WINDOW_AGGREGATES) {
+      const mine = rules
+        .filter((x) => x.enabled && x.sensor === key)
+        .map((x, i) => ({ x, i }))
+        .sort((a, b) => SEVERITY_RANK[b.x.severity] - SEVERITY_RANK[a.x.severity] || a.i - b.i)
+        .map((e) => e.x);
+      if (mine.length > 0) this.aggregates.push({ key, rules: mine });
+    }
+    this.memory = opts.emit === 'change' ? new SeverityMemory(this.aggregates.length, opts, `window-alert/1 emit=change aggregates=${this.watched.join(',')}`) : null;
+  }
+
+  /** Aggregates that have at least one enabled rule, in {@link WINDOW_AGGREGATES} order. */
+  get watched(): WindowAggregate[] {
+    return this.aggregates.map((c) => c.key);
+  }
+
+  get devices(): number {
+    return this.memory?.size ?? 0;
+  }
+
+  /**
+   * Append the alerts of one window result to `out` (in {@link WINDOW_AGGREGATES} order) and return
+   * how many were appended. The alert's timestamp is the window end (when the window's figures are
+   * complete), else `now`.
+   */
+  process(item: Reading, now: number, out: Alert[]): number {
+    const result = item as unknown as Record<string, unknown>;
+    const before = out.length;
+    const id = result.deviceId;
+    const deviceId = typeof id === 'string' && id !== '' ? id : 'default';
+    const end = result.windowEnd;
+    const timestamp = typeof end === 'number' && Number.isFinite(end) ? end : now;
+    const ranks = this.memory?.ranks(deviceId, now);
+    for (let s = 0; s < this.aggregates.length; s++) {
+      const c = this.aggregates[s];
+      const v = aggregateOf(result, c.key);
+      if (v === null) continue;
+      const hit = c.rules.find((x) => (x.op === '>' ? v > x.bound : v < x.bound));
+      if (ranks === undefined) {
+        if (hit !== undefined) out.push(this.alert(c.key, hit, v, result, deviceId, timestamp));
+        continue;
+      }
+      const prev = ranks[s];
+      const next = hit === undefined ? 0 : SEVERITY_RANK[hit.severity];
+      const action = changeAction(prev, next);
+      if (action === 'none') continue;
+      ranks[s] = next;
+      if (action === 'raise') out.push(this.alert(c.key, hit as WindowRule, v, result, deviceId, timestamp));
+      else {
+        const was = SEVERITY_BY_RANK[prev] as Severity;
+        const a = newAlert('THRESHOLD', was, c.key, v, null, `${c.key} ${fmt(v)} back to normal (was ${was})${windowText(result)}`, deviceId, timestamp);
+        a.cleared = true;
+        out.push(a);
+      }
+    }
+    return out.length - before;
+  }
+
+  sweep(now: number): number {
+    return this.memory?.sweep(now) ?? 0;
+  }
+
+  reset(deviceId?: string): void {
+    this.memory?.reset(deviceId);
+  }
+
+  snapshot(): DetectorSnapshot {
+    return this.memory?.snapshot() ?? { sig: EVERY_SIG, devices: [] };
+  }
+
+  restore(s: unknown): boolean {
+    if (this.memory !== null) return this.memory.restore(s);
+    return snapshotDevices(s, EVERY_SIG, 1)?.length === 0;
+  }
+
+  private alert(key: WindowAggregate, rule: WindowRule, v: number, result: Record<string, unknown>, deviceId: string, timestamp: number): Alert {
+    // The fire alarm in words, as the seed's "FIRE ALARM TRIGGERED: <n> alarms in window …".
+    const message =
+      key === 'fireAlarmCount'
+        ? `${fmt(v)} fire alarm${v === 1 ? '' : 's'} (fireAlarmCount ${rule.op} ${fmt(rule.bound)}, ${rule.severity})${windowText(result)}`
+        : `${key} ${fmt(v)} ${rule.op} ${fmt(rule.bound)} (${rule.severity})${windowText(result)}`;
+    return newAlert('THRESHOLD', rule.severity, key, v, rule.bound, message, deviceId, timestamp);
+  }
+}
+
+/** `sig` of a window alert detector's snapshot in `emit: every`: no per-device state. */
+const EVERY_SIG = 'window-alert/1 emit=every';
+
+/** ` in window <start> – <end>` (ISO-8601 UTC), or nothing when the result has no window bounds. */
+function windowText(result: Record<string, unknown>): string {
+  if (result.windowStart === undefined && result.windowEnd === undefined) return '';
+  return ` in window ${iso(result.windowStart)} – ${iso(result.windowEnd)}`;
+}
