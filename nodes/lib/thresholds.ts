@@ -80,14 +80,24 @@ export function defaultRules(): ThresholdRule[] {
   return DEFAULT_RULES.map((x) => ({ ...x }));
 }
 
+/** A rule of a rule table over the keys `K` (reading sensors here, window aggregates in window-alert.ts). */
+export interface Rule<K extends string> {
+  sensor: K;
+  op: '>' | '<';
+  bound: number;
+  severity: Severity;
+  /** A disabled rule is kept in the table (and the editor) but never applies. */
+  enabled: boolean;
+}
+
 /**
  * Check a rule table as it comes from a node's configuration (an array of objects; `bound` may be a
- * numeric string, `enabled` may be absent = true). Returns the clean rules and a list of problems
- * (empty when the table is usable).
+ * numeric string, `enabled` may be absent = true), its `sensor` one of `keys` (named `noun` in the
+ * problems). Returns the clean rules and a list of problems (empty when the table is usable).
  */
-export function parseRules(input: unknown): { rules: ThresholdRule[]; problems: string[] } {
+export function parseRuleTable<K extends string>(input: unknown, keys: readonly K[], noun: string): { rules: Rule<K>[]; problems: string[] } {
   const problems: string[] = [];
-  const rules: ThresholdRule[] = [];
+  const rules: Rule<K>[] = [];
   if (!Array.isArray(input)) return { rules, problems: ['rules must be a list of rules'] };
   input.forEach((raw: unknown, i) => {
     const at = `rule ${i + 1}`;
@@ -97,8 +107,8 @@ export function parseRules(input: unknown): { rules: ThresholdRule[]; problems: 
     }
     const o = raw as Record<string, unknown>;
     const before = problems.length;
-    if (typeof o.sensor !== 'string' || !(SENSOR_KEYS as readonly string[]).includes(o.sensor)) {
-      problems.push(`${at}: unknown sensor ${JSON.stringify(o.sensor)}`);
+    if (typeof o.sensor !== 'string' || !(keys as readonly string[]).includes(o.sensor)) {
+      problems.push(`${at}: unknown ${noun} ${JSON.stringify(o.sensor)}`);
     }
     if (o.op !== '>' && o.op !== '<') problems.push(`${at}: comparison must be > or < (got ${JSON.stringify(o.op)})`);
     const bound = typeof o.bound === 'number' ? o.bound : typeof o.bound === 'string' && o.bound.trim() !== '' ? Number(o.bound) : NaN;
@@ -111,11 +121,14 @@ export function parseRules(input: unknown): { rules: ThresholdRule[]; problems: 
     else if (o.enabled !== undefined && o.enabled !== true && o.enabled !== 'true') {
       problems.push(`${at}: enabled must be true or false (got ${JSON.stringify(o.enabled)})`);
     }
-    if (problems.length === before) {
-      rules.push({ sensor: o.sensor as SensorKey, op: o.op as '>' | '<', bound, severity: o.severity as Severity, enabled });
-    }
+    if (problems.length === before) rules.push({ sensor: o.sensor as K, op: o.op as '>' | '<', bound, severity: o.severity as Severity, enabled });
   });
   return { rules, problems };
+}
+
+/** {@link parseRuleTable} over the reading sensors. */
+export function parseRules(input: unknown): { rules: ThresholdRule[]; problems: string[] } {
+  return parseRuleTable(input, SENSOR_KEYS, 'sensor');
 }
 
 /** The enabled rules of one sensor, most severe first (table order among equals). */

@@ -21,7 +21,8 @@ import {
   newAlert,
   snapshotDevices,
 } from './detector';
-import { type Alert, type Reading, SEVERITIES, SEVERITY_RANK, type Severity } from './types';
+import { parseRuleTable } from './thresholds';
+import { type Alert, type Reading, SEVERITY_RANK, type Severity } from './types';
 
 /** The aggregates of a window result (CONTRACT §5) a rule may watch, in the result's key order. */
 export const WINDOW_AGGREGATES = [
@@ -76,42 +77,9 @@ export function defaultWindowRules(): WindowRule[] {
   return DEFAULT_WINDOW_RULES.map((x) => ({ ...x }));
 }
 
-/**
- * Check a rule table as it comes from a node's configuration (an array of objects; `bound` may be a
- * numeric string, `enabled` may be absent = true). Returns the clean rules and a list of problems
- * (empty when the table is usable).
- */
+/** Check a window rule table as it comes from a node's configuration (see thresholds.ts parseRuleTable). */
 export function parseWindowRules(input: unknown): { rules: WindowRule[]; problems: string[] } {
-  const problems: string[] = [];
-  const rules: WindowRule[] = [];
-  if (!Array.isArray(input)) return { rules, problems: ['rules must be a list of rules'] };
-  input.forEach((raw: unknown, i) => {
-    const at = `rule ${i + 1}`;
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      problems.push(`${at} is not an object`);
-      return;
-    }
-    const o = raw as Record<string, unknown>;
-    const before = problems.length;
-    if (typeof o.sensor !== 'string' || !(WINDOW_AGGREGATES as readonly string[]).includes(o.sensor)) {
-      problems.push(`${at}: unknown aggregate ${JSON.stringify(o.sensor)}`);
-    }
-    if (o.op !== '>' && o.op !== '<') problems.push(`${at}: comparison must be > or < (got ${JSON.stringify(o.op)})`);
-    const bound = typeof o.bound === 'number' ? o.bound : typeof o.bound === 'string' && o.bound.trim() !== '' ? Number(o.bound) : NaN;
-    if (!Number.isFinite(bound)) problems.push(`${at}: bound must be a finite number (got ${JSON.stringify(o.bound)})`);
-    if (typeof o.severity !== 'string' || !(SEVERITIES as readonly string[]).includes(o.severity)) {
-      problems.push(`${at}: unknown severity ${JSON.stringify(o.severity)}`);
-    }
-    let enabled = true;
-    if (o.enabled === false || o.enabled === 'false') enabled = false;
-    else if (o.enabled !== undefined && o.enabled !== true && o.enabled !== 'true') {
-      problems.push(`${at}: enabled must be true or false (got ${JSON.stringify(o.enabled)})`);
-    }
-    if (problems.length === before) {
-      rules.push({ sensor: o.sensor as WindowAggregate, op: o.op as '>' | '<', bound, severity: o.severity as Severity, enabled });
-    }
-  });
-  return { rules, problems };
+  return parseRuleTable(input, WINDOW_AGGREGATES, 'aggregate');
 }
 
 /** The enabled rules of one aggregate, most severe first (table order among equals). */
