@@ -11,6 +11,7 @@
 import * as path from 'node:path';
 import { numberText } from './number-text';
 import { SENSOR_FIELDS } from './reading';
+import { toEpochMs } from './time';
 import type { Reading } from './types';
 
 /** The column presets of `csv sink`. */
@@ -407,14 +408,6 @@ function numberTime(v: unknown): number {
   return typeof v === 'number' ? v : NaN;
 }
 
-/** A time from a number (epoch ms), a Date or ISO-8601 text; NaN otherwise. */
-function anyTime(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && v !== '') return Date.parse(v);
-  if (v instanceof Date) return v.getTime();
-  return NaN;
-}
-
 const ID_CACHE_MAX = 10_000;
 
 class ReadingsLayout implements CsvLayout {
@@ -529,7 +522,7 @@ class KeyLayout implements CsvLayout {
   }
 
   eventTime(item: object): number {
-    return this.timeKey === null ? NaN : anyTime((item as Record<string, unknown>)[this.timeKey]);
+    return this.timeKey === null ? NaN : toEpochMs((item as Record<string, unknown>)[this.timeKey]);
   }
 }
 

@@ -143,11 +143,6 @@ export function newAlert(
   return a;
 }
 
-/** A sensor value usable by a numeric detector: a finite number, else null (skipped). */
-export function numberOf(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
 /** A usable sensor value as a double: the value when it is a finite number, else NaN (null, absent, text). */
 function f(v: unknown): number {
   // v - v is 0 only for finite numbers (NaN and ±Infinity give NaN).

@@ -148,6 +148,11 @@ class Rings {
     this.q = null;
   }
 }
+/** Population standard deviation of `n` values whose sum of squared deviations is `m2`. */
+function sigma(m2: number, n: number): number {
+  return Math.sqrt(m2 / n);
+}
+
 /** M2 below this fraction of its accumulated magnitude has lost too many bits: recompute exactly. */
 const CANCELLATION = 1e-4;
 
@@ -238,7 +243,7 @@ function push(r: Rings, o: number, w: number, size: number, minValues: number, x
   m2 = b[o + M2];
   if (m2 <= 0) return -1;
   const d = x - b[o + MEAN];
-  return (d < 0 ? -d : d) / Math.sqrt(m2 / n);
+  return (d < 0 ? -d : d) / sigma(m2, n);
 }
 
 /**
@@ -278,7 +283,7 @@ export class RollingZScore {
   /** Population standard deviation of the window (0 when empty). */
   get std(): number {
     const n = this.b[COUNT];
-    return n > 0 ? Math.sqrt(this.b[M2] / n) : 0;
+    return n > 0 ? sigma(this.b[M2], n) : 0;
   }
 }
 
@@ -450,7 +455,7 @@ export class ZScoreDetector implements Detector {
   private alert(s: number, rank: number, x: number, z: number, b: Float64Array, o: number, reading: Reading, deviceId: string, now: number): Alert {
     const severity = SEVERITY_BY_RANK[rank] as Severity;
     const threshold = this.thresholds[rank];
-    const sd = Math.sqrt(b[o + M2] / b[o + COUNT]);
+    const sd = sigma(b[o + M2], b[o + COUNT]);
     // "<sensor> <x>: z <z> > <threshold> (<severity>; mean <mean>, σ <sd>)"
     const message = this.prefixes[s] + fmt(x) + ': z ' + fmt(z) + this.middles[rank] + fmt(b[o + MEAN]) + ', σ ' + fmt(sd) + ')';
     const a = newAlert('STATISTICAL', severity, this.sensors[s], x, threshold, message, deviceId, timeOf(reading, now));

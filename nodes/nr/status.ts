@@ -27,10 +27,6 @@ export function setStatus(node: Node, kind: StatusKind, text: string): void {
   node.status({ ...SHAPES[kind], text: clip(text, kind === 'failed' ? FAILED_MAX : undefined) });
 }
 
-export function clearStatus(node: Node): void {
-  node.status({});
-}
-
 /** Status text, or a function that makes it: called only when the status is actually written. */
 export type StatusText = string | (() => string);
 

@@ -4,6 +4,7 @@
  * checkpoint (and when a checkpoint handed to it is on disk).
  */
 import * as path from 'node:path';
+import { toEpochMs } from '../lib/time';
 
 /**
  * The unit of a bare-number `idleTimeout` (and of every other bare-number duration) of the sliding
@@ -13,17 +14,6 @@ export const IDLE_TIMEOUT_UNIT = 'ms';
 
 /** Time of a reading: its event `timestamp`, the Kafka record's timestamp, or the arrival time. */
 export type TimeSource = 'event' | 'kafka' | 'arrival';
-
-/** Epoch ms from a number, a numeric string, an ISO-8601 string or a Date; NaN when none of those. */
-export function toEpochMs(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') {
-    const n = Number(v);
-    return v.trim() !== '' && Number.isFinite(n) ? n : Date.parse(v);
-  }
-  if (v instanceof Date) return v.getTime();
-  return NaN;
-}
 
 /**
  * The Kafka timestamp of item `i` of a message (`i = -1`: a single reading). `kafka in` puts the record
