@@ -17,11 +17,11 @@
 import type { Detector, DetectorOptions } from '../lib/detector';
 import { DEFAULT_IDLE_MS, DEFAULT_MAX_DEVICES } from '../lib/detector';
 import type { Alert, EmitMode, Reading } from '../lib/types';
-import type { ConfigReader } from './config';
-import { handleInputError } from './errors';
+import { ConfigReader } from './config';
+import { handleInputError, reportBadConfig } from './errors';
 import { NodeMetrics, installMetricsEndpoint, kafkaTimeOf } from './metrics';
 import { ThrottledStatus, compact } from './status';
-import type { Done, Node, NodeMessage, RED, Send } from './types';
+import type { Done, Node, NodeDef, NodeMessage, RED, Send } from './types';
 import { outputReaches, upstreamKafkaIns } from './flow-graph';
 import { TaskStore, itemMeta, type OutputMeta } from './task-store';
 
@@ -226,4 +226,29 @@ function count(metrics: NodeMetrics, alerts: Alert[], change: boolean): void {
   if (medium > 0) metrics.alert(type, 'MEDIUM', medium);
   if (high > 0) metrics.alert(type, 'HIGH', high);
   if (critical > 0) metrics.alert(type, 'CRITICAL', critical);
+}
+
+/**
+ * Register a detector node driven by a rule table (threshold alert, window alert): setting `rules` as
+ * JSON text or an array (absent: `defaults()`), checked by `parse`, plus the common detector settings;
+ * a bad table or setting makes the node report it and take no input.
+ */
+export function registerRuleTableNode<R>(
+  RED: RED,
+  type: string,
+  defaults: () => R[],
+  parse: (table: unknown) => { rules: R[]; problems: string[] },
+  create: (rules: R[], opts: DetectorOptions) => Detector,
+): void {
+  function RuleTableNode(this: Node, config: NodeDef) {
+    RED.nodes.createNode(this, config);
+    const c = new ConfigReader(config as unknown as Record<string, unknown>);
+    const { rules, problems } = parse(c.json<unknown>('rules', defaults()));
+    const opts = readDetectorOptions(c);
+    const changelogOf = readStateOption(RED, this, c);
+    const all = [...c.problems, ...problems];
+    if (all.length > 0) return reportBadConfig(this, all);
+    attachDetector(RED, this, () => create(rules, opts), opts.emit, opts.emit === 'change' ? changelogOf : undefined);
+  }
+  RED.nodes.registerType(type, RuleTableNode);
 }

@@ -9,33 +9,9 @@
  * settings and behaviour exactly as they are.
  */
 import { WindowAlertDetector, defaultWindowRules, parseWindowRules } from '../lib/window-alert';
-import { ConfigReader } from '../nr/config';
-import { attachDetector, readDetectorOptions, readStateOption } from '../nr/detector-node';
-import { reportBadConfig } from '../nr/errors';
-import type { Node, NodeDef, RED } from '../nr/types';
-
-interface WindowAlertDef extends NodeDef {
-  /** The rule table as JSON text or an array; absent = the seed's rules. */
-  rules?: unknown;
-  emit?: string;
-  maxDevices?: number | string;
-  idleTimeout?: number | string;
-}
+import { registerRuleTableNode } from '../nr/detector-node';
+import type { RED } from '../nr/types';
 
 export = function (RED: RED) {
-  function WindowAlertNode(this: Node, config: WindowAlertDef) {
-    RED.nodes.createNode(this, config);
-    const c = new ConfigReader(config as unknown as Record<string, unknown>);
-    const table = c.json<unknown>('rules', defaultWindowRules());
-    const { rules, problems } = parseWindowRules(table);
-    const opts = readDetectorOptions(c);
-    const changelogOf = readStateOption(RED, this, c);
-    const all = [...c.problems, ...problems];
-    if (all.length > 0) {
-      reportBadConfig(this, all);
-      return;
-    }
-    attachDetector(RED, this, () => new WindowAlertDetector(rules, opts), opts.emit, opts.emit === 'change' ? changelogOf : undefined);
-  }
-  RED.nodes.registerType('smoke-window-alert', WindowAlertNode);
+  registerRuleTableNode(RED, 'smoke-window-alert', defaultWindowRules, parseWindowRules, (rules, opts) => new WindowAlertDetector(rules, opts));
 };
