@@ -271,3 +271,40 @@ export function fmt(n: number): string {
   if (p.charCodeAt(end - 1) === 46) end--;
   return end === p.length ? p : p.slice(0, end);
 }
+
+/**
+ * The state side of a detector whose only state is a {@link SeverityMemory} in `emit: change` (none in
+ * `emit: every`): threshold alert, fire pattern and window alert extend it and implement `process`.
+ * A subclass sets `memory` in its constructor.
+ */
+export abstract class SeverityDetector implements Detector {
+  protected memory: SeverityMemory | null = null;
+
+  /** `everySig`: the snapshot `sig` of the stateless `emit: every` form. */
+  protected constructor(private readonly everySig: string) {}
+
+  abstract process(reading: Reading, now: number, out: Alert[]): number;
+
+  get devices(): number {
+    return this.memory?.size ?? 0;
+  }
+
+  sweep(now: number): number {
+    return this.memory?.sweep(now) ?? 0;
+  }
+
+  reset(deviceId?: string): void {
+    this.memory?.reset(deviceId);
+  }
+
+  /** Every device's severities (`emit: change`); no devices in `emit: every`. */
+  snapshot(): DetectorSnapshot {
+    return this.memory?.snapshot() ?? { sig: this.everySig, devices: [] };
+  }
+
+  /** Replace the state by a snapshot of a detector of the same shape (emit mode and, in `change`, its slots). */
+  restore(s: unknown): boolean {
+    if (this.memory !== null) return this.memory.restore(s);
+    return snapshotDevices(s, this.everySig, 1)?.length === 0;
+  }
+}

@@ -12,15 +12,13 @@
  * is set.
  */
 import {
-  type Detector,
   type DetectorOptions,
-  type DetectorSnapshot,
   SEVERITY_BY_RANK,
+  SeverityDetector,
   SeverityMemory,
   changeAction,
   deviceOf,
   newAlert,
-  snapshotDevices,
   timeOf,
 } from './detector';
 import type { Alert, Reading, Severity } from './types';
@@ -84,22 +82,18 @@ const PATTERN_MESSAGES: readonly string[] = Array.from({ length: 32 }, (_, p) =>
 const PATTERN_INDICATORS: readonly (readonly string[])[] = Array.from({ length: 32 }, (_, p) => indicatorNames(p));
 const CLEARED_MESSAGES: readonly string[] = SEVERITY_BY_RANK.map((s) => `fire pattern back to normal (was ${s})`);
 
-export class FirePatternDetector implements Detector {
+export class FirePatternDetector extends SeverityDetector {
   readonly bounds: Readonly<FireBounds>;
   private readonly b: Float64Array;
-  private readonly memory: SeverityMemory | null;
 
   /** Throws a RangeError on unusable bounds (see {@link fireProblems}). */
   constructor(opts: FirePatternOptions = {}) {
+    super(EVERY_SIG);
     const p = fireProblems(opts);
     if (p.length > 0) throw new RangeError(p.join('; '));
     this.bounds = Object.freeze({ ...DEFAULT_FIRE_BOUNDS, ...opts.bounds });
     this.b = Float64Array.from(FIRE_INDICATORS, (k) => this.bounds[k]);
     this.memory = opts.emit === 'change' ? new SeverityMemory(1, opts, 'firePattern/1 emit=change') : null;
-  }
-
-  get devices(): number {
-    return this.memory?.size ?? 0;
   }
 
   process(reading: Reading, now: number, out: Alert[]): number {
@@ -127,25 +121,6 @@ export class FirePatternDetector implements Detector {
     if (action === 'raise') out.push(this.alert(rank, count, mask, flag, reading, deviceId, now));
     else out.push(this.cleared(prev, count, mask, reading, deviceId, now));
     return 1;
-  }
-
-  sweep(now: number): number {
-    return this.memory?.sweep(now) ?? 0;
-  }
-
-  reset(deviceId?: string): void {
-    this.memory?.reset(deviceId);
-  }
-
-  /** Every device's pattern severity (`emit: change`); no devices in `emit: every`. */
-  snapshot(): DetectorSnapshot {
-    return this.memory?.snapshot() ?? { sig: EVERY_SIG, devices: [] };
-  }
-
-  /** Replace the state by a snapshot of a detector with the same emit mode. */
-  restore(s: unknown): boolean {
-    if (this.memory !== null) return this.memory.restore(s);
-    return snapshotDevices(s, EVERY_SIG, 1)?.length === 0;
   }
 
   private alert(rank: number, count: number, mask: number, flag: boolean, reading: Reading, deviceId: string, now: number): Alert {

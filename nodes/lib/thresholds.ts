@@ -4,17 +4,15 @@
  * alert is raised: the most severe rule that applies.
  */
 import {
-  type Detector,
   type DetectorOptions,
-  type DetectorSnapshot,
   SEVERITY_BY_RANK,
+  SeverityDetector,
   SeverityMemory,
   changeAction,
   deviceOf,
   fmt,
   readSensors,
   newAlert,
-  snapshotDevices,
   timeOf,
 } from './detector';
 import { type Alert, type Reading, SENSOR_KEYS, SEVERITIES, SEVERITY_RANK, type SensorKey, type Severity } from './types';
@@ -156,13 +154,13 @@ const CLEARED_SUFFIX: readonly string[] = SEVERITY_BY_RANK.map((s) => ` back to 
  * severity, so a reading costs one pass over the sensors that have enabled rules and allocates only
  * the alerts it raises.
  */
-export class ThresholdDetector implements Detector {
+export class ThresholdDetector extends SeverityDetector {
   private readonly sensors: CompiledSensor[] = [];
-  private readonly memory: SeverityMemory | null;
   private readonly vals = new Float64Array(SENSOR_KEYS.length);
 
   /** `rules` must be clean (see {@link parseRules}); throws a RangeError otherwise. */
   constructor(rules: readonly ThresholdRule[] = DEFAULT_RULES, opts: DetectorOptions = {}) {
+    super(EVERY_SIG);
     const { problems } = parseRules(rules);
     if (problems.length > 0) throw new RangeError(problems.join('; '));
     // Canonical sensor order, so alerts of one reading always come in the same order.
@@ -191,10 +189,6 @@ export class ThresholdDetector implements Detector {
   /** Sensors that have at least one enabled rule, in canonical order. */
   get watched(): SensorKey[] {
     return this.sensors.map((c) => c.key);
-  }
-
-  get devices(): number {
-    return this.memory?.size ?? 0;
   }
 
   process(reading: Reading, now: number, out: Alert[]): number {
@@ -234,25 +228,6 @@ export class ThresholdDetector implements Detector {
       else out.push(this.cleared(c, prev, v, reading, deviceId as string, now));
     }
     return out.length - before;
-  }
-
-  sweep(now: number): number {
-    return this.memory?.sweep(now) ?? 0;
-  }
-
-  reset(deviceId?: string): void {
-    this.memory?.reset(deviceId);
-  }
-
-  /** Every device's severity per watched sensor (`emit: change`); no devices in `emit: every`. */
-  snapshot(): DetectorSnapshot {
-    return this.memory?.snapshot() ?? { sig: EVERY_SIG, devices: [] };
-  }
-
-  /** Replace the state by a snapshot of a detector of the same shape (emit mode and, in `change`, watched sensors). */
-  restore(s: unknown): boolean {
-    if (this.memory !== null) return this.memory.restore(s);
-    return snapshotDevices(s, EVERY_SIG, 1)?.length === 0;
   }
 
   private alert(c: CompiledSensor, i: number, v: number, reading: Reading, deviceId: string, now: number): Alert {

@@ -11,17 +11,16 @@
  * LOW severity, so every WARNING-level rule is HIGH here and the fire alarm rule is CRITICAL.
  */
 import {
-  type Detector,
   type DetectorOptions,
-  type DetectorSnapshot,
   SEVERITY_BY_RANK,
+  SeverityDetector,
   SeverityMemory,
   changeAction,
   fmt,
   newAlert,
-  snapshotDevices,
 } from './detector';
-import { parseRuleTable } from './thresholds';
+import { deviceKey } from './devices';
+import { parseRuleTable, type Rule } from './thresholds';
 import { type Alert, type Reading, SEVERITY_RANK, type Severity } from './types';
 
 /** The aggregates of a window result (CONTRACT §5) a rule may watch, in the result's key order. */
@@ -41,16 +40,11 @@ export const WINDOW_AGGREGATES = [
 
 export type WindowAggregate = (typeof WINDOW_AGGREGATES)[number];
 
-/** One window rule. The comparison is strict: `value > bound` or `value < bound`; equal is normal. */
-export interface WindowRule {
-  sensor: WindowAggregate;
-  op: '>' | '<';
-  /** In the aggregate's unit (that of the reading's sensor; a count for `count` and `fireAlarmCount`). */
-  bound: number;
-  severity: Severity;
-  /** A disabled rule is kept in the table (and the editor) but never applies. */
-  enabled: boolean;
-}
+/**
+ * One window rule. The comparison is strict: `value > bound` or `value < bound`; equal is normal. The
+ * bound is in the aggregate's unit (that of the reading's sensor; a count for `count` and `fireAlarmCount`).
+ */
+export type WindowRule = Rule<WindowAggregate>;
 
 const r = (sensor: WindowAggregate, op: '>' | '<', bound: number, severity: Severity): WindowRule => ({ sensor, op, bound, severity, enabled: true });
 
@@ -110,12 +104,12 @@ function aggregateOf(result: Record<string, unknown>, key: WindowAggregate): num
  * alert when the aggregate returns to normal. A result without a given aggregate (absent, null, not a
  * finite number) raises nothing for it and leaves its severity as it was.
  */
-export class WindowAlertDetector implements Detector {
+export class WindowAlertDetector extends SeverityDetector {
   private readonly aggregates: CompiledAggregate[] = [];
-  private readonly memory: SeverityMemory | null;
 
   /** `rules` must be clean (see {@link parseWindowRules}); throws a RangeError otherwise. */
   constructor(rules: readonly WindowRule[] = DEFAULT_WINDOW_RULES, opts: DetectorOptions = {}) {
+    super(EVERY_SIG);
     const { problems } = parseWindowRules(rules);
     if (problems.length > 0) throw new RangeError(problems.join('; '));
     for (const key of WINDOW_AGGREGATES) {
@@ -134,10 +128,6 @@ export class WindowAlertDetector implements Detector {
     return this.aggregates.map((c) => c.key);
   }
 
-  get devices(): number {
-    return this.memory?.size ?? 0;
-  }
-
   /**
    * Append the alerts of one window result to `out` (in {@link WINDOW_AGGREGATES} order) and return
    * how many were appended. The alert's timestamp is the window end (when the window's figures are
@@ -146,8 +136,7 @@ export class WindowAlertDetector implements Detector {
   process(item: Reading, now: number, out: Alert[]): number {
     const result = item as unknown as Record<string, unknown>;
     const before = out.length;
-    const id = result.deviceId;
-    const deviceId = typeof id === 'string' && id !== '' ? id : 'default';
+    const deviceId = deviceKey(result.deviceId);
     const end = result.windowEnd;
     const timestamp = typeof end === 'number' && Number.isFinite(end) ? end : now;
     const ranks = this.memory?.ranks(deviceId, now);
@@ -174,23 +163,6 @@ export class WindowAlertDetector implements Detector {
       }
     }
     return out.length - before;
-  }
-
-  sweep(now: number): number {
-    return this.memory?.sweep(now) ?? 0;
-  }
-
-  reset(deviceId?: string): void {
-    this.memory?.reset(deviceId);
-  }
-
-  snapshot(): DetectorSnapshot {
-    return this.memory?.snapshot() ?? { sig: EVERY_SIG, devices: [] };
-  }
-
-  restore(s: unknown): boolean {
-    if (this.memory !== null) return this.memory.restore(s);
-    return snapshotDevices(s, EVERY_SIG, 1)?.length === 0;
   }
 
   private alert(key: WindowAggregate, rule: WindowRule, v: number, result: Record<string, unknown>, deviceId: string, timestamp: number): Alert {
