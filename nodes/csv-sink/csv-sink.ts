@@ -24,7 +24,8 @@ import {
   rejectRows,
 } from '../lib/csv';
 import { CsvWriter, UnwrittenError, type GroupCommit, type Segment } from './writer';
-import { JournalFile, SinkPositions, advance, covers, journalPath, parseSinkState, recoverFiles, type Positions } from './exactly-once';
+import { JournalFile, journalPath, recoverFiles } from './exactly-once';
+import { SinkPositions, advance, covers, parseSinkState, type Positions } from '../nr/sink-positions';
 import { upstreamKafkaIns } from '../nr/flow-graph';
 import { tasksOf } from '../nr/partition-tasks';
 

@@ -35,7 +35,7 @@ export = function (RED: RED) {
       reportBadConfig(this, c.problems);
       return;
     }
-    attachDetector(RED, this, () => new FirePatternDetector({ ...opts, bounds }), opts.emit, opts.emit === 'change' ? changelogOf : undefined);
+    attachDetector(RED, this, () => new FirePatternDetector({ ...opts, bounds }), opts.emit, changelogOf, opts.emit === 'change');
   }
   RED.nodes.registerType('smoke-fire-pattern', FirePatternNode);
 };

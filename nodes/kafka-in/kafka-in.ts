@@ -2,7 +2,8 @@
  * `kafka in`: a consumer group member. Output 1: records (parsed JSON), one message per record or per
  * fetched batch; output 2: records that could not be decoded (CONTRACT §3); output 3: health metrics.
  * Offsets are committed by kafkajs after emission (`auto`) or only once sinks acknowledged every record
- * up to them (`after-sink`, at-least-once; see nodes/nr/ack.ts).
+ * up to them (`after-sink`, at-least-once; see nodes/nr/ack.ts). Processing `exactly-once`: after-sink
+ * commits, and every kafka out behind it sends in its partition tasks' transactions (nodes/kafka-out).
  */
 import { isValidTopic, splitList } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
@@ -17,6 +18,8 @@ import type { Node, NodeDef, RED } from '../nr/types';
 function readOptions(def: Record<string, unknown>): { options: KafkaInOptions; problems: string[] } {
   const cfg = new ConfigReader(def);
   const topics = splitList(cfg.string('topics', 'smoke_stream'));
+  // Read here for the commit mode; the sinks behind this node read it from the flow (nr/flow-graph.ts).
+  const processing = cfg.oneOf('processing', ['at-least-once', 'exactly-once'] as const, 'at-least-once');
   const options: KafkaInOptions = {
     topics,
     groupId: cfg.string('groupId', 'smoke_detection_group').trim(),
@@ -24,7 +27,9 @@ function readOptions(def: Record<string, unknown>): { options: KafkaInOptions; p
     json: cfg.boolean('json', true),
     mode: cfg.oneOf('mode', ['single', 'batch'] as const, 'single'),
     maxBatch: cfg.number('maxBatch', 1000, { min: 1, max: 100000, integer: true }),
-    commit: cfg.oneOf('commit', ['auto', 'after-sink'] as const, 'auto'),
+    // Exactly-once processing acknowledges through its sinks' transactions: after-sink commits, always.
+    commit: processing === 'exactly-once' ? 'after-sink' : cfg.oneOf('commit', ['auto', 'after-sink'] as const, 'auto'),
+    readUncommitted: cfg.oneOf('isolation', ['read_committed', 'read_uncommitted'] as const, 'read_committed') === 'read_uncommitted',
     commitIntervalMs: cfg.duration('commitInterval', 1000, 'ms'),
     checkpointIntervalMs: cfg.duration('checkpointInterval', 5000, 'ms'),
     maxInFlight: cfg.number('maxInFlight', 30000, { min: 1, integer: true }),

@@ -3,15 +3,17 @@
  * by `msg.key` or a configured property such as `payload.deviceId`, to the configured topic or
  * `msg.topic`. `done()` follows the broker's acknowledgement (CONTRACT §7).
  */
-import type { Message } from 'kafkajs';
+import { CompressionTypes, type Message } from 'kafkajs';
 import { isValidTopic } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
 import { failToCatch, handleInputError, reportBadConfig } from '../nr/errors';
+import { exactlyOnceSource } from '../nr/flow-graph';
 import { closeWith, type KafkaBrokerConfig } from '../nr/kafka-client';
 import { KafkaOutRunner } from '../nr/kafka-producer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { setStatus } from '../nr/status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
+import { TransactionalOut } from './transactional';
 
 export = function (RED: RED) {
   function KafkaOutNode(this: Node, def: NodeDef & Record<string, unknown>) {
@@ -61,6 +63,16 @@ export = function (RED: RED) {
     const metrics = new NodeMetrics({ id: node.id, type: node.type, name: node.name });
     const runner = new KafkaOutRunner(node, broker!, options, metrics);
     runner.start();
+    // Behind an exactly-once kafka in: records derived from its partitions go in their transactions.
+    const eo = exactlyOnceSource(RED, node.id);
+    if (eo.why) node.warn(`kafka out: not exactly-once (${eo.why}); its records are sent at-least-once`);
+    const tx =
+      eo.kafkaIn === undefined
+        ? null
+        : new TransactionalOut(node.id, eo.kafkaIn, options.gzip ? CompressionTypes.GZIP : undefined, {
+            committed: (n) => runner.committed(n),
+            aborted: (n, why) => runner.abortedTxn(n, why),
+          });
 
     // Messages failing one after another for the same reason (a stream without msg.topic) are one
     // condition: the first goes through done(err), the others to the Catch nodes only (no log line each),
@@ -73,10 +85,13 @@ export = function (RED: RED) {
         if (!isValidTopic(to)) throw new Error(`"${to}" is not a valid topic name`);
         if (msg.payload === undefined) throw new Error('msg.payload is missing');
         const items = Array.isArray(msg.payload) ? (msg.payload as unknown[]) : null;
+        // Built before it is queued or staged: a value that cannot be sent fails its message here.
         const messages: Message[] = items
           ? items.map((el) => ({ key: keyOf(msg, el), value: toValue(el) }))
           : [{ key: keyOf(msg), value: toValue(msg.payload) }];
         lastInputError = '';
+        // Exactly-once: the items from `from` on (the earlier ones were committed before).
+        if (tx !== null && tx.send(msg, to, items ? items.length : -1, (from) => (from === 0 ? messages : messages.slice(from)), done)) return;
         runner.enqueue(to, messages, msg, done);
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
@@ -87,7 +102,8 @@ export = function (RED: RED) {
         }
       }
     });
-    closeWith(node, runner, metrics);
+    // Staged records go in a last transaction before the producer closes.
+    closeWith(node, { stop: () => (tx ? tx.close() : Promise.resolve()).then(() => runner.stop()) }, metrics);
   }
   RED.nodes.registerType('smoke-kafka-out', KafkaOutNode);
 };

@@ -22,7 +22,7 @@ import { handleInputError, reportBadConfig } from './errors';
 import { NodeMetrics, installMetricsEndpoint, kafkaTimeOf } from './metrics';
 import { ThrottledStatus, compact } from './status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from './types';
-import { outputReaches, upstreamKafkaIns } from './flow-graph';
+import { ackingSinks, isExactlyOnce, upstreamKafkaIns } from './flow-graph';
 import { TaskStore, itemMeta, type OutputMeta } from './task-store';
 
 export const EMIT_MODES: readonly EmitMode[] = ['every', 'change'];
@@ -67,12 +67,17 @@ function isObject(v: unknown): v is Reading {
  * Kafka partition go to a detector of their own, checkpointed in the changelog and restored by whichever
  * runtime is assigned the partition (nodes/nr/partition-tasks.ts); other messages use the node's own.
  */
-export function attachDetector(RED: RED, node: Node, create: () => Detector, emit: EmitMode = 'every', changelogOf?: string): void {
+export function attachDetector(RED: RED, node: Node, create: () => Detector, emit: EmitMode = 'every', changelogOf?: string, stateful = true): void {
   const detector = create();
-  // Alerts that reach a csv sink are tracked until written and kept in checkpoints (exactly-once).
-  const track = changelogOf !== undefined && outputReaches(RED, node.id, 1, 'smoke-csv-sink');
+  // Alerts that reach a csv sink or an exactly-once kafka out are tracked until written and kept in
+  // checkpoints (exactly-once).
+  const sinks = changelogOf === undefined ? 0 : ackingSinks(RED, node.id, 1);
+  // A detector without state between readings (emit: every) needs partition tasks only behind an
+  // exactly-once kafka in whose alerts reach a sink: for their positions, and to hold their records
+  // until the alerts are written.
+  const store = changelogOf !== undefined && (stateful || (sinks > 0 && isExactlyOnce(RED, changelogOf)));
   const tasks =
-    changelogOf === undefined
+    !store
       ? null
       : new TaskStore<Detector>(node.id, changelogOf, {
           create,
@@ -82,7 +87,7 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
         }, {
           hold: true,
           warn: (t) => node.warn(t),
-          outputs: track ? { reemit: (_tp, items, meta) => node.send([null, { payload: items, kafka: meta }]) } : undefined,
+          outputs: sinks > 0 ? { sinks, reemit: (_tp, items, meta) => node.send([null, { payload: items, kafka: meta }]) } : undefined,
         });
   // Only `emit: change` raises cleared alerts. Reading the absent `cleared` of every alert otherwise
   // (a megamorphic miss: three alert shapes) cost ~1 µs per alert, 9 % of the batch pipeline.
@@ -248,7 +253,7 @@ export function registerRuleTableNode<R>(
     const changelogOf = readStateOption(RED, this, c);
     const all = [...c.problems, ...problems];
     if (all.length > 0) return reportBadConfig(this, all);
-    attachDetector(RED, this, () => create(rules, opts), opts.emit, opts.emit === 'change' ? changelogOf : undefined);
+    attachDetector(RED, this, () => create(rules, opts), opts.emit, changelogOf, opts.emit === 'change');
   }
   RED.nodes.registerType(type, RuleTableNode);
 }

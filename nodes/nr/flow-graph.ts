@@ -16,6 +16,9 @@ interface FlowNodeDef {
   wires?: string[][];
   links?: string[];
   d?: boolean;
+  /** kafka in's processing guarantee, kafka in's and kafka out's broker node. */
+  processing?: string;
+  broker?: string;
 }
 
 /** Ids of the enabled `smoke-kafka-in` nodes upstream of `nodeId` (nearest first). */
@@ -52,25 +55,55 @@ export function upstreamKafkaIns(RED: RED, nodeId: string): string[] {
   return found;
 }
 
+/** Node types that acknowledge what they write (nodes/nr/ack.ts): a kafka out only when exactly-once. */
+const CSV_SINK = 'smoke-csv-sink';
+const KAFKA_OUT = 'smoke-kafka-out';
+
 /**
- * Whether messages sent on output `port` of `nodeId` can reach a node of type `type` (following wires
- * through every node, and `link out` → `link in`).
+ * How many sinks messages sent on output `port` of `nodeId` reach that acknowledge them: csv sinks, and
+ * kafka outs that send exactly-once (see {@link exactlyOnceSource}). A node that tracks its outputs
+ * until written waits for that many acknowledgements of each (nodes/nr/task-store.ts).
  */
-export function outputReaches(RED: RED, nodeId: string, port: number, type: string): boolean {
-  const defs = new Map<string, FlowNodeDef>();
-  (RED.nodes as unknown as { eachNode(cb: (n: FlowNodeDef) => void): void }).eachNode((n) => defs.set(n.id, n));
+export function ackingSinks(RED: RED, nodeId: string, port: number): number {
+  const defs = flowDefs(RED);
   const start = defs.get(nodeId)?.wires?.[port] ?? [];
   const seen = new Set<string>([nodeId]);
   const stack = [...start];
+  let n = 0;
   while (stack.length > 0) {
     const id = stack.pop()!;
     if (seen.has(id)) continue;
     seen.add(id);
     const def = defs.get(id);
     if (def === undefined || def.d === true) continue;
-    if (def.type === type) return true;
+    if (def.type === CSV_SINK || (def.type === KAFKA_OUT && exactlyOnceSource(RED, id, defs).kafkaIn !== undefined)) n++;
     for (const p of def.wires ?? []) for (const to of p ?? []) stack.push(to);
     if (def.type === 'link out') for (const to of def.links ?? []) stack.push(to);
   }
-  return false;
+  return n;
+}
+
+/**
+ * The `kafka in` whose partition tasks kafka out `nodeId` sends exactly-once in: the one `kafka in`
+ * upstream, when its processing is `exactly-once` and it uses the same broker node (a transaction spans
+ * one cluster). Otherwise `why` says why not (undefined when no exactly-once kafka in is upstream at all).
+ */
+export function exactlyOnceSource(RED: RED, nodeId: string, defs = flowDefs(RED)): { kafkaIn?: string; why?: string } {
+  const ins = upstreamKafkaIns(RED, nodeId).map((id) => defs.get(id)!);
+  const eo = ins.filter((d) => d.processing === 'exactly-once');
+  if (eo.length === 0) return {};
+  if (ins.length > 1) return { why: `it is behind ${ins.length} kafka in nodes; exactly-once needs exactly one` };
+  if (eo[0].broker !== defs.get(nodeId)?.broker) return { why: 'its kafka in uses another broker node; a transaction spans one cluster' };
+  return { kafkaIn: eo[0].id };
+}
+
+/** Whether `kafka in` `kafkaInId` processes exactly-once (its `processing` setting). */
+export function isExactlyOnce(RED: RED, kafkaInId: string): boolean {
+  return flowDefs(RED).get(kafkaInId)?.processing === 'exactly-once';
+}
+
+function flowDefs(RED: RED): Map<string, FlowNodeDef> {
+  const defs = new Map<string, FlowNodeDef>();
+  (RED.nodes as unknown as { eachNode(cb: (n: FlowNodeDef) => void): void }).eachNode((n) => defs.set(n.id, n));
+  return defs;
 }

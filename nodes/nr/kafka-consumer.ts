@@ -50,6 +50,11 @@ export interface KafkaInOptions {
   /** Most records per emitted message (batch mode) and per emission step (both modes). */
   maxBatch: number;
   commit: 'auto' | 'after-sink';
+  /**
+   * Read records of open and aborted transactions too (`read_uncommitted`); the default reads only
+   * committed ones (`read_committed`: what a consumer of an exactly-once pipeline's outputs wants).
+   */
+  readUncommitted: boolean;
   commitIntervalMs: number;
   /** How often the partition tasks checkpoint the state of the stores behind this consumer (see PartitionTasks). */
   checkpointIntervalMs: number;
@@ -230,6 +235,7 @@ export class KafkaInRunner implements BrokerUser {
         sessionTimeout: this.o.sessionTimeout,
         heartbeatInterval: this.o.heartbeatInterval,
         maxWaitTimeInMs: 1000,
+        readUncommitted: this.o.readUncommitted,
         retry: { restartOnFailure: async () => false },
       });
     } catch (err) {

@@ -76,6 +76,8 @@ export class KafkaOutRunner implements BrokerUser {
    * partition, and only an identical retry lets the broker recognise records it already wrote.
    */
   private retryTake: Entry[] | null = null;
+  /** Exactly-once: why the last transaction was not committed, until one is ('' then). */
+  private aborted = '';
 
   constructor(
     private readonly node: Node,
@@ -123,6 +125,26 @@ export class KafkaOutRunner implements BrokerUser {
 
   stop(): Promise<void> {
     return trackShutdown(this.id, this.shutdown());
+  }
+
+  /** Exactly-once (nodes/kafka-out/transactional.ts): `records` were committed in a partition's transaction. */
+  committed(records: number): void {
+    this.sent += records;
+    this.metrics.kafkaProduced.inc(records);
+    this.aborted = '';
+    this.show();
+  }
+
+  /**
+   * Exactly-once: `records` were in a transaction that aborted, or their partition moved first; the
+   * partition's owner sends them again. Logged once per cause until a transaction commits.
+   */
+  abortedTxn(records: number, why: string): void {
+    if (why !== this.aborted) {
+      this.aborted = why;
+      this.node.warn(`kafka out: a transaction with ${thousands(records)} records was not committed (${why}); nothing of it is visible to read_committed readers, and the partition's owner processes its records again`);
+    }
+    this.show();
   }
 
   private async connect(): Promise<void> {
@@ -302,6 +324,7 @@ export class KafkaOutRunner implements BrokerUser {
     const problem = this.problem();
     if (problem) this.status.now('failed', q ? `${problem.short ?? problem.text}, ${q}` : problem.text);
     else if (!this.connected) this.status.set('connecting', q ? `connecting, ${q}` : 'connecting');
+    else if (this.aborted) this.status.now('connecting', this.aborted.startsWith('fenced') ? 'txn aborted: fenced' : 'txn aborted');
     else this.status.set('ok', `${compact(this.sent)} sent` + (q ? `, ${q}` : ''));
   }
 

@@ -23,7 +23,7 @@
  * - **Clean stop:** a final checkpoint of every task before the consumer leaves the group.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { changelogTopic, checkpointRecords, deleteRecords, markerKey, taskKey, ChangelogReader, type ChangelogRecord } from '../lib/changelog';
 import { release, type AckToken } from './ack';
 import { ensureChangelogTopics, partitionCount, readToMarkers } from './changelog-io';
@@ -35,6 +35,18 @@ export interface Taken {
   tokens: AckToken[];
   /** Whatever the store wants back in {@link PartitionStore.committed}. */
   meta?: unknown;
+  /**
+   * Output records sent in the same transaction as the checkpoint (an exactly-once `kafka out`): they
+   * become visible to `read_committed` readers with it, or never.
+   */
+  records?: OutputRecords[];
+}
+
+/** Records for one output topic, partitioned by key as any kafkajs producer does. */
+export interface OutputRecords {
+  topic: string;
+  messages: Message[];
+  compression?: CompressionTypes;
 }
 
 /**
@@ -65,6 +77,12 @@ export interface PartitionStore {
   take(tp: string): Taken | null;
   /** A taken checkpoint is committed in the changelog. */
   committed?(tp: string, taken: Taken): void;
+  /**
+   * A taken checkpoint's transaction was aborted (`why`: the cause, as a person reads it); the task is
+   * given up and its records are processed again by the partition's next owner (this runtime after it
+   * rejoins, or another).
+   */
+  aborted?(tp: string, taken: Taken, why: string): void;
 }
 
 export interface PartitionTasksOptions {
@@ -347,7 +365,13 @@ export class PartitionTasks {
   /** A lane's transactional producer, connected (a new one after a failure: see commitLane). */
   private async producerOf(t: Task, lane: Lane): Promise<Producer> {
     if (lane.producer === null) {
-      const p = this.kafka.producer({ transactionalId: this.transactionalId(t, lane), idempotent: true, maxInFlightRequests: 1 });
+      // The default partitioner (Java's murmur2), named: output records land where kafka out's would.
+      const p = this.kafka.producer({
+        transactionalId: this.transactionalId(t, lane),
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       lane.producer = p;
       try {
         await p.connect();
@@ -528,7 +552,7 @@ export class PartitionTasks {
     lane.urgent = false;
     lane.lastAt = Date.now();
     if (taken.length === 0) return Promise.resolve('none');
-    if (taken.every((e) => e.records.length === 0)) {
+    if (taken.every((e) => e.records.length === 0 && (e.taken.records?.length ?? 0) === 0)) {
       // Nothing to write (an empty task that never had a checkpoint): the tokens are covered as they are.
       for (const e of taken) {
         e.store.committed?.(t.tp, e.taken);
@@ -544,21 +568,9 @@ export class PartitionTasks {
         const txn = await producer.transaction();
         try {
           for (const e of taken) {
-            let batch: ChangelogRecord[] = [];
-            let bytes = 0;
-            const flush = async () => {
-              if (batch.length === 0) return;
-              await txn.send({ topic: e.store.changelog, messages: batch.map((r) => ({ key: r.key, value: r.value, partition: t.partition })) });
-              batch = [];
-              bytes = 0;
-            };
-            for (const r of e.records) {
-              const size = r.key.length + (r.value?.length ?? 0);
-              if (bytes > 0 && bytes + size > SEND_BYTES) await flush();
-              batch.push(r);
-              bytes += size;
-            }
-            await flush();
+            const changelog: Message[] = e.records.map((r) => ({ key: r.key, value: r.value, partition: t.partition }));
+            await sendInChunks(txn, e.store.changelog, changelog);
+            for (const out of e.taken.records ?? []) await sendInChunks(txn, out.topic, out.messages, out.compression);
           }
           await txn.commit();
           ok = true;
@@ -567,6 +579,8 @@ export class PartitionTasks {
           throw err;
         }
       } catch (err) {
+        const why = isFenced(err) ? 'fenced: another runtime took the partition over' : errorText(err);
+        for (const e of taken) e.store.aborted?.(t.tp, e.taken, why);
         // A fenced producer: the partition moved. Any other failure leaves kafkajs' producer unable to
         // start another transaction, and a new one (initialising the transactional id again) is only
         // safe for an owner that was just assigned the partition: a zombie would fence the real owner
@@ -627,6 +641,27 @@ export class PartitionTasks {
     // Say it again if it happens again in a minute.
     setTimeout(() => this.warned.delete(kind), 60_000).unref?.();
   }
+}
+
+/** Send `messages` to `topic` in transaction `txn`, one request per ~{@link SEND_BYTES} (the broker refuses requests over 1 MB). */
+async function sendInChunks(txn: Pick<Producer, 'send'>, topic: string, messages: Message[], compression?: CompressionTypes): Promise<void> {
+  let from = 0;
+  let bytes = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    const size = sizeOf(m.key) + sizeOf(m.value);
+    if (i > from && bytes + size > SEND_BYTES) {
+      await txn.send({ topic, messages: messages.slice(from, i), compression });
+      from = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (from < messages.length) await txn.send({ topic, messages: from === 0 ? messages : messages.slice(from), compression });
+}
+
+function sizeOf(v: Message['key'] | Message['value']): number {
+  return v === null || v === undefined ? 0 : typeof v === 'string' ? v.length : v.length;
 }
 
 /** The producer was fenced: another producer initialised the same transactional id (the task moved). */

@@ -113,7 +113,11 @@ export class TaskStore<S> implements PartitionStore {
        * send them again after a restore (`reemit`): without it, an output whose records a checkpoint
        * already holds is lost if the process dies before its sink wrote it.
        */
-      outputs?: { reemit(tp: string, items: unknown[], meta: OutputMeta): void };
+      outputs?: {
+        /** Acknowledging sinks each output reaches (nodes/nr/flow-graph.ts ackingSinks): it is written when all of them acknowledged it. */
+        sinks: number;
+        reemit(tp: string, items: unknown[], meta: OutputMeta): void;
+      };
     },
   ) {
     this.outConsumer = `${id}/out`;
@@ -156,7 +160,7 @@ export class TaskStore<S> implements PartitionStore {
       return;
     }
     e.acked += n;
-    if (e.acked >= e.items.length) {
+    if (e.acked >= e.items.length * this.o.outputs!.sinks) {
       part.outbox.delete(unit);
       this.outTask.delete(unit);
       part.dirty = true;

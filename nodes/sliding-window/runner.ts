@@ -59,8 +59,11 @@ export interface WindowRunnerOptions {
    * node's own windows, which are not checkpointed. Undefined: the context store checkpoints above.
    */
   changelogOf?: string;
-  /** The results reach a csv sink: track them until written (exactly-once, with `changelogOf`). */
-  trackResults?: boolean;
+  /**
+   * Acknowledging sinks the results reach (a csv sink, an exactly-once kafka out): track them until all
+   * of them wrote each (exactly-once, with `changelogOf`); 0 or absent: not tracked.
+   */
+  trackResults?: number;
 }
 
 export class WindowRunner {
@@ -99,7 +102,7 @@ export class WindowRunner {
       }, {
         hold: o.holdCommits,
         warn: (text) => host.warn('changelog', { text }),
-        outputs: o.trackResults ? { reemit: (_tp, items, meta) => this.sendResults(items as WindowResult[], true, host.send, meta) } : undefined,
+        outputs: o.trackResults ? { sinks: o.trackResults, reemit: (_tp, items, meta) => this.sendResults(items as WindowResult[], true, host.send, meta) } : undefined,
       });
     }
     const { store } = o;

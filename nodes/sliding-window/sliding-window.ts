@@ -18,7 +18,7 @@ import { windowOptionProblems, type OutputMode } from '../lib/window';
 import { DEFAULT_MAX_DEVICES } from '../lib/devices';
 import { IDLE_TIMEOUT_UNIT, checkpointStore, nodeContextFile, type TimeSource } from './support';
 import { WindowRunner } from './runner';
-import { outputReaches, upstreamKafkaIns } from '../nr/flow-graph';
+import { ackingSinks, upstreamKafkaIns } from '../nr/flow-graph';
 
 /**
  * Checkpoints of stopped nodes by node id, for runtimes without configured context stores: Node-RED
@@ -68,7 +68,7 @@ export = function (RED: RED) {
         checkpointMs,
         stash,
         changelogOf,
-        trackResults: changelogOf !== undefined && outputReaches(RED, node.id, 0, 'smoke-csv-sink'),
+        trackResults: changelogOf === undefined ? 0 : ackingSinks(RED, node.id, 0),
       },
       {
         id: node.id,

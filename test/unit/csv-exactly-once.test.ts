@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { JournalFile, parseJournal, planCuts, readRanges, recoverFiles, type Journal, type JournalGroup, type SinkState } from '../../nodes/csv-sink/exactly-once';
+import { JournalFile, parseJournal, planCuts, readRanges, recoverFiles, type Journal, type JournalGroup } from '../../nodes/csv-sink/exactly-once';
+import type { SinkState } from '../../nodes/nr/sink-positions';
 
 const W = 'writer-1';
 
