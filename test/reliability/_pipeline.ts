@@ -6,6 +6,7 @@
  *     → sliding window → csv sink (window results)              fire output 1
  *   kafka in output 2 and sensor validate output 2 → csv sink (rejects: acknowledges those records)
  *   alerts of the three detectors → kafka out (optional) and/or nowhere
+ *   window results → kafka out as well (optional: `windowsTopic`)
  *   zscore anomaly output 2 → csv sink (alerts preset, files `zscore_alerts_*.csv`; optional)
  */
 import { bootstrap } from '../kafka/broker';
@@ -22,6 +23,10 @@ export interface PipelineOptions {
   maxBatch?: number;
   /** Alerts to this topic through kafka out (absent: alerts are not wired). */
   alertsTopic?: string;
+  /** Window results also to this topic through a kafka out of their own (absent: only to their csv sink). */
+  windowsTopic?: string;
+  /** Extra settings of the kafka out nodes (alerts and windows). */
+  kafkaOut?: Record<string, unknown>;
   /** Extra settings of the kafka in node. */
   kafkaIn?: Record<string, unknown>;
   /**
@@ -88,7 +93,12 @@ export function pipelineFlow(o: PipelineOptions): FlowNode[] {
     // the readings sink first: Node-RED sends the original message to the first wire, a clone to the others
     at({ id: 'fire', type: 'smoke-fire-pattern', wires: [['csvReadings', 'window'], alerts] }),
     // no checkpoint setting: the node's default interval (10 s)
-    at({ id: 'window', type: 'smoke-sliding-window', ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), wires: [[o.windowsThroughChange ? 'windowsTopic' : 'csvWindows'], []] }),
+    at({
+      id: 'window',
+      type: 'smoke-sliding-window',
+      ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}),
+      wires: [[o.windowsThroughChange ? 'windowsTopic' : 'csvWindows', ...(o.windowsTopic ? ['koutWindows'] : [])], []],
+    }),
     ...(o.windowsThroughChange
       ? [at({ id: 'windowsTopic', type: 'change', rules: [{ t: 'set', p: 'topic', pt: 'msg', to: 'smoke_windows', tot: 'str' }], wires: [['csvWindows']] })]
       : []),
@@ -101,7 +111,10 @@ export function pipelineFlow(o: PipelineOptions): FlowNode[] {
     flow.push(at({ id: 'csvZAlerts', type: 'smoke-csv-sink', preset: 'alerts', folder: o.folder, filename, wires: [[]] }));
   }
   if (o.alertsTopic) {
-    flow.push(at({ id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic: o.alertsTopic, keyProperty: 'payload.deviceId', idempotent: true, backoffInitial: 200, backoffMax: 2000, wires: [] }));
+    flow.push(at({ id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic: o.alertsTopic, keyProperty: 'payload.deviceId', idempotent: true, backoffInitial: 200, backoffMax: 2000, ...(o.kafkaOut ?? {}), wires: [] }));
+  }
+  if (o.windowsTopic) {
+    flow.push(at({ id: 'koutWindows', type: 'smoke-kafka-out', broker: 'broker', topic: o.windowsTopic, keyProperty: 'payload.deviceId', idempotent: true, backoffInitial: 200, backoffMax: 2000, ...(o.kafkaOut ?? {}), wires: [] }));
   }
   return flow;
 }

@@ -35,7 +35,7 @@ import {
   type WindowRef,
 } from './_check';
 import { DEFAULT_SHAPE, partitionOf, prng, produceReadings, testProducer, type StreamShape } from './_data';
-import { pipelineFlow } from './_pipeline';
+import { pipelineFlow, type PipelineOptions } from './_pipeline';
 import { NodeRedChild, createUserDir, removeDir } from './_runtime';
 
 const envNumber = (name: string, fallback: number): number => {
@@ -117,6 +117,11 @@ export interface ScenarioOptions {
   streamSec: number;
   n?: number;
   shape?: StreamShape;
+  /**
+   * More pipelineFlow options for every runtime of the scenario (output topics, kafka in settings), given
+   * the scenario's input topic and group id (default: none, the flow of partitions.test.ts).
+   */
+  pipeline?: (names: { topic: string; groupId: string }) => Partial<PipelineOptions>;
 }
 
 export interface Outcome {
@@ -183,7 +188,8 @@ export class Scenario {
     const userDir = createUserDir({ flow: [] });
     const folder = path.join(userDir, 'csv');
     const rt = new Runtime(name, userDir, folder);
-    const flow = pipelineFlow({ topic: this.topic, groupId: this.groupId, folder, zscoreAlertsCsv: true, clientId: rt.clientId });
+    const extra = this.o.pipeline?.({ topic: this.topic, groupId: this.groupId }) ?? {};
+    const flow = pipelineFlow({ topic: this.topic, groupId: this.groupId, folder, zscoreAlertsCsv: true, clientId: rt.clientId, ...extra });
     fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
     this.runtimes.push(rt);
     return rt;
