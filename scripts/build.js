@@ -8,6 +8,49 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const tsc = require.resolve('typescript/bin/tsc');
+const out = path.join(root, 'dist', 'nodes');
+
+// `--if-changed` (npm start): skip the build when the sources are what the last build was made from.
+const stampFile = path.join(root, 'dist', '.build-stamp');
+const stamp = sourceStamp();
+if (process.argv.includes('--if-changed') && fs.existsSync(out) && readText(stampFile) === stamp) {
+  console.log('build: up to date (no source changed since the last build)');
+  process.exit(0);
+}
+try {
+  fs.rmSync(stampFile, { force: true });
+} catch {}
+
+/** A hash of everything the build reads: nodes/, the tsconfigs, this script and the TypeScript version. */
+function sourceStamp() {
+  const crypto = require('node:crypto');
+  const h = crypto.createHash('sha1');
+  const add = (file) => {
+    h.update(path.relative(root, file));
+    h.update('\0');
+    h.update(fs.readFileSync(file));
+    h.update('\0');
+  };
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.isFile()) add(full);
+    }
+  };
+  walk(path.join(root, 'nodes'));
+  for (const f of ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.js']) if (fs.existsSync(path.join(root, f))) add(path.join(root, f));
+  h.update(require('typescript').version);
+  return h.digest('hex');
+}
+
+function readText(file) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
 // tsc still emits when it reports type errors; copy the editor assets anyway and fail at the end, so
 // one broken file does not hide every other node from a test run.
 let tscFailed = false;
@@ -18,7 +61,6 @@ try {
 }
 
 const nodesDir = path.join(root, 'nodes');
-const out = path.join(root, 'dist', 'nodes');
 let copied = 0;
 for (const entry of fs.readdirSync(nodesDir, { withFileTypes: true })) {
   if (!entry.isDirectory() || entry.name === 'lib' || entry.name === 'nr') continue;
@@ -38,3 +80,4 @@ for (const entry of fs.readdirSync(nodesDir, { withFileTypes: true })) {
 }
 console.log(`build: tsc ${tscFailed ? 'FAILED' : 'done'}, ${copied} editor assets copied to dist/nodes`);
 if (tscFailed) process.exit(1);
+fs.writeFileSync(stampFile, stamp);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: build, then run Node-RED 4 with this package loaded and the demo flow deployed.
+// `npm start`: build (only when a source changed since the last build), then run Node-RED 4 with this package loaded and the demo flow deployed.
 //
 // - User directory: .userdir/ (gitignored; SMOKE_USERDIR overrides). The package is linked into its
 //   node_modules as @smoke-stream/node-red-smoke-stream, where the palette manager would install it,
@@ -43,7 +43,8 @@ function say(text) {
 
 function build() {
   if (process.env.SMOKE_SKIP_BUILD === '1') return;
-  const b = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' });
+  // Only when a source changed since the last build (a start after the first one takes no tsc run).
+  const b = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js'), '--if-changed'], { cwd: root, stdio: 'inherit' });
   if (b.status !== 0) {
     say('the build failed (see above); fix it, or run with SMOKE_SKIP_BUILD=1 to start on the last build');
     process.exit(b.status ?? 1);
