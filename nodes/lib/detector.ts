@@ -48,6 +48,11 @@ export interface Detector {
    * or of another shape.
    */
   restore(s: unknown): boolean;
+  /**
+   * A detector that needs a history before it raises anything (z-score): how far the device scored
+   * last got; null once it has enough.
+   */
+  warmup?(): { have: number; need: number } | null;
 }
 
 /**

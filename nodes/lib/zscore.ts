@@ -309,6 +309,8 @@ export class ZScoreDetector implements Detector {
   private readonly create: (evicted?: Rings) => Rings;
   /** Shape of the state in snapshots: window size, scored sensors, byte order of the raw arrays. */
   private readonly sig: string;
+  /** The rings of the device scored last (for {@link warmup}). */
+  private last: Rings | null = null;
 
   /** Throws a RangeError on unusable options (see {@link zscoreProblems}). */
   constructor(opts: ZScoreOptions = {}) {
@@ -341,6 +343,17 @@ export class ZScoreDetector implements Detector {
     return this.state.size;
   }
 
+  /**
+   * Warm-up of the device scored last: the values its first scored sensor holds against the
+   * `minValues` it needs before anything is scored; null once it has them (or before any reading).
+   */
+  warmup(): { have: number; need: number } | null {
+    const r = this.last;
+    if (r === null) return null;
+    const have = Math.min(r.h[COUNT], this.minValues);
+    return have >= this.minValues ? null : { have, need: this.minValues };
+  }
+
   /** Devices evicted (LRU) or swept (idle) since creation. */
   get evictions(): number {
     return this.state.evictions;
@@ -359,6 +372,7 @@ export class ZScoreDetector implements Detector {
     const before = out.length;
     const deviceId = deviceOf(reading);
     const r = this.state.get(deviceId, now, this.create);
+    this.last = r;
     const b = r.h;
     const sensors = this.sensors;
     const size = this.size;
@@ -390,6 +404,7 @@ export class ZScoreDetector implements Detector {
   }
 
   reset(deviceId?: string): void {
+    this.last = null;
     if (deviceId === undefined) this.state.clear();
     else this.state.delete(deviceId);
   }

@@ -100,7 +100,18 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
   let total = 0;
   let lastLabel = '';
   // One function for the node's lifetime: the throttle calls it only when it writes the status.
-  const statusText = (): string => `${compact(total)} alert${total === 1 ? '' : 's'} ${lastLabel}`;
+  const statusText = (): string => `${compact(total)} alert${total === 1 ? '' : 's'} ${lastLabel}`.trimEnd();
+  /** Items that are not readings (an inject's timestamp): passed on, said once, counted in the status until an alert (after a warm-up). */
+  let ignored = 0;
+  let warming: { have: number; need: number } | null = null;
+  const quietText = (): string => (warming !== null ? `warming up ${warming.have}/${warming.need}` : `${compact(ignored)} ignored: not readings`);
+  const ignore = (what: unknown, n: number): void => {
+    if (ignored === 0) {
+      const kind = what === null ? 'null' : Array.isArray(what) ? 'an array' : typeof what;
+      node.warn(`msg.payload (${kind}) is not a reading (an object of sensor values, or an array of them): passed on unchanged, no alerts; the status counts such items`);
+    }
+    ignored += n;
+  };
 
   const handle = (msg: NodeMessage, send: Send, done: Done): void => {
     try {
@@ -144,19 +155,27 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
       d.sweep(now);
       let alerts: Alert[];
       let readings: number;
+      let skipped = 0;
       if (batch) {
         readings = payload.length;
         alerts = [];
         for (let i = from; i < payload.length; i++) {
           const r: unknown = payload[i];
-          if (!isObject(r)) continue;
+          if (!isObject(r)) {
+            skipped++;
+            continue;
+          }
           const n = d.process(r, now, alerts);
           if (trig !== null) for (let j = 0; j < n; j++) trig.push(task!.offsets![i]);
         }
+        if (skipped > 0) ignore(payload[from], skipped);
       } else {
         readings = 1;
         alerts = scratch;
-        if (from === 0 && isObject(payload)) d.process(payload, now, alerts);
+        if (from === 0) {
+          if (isObject(payload)) d.process(payload, now, alerts);
+          else ignore(payload, (skipped = 1));
+        }
         if (trig !== null) for (let j = 0; j < alerts.length; j++) trig.push(task!.offset!);
       }
       metrics.readingsIn.inc(readings);
@@ -171,6 +190,12 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
         const last = alerts[n - 1];
         lastLabel = change && last.cleared === true ? 'cleared' : last.severity;
         status.set('count', statusText);
+      } else if (total === 0 && (d.warmup !== undefined || skipped > 0)) {
+        // Before the first alert: why there is none yet (a z-score history filling, items that are not readings).
+        const was = warming;
+        warming = d.warmup?.() ?? null;
+        if (warming !== null || ignored > 0) status.set('idle', quietText);
+        else if (was !== null) status.set('count', statusText);
       }
       // One send() per message: within one call Node-RED deep-clones every message after the first
       // (Node.prototype.send marks them `cloneMessage`), which would copy each alert message. Alert

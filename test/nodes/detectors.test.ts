@@ -128,6 +128,17 @@ function send(h: Harness, msgs: Msg[]): void {
   for (const m of msgs) h.node.receive(m);
 }
 
+/** Resolves once the status `node` last wrote has this text (throttled statuses arrive up to 500 ms later). */
+async function statusBecomes(node: any, text: string | RegExp): Promise<any> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const last = callsOf(node, 'status').pop()?.[0];
+    if (last && (typeof text === 'string' ? last.text === text : text.test(last.text))) return last;
+    if (Date.now() > deadline) throw new Error(`status ${JSON.stringify(last)}, expected ${String(text)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Calls of a prototype spy (node-red-node-test-helper spies on Node.prototype) made by `node`. */
 function callsOf(node: any, method: 'status' | 'error' | 'warn'): any[][] {
   return node[method].getCalls().filter((c: any) => c.thisValue === node).map((c: any) => c.args);
@@ -221,6 +232,30 @@ describe('detector nodes > pass-through and alerts', function () {
     assert.equal(line('smoke_alerts_total', ',type="PATTERN",severity="CRITICAL"'), '2');
     assert.equal(line('smoke_alerts_total', ',type="PATTERN",severity="HIGH"'), '1');
   });
+
+  it('zscore: shows its warm-up until the device scored last has its minimum of values, then the alert count', async function () {
+    const h = await start('zscore');
+    send(h, calm(12).map((payload) => ({ payload })));
+    await h.drain();
+    assert.deepEqual(await statusBecomes(h.node, 'warming up 12/30'), { fill: 'grey', shape: 'ring', text: 'warming up 12/30' });
+    send(h, calm(40).map((payload) => ({ payload })));
+    await h.drain();
+    assert.deepEqual(await statusBecomes(h.node, /ignored/), { fill: 'grey', shape: 'ring', text: '2 ignored: not readings' }, 'warmed up, no alert yet: the harness end marks are not readings');
+  });
+
+  for (const kind of Object.keys(TYPES) as Kind[]) {
+    it(`${kind}: says once that a payload is not a reading, and counts such items in the status until an alert (zscore: after its warm-up)`, async function () {
+      const h = await start(kind);
+      send(h, [{ payload: 1_654_712_187_000 }, { payload: [reading(), 'x', null] }, { payload: 'y' }]);
+      await h.drain();
+      const warned = callsOf(h.node, 'warn').map((a) => String(a[0]));
+      assert.equal(warned.length, 1, JSON.stringify(warned));
+      assert.match(warned[0], /msg\.payload \(number\) is not a reading/);
+      // the harness's end mark (a string) is one more
+      await statusBecomes(h.node, kind === 'zscore' ? 'warming up 1/30' : '5 ignored: not readings');
+      assert.equal(h.out.length, 3, 'every message passed on');
+    });
+  }
 
   it('shows the alert count and last severity as a blue dot', async function () {
     const h = await start('fire');
