@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ack } from '../nr/ack';
+import { Deadline, settleWithin } from '../nr/kafka-client';
 import { ConfigReader } from '../nr/config';
 import { errorMessage, handleInputError, reportBadConfig } from '../nr/errors';
 import { NodeMetrics, installMetricsEndpoint, kafkaTimeOf } from '../nr/metrics';
@@ -29,8 +30,8 @@ import { SinkPositions, advance, covers, parseSinkState, type Positions } from '
 import { upstreamKafkaIns } from '../nr/flow-graph';
 import { tasksOf } from '../nr/partition-tasks';
 
-/** Node-RED abandons a close after 15 s: give up on unwritten rows (with errors) well before. */
-const CLOSE_TIMEOUT_MS = 10_000;
+/** Node-RED abandons a close after 15 s: give up on unwritten rows (with errors) well before, keeping time for the last commit. */
+const CLOSE_WRITE_MS = 8000;
 
 /** A write error's cause as a user reads it in the status. */
 const CAUSES: Record<string, string> = {
@@ -306,7 +307,8 @@ export = function (RED: RED) {
       const waiting = recovering ?? [];
       recovering = null;
       for (const fn of waiting) fn();
-      writer.close(CLOSE_TIMEOUT_MS).then(
+      const budget = new Deadline();
+      writer.close(budget.left(CLOSE_WRITE_MS)).then(
         () => finish(),
         (e) => {
           node.error(`csv sink close: ${errorMessage(e)}`);
@@ -322,7 +324,7 @@ export = function (RED: RED) {
         }
         status.stop();
         metrics.remove();
-        void Promise.all([positions?.close(), journal.close()]).then(() => done());
+        void settleWithin(Promise.all([positions?.close(), journal.close()]), budget.left(), undefined).then(() => done());
       }
     });
   }

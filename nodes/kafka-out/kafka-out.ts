@@ -8,7 +8,7 @@ import { isValidTopic } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
 import { failToCatch, handleInputError, reportBadConfig } from '../nr/errors';
 import { exactlyOnceSource } from '../nr/flow-graph';
-import { closeWith, type KafkaBrokerConfig } from '../nr/kafka-client';
+import { Deadline, closeWith, settleWithin, type KafkaBrokerConfig } from '../nr/kafka-client';
 import { KafkaOutRunner } from '../nr/kafka-producer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { setStatus } from '../nr/status';
@@ -102,8 +102,14 @@ export = function (RED: RED) {
         }
       }
     });
-    // Staged records go in a last transaction before the producer closes.
-    closeWith(node, { stop: () => (tx ? tx.close() : Promise.resolve()).then(() => runner.stop()) }, metrics);
+    // Staged records go in a last transaction before the producer closes, within one close budget.
+    closeWith(node, {
+      stop: async () => {
+        const budget = new Deadline();
+        if (tx) await settleWithin(tx.close(), budget.left(4500), undefined);
+        await runner.stop(budget);
+      },
+    }, metrics);
   }
   RED.nodes.registerType('smoke-kafka-out', KafkaOutNode);
 };

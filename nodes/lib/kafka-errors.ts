@@ -220,3 +220,28 @@ export function isTransientMetadataError(err: unknown): boolean {
 export function isUnknownTopic(err: unknown): boolean {
   return chain(err).some((e) => text(e.type) === 'UNKNOWN_TOPIC_OR_PARTITION');
 }
+
+/**
+ * Errors that restarting the consumer cannot cure: the broker refuses what this client is (not
+ * authorised for the topic, the group or the cluster) or what its settings ask (a session timeout
+ * outside the broker's bounds, an invalid group id). kafkajs does not restart on them either; the node
+ * stops and says what to fix. A wrong SASL password is not among them: it is often fixed on the broker
+ * side, so the consumer keeps trying (with its backoff).
+ */
+const FATAL_TYPES = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'INVALID_SESSION_TIMEOUT',
+  'INVALID_GROUP_ID',
+  'INVALID_TOPIC_EXCEPTION',
+  'INCONSISTENT_GROUP_PROTOCOL',
+  'UNSUPPORTED_VERSION',
+]);
+
+/** The error type of a fatal consumer error ({@link FATAL_TYPES}), or null. */
+export function fatalConsumerError(err: unknown): string | null {
+  for (const e of chain(err)) if (FATAL_TYPES.has(text(e.type))) return text(e.type);
+  return null;
+}

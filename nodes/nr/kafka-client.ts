@@ -52,6 +52,26 @@ export function errorText(err: unknown): string {
   return String(err);
 }
 
+/**
+ * Node-RED gives up on a close handler after 15 s: a node's whole close (its steps one after another)
+ * stays within this budget, each step taking at most what is left of it.
+ */
+export const CLOSE_BUDGET_MS = 12_000;
+
+/** The time left of a budget that started at construction. */
+export class Deadline {
+  private readonly end: number;
+
+  constructor(ms: number = CLOSE_BUDGET_MS) {
+    this.end = Date.now() + ms;
+  }
+
+  /** Milliseconds left, at most `cap`. */
+  left(cap = Infinity): number {
+    return Math.max(0, Math.min(cap, this.end - Date.now()));
+  }
+}
+
 /** Resolves with `p`'s value, or with `onTimeout` after `ms`; never rejects because of the timeout. */
 export function settleWithin<T>(p: Promise<T>, ms: number, onTimeout: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

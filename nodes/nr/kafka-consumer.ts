@@ -10,12 +10,13 @@
  */
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { Backoff, type BackoffOptions } from '../lib/kafka-backoff';
-import { isTransientMetadataError, isUnknownTopic } from '../lib/kafka-errors';
+import { fatalConsumerError, isTransientMetadataError, isUnknownTopic } from '../lib/kafka-errors';
 import { OffsetTracker } from '../lib/kafka-offsets';
 import { RecordDecoder, headersToStrings, keyToString } from '../lib/kafka-records';
 import { TopicWatch, type PartitionOffsets, type TopicEvent } from '../lib/topic-watch';
 import { registerConsumer, unregisterConsumer, type AckToken, type ConsumerHandler } from './ack';
 import {
+  Deadline,
   errorText,
   nextUnitId,
   previousShutdown,
@@ -29,6 +30,7 @@ import {
 import type { NodeMetrics } from './metrics';
 import { PartitionTasks } from './partition-tasks';
 import { compact, setStatus, thousands, type StatusKind } from './status';
+import { guardedInterval, guardedTimeout, reportTimerErrors, type TimerErrorHandler } from './timers';
 import type { Node, NodeMessage } from './types';
 
 /**
@@ -139,6 +141,8 @@ export class KafkaInRunner implements BrokerUser {
   private drainWake: (() => void) | null = null;
   private timers: NodeJS.Timeout[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
+  private stopped: Promise<void> | null = null;
+  private readonly timerError: TimerErrorHandler;
   private shownKey = '';
   // health figures
   private records = 0;
@@ -178,6 +182,7 @@ export class KafkaInRunner implements BrokerUser {
   ) {
     this.id = node.id;
     this.afterSink = o.commit === 'after-sink';
+    this.timerError = reportTimerErrors(node, 'kafka in');
     this.decoder = new RecordDecoder(o.json);
     this.backoff = new Backoff(o.backoff);
     const wires = (node as unknown as { wires?: string[][] }).wires ?? [];
@@ -187,9 +192,9 @@ export class KafkaInRunner implements BrokerUser {
   start(): void {
     if (this.afterSink) registerConsumer(this.id, this.handler);
     this.broker.register(this);
-    this.timers.push(setInterval(() => this.tick(), TICK_MS));
-    this.timers.push(setInterval(() => void this.refreshLag(), this.o.lagIntervalMs));
-    if (this.afterSink) this.timers.push(setInterval(() => void this.commit(), this.o.commitIntervalMs));
+    this.timers.push(guardedInterval(() => this.tick(), TICK_MS, this.timerError));
+    this.timers.push(guardedInterval(() => this.refreshLag(), this.o.lagIntervalMs, this.timerError));
+    if (this.afterSink) this.timers.push(guardedInterval(() => this.commit(), this.o.commitIntervalMs, this.timerError));
     const kafka = this.broker.kafka;
     if (kafka) {
       this.tasks = new PartitionTasks(kafka, {
@@ -198,6 +203,7 @@ export class KafkaInRunner implements BrokerUser {
         intervalMs: this.o.checkpointIntervalMs,
         log: (t) => this.node.log(t),
         warn: (t) => this.node.warn(t),
+        timerError: this.timerError,
         changed: (n) => {
           this.restoring = n;
           this.show();
@@ -213,9 +219,9 @@ export class KafkaInRunner implements BrokerUser {
     this.starting = previousShutdown(this.id).then(() => this.connect());
   }
 
-  /** Leave the group and release everything; resolves well within Node-RED's 15 s close timeout. */
+  /** Leave the group and release everything, once however often it is asked; within Node-RED's 15 s close timeout. */
   stop(): Promise<void> {
-    return trackShutdown(this.id, this.shutdown());
+    return (this.stopped ??= trackShutdown(this.id, this.shutdown()));
   }
 
   brokerState(state: BrokerState): void {
@@ -293,15 +299,23 @@ export class KafkaInRunner implements BrokerUser {
     this.consumer = null;
     this.joined = false;
     this.errors++;
-    this.restarts++;
-    this.metrics.reconnects.inc();
     // The next consumer reads from the committed offsets again: forget what was in flight.
     this.tracker.clear();
     this.tasks?.revokeAll();
     this.wakeDrain();
     this.broker.report(false, err);
-    const delay = this.backoff.next(Math.random());
     const text = errorText(err);
+    const fatal = fatalConsumerError(err);
+    if (fatal !== null) {
+      // Restarting cannot cure it (kafkajs gives up on it too): stop, and say what to fix.
+      this.setOwn('failed', `stopped: ${fatal}`);
+      this.node.error(`consumer stopped (${text}): ${FATAL_HINTS[fatal] ?? 'the broker refuses this client or its settings'}; fix it and deploy again`);
+      if (c) void settleWithin(c.disconnect().catch(() => undefined), 5000, undefined);
+      return;
+    }
+    this.restarts++;
+    this.metrics.reconnects.inc();
+    const delay = this.backoff.next(Math.random());
     const restart = `restarting in ${Math.round(delay / 100) / 10} s`;
     if (quiet || this.passing(err)) {
       this.setOwn('connecting', 'connecting');
@@ -318,10 +332,14 @@ export class KafkaInRunner implements BrokerUser {
     const disconnected = c ? settleWithin(c.disconnect().catch(() => undefined), 5000, undefined) : Promise.resolve();
     void disconnected.then(() => {
       if (this.stopping) return;
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = null;
-        this.starting = this.connect();
-      }, delay);
+      this.retryTimer = guardedTimeout(
+        () => {
+          this.retryTimer = null;
+          this.starting = this.connect();
+        },
+        delay,
+        this.timerError,
+      );
     });
   }
 
@@ -684,20 +702,34 @@ export class KafkaInRunner implements BrokerUser {
     this.retryTimer = null;
     this.wakeDrain();
     this.broker.deregister(this);
-    // Let a connect in progress reach a point where disconnect() really stops it (kafkajs leaks a
-    // consumer that is disconnected half-way through joining).
-    // Budget within Node-RED's 15 s close: 3 s to settle a connect, 3 s for the tasks' final
-    // checkpoints, 2 s for the last commit, 5 s to leave the group.
-    await settleWithin(this.starting, 3000, undefined);
-    if (this.tasks) await settleWithin(this.tasks.close(2500), 3000, undefined);
+    // One budget within Node-RED's 15 s close, each step capped so that the later ones keep their
+    // share: up to 3 s to let a connect in progress reach a point where disconnect() really stops it
+    // (kafkajs leaks a consumer disconnected half-way through joining), 3 s for the tasks' final
+    // checkpoints, 2 s for the last commit, the rest (at least 4 s) to leave the group.
+    const budget = new Deadline();
+    await settleWithin(this.starting, budget.left(3000), undefined);
+    if (this.tasks) await settleWithin(this.tasks.close(budget.left(2500)), budget.left(3000), undefined);
     const c = this.consumer;
-    if (c && this.afterSink) await settleWithin(this.commit(), 2000, undefined);
+    if (c && this.afterSink) await settleWithin(this.commit(), budget.left(2000), undefined);
     if (this.afterSink) unregisterConsumer(this.id, this.handler);
     this.consumer = null;
-    if (c) await settleWithin(c.disconnect().catch(() => undefined), 5000, undefined);
+    if (c) await settleWithin(c.disconnect().catch(() => undefined), budget.left(), undefined);
     this.tracker.clear();
   }
 }
+
+/** What to fix for each fatal consumer error (lib/kafka-errors.ts fatalConsumerError). */
+const FATAL_HINTS: Record<string, string> = {
+  TOPIC_AUTHORIZATION_FAILED: "the broker's ACLs do not let this client read the topic",
+  GROUP_AUTHORIZATION_FAILED: "the broker's ACLs do not let this client use the group id",
+  CLUSTER_AUTHORIZATION_FAILED: "the broker's ACLs do not let this client act on the cluster",
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: "the broker's ACLs do not let this client use transactional ids starting with the group id",
+  INVALID_SESSION_TIMEOUT: "the session timeout is outside the broker's group.min.session.timeout.ms … group.max.session.timeout.ms (6 s … 30 min by default)",
+  INVALID_GROUP_ID: 'the broker refuses the group id',
+  INVALID_TOPIC_EXCEPTION: 'the broker refuses a topic name',
+  INCONSISTENT_GROUP_PROTOCOL: 'another member of the group uses another protocol (a consumer of another kind with the same group id)',
+  UNSUPPORTED_VERSION: 'the broker is too old for this client',
+};
 
 /** What a deleted topic took with it, from the group's lag at the last check. */
 function unreadText(unread: number): string {

@@ -10,6 +10,7 @@ import { Backoff, type BackoffOptions } from '../lib/kafka-backoff';
 import { classifyError, isRetriable } from '../lib/kafka-errors';
 import { failToCatch } from './errors';
 import {
+  Deadline,
   errorText,
   previousShutdown,
   settleWithin,
@@ -76,6 +77,7 @@ export class KafkaOutRunner implements BrokerUser {
    * partition, and only an identical retry lets the broker recognise records it already wrote.
    */
   private retryTake: Entry[] | null = null;
+  private stopped: Promise<void> | null = null;
   /** Exactly-once: why the last transaction was not committed, until one is ('' then). */
   private aborted = '';
 
@@ -123,8 +125,9 @@ export class KafkaOutRunner implements BrokerUser {
     void this.pump();
   }
 
-  stop(): Promise<void> {
-    return trackShutdown(this.id, this.shutdown());
+  /** Send what is queued (briefly), fail the rest loudly, close: once however often it is asked, within `budget`. */
+  stop(budget = new Deadline()): Promise<void> {
+    return (this.stopped ??= trackShutdown(this.id, this.shutdown(budget)));
   }
 
   /** Exactly-once (nodes/kafka-out/transactional.ts): `records` were committed in a partition's transaction. */
@@ -328,15 +331,16 @@ export class KafkaOutRunner implements BrokerUser {
     else this.status.set('ok', `${compact(this.sent)} sent` + (q ? `, ${q}` : ''));
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(budget: Deadline): Promise<void> {
     this.broker.deregister(this);
-    // Records already queued get a last chance while the broker answers, then fail loudly.
+    // Records already queued get a last chance while the broker answers, then fail loudly; the
+    // producer keeps at least 3 s of the budget to disconnect.
     if (this.queue.length > 0 && this.connected && !this.lastError) {
-      await settleWithin(this.drained(), this.o.closeFlushMs, undefined);
+      await settleWithin(this.drained(), Math.min(this.o.closeFlushMs, budget.left() - 3000), undefined);
     }
     this.stopping = true;
     this.sleepWake?.();
-    await settleWithin(this.starting, 3000, undefined);
+    await settleWithin(this.starting, budget.left(3000), undefined);
     const left = this.queue.slice();
     if (left.length > 0) {
       // One condition, one line: the count and the cause; the Catch nodes get every message.
@@ -349,7 +353,7 @@ export class KafkaOutRunner implements BrokerUser {
     this.producer = null;
     this.connected = false;
     this.status.stop();
-    if (p) await settleWithin(p.disconnect().catch(() => undefined), 5000, undefined);
+    if (p) await settleWithin(p.disconnect().catch(() => undefined), budget.left(5000), undefined);
   }
 
   /** Why queued records were not acknowledged before the close. */

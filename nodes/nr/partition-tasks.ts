@@ -28,6 +28,7 @@ import { changelogTopic, checkpointRecords, deleteRecords, markerKey, taskKey, C
 import { release, type AckToken } from './ack';
 import { ensureChangelogTopics, partitionCount, readToMarkers } from './changelog-io';
 import { errorText, settleWithin } from './kafka-client';
+import { guardedInterval, type TimerErrorHandler } from './timers';
 
 /** A checkpoint a store handed over: its text (null: the task holds nothing, delete it) and the ack tokens it covers. */
 export interface Taken {
@@ -103,6 +104,8 @@ export interface PartitionTasksOptions {
    * group and restore what it is assigned.
    */
   lost?(): void;
+  /** Where a failure of the checkpoint timer goes (nodes/nr/timers.ts); default: warn. */
+  timerError?: TimerErrorHandler;
 }
 
 /** One transactional producer of a task and the checkpoint it writes now. */
@@ -223,7 +226,7 @@ export class PartitionTasks {
     this.restoreTimeoutMs = o.restoreTimeoutMs ?? 120_000;
     byConsumer.set(o.consumerId, this);
     for (const s of waitingStores.get(o.consumerId) ?? []) this.stores.set(s.id, s);
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer = guardedInterval(() => this.tick(), TICK_MS, o.timerError ?? ((err) => o.warn(`checkpoint timer: ${errorText(err)}`)));
     this.timer.unref?.();
   }
 

@@ -5,6 +5,7 @@
  * (sliding-window.ts) parses the config, hands over what it needs of the node as a {@link WindowHost}
  * and wires `handle` and `close` to the node's input and close events.
  */
+import { guardedInterval, guardedTimeout, type TimerErrorHandler } from '../nr/timers';
 import type { Done, NodeMessage, Send } from '../nr/types';
 import type { NodeMetrics } from '../nr/metrics';
 import { compact } from '../nr/status';
@@ -39,6 +40,8 @@ export interface WindowHost {
   log(key: 'skipped', info: Record<string, unknown>): void;
   /** The node's own failure while handling a message: report it and call `done(err)`. */
   fail(err: unknown, done: Done): void;
+  /** A failure in a timer's callback (nodes/nr/timers.ts): a log line and a red status. */
+  timerError: TimerErrorHandler;
 }
 
 export interface WindowRunnerOptions {
@@ -227,14 +230,24 @@ export class WindowRunner {
         });
         this.emit(out, this.lastWasArray, send);
         if (out.length) this.showStatus();
-        this.timers[0] = setTimeout(tick, slideMs - (Date.now() % slideMs) + 1);
+      };
+      // Rescheduled whatever the tick did (a tick that threw is reported, and the next one runs).
+      const schedule = (): void => {
+        this.timers[0] = guardedTimeout(
+          () => {
+            schedule();
+            tick();
+          },
+          slideMs - (Date.now() % slideMs) + 1,
+          this.host.timerError,
+        );
         this.timers[0].unref?.();
       };
-      this.timers[0] = setTimeout(tick, slideMs - (Date.now() % slideMs) + 1);
+      schedule();
     }
     if (idleMs > 0) {
       this.timers.push(
-        setInterval(() => {
+        guardedInterval(() => {
           const out: WindowResult[] = [];
           let swept = 0;
           this.eachWindows((w, tp) => {
@@ -246,7 +259,7 @@ export class WindowRunner {
             this.emit(out, this.lastWasArray, send);
             this.showStatus();
           }
-        }, Math.min(Math.max(idleMs / 4, 1000), 60_000)),
+        }, Math.min(Math.max(idleMs / 4, 1000), 60_000), this.host.timerError),
       );
     }
     for (const t of this.timers) t.unref?.();
@@ -420,10 +433,14 @@ export class WindowRunner {
   private showStatus(): void {
     const wait = 500 - (Date.now() - this.shownAt);
     if (wait > 0) {
-      this.statusTimer ??= setTimeout(() => {
-        this.statusTimer = null;
-        this.showStatus();
-      }, wait);
+      this.statusTimer ??= guardedTimeout(
+        () => {
+          this.statusTimer = null;
+          this.showStatus();
+        },
+        wait,
+        this.host.timerError,
+      );
       return;
     }
     this.shownAt = Date.now();

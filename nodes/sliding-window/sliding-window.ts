@@ -8,6 +8,7 @@
  * (checkpoint.ts), and redelivered Kafka records are not counted twice (OffsetGate). This file parses
  * the config; the per-message work is runner.ts.
  */
+import { reportTimerErrors } from '../nr/timers';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
 import { ConfigReader } from '../nr/config';
 import { handleInputError, reportBadConfig } from '../nr/errors';
@@ -79,6 +80,7 @@ export = function (RED: RED) {
         warn: (key, info) => node.warn(RED._(`smoke-sliding-window.warn.${key}`, info as Substitutions)),
         log: (key, info) => node.log(RED._(`smoke-sliding-window.log.${key}`, info as Substitutions)),
         fail: (err, done) => handleInputError(node, err, done),
+        timerError: reportTimerErrors(node, 'sliding window'),
       },
     );
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => runner.handle(msg, send, done));

@@ -136,11 +136,19 @@ export async function createTopic(name: string, partitions = 4): Promise<void> {
   const admin = kafkaClient().admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
-      timeout: 10000,
-    });
+    try {
+      await admin.createTopics({
+        topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
+        waitForLeaders: true,
+        timeout: 10000,
+      });
+    } catch (err) {
+      // kafkajs' waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION ("This server does not host this
+      // topic-partition") when the metadata lags, as it does on a loaded machine: the topic was created,
+      // and the loop below waits for its leaders.
+      const e = err as { type?: string; message?: string };
+      if (!/UNKNOWN_TOPIC_OR_PARTITION|does not host this topic-partition/.test(`${e.type ?? ''} ${e.message ?? ''}`)) throw err;
+    }
     // make sure the metadata is visible before producers/consumers use it
     const deadline = Date.now() + 10000;
     for (;;) {

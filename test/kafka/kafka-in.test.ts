@@ -166,6 +166,25 @@ describe('kafka in > consuming from the real broker', function () {
     assert.ok(Date.now() - t0 < 10_000, `close took ${Date.now() - t0} ms`);
   });
 
+  it('stops for good on an error a restart cannot cure (a session timeout the broker refuses): one error line, a red status that names it, no restart loop', async function () {
+    const topic = uniqueTopic('fatal');
+    await createTopic(topic, 1);
+    // the broker's group.min.session.timeout.ms is 6 s: 3 s is refused (INVALID_SESSION_TIMEOUT), every time
+    const flow = [brokerNode(), kafkaInNode(topic, { sessionTimeout: 3000, heartbeatInterval: 1000, backoffInitial: 100, backoffMax: 200, metricsInterval: 1 }), ...sinks()];
+    await helper.load([brokerModule, inModule], flow);
+    const status = recordStatus(helper.getNode('in'));
+    const c = collect();
+    await waitFor(() => status.some((s) => s.fill === 'red' && s.text === 'stopped: INVALID_SESSION_TIMEOUT'), 20_000, () => JSON.stringify(status));
+    // three health reports after the stop (each a second apart): with a 100–200 ms backoff a loop would restart 5–10 times meanwhile
+    const seen = c.metrics.length;
+    await waitFor(() => c.metrics.length >= seen + 3, 10_000, () => `${c.metrics.length} health messages`);
+    const after = c.metrics.slice(seen).map((m) => [m.payload.errors, m.payload.restarts]);
+    assert.deepEqual(after, [[1, 0], [1, 0], [1, 0]], 'one error, no restart');
+    const errors = loggedLines('in').filter((l) => /consumer stopped/.test(l));
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.match(errors[0], /session timeout is outside the broker's group\.min\.session\.timeout\.ms/);
+  });
+
   it('names the cause of a broker it cannot use: a connection that gets no answer, a host name that does not resolve', async function () {
     // a port that accepts connections and never answers a request
     const silent = net.createServer(() => undefined);

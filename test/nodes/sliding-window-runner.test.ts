@@ -68,6 +68,7 @@ function runner(id: string, store: CheckpointStore, ctx: CheckpointContext, stas
       calls.failures.push(err);
       done(err as Error);
     },
+    timerError: (err) => calls.failures.push(err),
   };
   const r = new WindowRunner({ windows: WINDOW, timeSource: 'event', store, contextFile: undefined, holdCommits: true, checkpointMs: 0, stash }, host);
   runners.push(r);

@@ -7,7 +7,7 @@ import {
   KafkaJSRequestTimeoutError,
   KafkaJSSASLAuthenticationError,
 } from 'kafkajs';
-import { brokerProblem, classifyError, isRetriable, isTransientMetadataError, isUnknownTopic, tlsProblem } from '../../nodes/lib/kafka-errors';
+import { brokerProblem, classifyError, fatalConsumerError, isRetriable, isTransientMetadataError, isUnknownTopic, tlsProblem } from '../../nodes/lib/kafka-errors';
 
 /** A kafkajs error class called as the library calls it at runtime (its typings declare fewer arguments). */
 function make(C: unknown, ...args: unknown[]): Error {
@@ -137,5 +137,23 @@ describe('kafka-errors > which TLS failure', function () {
     assert.equal(tlsProblem(make(KafkaJSSASLAuthenticationError, 'SASL SCRAM SHA512 authentication failed: Authentication failed'), false), null);
     assert.equal(tlsProblem(new KafkaJSConnectionError('Closed connection'), false), null);
     assert.equal(tlsProblem(undefined, false), null);
+  });
+});
+
+describe('kafka errors > fatal consumer errors (no restart)', function () {
+  // KafkaJSProtocolError is built from the broker's error code entry ({ type, code, retriable, message })
+  const protocol = (type: string, code: number) => make(KafkaJSProtocolError, { type, code, retriable: false, message: type });
+
+  it('authorization failures and refused settings are fatal, also wrapped in kafkajs\' non-retriable error', function () {
+    assert.equal(fatalConsumerError(protocol('TOPIC_AUTHORIZATION_FAILED', 29)), 'TOPIC_AUTHORIZATION_FAILED');
+    assert.equal(fatalConsumerError(protocol('GROUP_AUTHORIZATION_FAILED', 30)), 'GROUP_AUTHORIZATION_FAILED');
+    const refused = protocol('INVALID_SESSION_TIMEOUT', 26);
+    assert.equal(fatalConsumerError(make(KafkaJSNonRetriableError, refused, { cause: refused })), 'INVALID_SESSION_TIMEOUT');
+  });
+
+  it('a broker that is down, a wrong SASL password and passing metadata errors are not', function () {
+    assert.equal(fatalConsumerError(connectionError('connect ECONNREFUSED 127.0.0.1:9092', 'ECONNREFUSED')), null);
+    assert.equal(fatalConsumerError(make(KafkaJSSASLAuthenticationError, 'SASL PLAIN authentication failed')), null);
+    assert.equal(fatalConsumerError(make(KafkaJSProtocolError, { type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true, message: 'x' })), null);
   });
 });
