@@ -15,7 +15,7 @@
  */
 import type { CompressionTypes, Message } from 'kafkajs';
 import { ack } from '../nr/ack';
-import { tasksOf, type OutputRecords, type Taken } from '../nr/partition-tasks';
+import { MOVED, tasksOf, type OutputRecords, type Taken } from '../nr/partition-tasks';
 import { SinkPositions } from '../nr/sink-positions';
 import type { Done, NodeMessage } from '../nr/types';
 
@@ -88,7 +88,7 @@ export class TransactionalOut extends SinkPositions {
       // Settled by the commit (committed / aborted) or by a drop; anything else never reached a transaction.
       if (!entry.settled) {
         this.unstage(a.tp, entry);
-        this.settle(entry, outcome === 'gone' ? 'its partition moved to another runtime' : 'not committed');
+        this.settle(entry, outcome === 'gone' ? MOVED : 'not committed');
       }
     });
     return true;
@@ -130,7 +130,7 @@ export class TransactionalOut extends SinkPositions {
     super.drop(tp);
     const entries = this.pending.get(tp);
     this.pending.delete(tp);
-    for (const e of entries ?? []) this.settle(e, 'its partition moved to another runtime');
+    for (const e of entries ?? []) this.settle(e, MOVED);
   }
 
   /** The node closes: a last transaction of what is staged (within the consumer's budget), then out. */

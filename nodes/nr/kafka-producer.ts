@@ -140,10 +140,11 @@ export class KafkaOutRunner implements BrokerUser {
 
   /**
    * Exactly-once: `records` were in a transaction that aborted, or their partition moved first; the
-   * partition's owner sends them again. Logged once per cause until a transaction commits.
+   * partition's owner sends them again. Logged once per episode: the first cause, until a transaction
+   * commits (a fence aborts the transactions of several partitions, and their consequences follow).
    */
   abortedTxn(records: number, why: string): void {
-    if (why !== this.aborted) {
+    if (this.aborted === '') {
       this.aborted = why;
       this.node.warn(`kafka out: a transaction with ${thousands(records)} records was not committed (${why}); nothing of it is visible to read_committed readers, and the partition's owner processes its records again`);
     }

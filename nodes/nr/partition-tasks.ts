@@ -129,6 +129,8 @@ interface Task {
   partition: number;
   epoch: number;
   state: 'restoring' | 'ready' | 'gone';
+  /** Why the task is gone (the first cause: what a transaction in flight then fails with is its consequence). */
+  gone?: 'revoked' | 'closed' | 'fenced' | 'failed';
   ready: Promise<void>;
   resolve: () => void;
   /** Chunk counts of each store's last checkpoint (for tombstones of a shorter one). */
@@ -148,6 +150,10 @@ const TICK_MS = 100;
 const COST_RATIO = 9;
 /** Bytes of records per send inside a transaction (each send is one batch; the broker's default limit is 1 MB). */
 const SEND_BYTES = 512 * 1024;
+
+/** Why a transaction aborted, as a person reads it (PartitionStore.aborted). */
+export const FENCED = 'fenced: another runtime took the partition over';
+export const MOVED = 'its partition moved to another runtime';
 
 /** Process-wide: the tasks of each `kafka in` by node id, and stores waiting for theirs. */
 const byConsumer = new Map<string, PartitionTasks>();
@@ -353,11 +359,13 @@ export class PartitionTasks {
     if (this.tasks.get(t.tp) === t) this.tasks.delete(t.tp);
     if (t.state === 'gone') return;
     t.state = 'gone';
+    t.gone = why;
     t.resolve();
     for (const s of this.stores.values()) s.drop(t.tp);
     this.replaceProducer(t.main);
     this.replaceProducer(t.fast);
-    if (why === 'fenced') this.o.warn(`partition ${t.tp}: another runtime took it over (fenced); its state here is dropped`);
+    // One line per episode (a fence takes every partition the other runtime got, at about once).
+    if (why === 'fenced') this.warnOnce('fenced', `partition ${t.tp} (and any other fenced within a minute): another runtime took it over (fenced); its state here is dropped and the consumer rejoins`);
   }
 
   /** The task's transactional ids: `<group>-<topic>-<partition>`, and the fast lane's with `-fast`. */
@@ -582,16 +590,21 @@ export class PartitionTasks {
           throw err;
         }
       } catch (err) {
-        const why = isFenced(err) ? 'fenced: another runtime took the partition over' : errorText(err);
+        // A task already given up (fenced, revoked) fails its transaction in flight as a consequence (a
+        // closed connection, a disconnected producer): reported by the first cause.
+        const fenced = isFenced(err) || t.gone === 'fenced';
+        const why = fenced ? FENCED : t.gone === 'revoked' || t.gone === 'closed' ? MOVED : errorText(err);
         for (const e of taken) e.store.aborted?.(t.tp, e.taken, why);
         // A fenced producer: the partition moved. Any other failure leaves kafkajs' producer unable to
         // start another transaction, and a new one (initialising the transactional id again) is only
         // safe for an owner that was just assigned the partition: a zombie would fence the real owner
         // and then overwrite its checkpoint. So either way the task is given up and the consumer
         // rejoins the group, restoring what it is assigned (as Kafka Streams on a TaskMigratedException).
-        if (!isFenced(err)) this.warnOnce('checkpoint', `checkpoint of ${t.tp} failed (${errorText(err)}); rejoining the group to restore it`);
-        this.dropTask(t, isFenced(err) ? 'fenced' : 'failed');
-        this.o.lost?.();
+        if (t.state !== 'gone') {
+          if (!fenced) this.warnOnce('checkpoint', `checkpoint of ${t.tp} failed (${errorText(err)}); rejoining the group to restore it`);
+          this.dropTask(t, fenced ? 'fenced' : 'failed');
+          this.o.lost?.();
+        }
       }
       // On failure the task is gone: what it held is dropped with it (the consumer reads again).
       if (ok) {
