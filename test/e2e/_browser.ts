@@ -60,11 +60,18 @@ export interface NodeRedInstance {
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Node-RED's `nodesDir`: a folder of extra node files (.js + .html) to load besides the package. */
+  nodesDir?: string;
+  /** Environment variables of the Node-RED process: a value replaces the inherited one, `undefined` removes it. */
+  env?: Record<string, string | undefined>;
+}
+
 /**
  * Node-RED 4 from node_modules in a temporary user directory with the package linked in, an empty
  * flow (or `flows`), on a free port. Resolves once the editor answers.
  */
-export async function startNodeRed(flows: unknown[] = []): Promise<NodeRedInstance> {
+export async function startNodeRed(flows: unknown[] = [], options: StartOptions = {}): Promise<NodeRedInstance> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-browser-'));
   const userDir = path.join(tmp, 'userdir');
   const workDir = path.join(tmp, 'work');
@@ -84,6 +91,7 @@ export async function startNodeRed(flows: unknown[] = []): Promise<NodeRedInstan
         flowFile: 'flows.json',
         credentialSecret: 'smoke-stream-e2e',
         fileWorkingDirectory: workDir,
+        ...(options.nodesDir ? { nodesDir: options.nodesDir } : {}),
         // No update check, no welcome tour: nothing may cover the editor.
         telemetry: { enabled: false },
         editorTheme: { tours: false, projects: { enabled: false } },
@@ -93,9 +101,14 @@ export async function startNodeRed(flows: unknown[] = []): Promise<NodeRedInstan
       2,
     )};\n`,
   );
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' };
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
   const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', settings], {
     cwd: workDir,
-    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -17,7 +17,7 @@ import type { Browser, Page } from 'playwright-core';
 import { browserMissing, deploy, deployedFlow, launchBrowser, newPage, openEditor, root, screenshot, startNodeRed, type NodeRedInstance } from './_browser';
 import { freePort, waitForHttp } from './_process';
 
-const PALETTE_LABELS = ['kafka in', 'kafka out', 'sensor validate', 'threshold alert', 'zscore anomaly', 'fire pattern', 'sliding window', 'window alert', 'csv sink', 'sensor sim'];
+const PALETTE_LABELS = ['kafka in', 'kafka out', 'sensor validate', 'threshold alert', 'z-score anomaly', 'fire pattern', 'sliding window', 'window alert', 'csv sink', 'sensor sim'];
 
 function requireBrowser(ctx: Mocha.Context): void {
   const missing = browserMissing();
