@@ -15,12 +15,29 @@
  * `checkpoints: false` runs the same flow as before that: window and detectors `state: 'none'` (memory
  * only, no context-store checkpoints either), sinks `exactlyOnce: 'off'`: the bench's baseline for what
  * the checkpoints cost.
+ *
+ * `outputs` (the exactly-once section, issue 18) adds two `kafka out` nodes, keyed by `payload.deviceId`:
+ * the detectors' alerts go on from their tap to one (no extra wire on the detectors' outputs, so no clone),
+ * and the window results fan out to the windows sink and, through a tap, to the other (window results are
+ * few). `kafka.processing` sets kafka in's processing: behind `exactly-once` both kafka outs send in the
+ * partition tasks' transactions.
+ *
+ *   [tap alerts] ─► kafka out (alerts topic)      sliding window ─┬► csv sink (windows) ─► [tap windows]
+ *                                                                └► [tap windows-out] ─► kafka out (windows topic)
  */
 import { tab, type FlowNode } from './nodered';
 
 export interface PipelineFlowOptions {
   /** Kafka source (throughput and latency runs); absent: an in-process bench-source (device sweep). */
-  kafka?: { brokers: string[]; topic: string; groupId: string; mode: 'single' | 'batch'; maxBatch?: number };
+  kafka?: {
+    brokers: string[];
+    topic: string;
+    groupId: string;
+    mode: 'single' | 'batch';
+    maxBatch?: number;
+    /** kafka in's `processing`; absent: left out of the flow (the node's default, at-least-once). */
+    processing?: 'at-least-once' | 'exactly-once';
+  };
   csvDir: string;
   /**
    * The device sweep leaves the CSV sinks out: they hold no per-device state, and the sweep's
@@ -34,7 +51,13 @@ export interface PipelineFlowOptions {
    * `kafka in` are changelog state and exactly-once sinks.
    */
   checkpoints?: boolean;
+  /** Alerts (and window results) also to Kafka, through kafka out nodes `alerts-out` and `windows-out`. Needs `kafka`. */
+  outputs?: { alertsTopic: string; windowsTopic?: string; maxQueue?: number };
 }
+
+/** Node ids of the kafka out nodes `outputs` adds. */
+export const ALERTS_OUT = 'alerts-out';
+export const WINDOWS_OUT = 'windows-out';
 
 export const DETECTOR_TYPES = ['smoke-threshold-alert', 'smoke-zscore-anomaly', 'smoke-fire-pattern'];
 
@@ -52,6 +75,7 @@ export function pipelineFlow(o: PipelineFlowOptions): FlowNode[] {
       start: 'earliest',
       mode: o.kafka.mode,
       ...(o.kafka.maxBatch !== undefined ? { maxBatch: o.kafka.maxBatch } : {}),
+      ...(o.kafka.processing !== undefined ? { processing: o.kafka.processing } : {}),
       commit: 'after-sink',
       wires: [['validate'], ['rejects-sink'], []],
     });
@@ -64,6 +88,8 @@ export function pipelineFlow(o: PipelineFlowOptions): FlowNode[] {
   // fire pattern keep no state in their default `emit: every`; `none` there only makes it explicit.)
   const state = o.checkpoints === false ? { state: 'none' } : {};
   const eo = o.checkpoints === false ? { exactlyOnce: 'off' } : {};
+  const out = o.kafka ? o.outputs : undefined;
+  const windowsOut = out?.windowsTopic !== undefined && sinks;
   nodes.push(
     { id: 'validate', type: 'smoke-sensor-validate', name: 'validate', wires: [['threshold'], [sinks ? 'rejects-sink' : 'rejected']] },
     { id: 'threshold', type: 'smoke-threshold-alert', name: 'threshold', ...state, wires: [['zscore'], ['alerts']] },
@@ -79,11 +105,24 @@ export function pipelineFlow(o: PipelineFlowOptions): FlowNode[] {
   }
   nodes.push(
     { id: 'durable', type: 'bench-tap', name: 'durable', wires: [['window']] },
-    { id: 'window', type: 'smoke-sliding-window', name: 'window', ...state, wires: [[sinks ? 'windows-sink' : 'windows'], ['late']] },
-    { id: 'alerts', type: 'bench-tap', name: 'alerts', wires: [[]] },
+    { id: 'window', type: 'smoke-sliding-window', name: 'window', ...state, wires: [[sinks ? 'windows-sink' : 'windows', ...(windowsOut ? ['windows-to-kafka'] : [])], ['late']] },
+    { id: 'alerts', type: 'bench-tap', name: 'alerts', wires: [out ? [ALERTS_OUT] : []] },
     { id: 'late', type: 'bench-tap', name: 'late', wires: [[]] },
     { id: 'windows', type: 'bench-tap', name: 'windows', wires: [[]] },
     { id: 'rejected', type: 'bench-tap', name: 'rejected', wires: [[]] },
   );
+  if (out) {
+    const kafkaOut = (id: string, topic: string): FlowNode => ({
+      id,
+      type: 'smoke-kafka-out',
+      name: id,
+      broker: 'broker',
+      topic,
+      keyProperty: 'payload.deviceId',
+      ...(out.maxQueue !== undefined ? { maxQueue: out.maxQueue } : {}),
+    });
+    nodes.push(kafkaOut(ALERTS_OUT, out.alertsTopic));
+    if (windowsOut) nodes.push({ id: 'windows-to-kafka', type: 'bench-tap', name: 'windows-to-kafka', wires: [[WINDOWS_OUT]] }, kafkaOut(WINDOWS_OUT, out.windowsTopic!));
+  }
   return tab(nodes);
 }

@@ -134,3 +134,64 @@ export async function deleteStateOf(admin: Admin, groupIds: string[]): Promise<{
   if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
   return { topics: topics.length, groups: groups.length };
 }
+
+/**
+ * Every record of `topic` a reader with this isolation sees (default read_committed, what a user of an
+ * exactly-once pipeline's outputs reads), passed to `onValue`. A plain (non-transactional) end mark is
+ * written to each partition first, and a fresh consumer group reads until it has seen every mark: with
+ * read_committed a partition's records beyond an open transaction would hold the mark back, so the
+ * caller makes sure the writers are done. Resolves with the records seen (marks excluded); the group
+ * is deleted afterwards.
+ */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  onValue: (value: Buffer | null, partition: number) => void,
+  opts: { readUncommitted?: boolean; timeoutMs?: number } = {},
+): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const groupId = uniqueName('smoke-bench-reader');
+  const mark = `bench-end-mark-${randomBytes(6).toString('hex')}`;
+  const consumer = kafka.consumer({ groupId, readUncommitted: opts.readUncommitted === true, maxWaitTimeInMs: 200, sessionTimeout: 30000 });
+  try {
+    const partitions = (await admin.fetchTopicOffsets(topic)).map((o) => o.partition);
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: partitions.map((partition) => ({ partition, value: mark })) });
+    await producer.disconnect();
+    let seen = 0;
+    const marked = new Set<number>();
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`read of ${topic}: only ${marked.size} of ${partitions.length} end marks within ${(opts.timeoutMs ?? 60_000) / 1000} s`)),
+        opts.timeoutMs ?? 60_000,
+      );
+      consumer
+        .run({
+          eachBatch: async ({ batch }) => {
+            for (const m of batch.messages) {
+              if (m.value !== null && m.value.length === mark.length && m.value.toString() === mark) {
+                marked.add(batch.partition);
+                continue;
+              }
+              seen++;
+              onValue(m.value, batch.partition);
+            }
+            if (marked.size === partitions.length) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+    return seen;
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+  }
+}

@@ -46,12 +46,23 @@ export interface SendEvent {
   destination: { id: string };
 }
 
+/** An onComplete hook's event: a node called done() for `msg` (with `error` when it failed). */
+export interface CompleteEvent {
+  msg: Record<string, unknown>;
+  error?: unknown;
+  node: { id: string };
+}
+
 /** The part of the node-red module the bench uses. */
 export interface NodeRedApi {
   init(settings: Record<string, unknown>): void;
   start(): Promise<void>;
   stop(): Promise<void>;
-  hooks: { add(id: string, fn: (ev: SendEvent[]) => void): void; remove(id: string): void };
+  hooks: {
+    add(id: `onComplete.${string}`, fn: (ev: CompleteEvent) => void): void;
+    add(id: string, fn: (ev: SendEvent[]) => void): void;
+    remove(id: string): void;
+  };
   events: { on(ev: string, fn: (e: { id?: string; payload?: { error?: string; types?: string[] } }) => void): void };
   nodes: { getNode(id: string): unknown };
 }

@@ -38,7 +38,24 @@ export interface BenchOptions {
    * pair moves by ±20 % on this shared machine).
    */
   costPairs: number;
-  /** Skip parts: `--skip client,runtime,pipeline,nocheckpoints,latency,sweep,restore`. */
+  /**
+   * (g) Batch runs with kafka out at-least-once and exactly-once, alternated (the first pair at-least-once
+   * first, the next exactly-once first, ...), whose per-pair ratios give the cost of exactly-once.
+   */
+  eosPairs: number;
+  /** Offered rates of the exactly-once section's latency runs, readings/s. */
+  eosRates: number[];
+  /**
+   * Readings of (g)'s throughput runs: the bench topic when equal to `readings`, otherwise a topic of
+   * their own (both modes read the same one). Every reading raises ~1.75 alerts in this data, and each
+   * goes to Kafka, so (g) runs far slower than (a).
+   */
+  eosReadings: number;
+  /** Device ids of (g)'s own topic (few enough that windows close: a device needs 900 s of event time, at 1 s per reading). */
+  eosDevices: number;
+  /** kafka out's maxQueue in (g) (records waiting for the broker, at-least-once only); undefined: the node's default. */
+  eosMaxQueue?: number;
+  /** Skip parts: `--skip client,runtime,pipeline,nocheckpoints,latency,sweep,restore,eos` (`--only` skips all others). */
   skip: Set<string>;
   brokers: string[];
 }
@@ -48,7 +65,7 @@ const USAGE = `npm run bench -- [options]
   --devices D         device ids 1..D (default 1000; --quick 100, so windows still close)
   --partitions P      partitions of the bench topic (default 4)
   --modes single,batch
-  --quick             small run for CI (< 2 min)
+  --quick             small run for CI (about 3 min on 2 shared cores)
   --profile           CPU profiles (.cpuprofile) of the measured interval of (b) and (a), in
                       bench/results/, summarised on stdout
   --rates 5000,20000  offered rates of the latency runs (readings/s)
@@ -64,9 +81,23 @@ const USAGE = `npm run bench -- [options]
                       each restore timed 3 times; --quick 2000, once, reported per 10,000 devices)
   --cost-pairs N      batch runs without and with checkpoints, alternated, whose medians give the
                       checkpoint cost (default 3; --quick 1)
-  --skip LIST         leave out some of: client,runtime,pipeline,nocheckpoints,latency,sweep,restore
-                      (nocheckpoints: the batch pipeline without checkpoints, the baseline of their cost)
+  --eos-pairs N       (g) batch runs with kafka out at-least-once and exactly-once, alternated, whose
+                      per-pair ratios give the cost of exactly-once (default 3; --quick 1)
+  --eos-readings N    readings of (g)'s throughput runs (default 200000; --quick 100000) ...
+  --eos-devices D     ... from D devices (default 100, so that windows close), in a topic of their own
+                      unless both equal --readings and --devices (as with --quick)
+  --eos-rates LIST    offered rates of (g)'s latency runs, readings/s (default 1000,5000; --quick 5000)
+  --eos-max-queue N   kafka out's maxQueue in (g) (default 1000000, so that the at-least-once kafka
+                      out, which nothing slows down, fails no alert; 'default': the node's 10,000)
+  --skip LIST         leave out some of: client,runtime,pipeline,nocheckpoints,latency,sweep,restore,eos
+                      (nocheckpoints: the batch pipeline without checkpoints, the baseline of their cost;
+                      eos: (g) exactly-once Kafka out against at-least-once)
+  --only LIST         run only these parts (the same names; the rest is skipped)
+  --eos               the same as --only eos
 Env: KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092)`;
+
+/** The parts `--skip` and `--only` name. */
+export const PARTS = ['client', 'runtime', 'pipeline', 'nocheckpoints', 'latency', 'sweep', 'restore', 'eos'];
 
 function positiveInt(name: string, v: string | undefined): number {
   const n = Number(v);
@@ -91,20 +122,25 @@ export function parseOptions(argv: string[]): BenchOptions {
     const eq = a.indexOf('=');
     if (eq > 0) {
       given.set(a.slice(2, eq), a.slice(eq + 1));
-    } else if (a === '--quick' || a === '--profile') {
+    } else if (a === '--quick' || a === '--profile' || a === '--eos') {
       given.set(a.slice(2), 'true');
     } else {
       given.set(a.slice(2), argv[++i]);
     }
   }
-  const known = ['readings', 'devices', 'partitions', 'modes', 'quick', 'profile', 'rates', 'latency-seconds', 'sweep', 'per-device', 'skip', 'batch-size', 'max-batch', 'sweep-step', 'max-seconds', 'restore-devices', 'cost-pairs'];
+  const known = ['readings', 'devices', 'partitions', 'modes', 'quick', 'profile', 'rates', 'latency-seconds', 'sweep', 'per-device', 'skip', 'batch-size', 'max-batch', 'sweep-step', 'max-seconds', 'restore-devices', 'cost-pairs', 'eos-pairs', 'eos-rates', 'eos-readings', 'eos-devices', 'eos-max-queue', 'only', 'eos'];
   for (const k of given.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
 
   const quick = given.has('quick');
   const modes = (given.get('modes') ?? 'single,batch').split(',').map((s) => s.trim());
   for (const m of modes) if (m !== 'single' && m !== 'batch') throw new Error(`--modes: unknown mode ${m}`);
   const skip = new Set((given.get('skip') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-  for (const s of skip) if (!['client', 'runtime', 'pipeline', 'nocheckpoints', 'latency', 'sweep', 'restore'].includes(s)) throw new Error(`--skip: unknown part ${s}`);
+  for (const s of skip) if (!PARTS.includes(s)) throw new Error(`--skip: unknown part ${s}`);
+  const onlyList = [...(given.get('only') ?? '').split(','), ...(given.has('eos') ? ['eos'] : [])].map((s) => s.trim()).filter(Boolean);
+  for (const s of onlyList) if (!PARTS.includes(s)) throw new Error(`--only: unknown part ${s}`);
+  if (given.has('only') && onlyList.length === 0) throw new Error('--only needs a comma-separated list of parts');
+  // --only pipeline keeps its baseline (nocheckpoints) unless that is skipped or named apart.
+  if (onlyList.length > 0) for (const part of PARTS) if (!onlyList.includes(part) && !(part === 'nocheckpoints' && onlyList.includes('pipeline'))) skip.add(part);
 
   const num = (k: string, dflt: number, quickDflt = dflt) => (given.has(k) ? positiveInt(`--${k}`, given.get(k)) : quick ? quickDflt : dflt);
   const brokers = (process.env.KAFKA_BOOTSTRAP_SERVERS?.trim() || '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean);
@@ -127,6 +163,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     restoreDevices: num('restore-devices', 10_000, 2_000),
     restoreRepeats: quick ? 1 : 3,
     costPairs: num('cost-pairs', 3, 1),
+    eosPairs: num('eos-pairs', 3, 1),
+    eosRates: given.has('eos-rates') ? intList('--eos-rates', given.get('eos-rates')) : quick ? [5_000] : [1_000, 5_000],
+    eosReadings: num('eos-readings', 200_000, 100_000),
+    eosDevices: num('eos-devices', 100),
+    eosMaxQueue: given.get('eos-max-queue') === 'default' ? undefined : num('eos-max-queue', 1_000_000),
     skip,
     brokers,
   };

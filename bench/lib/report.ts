@@ -45,6 +45,11 @@ export interface BenchReport {
   devices: Measured<DevicesResult>[];
   /** (f) Restore of a partition's state from its changelogs (absent when skipped). */
   restore?: Measured<RestoreResult>;
+  /**
+   * (g) Exactly-once Kafka out against at-least-once (absent when skipped): every batch run of the
+   * pipeline with kafka out, in the order they ran, and the latency runs to the alerts topic's reader.
+   */
+  eos?: { load?: Measured<LoadResult>; runs: EosRun[]; latency: EosLatency[] };
   profiles: ProfileSummary[];
   targets: Target[];
 }
@@ -58,6 +63,79 @@ export const NO_CHECKPOINTS = 'batch-no-checkpoints';
 
 /** Issue 13's target: checkpoints cost at most this share of the batch pipeline's readings/s. */
 export const CHECKPOINT_COST_GOAL_PCT = 15;
+
+/** kafka in's processing guarantee. */
+export type Processing = 'at-least-once' | 'exactly-once';
+
+/** A (g) throughput run: the batch pipeline with alerts and window results to Kafka (its `outputs`). */
+export interface EosRun extends Measured<PipelineResult> {
+  pair: number;
+  processing: Processing;
+}
+
+/** A (g) latency run; `result.committed` is the latency to the alerts topic's read_committed reader. */
+export interface EosLatency extends Measured<LatencyResult> {
+  processing: Processing;
+}
+
+export interface EosCost {
+  /** Pairs with both runs measured, and each one's cost by readings/s, in the order they ran. */
+  pairs: number;
+  pairPcts: number[];
+  /** Median of the pairs' 100 × (1 − exactly-once / at-least-once), readings/s and readings per CPU-second. */
+  readingsPct: number;
+  cpuPct: number;
+  /** Medians of each side's runs (for the chart and the summary; the cost is taken per pair). */
+  aloRate: number;
+  eosRate: number;
+  aloCpu: number;
+  eosCpu: number;
+}
+
+/** The cost of exactly-once in (g): per alternated pair, then the median, as for the checkpoint cost. */
+export function eosCost(r: BenchReport): EosCost | undefined {
+  const runs = r.eos?.runs ?? [];
+  const pairs: { pct: number; cpu: number }[] = [];
+  const alo: PipelineResult[] = [];
+  const eos: PipelineResult[] = [];
+  for (const x of runs) if (x.result) (x.processing === 'exactly-once' ? eos : alo).push(x.result);
+  for (const pair of [...new Set(runs.map((x) => x.pair))]) {
+    const a = runs.find((x) => x.pair === pair && x.processing === 'at-least-once')?.result;
+    const e = runs.find((x) => x.pair === pair && x.processing === 'exactly-once')?.result;
+    if (!a || !e || !(a.recordsPerSec > 0) || !(a.recordsPerCpuSec > 0)) continue;
+    pairs.push({ pct: 100 * (1 - e.recordsPerSec / a.recordsPerSec), cpu: 100 * (1 - e.recordsPerCpuSec / a.recordsPerCpuSec) });
+  }
+  if (pairs.length === 0) return undefined;
+  return {
+    pairs: pairs.length,
+    pairPcts: pairs.map((p) => p.pct),
+    readingsPct: median(pairs.map((p) => p.pct)),
+    cpuPct: median(pairs.map((p) => p.cpu)),
+    aloRate: median(alo.map((p) => p.recordsPerSec)),
+    eosRate: median(eos.map((p) => p.recordsPerSec)),
+    aloCpu: median(alo.map((p) => p.recordsPerCpuSec)),
+    eosCpu: median(eos.map((p) => p.recordsPerCpuSec)),
+  };
+}
+
+/**
+ * Whether every complete (not time-boxed) (g) throughput run put the same number of alerts on its alerts
+ * topic, as a read_committed reader sees it, without duplicates: null when fewer than one run of each mode
+ * completed.
+ */
+export function eosAlertsCheck(r: BenchReport): { same: boolean | null; counts: Record<Processing, number[]>; duplicates: number } {
+  const counts: Record<Processing, number[]> = { 'at-least-once': [], 'exactly-once': [] };
+  let duplicates = 0;
+  for (const x of r.eos?.runs ?? []) {
+    const p = x.result;
+    if (!p?.outputs || p.timeBoxed) continue;
+    counts[x.processing].push(p.outputs.alertsOnTopic);
+    duplicates += p.outputs.alertDuplicates;
+  }
+  const all = [...counts['at-least-once'], ...counts['exactly-once']];
+  const same = counts['at-least-once'].length === 0 || counts['exactly-once'].length === 0 ? null : all.every((n) => n === all[0]) && duplicates === 0;
+  return { same, counts, duplicates };
+}
 
 export interface CheckpointCost {
   /** The pair of median cost, of `pairs` alternated pairs. */
@@ -264,6 +342,8 @@ export function formatReport(r: BenchReport): string {
     out.push('');
   }
 
+  if (r.eos) out.push(...formatEos(r), '');
+
   const peaks: string[] = [];
   for (const [key, m] of Object.entries(r.pipeline)) if (m.ok && m.memory) peaks.push(`pipeline ${key}: RSS ${mb(m.memory.peakRssMB)} MB, heap ${mb(m.memory.peakHeapMB)} MB`);
   if (peaks.length) out.push(`Peak memory of the Kafka pipeline runs: ${peaks.join('; ')}`, '');
@@ -272,6 +352,93 @@ export function formatReport(r: BenchReport): string {
   out.push(table(['target', 'goal', 'measured', 'result'], r.targets.map((t) => [t.name, t.goal, t.value, t.pass === null ? 'n/a' : t.pass ? 'PASS' : 'MISS']), 99));
   for (const n of r.notes) out.push(`note: ${n}`);
   return out.join('\n');
+}
+
+/** The (g) section of the text report. */
+function formatEos(r: BenchReport): string[] {
+  const out: string[] = [];
+  const e = r.eos!;
+  const pairsRun = new Set(e.runs.map((x) => x.pair)).size;
+  out.push(
+    `(g) Exactly-once Kafka out: the batch pipeline + kafka out (alerts of the three detectors, keyed by payload.deviceId; window results), kafka in processing at-least-once against exactly-once` +
+      (pairsRun > 0 ? `, ${pairsRun} alternated pair${pairsRun > 1 ? 's' : ''} (timed until every reading is in the CSV and every output in Kafka; kafka out maxQueue ${r.options.eosMaxQueue === undefined ? 'default' : int(r.options.eosMaxQueue as number)})` : ''),
+  );
+  if (e.load?.result) out.push(`topic ${e.load.result.topic} of its own: ${int(e.load.result.records)} readings of ${int(r.options.eosDevices as number)} devices, read by every run of both modes`);
+  else if (e.runs.length > 0) out.push(`the bench topic above, read by every run of both modes`);
+  else if (e.load) out.push(`load: ${failed(e.load)}`);
+  if (e.runs.length > 0) {
+    const rows = e.runs.map((x) => {
+      const p = x.result;
+      const o = p?.outputs;
+      if (!p || !o) return [`pair ${x.pair}`, x.processing, failed(x) ?? 'no outputs', '', '', '', '', '', '', ''];
+      const notes = [
+        p.timeBoxed ? `TIME-BOXED after ${int(p.readings)} readings` : `commit +${ms(p.commitLagMs)} ms${p.committed ? '' : ' (NOT at end)'}`,
+        o.failed > 0 ? `${int(o.failed)} outputs FAILED` : '',
+        o.unfinished > 0 ? `${int(o.unfinished)} outputs UNFINISHED (failed to Catch, e.g. queue full)` : '',
+        o.alertsDone < o.alertsIn || o.windowsDone < o.windowsIn ? `kafka out done ${int(o.alertsDone)}/${int(o.alertsIn)} alerts, ${int(o.windowsDone)}/${int(o.windowsIn)} windows` : '',
+        p.problems.length ? `${p.problems.length} log lines` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
+      return [
+        `pair ${x.pair}`,
+        x.processing,
+        int(p.recordsPerSec),
+        int(p.recordsPerCpuSec),
+        ms(o.lagMs),
+        int(p.alerts),
+        `${int(o.alertsOnTopic)}${o.alertDuplicates ? ` (${int(o.alertDuplicates)} dup)` : ''}`,
+        `${int(o.windowsOnTopic)}${o.windowDuplicates ? ` (${int(o.windowDuplicates)} dup)` : ''}`,
+        mb(x.memory?.peakRssMB),
+        notes,
+      ];
+    });
+    out.push(
+      table(['run', 'processing', 'readings/s', 'readings/CPU-s', 'outputs after last reading ms', 'alerts emitted', 'alerts on topic', 'windows on topic', 'peak RSS MB', 'notes'], rows, 2),
+    );
+    const c = eosCost(r);
+    if (c) {
+      out.push(
+        `cost of exactly-once: ${c.readingsPct.toFixed(1)} % of readings/s, ${c.cpuPct.toFixed(1)} % of readings per CPU-second` +
+          (c.pairs > 1 ? ` (median of ${c.pairs} pairs; each pair ${c.pairPcts.map((x) => `${x.toFixed(1)} %`).join(' / ')})` : '') +
+          `; medians: at-least-once ${int(c.aloRate)}/s (${int(c.aloCpu)}/CPU-s), exactly-once ${int(c.eosRate)}/s (${int(c.eosCpu)}/CPU-s)`,
+      );
+    }
+    const a = eosAlertsCheck(r);
+    const list = (xs: number[]) => (xs.length ? xs.map(int).join(' / ') : '–');
+    out.push(
+      `alerts on the alerts topic (read_committed reader): at-least-once ${list(a.counts['at-least-once'])}, exactly-once ${list(a.counts['exactly-once'])}` +
+        (a.same === null ? ' (not compared: a mode has no complete run)' : a.same ? ': the same in every run, no duplicates' : `: DIFFER${a.duplicates ? `, ${int(a.duplicates)} duplicates` : ''}`),
+    );
+  }
+  if (e.latency.length > 0) {
+    const rows = e.latency.map((x) => {
+      const l = x.result;
+      const c = l?.committed;
+      if (!l || !c) return [x.processing, failed(x) ?? 'no reader result', '', '', '', '', '', '', '', '', ''];
+      return [
+        l.saturated ? `${x.processing} SATURATED (${l.processedPct.toFixed(0)} % done)` : x.processing,
+        int(l.rate),
+        int(l.achievedRate),
+        int(c.alerts.samples),
+        ms(c.alerts.p50),
+        ms(c.alerts.p99),
+        ms(c.alerts.max),
+        `${ms(l.toKafkaIn.p50)} / ${ms(l.toKafkaIn.p99)}`,
+        `${ms(l.alerts.p50)} / ${ms(l.alerts.p99)}`,
+        `${ms(c.outDone.p50)} / ${ms(c.outDone.p99)}`,
+        `${int(c.readerRecords)} of ${int(c.alertsDone)}${c.unmatched ? `, ${int(c.unmatched)} unmatched` : ''}`,
+      ];
+    });
+    const rate = e.latency.find((x) => x.result)?.result?.mode ?? 'batch';
+    out.push(
+      `Produce (record timestamp) → alert seen by a read_committed kafkajs consumer of the alerts topic (own process), ${rate} mode, ms; "kafka out done": acknowledged (at-least-once) or its transaction committed (exactly-once)`,
+    );
+    out.push(
+      table(['processing', 'offered/s', 'achieved/s', 'alerts', 'p50', 'p99', 'max', 'of which: to kafka in p50 / p99', 'to detector output 2', 'to kafka out done', 'reader saw of sent'], rows, 1),
+    );
+  }
+  return out;
 }
 
 export function computeTargets(r: BenchReport): Target[] {
@@ -325,6 +492,29 @@ export function computeTargets(r: BenchReport): Target[] {
       pass: rr !== undefined,
     });
   }
+  if (r.eos) {
+    const c = eosCost(r);
+    t.push({
+      name: 'exactly-once Kafka out cost (batch)',
+      goal: 'reported',
+      value: c ? `${c.readingsPct.toFixed(1)} % of readings/s (CPU ${c.cpuPct.toFixed(1)} %)` : '–',
+      pass: c ? true : null,
+    });
+    const a = eosAlertsCheck(r);
+    if (r.eos.runs.length > 0) {
+      const n = [...a.counts['at-least-once'], ...a.counts['exactly-once']];
+      t.push({ name: 'alerts on topic, both modes (read_committed)', goal: 'equal, no duplicates', value: n.length ? `${[...new Set(n)].map(int).join(' ≠ ')}${a.duplicates ? `, ${int(a.duplicates)} dup` : ''}` : '–', pass: a.same });
+    }
+    for (const x of r.eos.latency) {
+      const c2 = x.result?.committed;
+      t.push({
+        name: `alert on topic p99 @ ${int(x.result?.rate)}/s (${x.processing})`,
+        goal: 'reported',
+        value: c2 ? `${ms(c2.alerts.p99)} ms (p50 ${ms(c2.alerts.p50)})${x.result?.saturated ? ' (saturated)' : ''}` : '–',
+        pass: c2 && c2.alerts.samples > 0 ? true : null,
+      });
+    }
+  }
   return t;
 }
 
@@ -345,6 +535,9 @@ export function chartSvg(r: BenchReport): string {
   const nocp = r.pipeline[NO_CHECKPOINTS]?.result;
   add(`pipeline, batch, no checkpoints${nocp?.timeBoxed ? ' (time-boxed)' : ''}`, nocp?.recordsPerSec, '#74c0fc');
   add(`pipeline, batch${r.pipeline.batch?.result?.timeBoxed ? ' (time-boxed)' : ''}`, r.pipeline.batch?.result?.recordsPerSec, '#1c7ed6');
+  const ec = eosCost(r);
+  add('batch + kafka out, at-least-once (median)', ec?.aloRate, '#8ce99a');
+  add('batch + kafka out, exactly-once (median)', ec?.eosRate, '#2f9e44');
   const W = 900;
   const left = 300;
   const right = 110;

@@ -10,15 +10,22 @@
  *
  * `checkpoints: false` runs the flow without changelog state and exactly-once CSV (lib/flows.ts), the
  * baseline of what they cost.
+ *
+ * `outputs` (section (g), exactly-once Kafka out): the alerts and window results also go to fresh topics
+ * through kafka out, with kafka in's `processing` as given. The run then ends only once kafka out has
+ * finished (`done`) every alert and window result it received (at-least-once: the broker acknowledged
+ * them; exactly-once: their transaction committed), so both modes are timed to the same point: every
+ * reading in the CSV and every output in Kafka. After the run a read_committed reader counts the records
+ * on the output topics (and duplicate alerts, by type, device, event time, sensor and severity).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { currentRssMB, scenarioMain } from '../lib/child';
 import { countCsvRows } from '../lib/csvcount';
-import { pipelineFlow } from '../lib/flows';
-import { committedAtEnd, deleteStateOf, endOffsets, kafkaClient } from '../lib/kafka';
-import { benchGlobal, startNodeRed, type SendEvent, type TapState } from '../lib/nodered';
+import { ALERTS_OUT, WINDOWS_OUT, pipelineFlow } from '../lib/flows';
+import { committedAtEnd, createTopic, deleteStateOf, endOffsets, kafkaClient, readTopic } from '../lib/kafka';
+import { benchGlobal, startNodeRed, type CompleteEvent, type SendEvent, type TapState } from '../lib/nodered';
 import { intervalProfiler } from '../lib/profiler';
 import { sleep, waitFor } from '../lib/stats';
 
@@ -32,6 +39,34 @@ export interface PipelineConfig {
   maxSeconds: number;
   /** false: window and detectors `state: 'none'`, csv sinks `exactlyOnce: 'off'` (default true: the nodes' defaults). */
   checkpoints?: boolean;
+  /** kafka in's processing (absent: not set in the flow, the node's default at-least-once). */
+  processing?: 'at-least-once' | 'exactly-once';
+  /** Alerts and window results also to these fresh topics (created here with `partitions` partitions, deleted at the end). */
+  outputs?: { alertsTopic: string; windowsTopic?: string; partitions: number; maxQueue?: number };
+}
+
+/** The kafka out side of a run with `outputs`. */
+export interface OutputsResult {
+  processing: 'at-least-once' | 'exactly-once';
+  /** Records kafka out finished without error (alerts, window results) and with an error. */
+  alertsDone: number;
+  windowsDone: number;
+  failed: number;
+  /** Records that reached the kafka outs (their taps), alerts and window results. */
+  alertsIn: number;
+  windowsIn: number;
+  /**
+   * Records kafka out neither finished nor failed with done(err) when the run ended (nothing moved for
+   * 10 s): messages it failed to the Catch nodes (a full queue: no done() then), or a stall.
+   */
+  unfinished: number;
+  /** The last output finished this long after the last durable reading, ms (negative: before it). */
+  lagMs: number;
+  /** What a read_committed reader of the topics saw after the run. */
+  alertsOnTopic: number;
+  alertDuplicates: number;
+  windowsOnTopic: number;
+  windowDuplicates: number;
 }
 
 export interface PipelineResult {
@@ -61,7 +96,40 @@ export interface PipelineResult {
   csvFiles: number;
   windowRows: number;
   rssAtEndMB: number;
+  outputs?: OutputsResult;
   problems: string[];
+}
+
+interface OutputLike {
+  type?: unknown;
+  deviceId?: unknown;
+  timestamp?: unknown;
+  sensor?: unknown;
+  severity?: unknown;
+  windowStart?: unknown;
+  windowEnd?: unknown;
+}
+
+/** Identity of an alert (type, device, event time, sensor, severity) or a window result (device, window bounds). */
+function outputKey(v: OutputLike): string {
+  return `${String(v.type)}|${String(v.deviceId)}|${String(v.timestamp)}|${String(v.sensor)}|${String(v.severity)}|${String(v.windowStart)}|${String(v.windowEnd)}`;
+}
+
+/** Records on `topic` (read_committed) and how many of them repeat an earlier one. */
+async function countTopic(brokers: string[], topic: string): Promise<{ records: number; duplicates: number }> {
+  const keys = new Set<string>();
+  let duplicates = 0;
+  const records = await readTopic(kafkaClient(brokers, 'smoke-bench-reader'), topic, (value) => {
+    let k = '';
+    try {
+      k = outputKey(JSON.parse(value?.toString() ?? 'null') as OutputLike);
+    } catch {
+      k = `unparsable ${value?.toString()}`;
+    }
+    if (keys.has(k)) duplicates++;
+    else keys.add(k);
+  });
+  return { records, duplicates };
 }
 
 scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
@@ -76,9 +144,27 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
   let cpu0: NodeJS.CpuUsage | undefined;
   const profileFile = process.env.BENCH_PROFILE;
   const profiler = profileFile ? intervalProfiler() : undefined;
+  const out = cfg.outputs;
+  const outTopics = out ? [out.alertsTopic, ...(out.windowsTopic ? [out.windowsTopic] : [])] : [];
+  for (const t of outTopics) await createTopic(admin, t, out!.partitions);
+  // kafka out's finished records (done), noted by an onComplete hook: the end of an output's path.
+  const done = { alerts: 0, windows: 0, failed: 0, last: 0 };
   const t0 = performance.now();
-  const nr = await startNodeRed(pipelineFlow({ kafka: { ...cfg, topic: cfg.topic }, csvDir, checkpoints: cfg.checkpoints !== false }));
+  const nr = await startNodeRed(
+    pipelineFlow({ kafka: { ...cfg, topic: cfg.topic }, csvDir, checkpoints: cfg.checkpoints !== false, outputs: out }),
+  );
   try {
+    if (out) {
+      nr.RED.hooks.add('onComplete.benchout', (ev: CompleteEvent) => {
+        const id = ev.node.id;
+        if (id !== ALERTS_OUT && id !== WINDOWS_OUT) return;
+        const n = Array.isArray(ev.msg.payload) ? ev.msg.payload.length : 1;
+        if (ev.error) done.failed += n;
+        else if (id === ALERTS_OUT) done.alerts += n;
+        else done.windows += n;
+        done.last = performance.now();
+      });
+    }
     nr.RED.hooks.add('onSend.benchstart', (events: SendEvent[]) => {
       const e = events[0];
       if (e && e.source.id === 'kin' && e.source.port === 0) {
@@ -99,16 +185,49 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
     // The time box counts from kafka in's first message, so startup is not taken out of it.
     const started = await waitFor(() => first > 0, 60_000, 5);
     if (!started) throw new Error('kafka in emitted nothing within 60 s');
-    const ok = await waitFor(() => durable.records + rejected.records >= cfg.readings || performance.now() - first > cfg.maxSeconds * 1000, 600_000, 5);
-    const cpu = process.cpuUsage(cpu0);
+    const timeUp = () => performance.now() - first > cfg.maxSeconds * 1000;
+    const ok = await waitFor(() => durable.records + rejected.records >= cfg.readings || timeUp(), 600_000, 5);
+    // With outputs: also until kafka out finished everything it received, and nothing more arrived for
+    // 300 ms (the last window results reach it a few hops after the last durable reading). A message
+    // kafka out fails to the Catch nodes (its queue full) never calls done(): when nothing moves for 10 s,
+    // the rest counts as unfinished. The CPU time is read when the counts last moved.
+    const outIn = () => (out ? tap('alerts').records + (out.windowsTopic ? tap('windows-to-kafka').records : 0) : 0);
+    const outDone = () => done.alerts + done.windows + done.failed;
+    let cpuAtEnd: NodeJS.CpuUsage | undefined;
+    let unfinished = 0;
+    if (ok && out) {
+      let lastIn = -1;
+      let lastDone = -1;
+      let lastChange = performance.now();
+      for (;;) {
+        const i = outIn();
+        const d = outDone();
+        if (i !== lastIn || d !== lastDone) {
+          lastIn = i;
+          lastDone = d;
+          lastChange = performance.now();
+          cpuAtEnd = process.cpuUsage(cpu0);
+        }
+        if (timeUp()) break;
+        const quiet = performance.now() - lastChange;
+        if (d >= i && quiet >= 300) break;
+        if (quiet >= 10_000) {
+          unfinished = i - d;
+          break;
+        }
+        await sleep(5);
+      }
+    }
+    const cpu = cpuAtEnd ?? process.cpuUsage(cpu0);
     const cpuMs = (cpu.user + cpu.system) / 1000;
     if (profiler && profileFile) await profiler.stop(profileFile);
     if (!ok) throw new Error(`only ${durable.records} + ${rejected.records} rejected of ${cfg.readings} readings were written within 600 s`);
     const processed = durable.records + rejected.records;
     const timeBoxed = processed < cfg.readings;
-    const end = Math.max(durable.last, rejected.records > 0 ? rejected.last : 0);
+    const lastReading = Math.max(durable.last, rejected.records > 0 ? rejected.last : 0);
+    const end = out && !timeBoxed ? Math.max(lastReading, done.last) : lastReading;
     const committed = timeBoxed ? false : await waitFor(() => committedAtEnd(admin, cfg.groupId, cfg.topic, ends), 60_000, 50);
-    const commitLagMs = timeBoxed ? NaN : performance.now() - end;
+    const commitLagMs = timeBoxed ? NaN : performance.now() - lastReading;
     // Every node keeps the message shape, so the messages through the readings sink are kafka in's.
     kinMessages = durable.messages + rejected.messages;
     const rssAtEndMB = currentRssMB();
@@ -137,7 +256,27 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
       rssAtEndMB,
       problems: nr.problems.slice(0, 20),
     };
+    const alertsIn = out ? tap('alerts').records : 0;
+    const windowsIn = out?.windowsTopic ? tap('windows-to-kafka').records : 0;
     await nr.stop();
+    if (out) {
+      const alerts = await countTopic(cfg.brokers, out.alertsTopic);
+      const windows = out.windowsTopic ? await countTopic(cfg.brokers, out.windowsTopic) : { records: 0, duplicates: 0 };
+      res.outputs = {
+        processing: cfg.processing ?? 'at-least-once',
+        alertsDone: done.alerts,
+        windowsDone: done.windows,
+        failed: done.failed,
+        alertsIn,
+        windowsIn,
+        unfinished,
+        lagMs: done.last > 0 ? done.last - lastReading : NaN,
+        alertsOnTopic: alerts.records,
+        alertDuplicates: alerts.duplicates,
+        windowsOnTopic: windows.records,
+        windowDuplicates: windows.duplicates,
+      };
+    }
     const rows = countCsvRows(csvDir, 'historical_smoke_data_');
     res.csvRows = rows.rows;
     res.csvFiles = rows.files;
@@ -148,6 +287,7 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
     // The changelog topics of this run: gone now, so that the broker does not compact them while the
     // next run is measured.
     await deleteStateOf(admin, [cfg.groupId]).catch(() => undefined);
+    if (outTopics.length) await admin.deleteTopics({ topics: outTopics, timeout: 15000 }).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     fs.rmSync(csvDir, { recursive: true, force: true });
   }
