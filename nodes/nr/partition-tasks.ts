@@ -578,11 +578,12 @@ export class PartitionTasks {
         const producer = await this.producerOf(t, lane);
         const txn = await producer.transaction();
         try {
+          const all: OutputRecords[] = [];
           for (const e of taken) {
-            const changelog: Message[] = e.records.map((r) => ({ key: r.key, value: r.value, partition: t.partition }));
-            await sendInChunks(txn, e.store.changelog, changelog);
-            for (const out of e.taken.records ?? []) await sendInChunks(txn, out.topic, out.messages, out.compression);
+            all.push({ topic: e.store.changelog, messages: e.records.map((r) => ({ key: r.key, value: r.value, partition: t.partition })) });
+            for (const out of e.taken.records ?? []) all.push(out);
           }
+          await sendAll(txn, all);
           await txn.commit();
           ok = true;
         } catch (err) {
@@ -659,21 +660,41 @@ export class PartitionTasks {
   }
 }
 
-/** Send `messages` to `topic` in transaction `txn`, one request per ~{@link SEND_BYTES} (the broker refuses requests over 1 MB). */
-async function sendInChunks(txn: Pick<Producer, 'send'>, topic: string, messages: Message[], compression?: CompressionTypes): Promise<void> {
-  let from = 0;
-  let bytes = 0;
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i];
-    const size = sizeOf(m.key) + sizeOf(m.value);
-    if (i > from && bytes + size > SEND_BYTES) {
-      await txn.send({ topic, messages: messages.slice(from, i), compression });
-      from = i;
-      bytes = 0;
-    }
-    bytes += size;
+/**
+ * Send every record of a transaction in as few requests as the broker takes: one `sendBatch` (one
+ * AddPartitionsToTxn and one produce round trip) per compression and ~{@link SEND_BYTES} (the broker
+ * refuses requests over 1 MB by default). Each round trip inside a transaction is latency that every
+ * output of the transaction waits for.
+ */
+async function sendAll(txn: Pick<Producer, 'sendBatch'>, lists: OutputRecords[]): Promise<void> {
+  const byCompression = new Map<CompressionTypes | undefined, OutputRecords[]>();
+  for (const l of lists) {
+    if (l.messages.length === 0) continue;
+    let g = byCompression.get(l.compression);
+    if (g === undefined) byCompression.set(l.compression, (g = []));
+    g.push(l);
   }
-  if (from < messages.length) await txn.send({ topic, messages: from === 0 ? messages : messages.slice(from), compression });
+  for (const [compression, group] of byCompression) {
+    let batch = new Map<string, Message[]>();
+    let bytes = 0;
+    const flush = async () => {
+      if (batch.size === 0) return;
+      await txn.sendBatch({ topicMessages: [...batch].map(([topic, messages]) => ({ topic, messages })), compression });
+      batch = new Map();
+      bytes = 0;
+    };
+    for (const l of group) {
+      for (const m of l.messages) {
+        const size = sizeOf(m.key) + sizeOf(m.value);
+        if (bytes > 0 && bytes + size > SEND_BYTES) await flush();
+        let list = batch.get(l.topic);
+        if (list === undefined) batch.set(l.topic, (list = []));
+        list.push(m);
+        bytes += size;
+      }
+    }
+    await flush();
+  }
 }
 
 function sizeOf(v: Message['key'] | Message['value']): number {
