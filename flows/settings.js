@@ -46,7 +46,8 @@ module.exports = {
   editorTheme: {
     page: { title: 'smoke stream · Node-RED' },
     header: { title: 'smoke stream' },
-    projects: { enabled: false },
+    // Projects stay off (Node-RED's default); naming `enabled: false` would log a warning at every start.
+    projects: {},
     tours: false,
   },
 };

@@ -176,6 +176,23 @@ function prepareFlow(withDashboard) {
   }
   writeJson(flowFile, setKafkaTab(nodes));
   fs.writeFileSync(stampFile, stamp + '\n');
+  writeEmptyCredentials();
+}
+
+/**
+ * An encrypted, empty credentials file when there is none: the demo has no secrets, and without the
+ * file Node-RED starts with "[warn] Encrypted credentials not found" (its credentialSecret is set in
+ * flows/settings.js). The format is Node-RED's own (runtime/lib/nodes/credentials.js): aes-256-ctr
+ * under sha256(secret), the IV in hex before the base64 text.
+ */
+function writeEmptyCredentials() {
+  const file = path.join(userDir, 'flows_cred.json');
+  if (fs.existsSync(file)) return;
+  const secret = process.env.NODE_RED_CREDENTIAL_SECRET || require(path.join(root, 'flows', 'settings.js')).credentialSecret;
+  const key = crypto.createHash('sha256').update(secret).digest();
+  const iv = crypto.randomBytes(16);
+  const cipher = crypto.createCipheriv('aes-256-ctr', key, iv);
+  writeJson(file, { $: iv.toString('hex') + cipher.update('{}', 'utf8', 'base64') + cipher.final('base64') });
 }
 
 function banner(withDashboard) {

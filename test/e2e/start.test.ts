@@ -151,6 +151,9 @@ describe('e2e > npm start', function () {
   it('starts the demo flow with no missing node types', async function () {
     await waitFor('"Started flows"', 30_000, () => (/Started flows/.test(out) ? true : undefined));
     assert.doesNotMatch(out, /Waiting for missing types/);
+    // issue 15 point 11: no "Encrypted credentials not found", no "Projects disabled", nothing else to worry a first user
+    const warnings = out.split('\n').filter((l) => /- \[(warn|error)\] /.test(l));
+    assert.deepEqual(warnings, [], 'a clean start logs no warning');
     started = true;
     const r = await fetch(base + '/flows', { headers: { Accept: 'application/json', 'Node-RED-API-Version': 'v2' } });
     const { flows } = (await r.json()) as { flows: { id: string; type: string; disabled?: boolean }[] };
