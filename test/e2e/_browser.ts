@@ -23,6 +23,16 @@ export function browserMissing(): string {
   return fs.existsSync(CHROMIUM) ? '' : `${CHROMIUM} not found (apt-get install -y chromium)`;
 }
 
+/** Skip a browser test where Debian's chromium is missing; with CI=true fail instead (the browser tests must run there). */
+export function requireBrowser(ctx: Mocha.Context): void {
+  const missing = browserMissing();
+  if (!missing) return;
+  if (process.env.CI === 'true') throw new Error(`${missing} (CI=true: the browser tests must run)`);
+  // eslint-disable-next-line no-console
+  console.log(`    [skip] ${missing}`);
+  ctx.skip();
+}
+
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,

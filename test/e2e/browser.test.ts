@@ -14,19 +14,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { browserMissing, deploy, deployedFlow, launchBrowser, newPage, openEditor, root, screenshot, startNodeRed, type NodeRedInstance } from './_browser';
+import { deploy, deployedFlow, launchBrowser, newPage, openEditor, root, screenshot, startNodeRed, type NodeRedInstance, requireBrowser } from './_browser';
 import { freePort, waitForHttp } from './_process';
 
 const PALETTE_LABELS = ['kafka in', 'kafka out', 'sensor validate', 'threshold alert', 'z-score anomaly', 'fire pattern', 'sliding window', 'window alert', 'csv sink', 'sensor sim'];
 
-function requireBrowser(ctx: Mocha.Context): void {
-  const missing = browserMissing();
-  if (!missing) return;
-  if (process.env.CI === 'true') throw new Error(`${missing} (CI=true: the browser tests must run)`);
-  // eslint-disable-next-line no-console
-  console.log(`    [skip] ${missing}`);
-  ctx.skip();
-}
 
 /** Text of the debug sidebar's messages, each as "<node name> <message text>". */
 function debugMessages(page: Page): Promise<string[]> {

@@ -17,7 +17,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { browserMissing, deploy, launchBrowser, newPage, openEditor, root, screenshot, startNodeRed, type NodeRedInstance } from './_browser';
+import { deploy, launchBrowser, newPage, openEditor, root, screenshot, startNodeRed, type NodeRedInstance, requireBrowser } from './_browser';
 
 /** A status text as long as the usual ones of this package's nodes ("rows 12,345", "17 alerts HIGH"). */
 const PLACEHOLDER_STATUS = '1234 alerts HIGH';
@@ -61,14 +61,6 @@ interface Geometry {
   nodes: Shown[];
 }
 
-function requireBrowser(ctx: Mocha.Context): void {
-  const missing = browserMissing();
-  if (!missing) return;
-  if (process.env.CI === 'true') throw new Error(`${missing} (CI=true: the browser tests must run)`);
-  // eslint-disable-next-line no-console
-  console.log(`    [skip] ${missing}`);
-  ctx.skip();
-}
 
 /** The overlap of two boxes in px² (0 when they only touch or are apart). */
 function overlap(a: Box, b: Box): number {

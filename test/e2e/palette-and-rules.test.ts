@@ -9,7 +9,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { browserMissing, launchBrowser, newPage, openEditor, root, screenshot, startNodeRed, type NodeRedInstance } from './_browser';
+import { launchBrowser, newPage, openEditor, root, screenshot, startNodeRed, type NodeRedInstance, requireBrowser } from './_browser';
 
 /** Each palette node of the package by its role: nodes of one role share a colour, roles differ. */
 const ROLES: Record<string, string[]> = {
@@ -19,14 +19,6 @@ const ROLES: Record<string, string[]> = {
   sink: ['smoke-kafka-out', 'smoke-csv-sink'],
 };
 
-function requireBrowser(ctx: Mocha.Context): void {
-  const missing = browserMissing();
-  if (!missing) return;
-  if (process.env.CI === 'true') throw new Error(`${missing} (CI=true: the browser tests must run)`);
-  // eslint-disable-next-line no-console
-  console.log(`    [skip] ${missing}`);
-  ctx.skip();
-}
 
 /** Types `text` into the palette filter and returns the types of the palette nodes it leaves shown. */
 async function filterPalette(page: Page, text: string): Promise<string[]> {

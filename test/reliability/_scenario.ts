@@ -38,7 +38,8 @@ import { DEFAULT_SHAPE, partitionOf, prng, produceReadings, testProducer, type S
 import { pipelineFlow, type PipelineOptions } from './_pipeline';
 import { NodeRedChild, createUserDir, removeDir } from './_runtime';
 
-const envNumber = (name: string, fallback: number): number => {
+/** A positive number from the environment, else `fallback`. */
+export const envNumber = (name: string, fallback: number): number => {
   const v = Number(process.env[name]);
   return Number.isFinite(v) && v > 0 ? v : fallback;
 };

@@ -54,12 +54,7 @@ import {
 } from './_check';
 import { kaggleReading, runSeed, type StreamShape } from './_data';
 import { killLeftovers } from './_runtime';
-import { PARTITIONS, SESSION_TIMEOUT_MS, SHAPE, STREAM_SCALE, Scenario, type Outcome, type Runtime } from './_scenario';
-
-const envNumber = (name: string, fallback: number): number => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
+import { PARTITIONS, SESSION_TIMEOUT_MS, SHAPE, STREAM_SCALE, Scenario, envNumber, type Outcome, type Runtime } from './_scenario';
 
 /** Readings per scenario (SMOKE_EO_READINGS). */
 const N = Math.floor(envNumber('SMOKE_EO_READINGS', 12_000));
