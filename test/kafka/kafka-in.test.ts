@@ -253,6 +253,8 @@ describe('kafka in > consuming from the real broker', function () {
     await waitFor(() => got.count() >= 430, 20_000, () => `${got.count()}/430`);
     const lines = loggedLines('in');
     assert.equal(lines.length, 1, lines.join('\n'));
-    assert.match(lines[0], new RegExp(`^topic "${topic}" was deleted and created again: offsets went back on partition \\d \\([\\d,]+ → \\d+\\)`));
+    // One line either way: a lag check (every second) that falls between the deletion and the
+    // re-creation (a loaded machine) sees the deletion alone; the status above said it came back.
+    assert.match(lines[0], new RegExp(`^topic "${topic}" was deleted(?: and created again: offsets went back on partition \\d \\([\\d,]+ → \\d+\\)|; )`));
   });
 });
