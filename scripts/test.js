@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: build, make sure a Kafka broker answers (start the project's own one when none does),
-// run every mocha suite, stop the broker again if this run started it.
+// run every mocha suite (unit + nodes beside kafka + reliability, then e2e), stop the broker again if
+// this run started it.
 //   npm test                      all suites
 //   npm test -- test/unit         only the given files / folders
 'use strict';
@@ -55,17 +56,75 @@ async function main() {
     }
   }
 
-  const mocha = require.resolve('mocha/bin/mocha.js');
-  const suites = ['test/unit', 'test/nodes', 'test/kafka', 'test/reliability', 'test/e2e']
-    .filter((d) => fs.existsSync(path.join(root, d)))
-    .map((d) => `${d}/**/*.test.ts`);
   const given = process.argv.slice(2);
-  const specs = given.some((a) => !a.startsWith('-')) ? [] : suites;
-  const args = [mocha, '--reporter', path.join(root, 'test', 'reporter.cjs'), ...given, ...specs];
-  const t = run(process.execPath, args, { env: process.env });
+  let status;
+  if (given.some((a) => !a.startsWith('-'))) {
+    status = (await mochaRun(given)).status;
+  } else {
+    // The whole suite in two lanes, then the browser: the CPU-bound unit and node tests run beside the
+    // Kafka and multi-process suites, which mostly wait for the broker and their child runtimes (each
+    // waits for the events it means, so a busier machine makes them slower, not wrong).
+    const globs = (dirs) => dirs.filter((d) => fs.existsSync(path.join(root, d))).map((d) => `${d}/**/*.test.ts`);
+    const lanes = [
+      { name: 'unit+nodes', specs: globs(['test/unit', 'test/nodes']), buffered: true },
+      { name: 'kafka+reliability', specs: globs(['test/kafka', 'test/reliability']) },
+    ];
+    const results = await Promise.all(lanes.map((l) => mochaRun([...given, ...l.specs], l)));
+    const e2e = { name: 'e2e' };
+    results.push(await mochaRun([...given, ...globs(['test/e2e'])], e2e));
+    lanes.push(e2e);
+    // One closing line for the whole suite, in the form CI reads (test/reporter.cjs).
+    const total = [0, 0, 0];
+    lanes.forEach((l, i) => {
+      const m = /mocha: (\d+) passed, (\d+) failed, (\d+) skipped/.exec(readText(summaryFile(l.name)));
+      console.log(`test: ${l.name} ${results[i].status === 0 ? 'passed' : 'FAILED'}${m ? ` (${m[0].slice(7)})` : ''}`);
+      if (m) for (let k = 0; k < 3; k++) total[k] += Number(m[k + 1]);
+    });
+    const line = `mocha: ${total[0]} passed, ${total[1]} failed, ${total[2]} skipped`;
+    console.log(line);
+    fs.writeFileSync(summaryFile(''), line + '\n');
+    status = results.every((r) => r.status === 0) ? 0 : 1;
+  }
 
   if (started && !process.env.SMOKE_KEEP_KAFKA) run('bash', [path.join(root, 'scripts', 'kafka', 'kafka.sh'), 'stop']);
-  process.exit(t.status ?? 1);
+  process.exit(status ?? 1);
+}
+
+const mochaBin = require.resolve('mocha/bin/mocha.js');
+const reporter = path.join(root, 'test', 'reporter.cjs');
+const summaryFile = (lane) => path.join(root, 'test', 'artifacts', lane ? `mocha-summary-${lane}.txt` : 'mocha-summary.txt');
+
+function readText(file) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * One mocha run. A `buffered` lane keeps its output and prints it in one piece when it ends, so that
+ * two lanes running at once do not interleave; the other prints as it goes. Resolves with its status.
+ */
+function mochaRun(args, lane = { name: '' }) {
+  const { spawn } = require('node:child_process');
+  const env = lane.name ? { ...process.env, SMOKE_MOCHA_SUMMARY: summaryFile(lane.name) } : process.env;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [mochaBin, '--reporter', reporter, ...args], { cwd: root, env, stdio: lane.buffered ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    const chunks = [];
+    if (lane.buffered) {
+      child.stdout.on('data', (c) => chunks.push(c));
+      child.stderr.on('data', (c) => chunks.push(c));
+    }
+    child.on('close', (code, signal) => {
+      if (lane.buffered) {
+        process.stdout.write(`\n---- ${lane.name} (ran beside the Kafka suites) ----\n`);
+        process.stdout.write(Buffer.concat(chunks));
+        process.stdout.write(`---- end of ${lane.name} ----\n\n`);
+      }
+      resolve({ status: code ?? (signal ? 1 : 0) });
+    });
+  });
 }
 
 main().catch((err) => {
