@@ -86,6 +86,45 @@ export function metricsDisabledByEnv(env: NodeJS.ProcessEnv = process.env): bool
 /** The NodeMetrics of every running node, by node id (a redeployed node replaces its predecessor). */
 const live = new Map<string, NodeMetrics>();
 
+/**
+ * The metrics of closed nodes, by node id: a node deployed again under its id (a full deploy restarts
+ * every node) continues its counters, so that Prometheus' `rate()` sees no reset. Bounded: the oldest
+ * go first.
+ */
+const retired = new Map<string, NodeMetrics>();
+const MAX_RETIRED = 1000;
+
+/** Metric families, by what they count. */
+export type Family =
+  | 'readingsIn'
+  | 'readingsOut'
+  | 'invalid'
+  | 'alerts'
+  | 'late'
+  | 'windows'
+  | 'csv'
+  | 'kafkaIn'
+  | 'kafkaOut'
+  | 'latency';
+
+/**
+ * The families each node type reports (a csv sink's rows are not a sensor sim's concern): a scrape
+ * shows every family of a node from its start (at 0), and no other. Types not listed report all.
+ */
+const FAMILIES: Record<string, readonly Family[]> = {
+  'smoke-sensor-sim': ['readingsOut'],
+  'smoke-sensor-validate': ['readingsIn', 'readingsOut', 'invalid'],
+  'smoke-threshold-alert': ['readingsIn', 'readingsOut', 'alerts', 'latency'],
+  'smoke-zscore-anomaly': ['readingsIn', 'readingsOut', 'alerts', 'latency'],
+  'smoke-fire-pattern': ['readingsIn', 'readingsOut', 'alerts', 'latency'],
+  'smoke-window-alert': ['readingsIn', 'readingsOut', 'alerts', 'latency'],
+  'smoke-sliding-window': ['readingsIn', 'late', 'windows'],
+  'smoke-csv-sink': ['csv', 'latency'],
+  'smoke-kafka-in': ['kafkaIn', 'invalid'],
+  'smoke-kafka-out': ['kafkaOut'],
+};
+const ALL_FAMILIES: readonly Family[] = ['readingsIn', 'readingsOut', 'invalid', 'alerts', 'late', 'windows', 'csv', 'kafkaIn', 'kafkaOut', 'latency'];
+
 /** The metrics of one node instance: plain cells, label values fixed once. */
 export class NodeMetrics {
   readonly readingsIn: Inc;
@@ -100,6 +139,8 @@ export class NodeMetrics {
   readonly reconnects: Inc;
   /** False when counting was turned off (`SMOKE_METRICS=off`) as this node was created. */
   readonly enabled: boolean;
+  /** The families this node's type reports (see FAMILIES). */
+  readonly families: ReadonlySet<Family>;
   readonly labels: Readonly<NodeLabels>;
   /** code → count. */
   readonly invalidByCode = new Map<string, Cell>();
@@ -113,18 +154,33 @@ export class NodeMetrics {
   constructor(node: Pick<Node, 'id' | 'type'> & { name?: string }) {
     this.labels = { node_id: String(node.id), node_name: node.name ?? '', node_type: String(node.type) };
     this.enabled = !metricsDisabledByEnv();
-    const make = this.enabled ? () => new Cell() : () => NO_CELL;
-    this.readingsIn = make();
-    this.readingsOut = make();
-    this.late = make();
-    this.windows = make();
-    this.csvRows = make();
-    this.csvErrors = make();
-    this.kafkaRecords = make();
-    this.kafkaProduced = make();
-    this.rebalances = make();
-    this.reconnects = make();
+    this.families = new Set(FAMILIES[this.labels.node_type] ?? ALL_FAMILIES);
+    // The same node deployed again (same id and type): its counters go on from where they were.
+    const prev = retired.get(this.labels.node_id);
+    const from = this.enabled && prev !== undefined && prev.labels.node_type === this.labels.node_type ? prev : undefined;
+    retired.delete(this.labels.node_id);
+    const make = (cell?: Inc): Inc => (!this.enabled ? NO_CELL : (cell ?? new Cell()));
+    this.readingsIn = make(from?.readingsIn);
+    this.readingsOut = make(from?.readingsOut);
+    this.late = make(from?.late);
+    this.windows = make(from?.windows);
+    this.csvRows = make(from?.csvRows);
+    this.csvErrors = make(from?.csvErrors);
+    this.kafkaRecords = make(from?.kafkaRecords);
+    this.kafkaProduced = make(from?.kafkaProduced);
+    this.rebalances = make(from?.rebalances);
+    this.reconnects = make(from?.reconnects);
+    if (from) {
+      for (const [k, v] of from.invalidByCode) this.invalidByCode.set(k, v);
+      for (const [k, v] of from.alertsByKind) this.alertsByKind.set(k, v);
+      for (const [k, v] of from.latencyByStage) this.latencyByStage.set(k, v);
+    }
     if (this.enabled) live.set(this.labels.node_id, this);
+  }
+
+  /** Whether this node's type reports `family`. */
+  reports(family: Family): boolean {
+    return this.families.has(family);
   }
 
   /** Count `n` invalid readings with the error code `code` (CONTRACT §3 codes, `kafka-decode`, …). */
@@ -173,9 +229,18 @@ export class NodeMetrics {
     }
   }
 
-  /** Forget this node's series (on close: a redeployed node starts from zero under its id). */
+  /**
+   * The node closed: its series leave the scrape. Its counters are kept for a node deployed again
+   * under its id (the lag, a reading of now, is not).
+   */
   remove(): void {
-    if (live.get(this.labels.node_id) === this) live.delete(this.labels.node_id);
+    if (live.get(this.labels.node_id) !== this) return;
+    live.delete(this.labels.node_id);
+    if (!this.enabled) return;
+    this.lagByPartition.clear();
+    retired.delete(this.labels.node_id);
+    retired.set(this.labels.node_id, this);
+    if (retired.size > MAX_RETIRED) retired.delete(retired.keys().next().value as string);
   }
 }
 
@@ -199,6 +264,7 @@ class LiveMetric {
     readonly name: string,
     readonly help: string,
     readonly type: 'counter' | 'gauge' | 'histogram',
+    private readonly family: Family,
     private readonly samples: (m: NodeMetrics, out: Sample[]) => void,
   ) {
     registry.registerMetric(this as never);
@@ -206,7 +272,7 @@ class LiveMetric {
 
   async get(): Promise<{ name: string; help: string; type: string; values: Sample[]; aggregator: string }> {
     const values: Sample[] = [];
-    for (const m of live.values()) this.samples(m, values);
+    for (const m of live.values()) if (m.reports(this.family)) this.samples(m, values);
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 
@@ -214,35 +280,35 @@ class LiveMetric {
   reset(): void {}
 }
 
-function counter(name: string, help: string, pick: (m: NodeMetrics) => Inc): LiveMetric {
-  return new LiveMetric(name, help, 'counter', (m, out) => out.push({ labels: { ...m.labels }, value: pick(m).value }));
+function counter(name: string, help: string, family: Family, pick: (m: NodeMetrics) => Inc): LiveMetric {
+  return new LiveMetric(name, help, 'counter', family, (m, out) => out.push({ labels: { ...m.labels }, value: pick(m).value }));
 }
 
-counter('smoke_readings_in_total', 'Readings received by a node', (m) => m.readingsIn);
-counter('smoke_readings_out_total', 'Readings passed on by a node', (m) => m.readingsOut);
-new LiveMetric('smoke_invalid_readings_total', 'Invalid readings by error code', 'counter', (m, out) => {
+counter('smoke_readings_in_total', 'Readings received by a node', 'readingsIn', (m) => m.readingsIn);
+counter('smoke_readings_out_total', 'Readings passed on by a node', 'readingsOut', (m) => m.readingsOut);
+new LiveMetric('smoke_invalid_readings_total', 'Invalid readings by error code', 'counter', 'invalid', (m, out) => {
   for (const [code, c] of m.invalidByCode) out.push({ labels: { ...m.labels, code }, value: c.value });
 });
-new LiveMetric('smoke_alerts_total', 'Alerts emitted by type and severity', 'counter', (m, out) => {
+new LiveMetric('smoke_alerts_total', 'Alerts emitted by type and severity', 'counter', 'alerts', (m, out) => {
   for (const [type, bySeverity] of m.alertsByKind) {
     for (const [severity, c] of bySeverity) out.push({ labels: { ...m.labels, type, severity }, value: c.value });
   }
 });
-counter('smoke_late_readings_total', 'Readings routed to the late output of a sliding window', (m) => m.late);
-counter('smoke_windows_emitted_total', 'Window results emitted', (m) => m.windows);
-counter('smoke_csv_rows_written_total', 'CSV rows durably written', (m) => m.csvRows);
-counter('smoke_csv_write_errors_total', 'CSV write errors', (m) => m.csvErrors);
-counter('smoke_kafka_records_consumed_total', 'Kafka records consumed', (m) => m.kafkaRecords);
-counter('smoke_kafka_records_produced_total', 'Kafka records acknowledged by the broker', (m) => m.kafkaProduced);
-new LiveMetric('smoke_kafka_consumer_lag', 'Consumer lag in records per partition', 'gauge', (m, out) => {
+counter('smoke_late_readings_total', 'Readings routed to the late output of a sliding window', 'late', (m) => m.late);
+counter('smoke_windows_emitted_total', 'Window results emitted', 'windows', (m) => m.windows);
+counter('smoke_csv_rows_written_total', 'CSV rows durably written', 'csv', (m) => m.csvRows);
+counter('smoke_csv_write_errors_total', 'CSV write errors', 'csv', (m) => m.csvErrors);
+counter('smoke_kafka_records_consumed_total', 'Kafka records consumed', 'kafkaIn', (m) => m.kafkaRecords);
+counter('smoke_kafka_records_produced_total', 'Kafka records acknowledged by the broker (exactly-once: committed)', 'kafkaOut', (m) => m.kafkaProduced);
+new LiveMetric('smoke_kafka_consumer_lag', 'Consumer lag in records per partition', 'gauge', 'kafkaIn', (m, out) => {
   for (const [topic, byPartition] of m.lagByPartition) {
     for (const [partition, value] of byPartition) out.push({ labels: { ...m.labels, topic, partition: String(partition) }, value });
   }
 });
-counter('smoke_kafka_rebalances_total', 'Consumer group rebalances seen', (m) => m.rebalances);
-counter('smoke_kafka_reconnects_total', 'Kafka client reconnects and consumer restarts', (m) => m.reconnects);
+counter('smoke_kafka_rebalances_total', 'Consumer group rebalances seen', 'kafkaIn', (m) => m.rebalances);
+counter('smoke_kafka_reconnects_total', 'Kafka client reconnects and consumer restarts', 'kafkaIn', (m) => m.reconnects);
 const LATENCY = 'smoke_end_to_end_latency_seconds';
-new LiveMetric(LATENCY, "End-to-end latency: reading's Kafka timestamp (or arrival) to alert emitted or CSV row written", 'histogram', (m, out) => {
+new LiveMetric(LATENCY, "End-to-end latency: reading's Kafka timestamp (or arrival) to alert emitted or CSV row written", 'histogram', 'latency', (m, out) => {
   for (const [stage, h] of m.latencyByStage) {
     let acc = 0;
     for (let i = 0; i < LATENCY_BUCKETS.length; i++) {

@@ -280,25 +280,37 @@ describe('metrics > Prometheus endpoint', function () {
     assert.equal(m.get('smoke_kafka_consumer_lag')!.type, 'gauge');
   });
 
-  it('forgets the series of a closed node: a redeployed node starts from zero', async function () {
+  it('a node deployed again under its id continues its counters (no reset for rate()); a node deleted leaves the scrape', async function () {
     await helper.load(
       [...modules, captureHttpNode],
       [
-        { id: 'v', type: 'smoke-sensor-validate', name: 'validate', wires: [[], ['rejected']] },
+        { id: 'vr', type: 'smoke-sensor-validate', name: 'validate', wires: [[], ['rejected']] },
         { id: 'rejected', type: 'helper' },
       ],
     );
     // Counted before the node sends the rejected item on: wait for it, not for a time.
     const sent1 = new Promise((r) => helper.getNode('rejected').once('input', r));
-    helper.getNode('v').receive({ payload: [{ temperature: 'x' }] });
+    helper.getNode('vr').receive({ payload: [{ temperature: 'x' }] });
     await sent1;
     let m = parseExposition(await (await scrape()).text());
-    assert.equal(one(m, 'smoke_readings_in_total', { node_id: 'v' }), 1);
+    assert.equal(one(m, 'smoke_readings_in_total', { node_id: 'vr' }), 1);
     await helper.unload();
-    await helper.load([...modules, captureHttpNode], [{ id: 'v', type: 'smoke-sensor-validate', name: 'validate', wires: [[], []] }]);
+    await helper.load([...modules, captureHttpNode], [{ id: 'vr', type: 'smoke-sensor-validate', name: 'validate', wires: [[], []] }]);
     m = parseExposition(await (await scrape()).text());
-    assert.equal(one(m, 'smoke_readings_in_total', { node_id: 'v' }), 0);
-    assert.equal(find(m, 'smoke_invalid_readings_total', { node_id: 'v' }).length, 0);
+    assert.equal(one(m, 'smoke_readings_in_total', { node_id: 'vr' }), 1);
+    assert.equal(find(m, 'smoke_invalid_readings_total', { node_id: 'vr' }).length, 1);
+    await helper.unload();
+    await helper.load([...modules, captureHttpNode], [{ id: 'w', type: 'smoke-sensor-validate', name: 'other', wires: [[], []] }]);
+    m = parseExposition(await (await scrape()).text());
+    assert.equal(find(m, 'smoke_readings_in_total', { node_id: 'vr' }).length, 0, 'a node no longer deployed is not scraped');
+  });
+
+  it('exports for each node type only the families it counts (no CSV rows on a sensor validate), each from 0', async function () {
+    await helper.load([...modules, captureHttpNode], [{ id: 'v2', type: 'smoke-sensor-validate', name: 'validate', wires: [[], []] }]);
+    const m = parseExposition(await (await scrape()).text());
+    const families = [...m.values()].filter((f) => f.samples.some((x) => x.labels.node_id === 'v2')).map((f) => f.name);
+    assert.deepEqual(families.sort(), ['smoke_readings_in_total', 'smoke_readings_out_total']);
+    assert.equal(one(m, 'smoke_readings_in_total', { node_id: 'v2' }), 0);
   });
 
   it('escapes label values (a node name with quotes, backslash and line feed) so that they parse back', async function () {
