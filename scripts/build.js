@@ -17,9 +17,9 @@ if (process.argv.includes('--if-changed') && fs.existsSync(out) && readText(stam
   console.log('build: up to date (no source changed since the last build)');
   process.exit(0);
 }
-try {
-  fs.rmSync(stampFile, { force: true });
-} catch {}
+// A clean output: a source moved or deleted must not leave its old build behind (npm would pack it).
+fs.rmSync(stampFile, { force: true });
+fs.rmSync(out, { recursive: true, force: true });
 
 /** A hash of everything the build reads: nodes/, the tsconfigs, this script and the TypeScript version. */
 function sourceStamp() {

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SENSOR_FIELDS } from '../../nodes/lib/reading';
+import { SENSOR_FIELDS } from '../../nodes/lib/sensor-fields';
 
 /** Relative to bench/ (and bench/lib, bench/scenarios resolve it through this module). */
 export const DATA_FILE = path.resolve(__dirname, '../../../shared/data/smoke_detection_iot.csv');

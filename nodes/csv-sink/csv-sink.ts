@@ -1,5 +1,5 @@
 /**
- * `smoke-csv-sink`: durable CSV files (CONTRACT §8). Rows are formatted by nodes/lib/csv.ts, written by
+ * `smoke-csv-sink`: durable CSV files (CONTRACT §8). Rows are formatted by nodes/lib/csv-formatter.ts, written by
  * the queue in ./writer.ts; output 1 passes each input message on only once its rows are on disk, and
  * acknowledges its Kafka records then (`after-sink` commits).
  */
@@ -14,16 +14,13 @@ import { ThrottledStatus, compact, setStatus } from '../nr/status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
 import {
   CSV_PRESETS,
-  CsvFormatter,
-  CsvRowError,
-  DEFAULT_FILE_PATTERN,
-  checkRelativeName,
-  fileName,
   layoutFor,
   windowColumnsOf,
   parseColumns,
-  rejectRows,
-} from '../lib/csv';
+} from '../lib/csv-layouts';
+import { CsvFormatter, CsvRowError } from '../lib/csv-formatter';
+import { DEFAULT_FILE_PATTERN, checkRelativeName, fileName } from '../lib/csv-files';
+import { rejectRows } from '../lib/csv-rejects';
 import { CsvWriter, UnwrittenError, type GroupCommit, type Segment } from './writer';
 import { JournalFile, journalPath, recoverFiles } from './exactly-once';
 import { SinkPositions, advance, covers, parseSinkState, type Positions } from '../nr/sink-positions';

@@ -8,23 +8,20 @@
  * `sim…`, `…ThresholdRules`).
  */
 
-import { createValidator, type ReadingValidator } from './reading';
+import { createValidator } from './reading-validator';
+import type { ReadingValidator } from './reading-types';
 
 // Canonical reading and alert shapes (CONTRACT §2, §4).
 export { SENSOR_KEYS, NUMERIC_SENSORS, SEVERITIES, SEVERITY_RANK } from './types';
 export type { Reading, Alert, AlertType, Severity, SensorKey, EmitMode } from './types';
 
 // Validation (sensor validate): raw input → canonical reading or `{ field, code, message }` errors.
-export {
-  createValidator as createReadingValidator,
-  validateWithZod as validateReadingWithSchema,
-  readingSchema,
-  SENSOR_FIELDS,
-  KAGGLE_HEADERS,
-  DEFAULT_DEVICE_ID,
-  MAX_DEVICE_ID_LENGTH,
-  DEFAULT_MAX_BYTES as DEFAULT_MAX_READING_BYTES,
-} from './reading';
+export { createValidator as createReadingValidator } from './reading-validator';
+export { validateWithZod as validateReadingWithSchema, readingSchema } from './reading-spec';
+export { SENSOR_FIELDS, KAGGLE_HEADERS } from './sensor-fields';
+export type { SensorField } from './sensor-fields';
+export { DEFAULT_DEVICE_ID } from './devices';
+export { MAX_DEVICE_ID_LENGTH, DEFAULT_MAX_BYTES as DEFAULT_MAX_READING_BYTES } from './reading-types';
 export type {
   ReadingValidator,
   ValidatorOptions as ReadingValidatorOptions,
@@ -32,8 +29,7 @@ export type {
   ValidationError,
   ValidationCode,
   Fallbacks as ReadingFallbacks,
-  SensorField,
-} from './reading';
+} from './reading-types';
 
 const defaultValidator = createValidator();
 /**
@@ -66,22 +62,18 @@ export { parseAggregates, DEFAULT_AGGREGATES, AGGREGATE_KEYS } from './panes';
 export type { AggregateSpec, AggFn } from './panes';
 
 // CSV rows (csv sink, CONTRACT §8): RFC 4180 quoting, NULL cells, formula neutralising, UTC-day files.
+export { CsvFormatter, CsvRowError } from './csv-formatter';
+export type { DayChunk as CsvDayChunk } from './csv-formatter';
 export {
-  CsvFormatter,
-  CsvRowError,
   CSV_PRESETS,
   READINGS_HEADER as CSV_READINGS_HEADER,
   WINDOW_COLUMNS as CSV_WINDOW_COLUMNS,
   ALERT_COLUMNS as CSV_ALERT_COLUMNS,
-  DEFAULT_FILE_PATTERN as CSV_DEFAULT_FILE_PATTERN,
   layoutFor as csvLayout,
-  formatLine as csvLine,
-  headerLine as csvHeaderLine,
-  cell as csvCell,
-  neutralise as neutraliseCsvText,
-  fileName as csvFileName,
-} from './csv';
-export type { CsvLayout, CsvPreset, DayChunk as CsvDayChunk } from './csv';
+} from './csv-layouts';
+export type { CsvLayout, CsvPreset } from './csv-layouts';
+export { formatLine as csvLine, headerLine as csvHeaderLine, cell as csvCell, neutralise as neutraliseCsvText } from './csv-cells';
+export { DEFAULT_FILE_PATTERN as CSV_DEFAULT_FILE_PATTERN, fileName as csvFileName } from './csv-files';
 
 // Simulated detectors with fire episodes (sensor sim).
 export { SensorSim, SimClock, SIM_DEFAULTS, simOptionProblems, deviceIds as simDeviceIds } from './sim';

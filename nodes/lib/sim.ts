@@ -11,7 +11,7 @@
  * - fire: during an episode every sensor moves towards the smoke levels of the data (plus a
  *   temperature climb the data does not show: it is what the fire-pattern detector looks for).
  */
-import { KAGGLE_HEADERS } from './reading';
+import { KAGGLE_HEADERS } from './sensor-fields';
 import { NUMERIC_SENSORS } from './types';
 
 /** A small, fast, seeded PRNG (mulberry32): uniform numbers in [0, 1). Not for cryptography. */

@@ -4,7 +4,8 @@
  * `msg.validation`. Both keep `msg.kafka` so that sinks can acknowledge the records; when a batch is
  * split, each part's per-record Kafka arrays are filtered to stay aligned with its payload.
  */
-import { DEFAULT_MAX_BYTES, createValidator, type Fallbacks, type ValidationError } from '../lib/reading';
+import { DEFAULT_MAX_BYTES, type Fallbacks, type ValidationError } from '../lib/reading-types';
+import { createValidator } from '../lib/reading-validator';
 import type { Reading } from '../lib/types';
 import { ConfigReader } from '../nr/config';
 import { handleInputError, reportBadConfig } from '../nr/errors';

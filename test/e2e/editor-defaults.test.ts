@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { parseDuration } from '../../nodes/lib/duration';
 import { DEFAULT_AGGREGATES } from '../../nodes/lib/panes';
-import { DEFAULT_MAX_BYTES } from '../../nodes/lib/reading';
+import { DEFAULT_MAX_BYTES } from '../../nodes/lib/reading-types';
 import { DEFAULT_RULES } from '../../nodes/lib/thresholds';
 import { NUMERIC_SENSORS } from '../../nodes/lib/types';
 import { DEFAULT_WINDOW_RULES } from '../../nodes/lib/window-alert';

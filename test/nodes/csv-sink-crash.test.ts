@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
-import { formatLine, restoreText } from '../../nodes/lib/csv';
+import { formatLine, restoreText } from '../../nodes/lib/csv-cells';
 import { root } from './_helper';
 import { syntheticReading } from '../fixtures/csv-readings';
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { restoreText } from '../../nodes/lib/csv';
+import { restoreText } from '../../nodes/lib/csv-cells';
 import type { Reading } from '../../nodes/lib/types';
 import { KAGGLE_TO_CANONICAL, loadReadings } from '../fixtures/csv-readings';
 import { helper, nodeModule, root } from './_helper';

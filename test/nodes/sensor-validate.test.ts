@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { createValidator } from '../../nodes/lib/reading';
+import { createValidator } from '../../nodes/lib/reading-validator';
 import { helper, nodeModule } from './_helper';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

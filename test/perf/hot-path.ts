@@ -19,9 +19,13 @@ import { parse } from 'csv-parse/sync';
 const ROOT = path.resolve(__dirname, '..', '..');
 const DATA_FILE = path.resolve(ROOT, '../shared/data/smoke_detection_iot.csv');
 /* eslint-disable @typescript-eslint/no-require-imports */
-const csv = require(path.join(ROOT, 'dist/nodes/lib/csv')) as typeof import('../../nodes/lib/csv');
+const csv = {
+  ...(require(path.join(ROOT, 'dist/nodes/lib/csv-formatter')) as typeof import('../../nodes/lib/csv-formatter')),
+  ...(require(path.join(ROOT, 'dist/nodes/lib/csv-layouts')) as typeof import('../../nodes/lib/csv-layouts')),
+  ...(require(path.join(ROOT, 'dist/nodes/lib/csv-files')) as typeof import('../../nodes/lib/csv-files')),
+};
 const detector = require(path.join(ROOT, 'dist/nodes/lib/detector')) as typeof import('../../nodes/lib/detector');
-const reading = require(path.join(ROOT, 'dist/nodes/lib/reading')) as typeof import('../../nodes/lib/reading');
+const reading = require(path.join(ROOT, 'dist/nodes/lib/reading-validator')) as typeof import('../../nodes/lib/reading-validator');
 const thresholds = require(path.join(ROOT, 'dist/nodes/lib/thresholds')) as typeof import('../../nodes/lib/thresholds');
 const zscore = require(path.join(ROOT, 'dist/nodes/lib/zscore')) as typeof import('../../nodes/lib/zscore');
 const fire = require(path.join(ROOT, 'dist/nodes/lib/fire-pattern')) as typeof import('../../nodes/lib/fire-pattern');

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Partitioners, type Producer } from 'kafkajs';
 import { kafkaClient } from '../kafka/broker';
-import { SENSOR_FIELDS } from '../../nodes/lib/reading';
+import { SENSOR_FIELDS } from '../../nodes/lib/sensor-fields';
 
 export const DATA = path.resolve(__dirname, '../../../shared/data/smoke_detection_iot.csv');
 

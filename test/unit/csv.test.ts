@@ -4,28 +4,31 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import {
   ALERT_COLUMNS,
-  CsvBytes,
-  CsvFormatter,
-  CsvRowError,
-  DEFAULT_FILE_PATTERN,
   READINGS_HEADER,
   WINDOW_COLUMNS,
-  cell,
+  layoutFor,
+  parseColumns,
+  windowColumnsOf,
+} from '../../nodes/lib/csv-layouts';
+import { CsvBytes } from '../../nodes/lib/csv-bytes';
+import { CsvFormatter, CsvRowError } from '../../nodes/lib/csv-formatter';
+import {
+  DEFAULT_FILE_PATTERN,
   checkRelativeName,
-  controlFree,
   dayDate,
   fileName,
-  formatLine,
-  layoutFor,
-  neutralise,
-  parseColumns,
-  quote,
-  rejectRows,
-  restoreText,
   utcDay,
+} from '../../nodes/lib/csv-files';
+import {
+  cell,
+  controlFree,
+  formatLine,
+  neutralise,
+  quote,
+  restoreText,
   utcSeconds,
-  windowColumnsOf,
-} from '../../nodes/lib/csv';
+} from '../../nodes/lib/csv-cells';
+import { rejectRows } from '../../nodes/lib/csv-rejects';
 import type { Reading } from '../../nodes/lib/types';
 import { loadReadings } from '../fixtures/csv-readings';
 

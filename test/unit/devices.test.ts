@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { DEFAULT_DEVICE_ID, DEFAULT_MAX_DEVICES, deviceKey } from '../../nodes/lib/devices';
 import { FirePatternDetector } from '../../nodes/lib/fire-pattern';
-import { createValidator } from '../../nodes/lib/reading';
+import { createValidator } from '../../nodes/lib/reading-validator';
 import { ThresholdDetector } from '../../nodes/lib/thresholds';
 import type { Alert, Reading } from '../../nodes/lib/types';
 import { SlidingWindows, type WindowResult } from '../../nodes/lib/window';

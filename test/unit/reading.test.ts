@@ -4,26 +4,21 @@ import * as path from 'node:path';
 import { inspect } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
+import { DEFAULT_DEVICE_ID } from '../../nodes/lib/devices';
 import {
-  DEFAULT_DEVICE_ID,
   DEFAULT_MAX_BYTES,
-  INPUT_NAMES,
-  KAGGLE_HEADERS,
   MAX_TIMESTAMP_MS,
-  NUMERIC_TEXT,
-  SENSOR_FIELDS,
   WHOLE_INPUT,
-  approxSize,
-  createValidator,
-  parseDecimal,
-  parseIsoTimestamp,
-  protoDefinesInputNames,
-  readingSize,
-  validateWithZod,
   type Fallbacks,
   type ValidationResult,
   type ValidatorOptions,
-} from '../../nodes/lib/reading';
+} from '../../nodes/lib/reading-types';
+import { INPUT_NAMES, protoDefinesInputNames, readingSize } from '../../nodes/lib/reading-input';
+import { KAGGLE_HEADERS, SENSOR_FIELDS } from '../../nodes/lib/sensor-fields';
+import { NUMERIC_TEXT, parseDecimal, parseIsoTimestamp } from '../../nodes/lib/reading-rules';
+import { approxSize } from '../../nodes/lib/reading-size';
+import { createValidator } from '../../nodes/lib/reading-validator';
+import { validateWithZod } from '../../nodes/lib/reading-spec';
 import { SENSOR_KEYS, type Reading } from '../../nodes/lib/types';
 
 const DATA = path.resolve(__dirname, '../../../shared/data/smoke_detection_iot.csv');

@@ -1,0 +1,121 @@
+/**
+ * A batch of items formatted into CSV text per UTC day (CONTRACT §8): each item dated by its event
+ * time or by the processing time (a parameter), the days' lines through a layout, each day one chunk.
+ * Framework-free and pure: no I/O, no clock.
+ */
+import { CsvBytes } from './csv-bytes';
+import { MS_PER_DAY, dayDate, utcDay } from './csv-files';
+import type { CsvLayout } from './csv-layouts';
+
+/** Rows of one UTC day of a batch: the text to append (lines each ending in `\n`) and their count. */
+export interface DayChunk {
+  /** UTC day number. */
+  day: number;
+  /** `YYYY-MM-DD`. */
+  date: string;
+  /** The lines, each ending in `\n`. */
+  text: string;
+  rows: number;
+}
+
+interface OpenChunk {
+  day: number;
+  items: object[];
+}
+
+/** An item of a batch that cannot be written (not an object). */
+export class CsvRowError extends Error {
+  constructor(
+    message: string,
+    readonly index: number,
+  ) {
+    super(message);
+    this.name = 'CsvRowError';
+  }
+}
+
+/**
+ * Formats a batch into per-day chunks, in order of first appearance. Each item is dated by its event
+ * time, or by `nowMs` when `byProcessingTime` is set or it has none. Throws {@link CsvRowError} (and
+ * formats nothing) when an item is not an object.
+ */
+export class CsvFormatter {
+  private readonly dates = new Map<number, string>();
+  /** The byte buffer of layouts with {@link CsvLayout.writeRow}, reused batch after batch. */
+  private bytes: CsvBytes | null = null;
+
+  constructor(
+    readonly layout: CsvLayout,
+    private readonly byProcessingTime: boolean,
+  ) {}
+
+  /** `YYYY-MM-DD` of a day, cached (dates repeat batch after batch). */
+  date(day: number): string {
+    let d = this.dates.get(day);
+    if (d === undefined) {
+      if (this.dates.size >= 64) this.dates.clear();
+      d = dayDate(day);
+      this.dates.set(day, d);
+    }
+    return d;
+  }
+
+  format(items: readonly unknown[], nowMs: number): DayChunk[] {
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i];
+      if (it === null || typeof it !== 'object' || Array.isArray(it)) {
+        throw new CsvRowError(`item ${i} of the payload is not an object (${it === null ? 'null' : Array.isArray(it) ? 'array' : typeof it})`, i);
+      }
+    }
+    const nowDay = Math.floor(nowMs / MS_PER_DAY);
+    if (items.length === 1) {
+      // A single message's reading: one chunk, without the grouping below.
+      const day = this.dayOf(items[0] as object, nowDay);
+      return [{ day, date: this.date(day), text: this.text(items as readonly object[]), rows: 1 }];
+    }
+    const open: OpenChunk[] = [];
+    // Batches are nearly always one day: keep the current chunk at hand, look up others only on change.
+    let cur: OpenChunk | null = null;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as object;
+      const day = this.dayOf(item, nowDay);
+      if (cur === null || cur.day !== day) {
+        cur = null;
+        for (const c of open) if (c.day === day) cur = c;
+        if (cur === null) {
+          cur = { day, items: [] };
+          open.push(cur);
+        }
+      }
+      cur.items.push(item);
+    }
+    const chunks: DayChunk[] = new Array(open.length);
+    for (let i = 0; i < open.length; i++) {
+      const c = open[i];
+      chunks[i] = { day: c.day, date: this.date(c.day), text: this.text(c.items), rows: c.items.length };
+    }
+    return chunks;
+  }
+
+  /** UTC day of an item: by its event time, else (or when dating by processing time) `nowDay`. */
+  private dayOf(item: object, nowDay: number): number {
+    if (this.byProcessingTime) return nowDay;
+    const d = utcDay(this.layout.eventTime(item));
+    return d === d ? d : nowDay;
+  }
+
+  /** The lines of `items`, each ending in `\n`, as one flat string. */
+  private text(items: readonly object[]): string {
+    const layout = this.layout;
+    if (layout.writeRow !== undefined) {
+      const out = (this.bytes ??= new CsvBytes());
+      for (let i = 0; i < items.length; i++) layout.writeRow(items[i], out);
+      return out.take();
+    }
+    // One join gives a flat string: a line built by `+` is a tree of string pieces, and thousands of
+    // those kept until the next flush would cost the garbage collector far more.
+    const lines: string[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) lines[i] = layout.line(items[i]);
+    return lines.join('\n') + '\n';
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * CSV layouts of `csv sink` (CONTRACT §8): the column presets, their columns and headers, and how one
+ * item (a reading, a window result, an alert, a reject row, or any object) becomes one CSV line and
+ * which of its times dates its file. Framework-free and pure.
+ */
+import { numberText } from './number-text';
+import { SENSOR_FIELDS } from './sensor-fields';
+import { toEpochMs } from './time';
+import type { Reading } from './types';
+import { NULL_CELL, cell, headerLine, textCell, utcSeconds } from './csv-cells';
+import type { CsvBytes } from './csv-bytes';
+import { REJECT_COLUMNS } from './csv-rejects';
+
+/** The column presets of `csv sink`. */
+export type CsvPreset = 'readings' | 'windows' | 'alerts' | 'rejects' | 'custom';
+export const CSV_PRESETS: readonly CsvPreset[] = ['readings', 'windows', 'alerts', 'rejects', 'custom'];
+
+/**
+ * Header of the historical readings file, exactly as CONTRACT §8: the Kaggle headers of the sensor
+ * fields (in the data file's order) between `UTC` and `device_id`.
+ */
+export const READINGS_HEADER: readonly string[] = ['UTC', ...SENSOR_FIELDS.map((f) => f.header), 'device_id'];
+
+/** Window result keys (CONTRACT §5), in the contract's order. */
+export const WINDOW_COLUMNS = [
+  'deviceId',
+  'windowStart',
+  'windowEnd',
+  'count',
+  'fireAlarmCount',
+  'avgTemperature',
+  'avgHumidity',
+  'avgTvoc',
+  'avgEco2',
+  'avgPm25',
+  'avgPressure',
+  'maxTemperature',
+  'minTemperature',
+  'stddevTemperature',
+  'final',
+] as const;
+
+/**
+ * Columns of the `windows` preset for a file of `item`'s kind (the first window result a sink gets): the
+ * contract's {@link WINDOW_COLUMNS} when it has exactly those keys (the window's default aggregates) or is
+ * no window result (no `windowStart`); otherwise the result's own keys in its order (`deviceId,
+ * windowStart, windowEnd, count, fireAlarmCount`, the aggregates configured on the window, `final`), so
+ * that configured aggregates are written instead of dropped. A window emits the same keys for every
+ * result, so the first one decides for the node's lifetime.
+ */
+export function windowColumnsOf(item: unknown): readonly string[] {
+  if (item === null || typeof item !== 'object' || Array.isArray(item) || !Object.prototype.hasOwnProperty.call(item, 'windowStart')) return WINDOW_COLUMNS;
+  const keys = Object.keys(item);
+  const same = keys.length === WINDOW_COLUMNS.length && keys.every((k) => (WINDOW_COLUMNS as readonly string[]).includes(k));
+  return same ? WINDOW_COLUMNS : keys;
+}
+
+/** Alert keys (CONTRACT §4); `indicators` is written as one cell, joined with `;`. */
+export const ALERT_COLUMNS = [
+  'type',
+  'severity',
+  'sensor',
+  'value',
+  'threshold',
+  'message',
+  'deviceId',
+  'timestamp',
+  'zScore',
+  'indicators',
+  'cleared',
+] as const;
+
+/** How one item becomes one CSV line, and which time decides its file. */
+export interface CsvLayout {
+  readonly preset: CsvPreset;
+  readonly columns: readonly string[];
+  /** The header line (no line terminator). */
+  readonly header: string;
+  /** One CSV line for the item (an object), without line terminator. */
+  line(item: object): string;
+  /**
+   * Optional fast path: append exactly `line(item)` and `\n`, as UTF-8, to `out`. A layout that has it
+   * is formatted by {@link CsvFormatter} without a string per row.
+   */
+  writeRow?(item: object, out: CsvBytes): void;
+  /** Event time of the item (epoch ms) that dates its file, or NaN when it has none. */
+  eventTime(item: object): number;
+}
+
+/** Sensor values: a number is written as is, null → NULL; anything else (not canonical) as a cell. */
+function sensor(v: unknown): string {
+  return typeof v === 'number' ? numberText(v) : v === null ? NULL_CELL : cell(v);
+}
+
+function numberTime(v: unknown): number {
+  return typeof v === 'number' ? v : NaN;
+}
+
+const ID_CACHE_MAX = 10_000;
+
+class ReadingsLayout implements CsvLayout {
+  readonly preset = 'readings' as const;
+  readonly columns = READINGS_HEADER;
+  readonly header = headerLine(READINGS_HEADER);
+  // Device ids repeat reading after reading: quoting and neutralising each once saves most of a row's
+  // text work. Bounded: cleared when it grows past ID_CACHE_MAX distinct ids.
+  private readonly idCells = new Map<string, string>();
+
+  private idCell(id: unknown): string {
+    if (typeof id !== 'string') return cell(id);
+    let c = this.idCells.get(id);
+    if (c === undefined) {
+      if (this.idCells.size >= ID_CACHE_MAX) this.idCells.clear();
+      c = textCell(id);
+      this.idCells.set(id, c);
+    }
+    return c;
+  }
+
+  line(item: object): string {
+    const r = item as Reading;
+    return (
+      utcSeconds(r.timestamp) +
+      ',' +
+      sensor(r.temperature) +
+      ',' +
+      sensor(r.humidity) +
+      ',' +
+      sensor(r.tvoc) +
+      ',' +
+      sensor(r.eco2) +
+      ',' +
+      sensor(r.rawH2) +
+      ',' +
+      sensor(r.rawEthanol) +
+      ',' +
+      sensor(r.pressure) +
+      ',' +
+      sensor(r.pm1_0) +
+      ',' +
+      sensor(r.pm2_5) +
+      ',' +
+      sensor(r.nc0_5) +
+      ',' +
+      sensor(r.nc1_0) +
+      ',' +
+      sensor(r.nc2_5) +
+      ',' +
+      sensor(r.cnt) +
+      ',' +
+      sensor(r.fireAlarm) +
+      ',' +
+      this.idCell(r.deviceId)
+    );
+  }
+
+  /** `line(item)` and `\n`, as bytes (the same text: a unit test holds them equal). */
+  writeRow(item: object, out: CsvBytes): void {
+    const r = item as Reading;
+    const t = r.timestamp;
+    if (typeof t === 'number' && t - t === 0) out.numberThen(t / 1000, 44);
+    else {
+      out.text(utcSeconds(t));
+      out.byte(44);
+    }
+    out.sensor(r.temperature, 44);
+    out.sensor(r.humidity, 44);
+    out.sensor(r.tvoc, 44);
+    out.sensor(r.eco2, 44);
+    out.sensor(r.rawH2, 44);
+    out.sensor(r.rawEthanol, 44);
+    out.sensor(r.pressure, 44);
+    out.sensor(r.pm1_0, 44);
+    out.sensor(r.pm2_5, 44);
+    out.sensor(r.nc0_5, 44);
+    out.sensor(r.nc1_0, 44);
+    out.sensor(r.nc2_5, 44);
+    out.sensor(r.cnt, 44);
+    out.sensor(r.fireAlarm, 44);
+    out.text(this.idCell(r.deviceId));
+    out.byte(10);
+  }
+
+  eventTime(item: object): number {
+    return numberTime((item as Reading).timestamp);
+  }
+}
+
+class KeyLayout implements CsvLayout {
+  readonly header: string;
+
+  constructor(
+    readonly preset: CsvPreset,
+    readonly columns: readonly string[],
+    private readonly timeKey: string | null,
+  ) {
+    this.header = headerLine(columns);
+  }
+
+  line(item: object): string {
+    const cols = this.columns;
+    const it = item as Record<string, unknown>;
+    let line = this.value(it, cols[0]);
+    for (let i = 1; i < cols.length; i++) line += ',' + this.value(it, cols[i]);
+    return line === '' ? '""' : line;
+  }
+
+  protected value(item: Record<string, unknown>, key: string): string {
+    return cell(Object.prototype.hasOwnProperty.call(item, key) ? item[key] : undefined);
+  }
+
+  eventTime(item: object): number {
+    return this.timeKey === null ? NaN : toEpochMs((item as Record<string, unknown>)[this.timeKey]);
+  }
+}
+
+class AlertsLayout extends KeyLayout {
+  constructor() {
+    super('alerts', ALERT_COLUMNS, 'timestamp');
+  }
+
+  protected override value(item: Record<string, unknown>, key: string): string {
+    const v = item[key];
+    if (key === 'indicators' && Array.isArray(v)) return textCell(v.join(';'));
+    return super.value(item, key);
+  }
+}
+
+/**
+ * The layout of a preset. `custom` needs `columns` (configured, or the first message's keys); its
+ * event time is the item's `timeKey` (epoch ms number, ISO-8601 text or Date). `windows` takes
+ * `columns` when given (see {@link windowColumnsOf}), else {@link WINDOW_COLUMNS}; other presets ignore them.
+ */
+export function layoutFor(preset: CsvPreset, columns: readonly string[] = [], timeKey = 'timestamp'): CsvLayout {
+  switch (preset) {
+    case 'readings':
+      return new ReadingsLayout();
+    case 'windows':
+      return new KeyLayout('windows', columns.length > 0 ? columns : WINDOW_COLUMNS, 'windowStart');
+    case 'alerts':
+      return new AlertsLayout();
+    case 'rejects':
+      return new KeyLayout('rejects', REJECT_COLUMNS, null);
+    case 'custom':
+      if (columns.length === 0) throw new RangeError('a custom layout needs at least one column');
+      return new KeyLayout('custom', columns, timeKey === '' ? null : timeKey);
+  }
+}
+
+/** Parse a configured column list: comma-separated text or a JSON array of names. Empty → []. */
+export function parseColumns(v: unknown): string[] | null {
+  if (v === undefined || v === null || v === '') return [];
+  let list: unknown = v;
+  if (typeof v === 'string') {
+    const t = v.trim();
+    if (t.startsWith('[')) {
+      try {
+        list = JSON.parse(t);
+      } catch {
+        return null;
+      }
+    } else list = t.split(',').map((s) => s.trim());
+  }
+  if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s === '')) return null;
+  if (new Set(list).size !== list.length) return null;
+  return list as string[];
+}
