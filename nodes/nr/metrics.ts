@@ -94,6 +94,11 @@ const live = new Map<string, NodeMetrics>();
 const retired = new Map<string, NodeMetrics>();
 const MAX_RETIRED = 1000;
 
+/** Forget the counters of closed nodes: a node deployed again under its id then starts from 0. */
+export function forgetClosedNodes(): void {
+  retired.clear();
+}
+
 /** Metric families, by what they count. */
 export type Family =
   | 'readingsIn'
