@@ -10,6 +10,7 @@ import type { Reading } from './types';
 import { NULL_CELL, cell, headerLine, textCell, utcSeconds } from './csv-cells';
 import type { CsvBytes } from './csv-bytes';
 import { REJECT_COLUMNS } from './csv-rejects';
+import { DEFAULT_AGGREGATES, WINDOW_COUNTS } from './panes';
 
 /** The column presets of `csv sink`. */
 export type CsvPreset = 'readings' | 'windows' | 'alerts' | 'rejects' | 'custom';
@@ -22,23 +23,7 @@ export const CSV_PRESETS: readonly CsvPreset[] = ['readings', 'windows', 'alerts
 export const READINGS_HEADER: readonly string[] = ['UTC', ...SENSOR_FIELDS.map((f) => f.header), 'device_id'];
 
 /** Window result keys (CONTRACT §5), in the contract's order. */
-export const WINDOW_COLUMNS = [
-  'deviceId',
-  'windowStart',
-  'windowEnd',
-  'count',
-  'fireAlarmCount',
-  'avgTemperature',
-  'avgHumidity',
-  'avgTvoc',
-  'avgEco2',
-  'avgPm25',
-  'avgPressure',
-  'maxTemperature',
-  'minTemperature',
-  'stddevTemperature',
-  'final',
-] as const;
+export const WINDOW_COLUMNS = ['deviceId', 'windowStart', 'windowEnd', ...WINDOW_COUNTS, ...DEFAULT_AGGREGATES, 'final'] as const;
 
 /**
  * Columns of the `windows` preset for a file of `item`'s kind (the first window result a sink gets): the

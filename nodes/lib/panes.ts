@@ -26,7 +26,7 @@ export interface AggregateSpec {
 }
 
 /** The contract's result columns (CONTRACT §5), in the contract's order. */
-export const DEFAULT_AGGREGATES: readonly string[] = [
+export const DEFAULT_AGGREGATES = [
   'avgTemperature',
   'avgHumidity',
   'avgTvoc',
@@ -36,7 +36,10 @@ export const DEFAULT_AGGREGATES: readonly string[] = [
   'maxTemperature',
   'minTemperature',
   'stddevTemperature',
-];
+] as const;
+
+/** The counts every window result carries before its aggregates (CONTRACT §5). */
+export const WINDOW_COUNTS = ['count', 'fireAlarmCount'] as const;
 
 /** `pm2_5` → `Pm25`, `rawH2` → `RawH2`. */
 export function fieldSuffix(field: SensorKey): string {

@@ -20,23 +20,12 @@ import {
   newAlert,
 } from './detector';
 import { deviceKey } from './devices';
+import { DEFAULT_AGGREGATES, WINDOW_COUNTS } from './panes';
 import { parseRuleTable, type Rule } from './thresholds';
 import { type Alert, type Reading, SEVERITY_RANK, type Severity } from './types';
 
 /** The aggregates of a window result (CONTRACT §5) a rule may watch, in the result's key order. */
-export const WINDOW_AGGREGATES = [
-  'count',
-  'fireAlarmCount',
-  'avgTemperature',
-  'avgHumidity',
-  'avgTvoc',
-  'avgEco2',
-  'avgPm25',
-  'avgPressure',
-  'maxTemperature',
-  'minTemperature',
-  'stddevTemperature',
-] as const;
+export const WINDOW_AGGREGATES = [...WINDOW_COUNTS, ...DEFAULT_AGGREGATES] as const;
 
 export type WindowAggregate = (typeof WINDOW_AGGREGATES)[number];
 
