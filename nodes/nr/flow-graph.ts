@@ -22,19 +22,15 @@ interface FlowNodeDef {
 }
 
 /** Ids of the enabled `smoke-kafka-in` nodes upstream of `nodeId` (nearest first). */
-export function upstreamKafkaIns(RED: RED, nodeId: string): string[] {
-  const defs = new Map<string, FlowNodeDef>();
+export function upstreamKafkaIns(RED: RED, nodeId: string, defs = flowDefs(RED)): string[] {
   const into = new Map<string, string[]>();
-  const edge = (from: string, to: string) => {
-    let list = into.get(to);
-    if (list === undefined) into.set(to, (list = []));
-    list.push(from);
-  };
-  (RED.nodes as unknown as { eachNode(cb: (n: FlowNodeDef) => void): void }).eachNode((n) => {
-    defs.set(n.id, n);
-    for (const port of n.wires ?? []) for (const to of port ?? []) edge(n.id, to);
-    if (n.type === 'link out') for (const to of n.links ?? []) edge(n.id, to);
-  });
+  for (const n of defs.values()) {
+    for (const to of targetsOf(n)) {
+      let list = into.get(to);
+      if (list === undefined) into.set(to, (list = []));
+      list.push(n.id);
+    }
+  }
   const found: string[] = [];
   const seen = new Set<string>([nodeId]);
   let frontier = [nodeId];
@@ -77,8 +73,7 @@ export function ackingSinks(RED: RED, nodeId: string, port: number): number {
     const def = defs.get(id);
     if (def === undefined || def.d === true) continue;
     if (def.type === CSV_SINK || (def.type === KAFKA_OUT && exactlyOnceSource(RED, id, defs).kafkaIn !== undefined)) n++;
-    for (const p of def.wires ?? []) for (const to of p ?? []) stack.push(to);
-    if (def.type === 'link out') for (const to of def.links ?? []) stack.push(to);
+    stack.push(...targetsOf(def));
   }
   return n;
 }
@@ -89,7 +84,7 @@ export function ackingSinks(RED: RED, nodeId: string, port: number): number {
  * one cluster). Otherwise `why` says why not (undefined when no exactly-once kafka in is upstream at all).
  */
 export function exactlyOnceSource(RED: RED, nodeId: string, defs = flowDefs(RED)): { kafkaIn?: string; why?: string } {
-  const ins = upstreamKafkaIns(RED, nodeId).map((id) => defs.get(id)!);
+  const ins = upstreamKafkaIns(RED, nodeId, defs).map((id) => defs.get(id)!);
   const eo = ins.filter((d) => d.processing === 'exactly-once');
   if (eo.length === 0) return {};
   if (ins.length > 1) return { why: `it is behind ${ins.length} kafka in nodes; exactly-once needs exactly one` };
@@ -100,6 +95,14 @@ export function exactlyOnceSource(RED: RED, nodeId: string, defs = flowDefs(RED)
 /** Whether `kafka in` `kafkaInId` processes exactly-once (its `processing` setting). */
 export function isExactlyOnce(RED: RED, kafkaInId: string): boolean {
   return flowDefs(RED).get(kafkaInId)?.processing === 'exactly-once';
+}
+
+/** Where a node's messages go: its wires' targets, and a `link out`'s `link in` nodes. */
+function targetsOf(n: FlowNodeDef): string[] {
+  const out: string[] = [];
+  for (const port of n.wires ?? []) for (const to of port ?? []) out.push(to);
+  if (n.type === 'link out') for (const to of n.links ?? []) out.push(to);
+  return out;
 }
 
 function flowDefs(RED: RED): Map<string, FlowNodeDef> {

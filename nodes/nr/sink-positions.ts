@@ -170,27 +170,25 @@ export class SinkPositions implements PartitionStore {
   }
 
   /**
-   * Items up to `top` are written, to be committed with the next checkpoint of task `tp` (for a sink
-   * whose items go in that checkpoint's transaction themselves). False when the task is not here.
+   * Items up to `top` are written, to be committed with the next checkpoint of task `tp` (a sink whose
+   * items go in that checkpoint's transaction themselves, as an exactly-once kafka out's).
    */
-  stage(tp: string, top: Positions): boolean {
+  stage(tp: string, top: Positions): void {
     const part = this.parts.get(tp);
-    if (part === undefined) return false;
+    if (part === undefined) return;
     advance(part.durable, top);
     part.dirty = true;
-    return true;
   }
 
   /** Rows up to `top` are durably in the files (phase one of commit `seq` done). */
   durable(tp: string, top: Positions, seq: number): void {
     const part = this.parts.get(tp);
     if (part === undefined) return;
-    advance(part.durable, top);
+    this.stage(tp, top);
     delete part.commits[this.writer];
     part.commits[this.writer] = seq;
     const writers = Object.keys(part.commits);
     for (let i = 0; i < writers.length - MAX_WRITERS; i++) delete part.commits[writers[i]];
-    part.dirty = true;
   }
 
   /** Positions known committed for task `tp`. */
