@@ -236,6 +236,90 @@
     return function (i) { return this._(keyPrefix + (i + 1)); };
   }
 
+  /**
+   * The rule table of a rule-table detector (threshold alert, window alert): an editable list of
+   * `{ sensor, op, bound, severity, enabled }` rows over the dialog's `#node-input-rule-container`, a
+   * "defaults" button `#node-input-rules-defaults`, and the rows' keys from `keys`. Each enable checkbox
+   * is named after its rule (`<type>.label.enableRule`), as it has no visible text of its own.
+   * `opts`: `keyWidth` (CSS width of the key select), `newKey` (the key of an added row).
+   * With {@link ruleTableRows} (oneditsave) and {@link ruleTableResize} (oneditresize).
+   */
+  function ruleTable(node, keys, opts) {
+    var type = node.type;
+    var severities = ['CRITICAL', 'HIGH', 'MEDIUM'];
+    var defaults = RED.nodes.getType(type).defaults.rules.value;
+    function select(options, value, width) {
+      var s = $('<select/>').css({ width: width, 'margin-right': '6px' });
+      options.forEach(function (o) { $('<option/>').val(o).text(o).appendTo(s); });
+      s.val(value);
+      return s;
+    }
+    var list = $('#node-input-rule-container').css('min-height', '200px').css('min-width', '450px').editableList({
+      addItem: function (row, i, rule) {
+        if (!rule.sensor) rule = { sensor: opts.newKey, op: '>', bound: '', severity: 'MEDIUM', enabled: true };
+        row.css({ overflow: 'hidden', whiteSpace: 'nowrap', display: 'flex', 'align-items': 'center' });
+        var enabled = $('<input type="checkbox" class="node-input-rule-enabled"/>').css({ width: 'auto', margin: '0 8px 0 0' })
+          .prop('checked', rule.enabled !== false && rule.enabled !== 'false').appendTo(row);
+        var sensor = select(keys, rule.sensor, opts.keyWidth).addClass('node-input-rule-sensor').appendTo(row);
+        var op = select(['>', '<'], rule.op, '55px').addClass('node-input-rule-op').appendTo(row);
+        var bound = $('<input type="text" class="node-input-rule-bound"/>').css({ width: '90px', 'margin-right': '6px' })
+          .attr('placeholder', node._(type + '.label.bound')).val(rule.bound).appendTo(row);
+        var severity = select(severities, rule.severity, '110px').addClass('node-input-rule-severity').appendTo(row);
+        // The accessible name (and tooltip) follows the row's fields as they are edited.
+        function name() {
+          var text = node._(type + '.label.enableRule', {
+            sensor: sensor.val(), op: op.val(), bound: String(bound.val()).trim() || '?', severity: severity.val()
+          });
+          enabled.attr({ 'aria-label': text, title: text });
+        }
+        row.find('select, input[type="text"]').on('change input', name);
+        name();
+      },
+      removable: true,
+      sortable: true
+    });
+    function fill(rules) {
+      list.editableList('empty');
+      rules.forEach(function (r) { list.editableList('addItem', $.extend({}, r)); });
+    }
+    var rules = node.rules;
+    if (typeof rules === 'string') {
+      try { rules = JSON.parse(rules); } catch (e) { rules = defaults; }
+    }
+    fill(Array.isArray(rules) ? rules : defaults);
+    $('#node-input-rules-defaults').on('click', function (e) {
+      e.preventDefault();
+      fill(defaults);
+    });
+  }
+
+  /** The rows of the rule table (see ruleTable), for oneditsave: bounds that are numbers as numbers. */
+  function ruleTableRows() {
+    var rules = [];
+    $('#node-input-rule-container').editableList('items').each(function () {
+      var row = $(this);
+      var bound = row.find('.node-input-rule-bound').val().trim();
+      rules.push({
+        sensor: row.find('.node-input-rule-sensor').val(),
+        op: row.find('.node-input-rule-op').val(),
+        bound: bound !== '' && isFinite(Number(bound)) ? Number(bound) : bound,
+        severity: row.find('.node-input-rule-severity').val(),
+        enabled: row.find('.node-input-rule-enabled').prop('checked')
+      });
+    });
+    return rules;
+  }
+
+  /** oneditresize of a dialog with the rule table: the table takes the height the other rows leave. */
+  function ruleTableResize(size) {
+    var rows = $('#dialog-form>div:not(.node-input-rule-container-row)');
+    var height = size.height;
+    for (var i = 0; i < rows.length; i++) height -= $(rows[i]).outerHeight(true);
+    var row = $('#dialog-form>div.node-input-rule-container-row');
+    height -= parseInt(row.css('marginTop'), 10) + parseInt(row.css('marginBottom'), 10);
+    $('#node-input-rule-container').editableList('height', height);
+  }
+
   root.SmokeStreamEditor = {
     absent: absent,
     isEnv: isEnv,
@@ -257,6 +341,9 @@
     kafkaUpstream: kafkaUpstream,
     label: label,
     labelStyle: labelStyle,
-    outputLabels: outputLabels
+    outputLabels: outputLabels,
+    ruleTable: ruleTable,
+    ruleTableRows: ruleTableRows,
+    ruleTableResize: ruleTableResize
   };
 })(typeof window !== 'undefined' ? window : this);

@@ -167,4 +167,18 @@ describe('e2e > the palette and the threshold rule table for a new user', functi
     await page.click('#node-dialog-cancel');
     await page.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
   });
+
+  it("names each rule's checkbox in the window alert dialog too (the same rule table)", async function () {
+    await page.evaluate(() => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const RED = (globalThis as any).RED;
+      RED.view.importNodes([{ id: 'rules-w1', type: 'smoke-window-alert', z: RED.workspaces.active(), x: 300, y: 220, wires: [[], []] }], { generateIds: false, addFlow: false });
+      RED.editor.edit(RED.nodes.node('rules-w1'));
+    });
+    await page.getByRole('checkbox', { name: 'Enable the rule: avgTemperature > 50 (HIGH)' }).waitFor({ state: 'visible' });
+    const labels = await page.locator('#node-input-rule-container input.node-input-rule-enabled').evaluateAll((boxes) => boxes.map((b) => b.getAttribute('aria-label') ?? ''));
+    assert.ok(labels.length >= 8 && labels.every((l) => l.startsWith('Enable the rule: ')), JSON.stringify(labels));
+    await page.click('#node-dialog-cancel');
+    await page.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
+  });
 });
