@@ -237,6 +237,24 @@
   }
 
   /**
+   * The "here" line of a detector whose state is kept only with emit on change (threshold alert, fire
+   * pattern, window alert): where the per-device severities go, from the wires as the runtime will find
+   * them (`<type>.here.missing|every|none|changelog|memory`), kept up to date as State and Emit change.
+   */
+  function emitStateHint(node) {
+    var upstream = kafkaUpstream(node);
+    function sync() {
+      var mode = $('#node-input-state').val() || 'auto';
+      var here = mode === 'changelog' && !upstream.topic ? 'missing'
+        : $('#node-input-emit').val() !== 'change' ? 'every'
+        : mode === 'none' ? 'none' : upstream.topic ? 'changelog' : 'memory';
+      $('#node-input-state-here').text(node._(node.type + '.here.' + here, upstream));
+    }
+    $('#node-input-state, #node-input-emit').on('change', sync);
+    sync();
+  }
+
+  /**
    * The rule table of a rule-table detector (threshold alert, window alert): an editable list of
    * `{ sensor, op, bound, severity, enabled }` rows over the dialog's `#node-input-rule-container`, a
    * "defaults" button `#node-input-rules-defaults`, and the rows' keys from `keys`. Each enable checkbox
@@ -342,6 +360,7 @@
     label: label,
     labelStyle: labelStyle,
     outputLabels: outputLabels,
+    emitStateHint: emitStateHint,
     ruleTable: ruleTable,
     ruleTableRows: ruleTableRows,
     ruleTableResize: ruleTableResize
