@@ -7,6 +7,7 @@ import { DEFAULT_RULES } from '../../nodes/lib/thresholds';
 import { NUMERIC_SENSORS } from '../../nodes/lib/types';
 import { editorContext, editorScript } from './_editor';
 import { helper, nodeModule, root } from './_helper';
+import { quietReading } from '../unit/_reading';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Msg = Record<string, any>;
@@ -21,25 +22,7 @@ const TYPES = {
 type Kind = keyof typeof TYPES;
 
 function reading(values: Record<string, unknown> = {}): Msg {
-  return {
-    deviceId: 'd1',
-    timestamp: 1_654_712_187_000,
-    temperature: 20,
-    humidity: 50,
-    tvoc: 0,
-    eco2: 400,
-    rawH2: 12000,
-    rawEthanol: 19000,
-    pressure: 935,
-    pm1_0: 0,
-    pm2_5: 0,
-    nc0_5: 0,
-    nc1_0: 0,
-    nc2_5: 0,
-    cnt: 0,
-    fireAlarm: 0,
-    ...values,
-  };
+  return quietReading(values);
 }
 
 /** A reading that raises at least one alert on each detector (z-score: after a calm warm-up). */

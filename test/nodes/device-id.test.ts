@@ -4,6 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { helper, nodeModule } from './_helper';
+import { quietReading } from '../unit/_reading';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Msg = Record<string, any>;
@@ -11,25 +12,7 @@ type Msg = Record<string, any>;
 const T0 = 1_654_712_160_000; // a whole minute
 
 function reading(deviceId: unknown, i: number, values: Record<string, unknown> = {}): Msg {
-  return {
-    deviceId,
-    timestamp: T0 + i * 1000,
-    temperature: 20,
-    humidity: 50,
-    tvoc: 0,
-    eco2: 400,
-    rawH2: 12000,
-    rawEthanol: 19000,
-    pressure: 935,
-    pm1_0: 0,
-    pm2_5: 0,
-    nc0_5: 0,
-    nc1_0: 0,
-    nc2_5: 0,
-    cnt: 0,
-    fireAlarm: 0,
-    ...values,
-  };
+  return quietReading({ deviceId, timestamp: T0 + i * 1000, ...values });
 }
 
 /** Payloads reaching helper node `id`, and a promise for the moment one satisfies `until`. */

@@ -22,3 +22,26 @@ export function reading(values: Partial<Reading> = {}): Reading {
     ...values,
   };
 }
+
+/** A quiet reading of device `d1` (every sensor at an unremarkable value), then `values`: no detector alerts on it. */
+export function quietReading(values: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    deviceId: 'd1',
+    timestamp: 1_654_712_187_000,
+    temperature: 20,
+    humidity: 50,
+    tvoc: 0,
+    eco2: 400,
+    rawH2: 12000,
+    rawEthanol: 19000,
+    pressure: 935,
+    pm1_0: 0,
+    pm2_5: 0,
+    nc0_5: 0,
+    nc1_0: 0,
+    nc2_5: 0,
+    cnt: 0,
+    fireAlarm: 0,
+    ...values,
+  };
+}
