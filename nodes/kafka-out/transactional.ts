@@ -76,22 +76,33 @@ export class TransactionalOut extends SinkPositions {
       done();
       return true;
     }
-    const entry: Entry = { topic, messages, token, items: n, done, settled: false };
     this.stage(a.tp, a.top);
-    let list = this.pending.get(a.tp);
-    if (list === undefined) this.pending.set(a.tp, (list = []));
-    list.push(entry);
-    const epoch = (msg.kafka as { epoch?: number }).epoch;
-    const tasks = tasksOf(this.kafkaIn);
-    const commit = tasks === undefined ? Promise.resolve('gone' as const) : tasks.checkpointNow(a.tp, this, epoch);
-    void commit.then((outcome) => {
-      // Settled by the commit (committed / aborted) or by a drop; anything else never reached a transaction.
-      if (!entry.settled) {
-        this.unstage(a.tp, entry);
-        this.settle(entry, outcome === 'gone' ? MOVED : 'not committed');
-      }
-    });
+    const entry: Entry = { topic, messages, token, items: n, done, settled: false };
+    const list = this.pending.get(a.tp);
+    if (list !== undefined) {
+      // A checkpoint is asked for already and has not taken the staged messages yet: this one rides along.
+      list.push(entry);
+      return true;
+    }
+    // The first message staged since the last take asks for a checkpoint (which may take it at once).
+    const batch = [entry];
+    this.pending.set(a.tp, batch);
+    this.request(a.tp, (msg.kafka as { epoch?: number }).epoch, batch);
     return true;
+  }
+
+  /**
+   * A checkpoint of task `tp` for the messages staged in `batch`. Once it ends, the batch was taken by
+   * it (or by a checkpoint before it) and settled as committed or aborted; what is still unsettled then
+   * never reached a transaction (the task went, or had another epoch).
+   */
+  private request(tp: string, epoch: number | undefined, batch: Entry[]): void {
+    const tasks = tasksOf(this.kafkaIn);
+    const commit = tasks === undefined ? Promise.resolve('gone' as const) : tasks.checkpointNow(tp, this, epoch);
+    void commit.then((outcome) => {
+      if (this.pending.get(tp) === batch) this.pending.delete(tp);
+      for (const e of batch) if (!e.settled) this.settle(e, outcome === 'gone' ? MOVED : 'not committed');
+    });
   }
 
   // PartitionStore (over SinkPositions): the staged records go in the checkpoint's transaction.
@@ -140,12 +151,6 @@ export class TransactionalOut extends SinkPositions {
       this.pending.delete(tp);
       for (const e of entries) this.settle(e, 'the node closed before its transaction');
     }
-  }
-
-  private unstage(tp: string, entry: Entry): void {
-    const list = this.pending.get(tp);
-    const i = list?.indexOf(entry) ?? -1;
-    if (i >= 0) list!.splice(i, 1);
   }
 
   /** Committed (no `why`): acknowledged, then done. Aborted: done only (the records come again). */
