@@ -40,7 +40,7 @@ export function windowColumnsOf(item: unknown): readonly string[] {
   return same ? WINDOW_COLUMNS : keys;
 }
 
-/** Alert keys (CONTRACT §4); `indicators` is written as one cell, joined with `;`. */
+/** Alert keys (CONTRACT §4), then `cleared` and `details` (JSON text); `indicators` is written as one cell, joined with `;`. */
 export const ALERT_COLUMNS = [
   'type',
   'severity',
@@ -53,6 +53,7 @@ export const ALERT_COLUMNS = [
   'zScore',
   'indicators',
   'cleared',
+  'details',
 ] as const;
 
 /** How one item becomes one CSV line, and which time decides its file. */

@@ -6,7 +6,7 @@
 import { DEFAULT_MAX_DEVICES, deviceKey } from './devices';
 import { KeyedState } from './keyed-state';
 import { significantDigits, thousandthsText } from './number-text';
-import type { Alert, AlertType, EmitMode, Reading, Severity } from './types';
+import type { Alert, AlertSeverity, AlertType, ClearedDetails, EmitMode, Reading, Severity } from './types';
 
 /** Severity by rank; index 0 (normal) is unused. */
 export const SEVERITY_BY_RANK: readonly (Severity | null)[] = [null, 'MEDIUM', 'HIGH', 'CRITICAL'];
@@ -124,16 +124,18 @@ export function timeOf(r: Reading, now: number): number {
 }
 
 /**
- * A new alert; every detector builds its alerts here. The number fields start out null and are set
- * after: V8 then gives them their most general representation from the first alert on. With an object
- * literal per detector, the first alert fixed narrow ones (`threshold: 3` a small integer, `value` a
- * double), a later alert (a null threshold, an integer value) generalised them and deprecated the map,
- * and every alert copied from the literal's boilerplate after that paid a map migration, ~1.5 µs, on
- * its first property access: 8 % of the batch pipeline's time (measured in fire pattern's alerts).
+ * A new alert; every detector builds its alerts here, in the key order of {@link AlertCore} (`message`
+ * first). The number fields start out null and are set after: V8 then gives them their most general
+ * representation from the first alert on. With an object literal per detector, the first alert fixed
+ * narrow ones (`threshold: 3` a small integer, `value` a double), a later alert (a null threshold, an
+ * integer value) generalised them and deprecated the map, and every alert copied from the literal's
+ * boilerplate after that paid a map migration, ~1.5 µs, on its first property access: 8 % of the batch
+ * pipeline's time (measured in fire pattern's alerts). A detector adds its own keys after these, then
+ * its `details`, always in the same order, so each detector's alerts share one shape.
  */
 export function newAlert(
   type: AlertType,
-  severity: Severity,
+  severity: AlertSeverity,
   sensor: string,
   value: number | null,
   threshold: number | null,
@@ -141,10 +143,22 @@ export function newAlert(
   deviceId: string,
   timestamp: number,
 ): Alert {
-  const a: Alert = { type, severity, sensor, value: null, threshold: null, message, deviceId, timestamp: null as unknown as number };
+  const a: Alert = { message, type, severity, sensor, value: null, threshold: null, deviceId, timestamp: null as unknown as number };
   a.value = value;
   a.threshold = threshold;
   a.timestamp = timestamp;
+  return a;
+}
+
+/**
+ * Mark `a` (made with severity `NORMAL`) as the alert that says its sensor returned to normal from the
+ * severity of rank `prevRank` (`emit: change`): `cleared: true`, `details: { was }`. Details are made
+ * per alert, as every part of an alert: the alert is the receiver's to change.
+ */
+export function markCleared(a: Alert, prevRank: number): Alert {
+  a.cleared = true;
+  const details: ClearedDetails = { was: SEVERITY_BY_RANK[prevRank] as Severity };
+  a.details = details;
   return a;
 }
 

@@ -18,10 +18,28 @@ import {
   SeverityMemory,
   changeAction,
   deviceOf,
+  markCleared,
   newAlert,
   timeOf,
 } from './detector';
-import type { Alert, Reading, Severity } from './types';
+import type { Alert, AlertOf, ClearedDetails, Reading, Severity } from './types';
+
+/** Details of a PATTERN alert: the reading's values of the indicators and its fire alarm flag, as they were. */
+export interface PatternDetails {
+  temperature: number | null;
+  tvoc: number | null;
+  eco2: number | null;
+  pm2_5: number | null;
+  fireAlarm: number | null;
+}
+
+/** A PATTERN alert (`indicators` as CONTRACT §4); a cleared one has {@link ClearedDetails}. */
+export type PatternAlert = AlertOf<'PATTERN', PatternDetails | ClearedDetails> & { indicators: string[] };
+
+/** A reading's value for the details: a finite number or null. */
+function valueOf(v: unknown): number | null {
+  return typeof v === 'number' && v - v === 0 ? v : null;
+}
 
 /** The indicator sensors, in the order they are listed in an alert. */
 export const FIRE_INDICATORS = ['temperature', 'tvoc', 'eco2', 'pm2_5'] as const;
@@ -129,14 +147,17 @@ export class FirePatternDetector extends SeverityDetector {
     const a = newAlert('PATTERN', SEVERITY_BY_RANK[rank] as Severity, 'firePattern', count, threshold, PATTERN_MESSAGES[pattern], deviceId, timeOf(reading, now));
     // A copy per alert: the alert is the receiver's to change.
     a.indicators = PATTERN_INDICATORS[pattern].slice();
+    const r = reading;
+    const details: PatternDetails = { temperature: valueOf(r.temperature), tvoc: valueOf(r.tvoc), eco2: valueOf(r.eco2), pm2_5: valueOf(r.pm2_5), fireAlarm: valueOf(r.fireAlarm) };
+    a.details = details;
     return a;
   }
 
   private cleared(prevRank: number, count: number, mask: number, reading: Reading, deviceId: string, now: number): Alert {
-    const a = newAlert('PATTERN', SEVERITY_BY_RANK[prevRank] as Severity, 'firePattern', count, null, CLEARED_MESSAGES[prevRank], deviceId, timeOf(reading, now));
+    // The bound it returned within: the count of the cleared severity (HIGH: 2, CRITICAL: 3).
+    const a = newAlert('PATTERN', 'NORMAL', 'firePattern', count, prevRank === RANK_CRITICAL ? 3 : 2, CLEARED_MESSAGES[prevRank], deviceId, timeOf(reading, now));
     a.indicators = PATTERN_INDICATORS[mask].slice();
-    a.cleared = true;
-    return a;
+    return markCleared(a, prevRank);
   }
 }
 

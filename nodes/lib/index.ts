@@ -13,7 +13,7 @@ import type { ReadingValidator } from './reading-types';
 
 // Canonical reading and alert shapes (CONTRACT §2, §4).
 export { SENSOR_KEYS, NUMERIC_SENSORS, SEVERITIES, SEVERITY_RANK } from './types';
-export type { Reading, Alert, AlertType, Severity, SensorKey, EmitMode } from './types';
+export type { Reading, Alert, AlertCore, AlertOf, AlertSeverity, AlertType, ClearedDetails, Severity, SensorKey, EmitMode } from './types';
 
 // Validation (sensor validate): raw input → canonical reading or `{ field, code, message }` errors.
 export { createValidator as createReadingValidator } from './reading-validator';
@@ -49,11 +49,11 @@ export {
   defaultRules as defaultThresholdRules,
   parseRules as parseThresholdRules,
 } from './thresholds';
-export type { ThresholdRule } from './thresholds';
+export type { ThresholdRule, ThresholdAlert, ThresholdDetails } from './thresholds';
 export { ZScoreDetector, RollingZScore, ZSCORE_DEFAULTS, zscoreProblems } from './zscore';
-export type { ZScoreOptions, NumericSensor } from './zscore';
+export type { ZScoreOptions, NumericSensor, StatisticalAlert, ZScoreDetails } from './zscore';
 export { FirePatternDetector, FIRE_INDICATORS, DEFAULT_FIRE_BOUNDS, fireProblems as firePatternProblems } from './fire-pattern';
-export type { FirePatternOptions, FireBounds, FireIndicator } from './fire-pattern';
+export type { FirePatternOptions, FireBounds, FireIndicator, PatternAlert, PatternDetails } from './fire-pattern';
 
 // Event-time sliding windows with a watermark (sliding window, CONTRACT §5).
 export { SlidingWindows, windowOptionProblems } from './window';

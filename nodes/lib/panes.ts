@@ -55,6 +55,11 @@ export function aggregateKey(fn: AggFn, field: SensorKey): string {
 const BY_KEY = new Map<string, AggregateSpec>();
 for (const fn of AGG_FNS) for (const field of SENSOR_KEYS) BY_KEY.set(aggregateKey(fn, field), { fn, field, key: aggregateKey(fn, field) });
 
+/** The aggregate an output key names (`maxPm25`: max of pm2_5), or undefined when it names none. */
+export function aggregateSpec(key: string): AggregateSpec | undefined {
+  return BY_KEY.get(key);
+}
+
 /** Every aggregate key that {@link parseAggregates} accepts. */
 export const AGGREGATE_KEYS: readonly string[] = [...BY_KEY.keys()];
 

@@ -12,10 +12,38 @@ import {
   deviceOf,
   fmt,
   readSensors,
+  markCleared,
   newAlert,
   timeOf,
 } from './detector';
-import { type Alert, type Reading, SENSOR_KEYS, SEVERITIES, SEVERITY_RANK, type SensorKey, type Severity } from './types';
+import { SENSOR_FIELDS } from './sensor-fields';
+import { type Alert, type AlertOf, type ClearedDetails, type Reading, SENSOR_KEYS, SEVERITIES, SEVERITY_RANK, type SensorKey, type Severity } from './types';
+
+/** Details of a THRESHOLD alert: the comparison of the rule that applied (its bound is `threshold`) and the value's unit. */
+export interface ThresholdDetails {
+  op: '>' | '<';
+  /** Unit of `value` and `threshold` (CONTRACT §2; the aggregate's sensor's for a window alert, `count` for counts). */
+  unit: string;
+}
+
+/** A THRESHOLD alert (threshold alert, window alert); a cleared one has {@link ClearedDetails}. */
+export type ThresholdAlert = AlertOf<'THRESHOLD', ThresholdDetails | ClearedDetails>;
+
+/** Unit of each reading sensor, from the sensor table. */
+export const SENSOR_UNITS: Readonly<Record<string, string>> = Object.fromEntries(SENSOR_FIELDS.map((f) => [f.key, f.unit]));
+
+/**
+ * The bound a cleared alert returned within: that of the rule of the cleared severity nearest to the
+ * value (a sensor may have a high and a low rule of one severity; the value left the nearer one).
+ */
+export function clearedBound(bounds: Float64Array, ranks: Uint8Array, prevRank: number, v: number): number | null {
+  let best: number | null = null;
+  for (let i = 0; i < bounds.length; i++) {
+    if (ranks[i] !== prevRank) continue;
+    if (best === null || Math.abs(v - bounds[i]) < Math.abs(v - best)) best = bounds[i];
+  }
+  return best;
+}
 
 /** One threshold rule. The comparison is strict: `value > bound` or `value < bound`; equal is normal. */
 export interface ThresholdRule {
@@ -141,6 +169,8 @@ interface CompiledSensor {
   /** Alert message parts, made once: `"<sensor> "` and per rule `" <op> <bound> (<severity>)"`. */
   prefix: string;
   suffixes: string[];
+  ops: ('>' | '<')[];
+  unit: string;
 }
 
 /** `sig` of a threshold detector's snapshot in `emit: every`: no per-device state. */
@@ -180,6 +210,8 @@ export class ThresholdDetector extends SeverityDetector {
         ranks: Uint8Array.from(mine, (x) => SEVERITY_RANK[x.severity]),
         prefix: `${key} `,
         suffixes: mine.map((x) => ` ${x.op} ${fmt(x.bound)} (${x.severity})`),
+        ops: mine.map((x) => x.op),
+        unit: SENSOR_UNITS[key],
       });
     }
     // A slot per watched sensor: snapshots restore only into a detector watching the same sensors.
@@ -233,13 +265,15 @@ export class ThresholdDetector extends SeverityDetector {
   private alert(c: CompiledSensor, i: number, v: number, reading: Reading, deviceId: string, now: number): Alert {
     const severity = SEVERITY_BY_RANK[c.ranks[i]] as Severity;
     const bound = c.bounds[i];
-    return newAlert('THRESHOLD', severity, c.key, v, bound, c.prefix + fmt(v) + c.suffixes[i], deviceId, timeOf(reading, now));
+    const a = newAlert('THRESHOLD', severity, c.key, v, bound, c.prefix + fmt(v) + c.suffixes[i], deviceId, timeOf(reading, now));
+    const details: ThresholdDetails = { op: c.ops[i], unit: c.unit };
+    a.details = details;
+    return a;
   }
 
   private cleared(c: CompiledSensor, prevRank: number, v: number, reading: Reading, deviceId: string, now: number): Alert {
-    const severity = SEVERITY_BY_RANK[prevRank] as Severity;
-    const a = newAlert('THRESHOLD', severity, c.key, v, null, c.prefix + fmt(v) + CLEARED_SUFFIX[prevRank], deviceId, timeOf(reading, now));
-    a.cleared = true;
-    return a;
+    const bound = clearedBound(c.bounds, c.ranks, prevRank, v);
+    const a = newAlert('THRESHOLD', 'NORMAL', c.key, v, bound, c.prefix + fmt(v) + CLEARED_SUFFIX[prevRank], deviceId, timeOf(reading, now));
+    return markCleared(a, prevRank);
   }
 }

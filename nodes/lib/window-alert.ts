@@ -17,12 +17,33 @@ import {
   SeverityMemory,
   changeAction,
   fmt,
+  markCleared,
   newAlert,
 } from './detector';
 import { deviceKey } from './devices';
-import { DEFAULT_AGGREGATES, WINDOW_COUNTS } from './panes';
-import { parseRuleTable, type Rule } from './thresholds';
-import { type Alert, type Reading, SEVERITY_RANK, type Severity } from './types';
+import { DEFAULT_AGGREGATES, WINDOW_COUNTS, aggregateSpec } from './panes';
+import { SENSOR_UNITS, type ThresholdDetails, clearedBound, parseRuleTable, type Rule } from './thresholds';
+import { type Alert, type AlertOf, type ClearedDetails, type Reading, SEVERITY_RANK, type Severity } from './types';
+
+/** Details of a window alert: the rule's comparison, the aggregate's unit and the window's bounds (epoch ms). */
+export interface WindowAlertDetails extends ThresholdDetails {
+  windowStart: number | null;
+  windowEnd: number | null;
+}
+
+/** A window alert: a THRESHOLD alert on an aggregate; a cleared one has {@link ClearedDetails}. */
+export type WindowAlert = AlertOf<'THRESHOLD', WindowAlertDetails | ClearedDetails>;
+
+/** Unit of an aggregate's values: its sensor's (a count for counts). */
+export function aggregateUnit(key: string): string {
+  const spec = aggregateSpec(key);
+  return spec === undefined || spec.fn === 'count' ? 'count' : (SENSOR_UNITS[spec.field] ?? '');
+}
+
+/** A window bound of a result: a finite number or null. */
+function boundOf(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
 
 /** The aggregates of a window result (CONTRACT §5) a rule may watch, in the result's key order. */
 export const WINDOW_AGGREGATES = [...WINDOW_COUNTS, ...DEFAULT_AGGREGATES] as const;
@@ -69,6 +90,10 @@ export function parseWindowRules(input: unknown): { rules: WindowRule[]; problem
 interface CompiledAggregate {
   key: WindowAggregate;
   rules: WindowRule[];
+  unit: string;
+  /** The rules' bounds and severity ranks, for {@link clearedBound}. */
+  bounds: Float64Array;
+  ranks: Uint8Array;
 }
 
 /** ISO-8601 UTC text of an epoch-ms time, `?` when it is not a finite number. */
@@ -107,7 +132,11 @@ export class WindowAlertDetector extends SeverityDetector {
         .map((x, i) => ({ x, i }))
         .sort((a, b) => SEVERITY_RANK[b.x.severity] - SEVERITY_RANK[a.x.severity] || a.i - b.i)
         .map((e) => e.x);
-      if (mine.length > 0) this.aggregates.push({ key, rules: mine });
+      if (mine.length > 0) {
+        const bounds = Float64Array.from(mine, (x) => x.bound);
+        const ranks = Uint8Array.from(mine, (x) => SEVERITY_RANK[x.severity]);
+        this.aggregates.push({ key, rules: mine, unit: aggregateUnit(key), bounds, ranks });
+      }
     }
     this.memory = opts.emit === 'change' ? new SeverityMemory(this.aggregates.length, opts, `window-alert/1 emit=change aggregates=${this.watched.join(',')}`) : null;
   }
@@ -135,7 +164,7 @@ export class WindowAlertDetector extends SeverityDetector {
       if (v === null) continue;
       const hit = c.rules.find((x) => (x.op === '>' ? v > x.bound : v < x.bound));
       if (ranks === undefined) {
-        if (hit !== undefined) out.push(this.alert(c.key, hit, v, result, deviceId, timestamp));
+        if (hit !== undefined) out.push(this.alert(c, hit, v, result, deviceId, timestamp));
         continue;
       }
       const prev = ranks[s];
@@ -143,24 +172,27 @@ export class WindowAlertDetector extends SeverityDetector {
       const action = changeAction(prev, next);
       if (action === 'none') continue;
       ranks[s] = next;
-      if (action === 'raise') out.push(this.alert(c.key, hit as WindowRule, v, result, deviceId, timestamp));
+      if (action === 'raise') out.push(this.alert(c, hit as WindowRule, v, result, deviceId, timestamp));
       else {
         const was = SEVERITY_BY_RANK[prev] as Severity;
-        const a = newAlert('THRESHOLD', was, c.key, v, null, `${c.key} ${fmt(v)} back to normal (was ${was})${windowText(result)}`, deviceId, timestamp);
-        a.cleared = true;
-        out.push(a);
+        const message = `${c.key} ${fmt(v)} back to normal (was ${was})${windowText(result)}`;
+        out.push(markCleared(newAlert('THRESHOLD', 'NORMAL', c.key, v, clearedBound(c.bounds, c.ranks, prev, v), message, deviceId, timestamp), prev));
       }
     }
     return out.length - before;
   }
 
-  private alert(key: WindowAggregate, rule: WindowRule, v: number, result: Record<string, unknown>, deviceId: string, timestamp: number): Alert {
+  private alert(c: CompiledAggregate, rule: WindowRule, v: number, result: Record<string, unknown>, deviceId: string, timestamp: number): Alert {
+    const key = c.key;
     // The fire alarm in words, as the seed's "FIRE ALARM TRIGGERED: <n> alarms in window …".
     const message =
       key === 'fireAlarmCount'
         ? `${fmt(v)} fire alarm${v === 1 ? '' : 's'} (fireAlarmCount ${rule.op} ${fmt(rule.bound)}, ${rule.severity})${windowText(result)}`
         : `${key} ${fmt(v)} ${rule.op} ${fmt(rule.bound)} (${rule.severity})${windowText(result)}`;
-    return newAlert('THRESHOLD', rule.severity, key, v, rule.bound, message, deviceId, timestamp);
+    const a = newAlert('THRESHOLD', rule.severity, key, v, rule.bound, message, deviceId, timestamp);
+    const details: WindowAlertDetails = { op: rule.op, unit: c.unit, windowStart: boundOf(result.windowStart), windowEnd: boundOf(result.windowEnd) };
+    a.details = details;
+    return a;
   }
 }
 

@@ -41,13 +41,31 @@ import {
   deviceOf,
   fmt,
   fromBase64,
+  markCleared,
   readSensors,
   newAlert,
   snapshotDevices,
   timeOf,
   toBase64,
 } from './detector';
-import { type Alert, NUMERIC_SENSORS, type Reading, SENSOR_KEYS, type Severity } from './types';
+import { type Alert, type AlertOf, type ClearedDetails, NUMERIC_SENSORS, type Reading, SENSOR_KEYS, type Severity } from './types';
+
+/**
+ * Details of a STATISTICAL alert: the figures its z-score (the alert's `zScore`, CONTRACT §4) came from.
+ * `value` is a raw sensor value and `threshold` a z bound: `mean ± threshold × stdDev` is the raw bound.
+ */
+export interface ZScoreDetails {
+  /** Mean and population standard deviation of the device's window, the value included. */
+  mean: number;
+  stdDev: number;
+  /** Values in the window. */
+  count: number;
+  /** The raw value the z bound `threshold` stands for on the value's side of the mean. */
+  bound: number;
+}
+
+/** A STATISTICAL alert; a cleared one has {@link ClearedDetails}. */
+export type StatisticalAlert = AlertOf<'STATISTICAL', ZScoreDetails | ClearedDetails> & { zScore?: number };
 
 export type NumericSensor = (typeof NUMERIC_SENSORS)[number];
 
@@ -475,16 +493,18 @@ export class ZScoreDetector implements Detector {
     const message = this.prefixes[s] + fmt(x) + ': z ' + fmt(z) + this.middles[rank] + fmt(b[o + MEAN]) + ', σ ' + fmt(sd) + ')';
     const a = newAlert('STATISTICAL', severity, this.sensors[s], x, threshold, message, deviceId, timeOf(reading, now));
     a.zScore = z;
+    const mean = b[o + MEAN];
+    const details: ZScoreDetails = { mean, stdDev: sd, count: b[o + COUNT], bound: x >= mean ? mean + threshold * sd : mean - threshold * sd };
+    a.details = details;
     return a;
   }
 
   private cleared(s: number, prevRank: number, x: number, z: number, reading: Reading, deviceId: string, now: number): Alert {
-    const severity = SEVERITY_BY_RANK[prevRank] as Severity;
-    const message = `${this.prefixes[s]}${fmt(x)} back to normal (was ${severity})`;
-    const a = newAlert('STATISTICAL', severity, this.sensors[s], x, null, message, deviceId, timeOf(reading, now));
+    const was = SEVERITY_BY_RANK[prevRank] as Severity;
+    const message = `${this.prefixes[s]}${fmt(x)} back to normal (was ${was})`;
+    const a = newAlert('STATISTICAL', 'NORMAL', this.sensors[s], x, this.thresholds[prevRank], message, deviceId, timeOf(reading, now));
     // Not scored (σ = 0) leaves zScore out: there is no z to report.
     if (z >= 0) a.zScore = z;
-    a.cleared = true;
-    return a;
+    return markCleared(a, prevRank);
   }
 }

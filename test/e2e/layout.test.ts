@@ -19,8 +19,8 @@ import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { deploy, launchBrowser, newPage, openEditor, root, screenshot, startNodeRed, type NodeRedInstance, requireBrowser } from './_browser';
 
-/** A status text as long as the usual ones of this package's nodes ("rows 12,345", "17 alerts HIGH"). */
-const PLACEHOLDER_STATUS = '1234 alerts HIGH';
+/** A status text as long as the longest usual ones of this package's nodes ("rows 12,345", "17 alerts, last HIGH"). */
+const PLACEHOLDER_STATUS = '1.2k alerts, last CRITICAL';
 
 interface Flow {
   /** What the failures and the screenshot call it. */

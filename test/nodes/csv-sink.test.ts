@@ -330,7 +330,7 @@ describe('csv-sink > presets', function () {
     const a = { type: 'PATTERN', severity: 'HIGH', sensor: 'firePattern', value: 2, threshold: 2, message: 'fire, 2 indicators', deviceId: 'd1', timestamp: Date.UTC(2022, 5, 8, 1), indicators: ['tvoc', 'eco2'] };
     await run([{ payload: a }]);
     const rows = readCsv(path.join(dir, 'alerts_2022-06-08.csv'));
-    assert.deepEqual(rows[1], ['PATTERN', 'HIGH', 'firePattern', '2', '2', 'fire, 2 indicators', 'd1', String(a.timestamp), '', 'tvoc;eco2', '']);
+    assert.deepEqual(rows[1], ['PATTERN', 'HIGH', 'firePattern', '2', '2', 'fire, 2 indicators', 'd1', String(a.timestamp), '', 'tvoc;eco2', '', '']);
   });
 
   it('rejects: sensor validate and kafka in output 2, dated by processing time', async function () {

@@ -246,7 +246,19 @@ describe('detector nodes > pass-through and alerts', function () {
     const h = await start('fire');
     send(h, [{ payload: reading({ fireAlarm: 1 }) }]);
     await h.drain();
-    assert.deepEqual(callsOf(h.node, 'status').pop(), [{ fill: 'blue', shape: 'dot', text: '1 alert CRITICAL' }]);
+    assert.deepEqual(callsOf(h.node, 'status').pop(), [{ fill: 'blue', shape: 'dot', text: '1 alert, last CRITICAL' }]);
+  });
+
+  it('emit: change counts the returns to normal apart from the alerts, and a cleared alert is severity NORMAL', async function () {
+    const h = await start('threshold', { emit: 'change' });
+    const hot = reading({ tvoc: 1500 });
+    const cool = reading({ tvoc: 100 });
+    // One batch: one status update, written at once (the first).
+    send(h, [{ payload: [hot, cool, hot, cool, hot] }]);
+    await h.drain();
+    const alerts = h.alerts.flatMap((m) => m.payload as Msg[]);
+    assert.deepEqual(alerts.map((a) => `${a.severity}${a.cleared ? ' cleared' : ''}`), ['HIGH', 'NORMAL cleared', 'HIGH', 'NORMAL cleared', 'HIGH']);
+    assert.deepEqual(callsOf(h.node, 'status').pop(), [{ fill: 'blue', shape: 'dot', text: '3 alerts, 2 cleared' }]);
   });
 });
 

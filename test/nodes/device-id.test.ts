@@ -66,7 +66,7 @@ describe('device id > a numeric device id is one device in every node', function
       thresholdAlerts.got.map((a) => [a.deviceId, a.severity, a.cleared === true]),
       [
         ['42', 'HIGH', false],
-        ['42', 'HIGH', true],
+        ['42', 'NORMAL', true],
       ],
     );
     assert.deepEqual(zAlerts.got.map((a) => [a.type, a.deviceId, a.sensor]), [['STATISTICAL', '42', 'temperature']]);

@@ -154,10 +154,11 @@ function reference(rows: Row[]): Reference {
 
 // ---------------------------------------------------------------- checks
 
+/** CONTRACT §4's keys per type, plus the typed `details` every alert carries (issue 16: core + details). */
 const KEYS: Record<string, string[]> = {
-  THRESHOLD: ['type', 'severity', 'sensor', 'value', 'threshold', 'message', 'deviceId', 'timestamp'],
-  STATISTICAL: ['type', 'severity', 'sensor', 'value', 'threshold', 'message', 'deviceId', 'timestamp', 'zScore'],
-  PATTERN: ['type', 'severity', 'sensor', 'value', 'threshold', 'message', 'deviceId', 'timestamp', 'indicators'],
+  THRESHOLD: ['type', 'severity', 'sensor', 'value', 'threshold', 'message', 'deviceId', 'timestamp', 'details'],
+  STATISTICAL: ['type', 'severity', 'sensor', 'value', 'threshold', 'message', 'deviceId', 'timestamp', 'zScore', 'details'],
+  PATTERN: ['type', 'severity', 'sensor', 'value', 'threshold', 'message', 'deviceId', 'timestamp', 'indicators', 'details'],
 };
 
 function wellFormed(a: Msg, type: string): void {
@@ -179,7 +180,8 @@ function same(actual: Msg[], expected: Expected[], type: string): void {
   for (const a of actual) wellFormed(a, type);
   const n = Math.min(actual.length, expected.length);
   for (let i = 0; i < n; i++) {
-    const { message: _message, zScore, ...rest } = actual[i];
+    // The reference is the seed's: CONTRACT §4's keys (details are this package's own, checked in the unit tests).
+    const { message: _message, zScore, details: _details, ...rest } = actual[i];
     const { zScore: zRef, ...want } = expected[i];
     assert.deepEqual(rest, want, `${type} alert #${i} differs from the reference`);
     if (zRef !== undefined) assert.ok(Math.abs(zScore - zRef) <= 1e-9 * zRef, `${type} alert #${i}: z ${zScore} vs reference ${zRef}`);

@@ -131,7 +131,7 @@ describe('window-alert node > behind a real sliding window on the real data', fu
     for (let i = 0; i < 20 && alerts.length < 2; i++) await new Promise((r) => setImmediate(r));
     assert.deepEqual(alerts.map((a) => [a.sensor, a.severity, a.cleared === true, a.timestamp]), [
       ['avgTemperature', 'HIGH', false, 60_000_000],
-      ['avgTemperature', 'HIGH', true, 60_120_000],
+      ['avgTemperature', 'NORMAL', true, 60_120_000],
     ]);
   });
 

@@ -1,8 +1,9 @@
 /**
- * Alerts of all three detectors, in both emit modes: the contract's keys in the contract's order
- * (CONTRACT §4: type, severity, sensor, value, threshold, message, deviceId, timestamp, then zScore /
- * indicators / cleared) and plain objects, now that lib/detector's newAlert builds them field by field
- * (so that V8 never has to migrate them: see its comment).
+ * Alerts of all three detectors, in both emit modes: the contract's keys (CONTRACT §4), `message` first
+ * so the debug sidebar's preview starts with it, then the detector's own keys (zScore / indicators),
+ * `cleared`, and the typed `details`; plain objects, now that lib/detector's newAlert builds them field
+ * by field (so that V8 never has to migrate them: see its comment). A cleared alert has severity NORMAL
+ * (never counted as an alert of a severity), the bound it returned within, and `details.was`.
  */
 import { strict as assert } from 'node:assert';
 import { FirePatternDetector } from '../../nodes/lib/fire-pattern';
@@ -10,7 +11,14 @@ import { ThresholdDetector } from '../../nodes/lib/thresholds';
 import type { Alert, Reading } from '../../nodes/lib/types';
 import { ZScoreDetector } from '../../nodes/lib/zscore';
 
-const BASE = ['type', 'severity', 'sensor', 'value', 'threshold', 'message', 'deviceId', 'timestamp'];
+const BASE = ['message', 'type', 'severity', 'sensor', 'value', 'threshold', 'deviceId', 'timestamp'];
+
+/** The details keys of a raised alert, by type. */
+const DETAILS: Record<string, string[]> = {
+  THRESHOLD: ['op', 'unit'],
+  STATISTICAL: ['mean', 'stdDev', 'count', 'bound'],
+  PATTERN: ['temperature', 'tvoc', 'eco2', 'pm2_5', 'fireAlarm'],
+};
 
 function reading(i: number, over: Partial<Reading>): Reading {
   return {
@@ -63,9 +71,19 @@ for (const emit of ['every', 'change'] as const) {
           const keys = Object.keys(a);
           // Every alert of its type carries the type's extra key (a zScore, the indicators), cleared ones
           // too: this stream returns to normal with σ > 0, the only case where a cleared zScore is left out.
-          const want = [...BASE, ...extra, ...(a.cleared === true ? ['cleared'] : [])];
+          const want = [...BASE, ...extra, ...(a.cleared === true ? ['cleared'] : []), 'details'];
           assert.deepEqual(keys, want, JSON.stringify(a));
-          assert.ok(a.threshold === null || typeof a.threshold === 'number');
+          const details = a.details as Record<string, unknown>;
+          if (a.cleared === true) {
+            assert.equal(a.severity, 'NORMAL', 'a return to normal is no alert of a severity');
+            assert.deepEqual(Object.keys(details), ['was']);
+            assert.ok(['MEDIUM', 'HIGH', 'CRITICAL'].includes(details.was as string), JSON.stringify(a));
+            assert.equal(typeof a.threshold, 'number', 'the bound it returned within');
+          } else {
+            assert.ok(['MEDIUM', 'HIGH', 'CRITICAL'].includes(a.severity), JSON.stringify(a));
+            assert.deepEqual(Object.keys(details), DETAILS[a.type], JSON.stringify(a));
+            assert.ok(a.threshold === null || typeof a.threshold === 'number');
+          }
           assert.equal(typeof a.value, 'number');
           assert.equal(typeof a.timestamp, 'number');
           if (a.type === 'STATISTICAL') assert.ok(typeof a.zScore === 'number' && a.zScore >= 0, 'a number z');

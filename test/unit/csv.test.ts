@@ -293,7 +293,7 @@ describe('csv > windows, alerts and custom layouts', function () {
       type: 'PATTERN', severity: 'CRITICAL', sensor: 'firePattern', value: 3, threshold: 3,
       message: 'fire: 3 indicators', deviceId: 'd1', timestamp: 1654733331000, indicators: ['temperature', 'tvoc', 'pm2_5'],
     });
-    assert.equal(line, 'PATTERN,CRITICAL,firePattern,3,3,fire: 3 indicators,d1,1654733331000,,temperature;tvoc;pm2_5,');
+    assert.equal(line, 'PATTERN,CRITICAL,firePattern,3,3,fire: 3 indicators,d1,1654733331000,,temperature;tvoc;pm2_5,,');
   });
 
   it('takes custom columns from the list, and reads only own keys', function () {

@@ -112,7 +112,9 @@ describe('fire-pattern > indicators', function () {
       deviceId: 'lab',
       timestamp: 9,
       indicators: ['temperature', 'tvoc', 'eco2', 'fireAlarm'],
+      details: { temperature: 50, tvoc: 900, eco2: 900, pm2_5: 0, fireAlarm: 1 },
     });
+    assert.equal(Object.keys(a)[0], 'message', 'the message first: what the debug sidebar shows of it');
   });
 
   it('reports unusable bounds', function () {
@@ -135,24 +137,25 @@ describe('fire-pattern > emit: change', function () {
       {},
     ];
     const got = steps.map((v) => run(d, reading(v)).map((a) => `${a.severity}${a.cleared ? ' cleared' : ''}`));
-    assert.deepEqual(got, [[], ['HIGH'], [], ['CRITICAL'], [], ['CRITICAL cleared'], []]);
+    assert.deepEqual(got, [[], ['HIGH'], [], ['CRITICAL'], [], ['NORMAL cleared'], []]);
   });
 
-  it('gives a cleared alert the indicators still active and no threshold', function () {
+  it('gives a cleared alert severity NORMAL, the indicators still active, the count it fell below and the severity it had', function () {
     const d = new FirePatternDetector({ emit: 'change' });
     run(d, reading({ tvoc: 900, eco2: 900 }));
     const [a] = run(d, reading({ tvoc: 900, timestamp: 77 }));
     assert.deepEqual(a, {
       type: 'PATTERN',
-      severity: 'HIGH',
+      severity: 'NORMAL',
       sensor: 'firePattern',
       value: 1,
-      threshold: null,
+      threshold: 2,
       message: 'fire pattern back to normal (was HIGH)',
       deviceId: 'd1',
       timestamp: 77,
       indicators: ['tvoc'],
       cleared: true,
+      details: { was: 'HIGH' },
     });
   });
 

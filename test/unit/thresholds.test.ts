@@ -200,7 +200,9 @@ describe('thresholds > alerts', function () {
       message: 'temperature 72.1 > 70 (CRITICAL)',
       deviceId: 'kitchen',
       timestamp: 42,
+      details: { op: '>', unit: '°C' },
     });
+    assert.equal(Object.keys(a)[0], 'message', 'the message first: what the debug sidebar shows of it');
     const [low] = run(new ThresholdDetector(), reading({ humidity: 3 }));
     assert.equal(low.message, 'humidity 3 < 5 (CRITICAL)');
   });
@@ -292,24 +294,35 @@ describe('thresholds > emit: change', function () {
     const d = new ThresholdDetector(DEFAULT_RULES, { emit: 'change' });
     const seq = [20, 45, 46, 55, 75, 60, 20, 20, 45];
     const got = seq.map((t) => run(d, reading({ temperature: t })).map((a) => `${a.severity}${a.cleared ? ' cleared' : ''}`));
-    assert.deepEqual(got, [[], ['MEDIUM'], [], ['HIGH'], ['CRITICAL'], ['HIGH'], ['HIGH cleared'], [], ['MEDIUM']]);
+    assert.deepEqual(got, [[], ['MEDIUM'], [], ['HIGH'], ['CRITICAL'], ['HIGH'], ['NORMAL cleared'], [], ['MEDIUM']]);
   });
 
-  it('gives a cleared alert the severity cleared, the current value and no threshold', function () {
+  it('gives a cleared alert severity NORMAL, the current value, the bound it returned within and the severity it had', function () {
     const d = new ThresholdDetector(DEFAULT_RULES, { emit: 'change' });
     run(d, reading({ tvoc: 1500 }));
     const [a] = run(d, reading({ tvoc: 100, timestamp: 99 }));
     assert.deepEqual(a, {
       type: 'THRESHOLD',
-      severity: 'HIGH',
+      severity: 'NORMAL',
       sensor: 'tvoc',
       value: 100,
-      threshold: null,
+      threshold: 1000,
       message: 'tvoc 100 back to normal (was HIGH)',
       deviceId: 'd1',
       timestamp: 99,
       cleared: true,
+      details: { was: 'HIGH' },
     });
+  });
+
+  it('gives a cleared alert of a sensor with a high and a low rule of its severity the bound nearer the value', function () {
+    const d = new ThresholdDetector(DEFAULT_RULES, { emit: 'change' });
+    run(d, reading({ temperature: -5 })); // HIGH: < 0
+    const [up] = run(d, reading({ temperature: 20 }));
+    assert.deepEqual([up.severity, up.threshold], ['NORMAL', 0]);
+    run(d, reading({ temperature: 55 })); // HIGH: > 50
+    const [down] = run(d, reading({ temperature: 30 }));
+    assert.deepEqual([down.severity, down.threshold], ['NORMAL', 50]);
   });
 
   it('keeps the state per device and per sensor, and a null value changes nothing', function () {

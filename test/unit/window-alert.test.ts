@@ -123,9 +123,12 @@ describe('window-alert > default rules (the seed)', function () {
     assert.equal(a.message, 'avgTemperature 52.345 > 50 (HIGH) in window 2022-06-08T18:15:00.000Z – 2022-06-08T18:20:00.000Z');
   });
 
-  it('has exactly the alert keys of CONTRACT §4', function () {
-    const [a] = run(new WindowAlertDetector(), result({ avgTvoc: 5000 }));
-    assert.deepEqual(Object.keys(a).sort(), ['deviceId', 'message', 'sensor', 'severity', 'threshold', 'timestamp', 'type', 'value']);
+  it('has exactly the alert keys of CONTRACT §4, message first, then typed details: the rule, the unit and the window', function () {
+    const r = result({ avgTvoc: 5000, fireAlarmCount: 2 });
+    const [fire, a] = run(new WindowAlertDetector(), r);
+    assert.deepEqual(Object.keys(a), ['message', 'type', 'severity', 'sensor', 'value', 'threshold', 'deviceId', 'timestamp', 'details']);
+    assert.deepEqual(a.details, { op: '>', unit: 'ppb', windowStart: START, windowEnd: END });
+    assert.deepEqual(fire.details, { op: '>', unit: 'count', windowStart: START, windowEnd: END });
   });
 
   it('raises one alert per offending aggregate, in the result key order', function () {
@@ -204,8 +207,9 @@ describe('window-alert > emit on change', function () {
     assert.equal(run(d, result({ avgTemperature: null })).length, 0, 'a missing aggregate keeps the severity');
     const [c] = run(d, result({ avgTemperature: 20 }));
     assert.equal(c.cleared, true);
-    assert.equal(c.severity, 'HIGH');
-    assert.equal(c.threshold, null);
+    assert.equal(c.severity, 'NORMAL');
+    assert.deepEqual(c.details, { was: 'HIGH' });
+    assert.equal(c.threshold, 50, 'the bound it returned within');
     assert.match(c.message, /^avgTemperature 20 back to normal \(was HIGH\) in window /);
     assert.equal(d.devices, 2);
   });

@@ -282,24 +282,44 @@ describe('zscore > detector', function () {
   });
 });
 
+describe('zscore > alert details', function () {
+  it('says where the z bound lies in the sensor unit: mean ± threshold × σ on the value side, the window figures', function () {
+    const d = new ZScoreDetector();
+    for (const x of alternating(99)) run(d, reading({ humidity: x }));
+    const [a] = run(d, reading({ humidity: 8 }));
+    const win = [...alternating(99), 8];
+    const det = a.details as { mean: number; stdDev: number; count: number; bound: number };
+    assert.equal(a.threshold, 4);
+    assert.equal(det.count, 100);
+    assert.ok(Math.abs(det.mean - ss.mean(win)) < 1e-12);
+    assert.ok(Math.abs(det.stdDev - ss.standardDeviation(win)) < 1e-12);
+    assert.ok(Math.abs(det.bound - (det.mean + 4 * det.stdDev)) < 1e-12);
+    assert.ok((a.value as number) > det.bound, 'the value is past the bound its z crossed');
+    const [low] = run(d, reading({ humidity: -8 }));
+    const dl = low.details as { mean: number; stdDev: number; bound: number };
+    assert.ok(Math.abs(dl.bound - (dl.mean - (low.threshold as number) * dl.stdDev)) < 1e-12, 'below the mean: mean − threshold × σ');
+  });
+});
+
 describe('zscore > emit: change', function () {
   it('raises on a change of severity, and clears with the severity cleared', function () {
     const d = new ZScoreDetector({ emit: 'change' });
     for (const x of alternating(99)) run(d, reading({ humidity: x }));
     // z of each value against the window it joins: 3.70, 3.60, 5.15, 0.86, 0.64, 2.76, then 8 far above 4
     const got = [2.5, 2.6, 4, 0, 1, 2.5, 8].map((x) => run(d, reading({ humidity: x })).map((a) => `${a.severity}${a.cleared ? ' cleared' : ''}`));
-    assert.deepEqual(got, [['MEDIUM'], [], ['HIGH'], ['HIGH cleared'], [], [], ['HIGH']]);
+    assert.deepEqual(got, [['MEDIUM'], [], ['HIGH'], ['NORMAL cleared'], [], [], ['HIGH']]);
   });
 
-  it('gives a cleared alert the current value and z, and no threshold', function () {
+  it('gives a cleared alert severity NORMAL, the current value and z, the z bound it returned within and the severity it had', function () {
     const d = new ZScoreDetector({ emit: 'change' });
     for (const x of alternating(99)) run(d, reading({ humidity: x }));
     run(d, reading({ humidity: 4 }));
     const [a] = run(d, reading({ humidity: 1, timestamp: 7 }));
     assert.equal(a.cleared, true);
-    assert.equal(a.severity, 'HIGH');
+    assert.equal(a.severity, 'NORMAL');
+    assert.deepEqual(a.details, { was: 'HIGH' });
     assert.equal(a.value, 1);
-    assert.equal(a.threshold, null);
+    assert.equal(a.threshold, 4);
     assert.equal(a.timestamp, 7);
     assert.equal(typeof a.zScore, 'number');
     assert.equal(a.message, 'humidity 1 back to normal (was HIGH)');
