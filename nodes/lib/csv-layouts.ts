@@ -8,6 +8,7 @@ import { SENSOR_FIELDS } from './sensor-fields';
 import { toEpochMs } from './time';
 import type { Reading } from './types';
 import { NULL_CELL, cell, headerLine, textCell, utcSeconds } from './csv-cells';
+import { UtcTexts, utcSource, withUtcColumns } from './csv-utc';
 import type { CsvBytes } from './csv-bytes';
 import { REJECT_COLUMNS } from './csv-rejects';
 import { DEFAULT_AGGREGATES, WINDOW_COUNTS } from './panes';
@@ -23,24 +24,37 @@ export const CSV_PRESETS: readonly CsvPreset[] = ['readings', 'windows', 'alerts
 export const READINGS_HEADER: readonly string[] = ['UTC', ...SENSOR_FIELDS.map((f) => f.header), 'device_id'];
 
 /** Window result keys (CONTRACT §5), in the contract's order. */
-export const WINDOW_COLUMNS = ['deviceId', 'windowStart', 'windowEnd', ...WINDOW_COUNTS, ...DEFAULT_AGGREGATES, 'final'] as const;
+export const WINDOW_KEYS = ['deviceId', 'windowStart', 'windowEnd', ...WINDOW_COUNTS, ...DEFAULT_AGGREGATES, 'final'] as const;
+
+/** The times of a window result, each written twice: epoch ms (its key) and readable UTC (`<key>Utc`). */
+const WINDOW_TIMES: readonly string[] = ['windowStart', 'windowEnd'];
+
+/**
+ * Columns of the windows file: the window result keys ({@link WINDOW_KEYS}), each time followed by its
+ * readable UTC column (`deviceId, windowStart, windowStartUtc, windowEnd, windowEndUtc, count, …`).
+ */
+export const WINDOW_COLUMNS: readonly string[] = withUtcColumns(WINDOW_KEYS, WINDOW_TIMES);
 
 /**
  * Columns of the `windows` preset for a file of `item`'s kind (the first window result a sink gets): the
- * contract's {@link WINDOW_COLUMNS} when it has exactly those keys (the window's default aggregates) or is
- * no window result (no `windowStart`); otherwise the result's own keys in its order (`deviceId,
- * windowStart, windowEnd, count, fireAlarmCount`, the aggregates configured on the window, `final`), so
- * that configured aggregates are written instead of dropped. A window emits the same keys for every
- * result, so the first one decides for the node's lifetime.
+ * contract's {@link WINDOW_COLUMNS} when it has exactly the keys {@link WINDOW_KEYS} (the window's default
+ * aggregates) or is no window result (no `windowStart`); otherwise the result's own keys in its order
+ * (`deviceId, windowStart, windowEnd, count, fireAlarmCount`, the aggregates configured on the window,
+ * `final`), with the readable UTC columns of its times, so that configured aggregates are written
+ * instead of dropped. A window emits the same keys for every result, so the first one decides for the
+ * node's lifetime.
  */
 export function windowColumnsOf(item: unknown): readonly string[] {
   if (item === null || typeof item !== 'object' || Array.isArray(item) || !Object.prototype.hasOwnProperty.call(item, 'windowStart')) return WINDOW_COLUMNS;
   const keys = Object.keys(item);
-  const same = keys.length === WINDOW_COLUMNS.length && keys.every((k) => (WINDOW_COLUMNS as readonly string[]).includes(k));
-  return same ? WINDOW_COLUMNS : keys;
+  const same = keys.length === WINDOW_KEYS.length && keys.every((k) => (WINDOW_KEYS as readonly string[]).includes(k));
+  return same ? WINDOW_COLUMNS : withUtcColumns(keys, WINDOW_TIMES);
 }
 
-/** Alert keys (CONTRACT §4), then `cleared` and `details` (JSON text); `indicators` is written as one cell, joined with `;`. */
+/**
+ * Columns of the alerts file: the alert keys (CONTRACT §4), `timestampUtc`, the readable UTC form of `timestamp`,
+ * then `cleared` and `details` (JSON text); `indicators` is written as one cell, joined with `;`.
+ */
 export const ALERT_COLUMNS = [
   'type',
   'severity',
@@ -50,6 +64,7 @@ export const ALERT_COLUMNS = [
   'message',
   'deviceId',
   'timestamp',
+  'timestampUtc',
   'zScore',
   'indicators',
   'cleared',
@@ -76,6 +91,10 @@ export interface CsvLayout {
 /** Sensor values: a number is written as is, null → NULL; anything else (not canonical) as a cell. */
 function sensor(v: unknown): string {
   return typeof v === 'number' ? numberText(v) : v === null ? NULL_CELL : cell(v);
+}
+
+function hasOwn(item: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(item, key);
 }
 
 function numberTime(v: unknown): number {
@@ -172,8 +191,17 @@ class ReadingsLayout implements CsvLayout {
   }
 }
 
+/**
+ * A layout of named keys as columns. A column named `<key>Utc` that the item has no own key for shows
+ * `<key>`'s time in the readable UTC form (csv-utc.ts): `windowStartUtc`, `timestampUtc`, and any such
+ * column of the custom preset.
+ */
 class KeyLayout implements CsvLayout {
   readonly header: string;
+  /** Per column: the key whose time it shows when the item has no key of the column's name, else null. */
+  private readonly utcOf: readonly (string | null)[];
+  /** Readable times, cached by second: window bounds repeat for every device, alerts come in bursts. */
+  private readonly utc = new UtcTexts();
 
   constructor(
     readonly preset: CsvPreset,
@@ -181,18 +209,23 @@ class KeyLayout implements CsvLayout {
     private readonly timeKey: string | null,
   ) {
     this.header = headerLine(columns);
+    this.utcOf = columns.map(utcSource);
   }
 
   line(item: object): string {
-    const cols = this.columns;
+    const n = this.columns.length;
     const it = item as Record<string, unknown>;
-    let line = this.value(it, cols[0]);
-    for (let i = 1; i < cols.length; i++) line += ',' + this.value(it, cols[i]);
+    let line = this.value(it, 0);
+    for (let i = 1; i < n; i++) line += ',' + this.value(it, i);
     return line === '' ? '""' : line;
   }
 
-  protected value(item: Record<string, unknown>, key: string): string {
-    return cell(Object.prototype.hasOwnProperty.call(item, key) ? item[key] : undefined);
+  /** The cell of column `i`. */
+  protected value(item: Record<string, unknown>, i: number): string {
+    const key = this.columns[i];
+    if (hasOwn(item, key)) return cell(item[key]);
+    const time = this.utcOf[i];
+    return time === null || !hasOwn(item, time) ? '' : this.utc.text(item[time]);
   }
 
   eventTime(item: object): number {
@@ -205,10 +238,14 @@ class AlertsLayout extends KeyLayout {
     super('alerts', ALERT_COLUMNS, 'timestamp');
   }
 
-  protected override value(item: Record<string, unknown>, key: string): string {
-    const v = item[key];
-    if (key === 'indicators' && Array.isArray(v)) return textCell(v.join(';'));
-    return super.value(item, key);
+  private readonly indicators = ALERT_COLUMNS.indexOf('indicators');
+
+  protected override value(item: Record<string, unknown>, i: number): string {
+    if (i === this.indicators) {
+      const v = item.indicators;
+      if (Array.isArray(v)) return textCell(v.join(';'));
+    }
+    return super.value(item, i);
   }
 }
 

@@ -3,14 +3,18 @@
  * with when, from which Kafka record, why, and the input as it arrived. Framework-free and pure.
  */
 import { jsonText } from './csv-cells';
+import { utcText } from './csv-utc';
 
-/** Columns of the rejects file: when, from where, why, and the input as it arrived. */
-export const REJECT_COLUMNS = ['time', 'source', 'topic', 'partition', 'offset', 'key', 'reasons', 'input'] as const;
+/**
+ * Columns of the rejects file: when (processing time, in the readable UTC form of every CSV file:
+ * `YYYY-MM-DD HH:MM:SS`, see csv-utc.ts), from where, why, and the input as it arrived.
+ */
+export const REJECT_COLUMNS = ['timeUtc', 'source', 'topic', 'partition', 'offset', 'key', 'reasons', 'input'] as const;
 
 /** The row of one rejected input (validate's output 2 or kafka in's output 2). */
 export interface RejectRow {
   [key: string]: unknown;
-  time: string;
+  timeUtc: string;
   source: 'validate' | 'kafka' | 'unknown';
   topic: unknown;
   partition: unknown;
@@ -110,7 +114,8 @@ export function rejectRows(
   const batch = Array.isArray(msg.payload);
   const items = batch ? (msg.payload as unknown[]) : [msg.payload];
   const n = items.length;
-  const time = new Date(nowMs).toISOString();
+  // One text per message (not per row): its rows share their processing time.
+  const timeUtc = utcText(nowMs);
   const source: RejectRow['source'] = msg.validation !== undefined ? 'validate' : msg.error !== undefined ? 'kafka' : 'unknown';
   const errorsOf = errorsByItem(msg.validation, batch);
   const kafka = (msg.kafka && typeof msg.kafka === 'object' ? msg.kafka : {}) as Record<string, unknown>;
@@ -119,7 +124,7 @@ export function rejectRows(
   const rows: RejectRow[] = new Array(n);
   for (let i = 0; i < n; i++) {
     rows[i] = {
-      time,
+      timeUtc,
       source,
       topic: kafka.topic,
       partition: kafka.partition,

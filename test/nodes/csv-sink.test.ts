@@ -23,6 +23,12 @@ function readCsv(file: string): (string | null)[][] {
   return parse(fs.readFileSync(file, 'utf8'));
 }
 
+/** A CSV file's data rows as header → cell (read as a spreadsheet or a script does: by column name, not position). */
+function readCsvByName(file: string): Record<string, string>[] {
+  const [header, ...rows] = parse(fs.readFileSync(file, 'utf8')) as string[][];
+  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
+}
+
 /** csv-parse keeping an unquoted NULL (null) apart from the text "NULL" (slow: small files only). */
 function readCsvNulls(file: string): (string | null)[][] {
   return parse(fs.readFileSync(file, 'utf8'), {
@@ -302,8 +308,8 @@ describe('csv-sink > presets', function () {
     };
     await run([{ payload: [w] }]);
     const rows = readCsv(path.join(dir, 'window_results_2022-06-09.csv'));
-    assert.equal(rows[0][0], 'deviceId');
-    assert.deepEqual(rows[1], ['d1', String(w.windowStart), String(w.windowEnd), '2', '1', '20.5', '50', '0', '400', '1.5', '935', '21', '20', '0.7071067811865476', 'true']);
+    assert.deepEqual(rows[0].slice(0, 6), ['deviceId', 'windowStart', 'windowStartUtc', 'windowEnd', 'windowEndUtc', 'count']);
+    assert.deepEqual(rows[1], ['d1', String(w.windowStart), '2022-06-09 23:58:00', String(w.windowEnd), '2022-06-10 00:03:00', '2', '1', '20.5', '50', '0', '400', '1.5', '935', '21', '20', '0.7071067811865476', 'true']);
   });
 
   it('windows: writes the aggregates configured on the window, none dropped', async function () {
@@ -321,27 +327,37 @@ describe('csv-sink > presets', function () {
     win.receive({ flush: true });
     await written;
     const rows = readCsv(path.join(dir, 'window_results_2022-06-09.csv'));
-    assert.deepEqual(rows[0], ['deviceId', 'windowStart', 'windowEnd', 'count', 'fireAlarmCount', 'maxPm25', 'avgTemperature', 'sumTvoc', 'final']);
-    assert.deepEqual(rows[1], ['d1', String(t0), String(t0 + 60_000), '2', '0', '7', '20', '20', 'false']);
+    assert.deepEqual(rows[0], ['deviceId', 'windowStart', 'windowStartUtc', 'windowEnd', 'windowEndUtc', 'count', 'fireAlarmCount', 'maxPm25', 'avgTemperature', 'sumTvoc', 'final']);
+    assert.deepEqual(rows[1], ['d1', String(t0), '2022-06-09 12:00:00', String(t0 + 60_000), '2022-06-09 12:01:00', '2', '0', '7', '20', '20', 'false']);
   });
 
   it('alerts: dated by the alert timestamp, indicators joined', async function () {
     await helper.load(sinkModule, sinkFlow({ preset: 'alerts' }));
-    const a = { type: 'PATTERN', severity: 'HIGH', sensor: 'firePattern', value: 2, threshold: 2, message: 'fire, 2 indicators', deviceId: 'd1', timestamp: Date.UTC(2022, 5, 8, 1), indicators: ['tvoc', 'eco2'] };
+    const a = { type: 'PATTERN', severity: 'HIGH', sensor: 'firePattern', value: 2, threshold: 2, message: 'fire, 2 indicators', deviceId: 'd1', timestamp: Date.UTC(2022, 5, 8, 1, 2, 3, 456), indicators: ['tvoc', 'eco2'] };
     await run([{ payload: a }]);
-    const rows = readCsv(path.join(dir, 'alerts_2022-06-08.csv'));
-    assert.deepEqual(rows[1], ['PATTERN', 'HIGH', 'firePattern', '2', '2', 'fire, 2 indicators', 'd1', String(a.timestamp), '', 'tvoc;eco2', '', '']);
+    const [row] = readCsvByName(path.join(dir, 'alerts_2022-06-08.csv'));
+    assert.deepEqual(row, {
+      type: 'PATTERN', severity: 'HIGH', sensor: 'firePattern', value: '2', threshold: '2', message: 'fire, 2 indicators', deviceId: 'd1',
+      timestamp: String(a.timestamp), timestampUtc: '2022-06-08 01:02:03', zScore: '', indicators: 'tvoc;eco2', cleared: '', details: '',
+    });
   });
 
   it('rejects: sensor validate and kafka in output 2, dated by processing time', async function () {
     await helper.load(sinkModule, sinkFlow({ preset: 'rejects' }));
+    const before = Math.floor(Date.now() / 1000) * 1000;
     const today = new Date().toISOString().slice(0, 10);
     await run([
       { payload: { 'Temperature[C]': '=1+1' }, validation: { errors: [{ field: 'temperature', code: 'not-a-number', message: 'not a number' }] } },
       { payload: 'not json, "at all"', error: 'Unexpected token', kafka: { topic: 'smoke_stream', partition: 1, offset: '9' } },
     ]);
     const rows = readCsv(path.join(dir, `rejects_${today}.csv`));
-    assert.deepEqual(rows[0], ['time', 'source', 'topic', 'partition', 'offset', 'key', 'reasons', 'input']);
+    assert.deepEqual(rows[0], ['timeUtc', 'source', 'topic', 'partition', 'offset', 'key', 'reasons', 'input']);
+    for (const r of rows.slice(1)) {
+      // The processing time in the readable form of every CSV file (YYYY-MM-DD HH:MM:SS, UTC).
+      assert.match(r[0]!, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+      const at = Date.parse(r[0]!.replace(' ', 'T') + 'Z');
+      assert.ok(at >= before && at <= Date.now(), `${r[0]} is the time of the write`);
+    }
     assert.deepEqual(rows[1].slice(1), ['validate', '', '', '', '', 'temperature: not-a-number (not a number)', '{"Temperature[C]":"=1+1"}']);
     assert.deepEqual(rows[2].slice(1), ['kafka', 'smoke_stream', '1', '9', '', 'Unexpected token', 'not json, "at all"']);
   });
