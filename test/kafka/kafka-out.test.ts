@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { deployInto } from '../_deploy';
 import { createTopic, requireKafka, uniqueTopic } from './broker';
 import {
   brokerModule,
@@ -231,7 +232,7 @@ describe('kafka out', function () {
     await fill();
     let caught = caughtBy('caught');
     let completed = caughtBy('completed');
-    await helper.setFlows(rename('a'), 'nodes');
+    await deployInto(helper, rename('a'), 'nodes');
     expectLines(1);
     await waitFor(() => caught.length === N, 10_000, () => `caught ${caught.length}/${N}`);
     assert.ok(caught.every((m) => closedLine.test(m.error.message) && m.error.source.id === 'kout'), JSON.stringify(caught[0]));
@@ -240,7 +241,7 @@ describe('kafka out', function () {
 
     // a full deploy stops every node, the Catch node too: the log line is then the only report
     await fill();
-    await helper.setFlows(rename('b'), 'full');
+    await deployInto(helper, rename('b'), 'full');
     expectLines(2);
 
     // a stop of the kafka out nodes

@@ -4,6 +4,7 @@
  * the way managed Kafka services are reached.
  */
 import { strict as assert } from 'node:assert';
+import { deployInto } from '../_deploy';
 import { generateKeyPairSync } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { SASL_PASSWORD, SASL_USERNAME, bootstrap, createTopic, mtlsBootstrap, requireTls, saslSslBootstrap, sslBootstrap, uniqueTopic, type TlsMaterial } from './broker';
@@ -134,7 +135,7 @@ describe('kafka broker > TLS, mutual TLS and SCRAM-SHA-512 on real listeners', f
     await waitFor(() => loggedLines('broker').some((l) => l.includes(`: ${status} (`) && hint.test(l)), 5000, () => loggedLines('broker').join('\n'));
     assert.ok(helper.getNode('in') && helper.getNode('kout'), 'the nodes are still deployed');
 
-    await helper.setFlows(withCredentials(flow, right), 'nodes');
+    await deployInto(helper, withCredentials(flow, right), 'nodes');
     await roundTrip(100);
     await waitFor(() => loggedLines('broker').some((l) => /: connected$/.test(l)), 5000, () => loggedLines('broker').join('\n'));
   }

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { deployInto } from '../_deploy';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
 
@@ -30,3 +31,8 @@ export function allNodeModules(): unknown[] {
 }
 
 export { helper };
+
+/** {@link deployInto} with this file's helper. */
+export function deploy(flow: unknown[], type: 'full' | 'nodes' | 'flows', credentials: Record<string, unknown> = {}): Promise<void> {
+  return deployInto(helper, flow, type, credentials);
+}

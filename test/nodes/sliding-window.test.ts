@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { helper, nodeModule } from './_helper';
+import { deploy, helper, nodeModule } from './_helper';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Msg = Record<string, any>;
@@ -416,7 +416,7 @@ describe('sliding-window node', function () {
       h.send({ payload: reading('a', 0) });
       h.send({ payload: reading('a', 20 * MIN) });
       await h.drain();
-      await helper.setFlows(flow('after'), 'nodes');
+      await deploy(flow('after'), 'nodes');
       h = harness(id);
       assert.equal(h.node.name, 'after', 'a new node instance');
       h.send({ payload: reading('a', 5 * MIN) });
