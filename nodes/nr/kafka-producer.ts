@@ -318,14 +318,9 @@ export class KafkaOutRunner implements BrokerUser {
   private problem(): Pick<BrokerState, 'text' | 'short'> | null {
     const b = this.brokerSt;
     if (b.kind === 'down' || b.kind === 'auth' || b.kind === 'bad-config') return b;
-    if (this.lastError) return this.lastErrorState ?? this.sendFailed();
+    // A send that failed for a reason that is not the broker's state.
+    if (this.lastError) return this.lastErrorState ?? { text: this.t('smoke-kafka-out.status.send-failed') };
     return null;
-  }
-
-  /** Status texts of a send that failed for a reason that is not the broker's state. */
-  private sendFailed(): Pick<BrokerState, 'text' | 'short'> {
-    const text = this.t('smoke-kafka-out.status.send-failed');
-    return { text, short: text };
   }
 
   /** Records waiting for the broker, for the status: "1.2k queued", '' when none. */
@@ -345,16 +340,10 @@ export class KafkaOutRunner implements BrokerUser {
   }
 
   // Evaluated only when the throttled status is written (see ThrottledStatus): one function each.
-  private readonly connectingText = (): string => {
-    const q = this.queuedText();
-    return q ? this.t('smoke-kafka-out.status.connecting-queued', { queued: q }) : this.t('smoke-kafka-out.status.connecting');
-  };
-
-  private readonly sentText = (): string => {
-    const q = this.queuedText();
-    const count = compact(this.sent);
-    return q ? this.t('smoke-kafka-out.status.sent-queued', { count, queued: q }) : this.t('smoke-kafka-out.status.sent', { count });
-  };
+  private readonly connectingText = (q = this.queuedText()): string =>
+    q ? this.t('smoke-kafka-out.status.connecting-queued', { queued: q }) : this.t('smoke-kafka-out.status.connecting');
+  private readonly sentText = (q = this.queuedText(), count = compact(this.sent)): string =>
+    q ? this.t('smoke-kafka-out.status.sent-queued', { count, queued: q }) : this.t('smoke-kafka-out.status.sent', { count });
 
   private async shutdown(budget: Deadline): Promise<void> {
     this.broker.deregister(this);
