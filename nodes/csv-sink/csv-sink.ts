@@ -10,6 +10,7 @@ import { Deadline, settleWithin } from '../nr/kafka-client';
 import { ConfigReader } from '../nr/config';
 import { errorMessage, handleInputError, reportBadConfig } from '../nr/errors';
 import { NodeMetrics, installMetricsEndpoint, kafkaTimeOf } from '../nr/metrics';
+import { useCatalogues, type Translate } from '../nr/i18n';
 import { ThrottledStatus, compact, setStatus } from '../nr/status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
 import {
@@ -30,21 +31,26 @@ import { tasksOf } from '../nr/partition-tasks';
 /** Node-RED abandons a close after 15 s: give up on unwritten rows (with errors) well before, keeping time for the last commit. */
 const CLOSE_WRITE_MS = 8000;
 
-/** A write error's cause as a user reads it in the status. */
+/** A write error's cause as a user reads it in the status (catalogue keys, by the error's code). */
 const CAUSES: Record<string, string> = {
-  ENOSPC: 'disk full',
-  EDQUOT: 'disk quota exceeded',
-  EROFS: 'read-only file system',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EIO: 'I/O error',
+  ENOSPC: 'smoke-csv-sink.status.cause.disk-full',
+  EDQUOT: 'smoke-csv-sink.status.cause.quota',
+  EROFS: 'smoke-csv-sink.status.cause.read-only',
+  EACCES: 'smoke-csv-sink.status.cause.permission',
+  EPERM: 'smoke-csv-sink.status.cause.permission',
+  EIO: 'smoke-csv-sink.status.cause.io',
 };
-function causeOf(err: Error): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  return (code && CAUSES[code]) ?? code ?? 'write error';
-}
 
 export = function (RED: RED) {
+  useCatalogues(RED);
+  const t: Translate = (key, substitutions) => RED._(key, substitutions);
+
+  function causeOf(err: Error): string {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code && CAUSES[code]) return t(CAUSES[code]);
+    return code ?? t('smoke-csv-sink.status.cause.other');
+  }
+
   function CsvSinkNode(this: Node, def: NodeDef & Record<string, unknown>) {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -82,7 +88,7 @@ export = function (RED: RED) {
     const metrics = new NodeMetrics({ id: node.id, type: node.type, name: def.name as string | undefined });
     const status = new ThrottledStatus(node);
     // Evaluated only when the throttled status is written (see ThrottledStatus).
-    const rowsText = (): string => `rows ${compact(writer.rowsWritten)}`;
+    const rowsText = (): string => t('smoke-csv-sink.status.rows', { count: compact(writer.rowsWritten) });
     // custom without configured columns and windows: the columns come from the first item (below).
     let formatter =
       columns === null || (preset === 'custom' && columns.length === 0) || preset === 'windows' ? null : new CsvFormatter(layoutFor(preset, columns, timeKey), byProcessing);
@@ -149,25 +155,26 @@ export = function (RED: RED) {
           }
           if (fault === null) {
             fault = { cause, since: Date.now(), tries: 0 };
-            node.warn(`CSV writes to ${ev.file} fail (${ev.error.message}); retrying until they work: the rows wait, and so do their Kafka commits`);
+            node.warn(t('smoke-csv-sink.warn.write-failing', { file: ev.file, error: ev.error.message }));
           }
           fault.tries++;
-          status.now('failed', `${cause}: ${compact(writer.queuedRows)} rows waiting`);
+          status.now('failed', t('smoke-csv-sink.status.rows-waiting', { cause, count: compact(writer.queuedRows) }));
         } else if (ev.kind === 'recovered') {
           if (fault !== null && writer.faults === 0) {
-            node.log(`CSV writes to ${ev.file} work again after ${((Date.now() - fault.since) / 1000).toFixed(1)} s (${fault.tries} failed tries); nothing was lost`);
+            const seconds = ((Date.now() - fault.since) / 1000).toFixed(1);
+            node.log(t('smoke-csv-sink.log.writes-recovered', { file: ev.file, seconds, tries: fault.tries }));
             fault = null;
             status.now('ok', rowsText());
           }
         } else if (ev.kind === 'repaired') {
-          node.warn(`${ev.file}: cut ${ev.droppedBytes} bytes of a torn last row (an interrupted write) before appending`);
+          node.warn(t('smoke-csv-sink.warn.torn-row', { file: ev.file, bytes: ev.droppedBytes }));
         } else if (ev.kind === 'idle') {
           // Green only when nothing failed: rows that could not be written keep the status red.
           if (writer.faults === 0) status.set('ok', rowsText);
         }
       },
     });
-    setStatus(node, 'ok', 'rows 0');
+    setStatus(node, 'ok', t('smoke-csv-sink.status.rows', { count: 0 }));
 
     // The configured pattern's file name per date, made once: the same string object message after
     // message also lets the writer match a segment to the file it queued last by reference.
@@ -192,7 +199,7 @@ export = function (RED: RED) {
             await recover();
             break;
           } catch (err) {
-            if (!said) node.error(`csv sink: crash recovery of ${journal.file} failed (${errorMessage(err)}); retrying`);
+            if (!said) node.error(t('smoke-csv-sink.errors.recovery-failed', { file: journal.file, error: errorMessage(err) }));
             said = true;
             await new Promise((r) => setTimeout(r, delay));
           }
@@ -209,11 +216,12 @@ export = function (RED: RED) {
           await new Promise((r) => setTimeout(r, 100));
           tasks = tasksOf(eoOf!);
         }
-        if (tasks === undefined) throw new Error('its kafka in did not start');
+        if (tasks === undefined) throw new Error(t('smoke-csv-sink.errors.no-kafka-in'));
         return parseSinkState(await tasks.readLatest(positions!, tp, partition));
       });
       if (changed.files > 0) {
-        node.warn(`rows${changed.tps.length > 0 ? ` of ${changed.tps.join(', ')}` : ''} written before a crash and never committed were cut from ${changed.files} file(s); the partitions' owners write them again`);
+        const files = changed.files;
+        node.warn(changed.tps.length > 0 ? t('smoke-csv-sink.warn.rows-cut-of', { partitions: changed.tps.join(', '), files }) : t('smoke-csv-sink.warn.rows-cut', { files }));
       }
     }
 
@@ -245,7 +253,7 @@ export = function (RED: RED) {
       let target = pattern;
       if (allowMsgFilename && msg.filename !== undefined) {
         const problem = checkRelativeName(msg.filename);
-        if (problem) return handleInputError(node, new Error(`msg.filename refused: ${problem}`), done, 'bad filename');
+        if (problem) return handleInputError(node, new Error(t('smoke-csv-sink.errors.filename-refused', { problem })), done, t('smoke-csv-sink.status.bad-filename'));
         target = msg.filename as string;
       }
       if (formatter === null && preset === 'windows' && items.length > 0) {
@@ -260,7 +268,7 @@ export = function (RED: RED) {
           if (columns.length > 0) formatter = new CsvFormatter(layoutFor('custom', columns, timeKey), byProcessing);
         }
         if (formatter === null && items.length > 0) {
-          return handleInputError(node, new Error('custom columns: the first item has no keys to take as columns'), done, 'no columns');
+          return handleInputError(node, new Error(t('smoke-csv-sink.errors.no-columns')), done, t('smoke-csv-sink.status.no-columns'));
         }
       }
       const segments: Segment[] = [];
@@ -272,8 +280,8 @@ export = function (RED: RED) {
             rows += c.rows;
           }
         } catch (e) {
-          const err = e instanceof CsvRowError && !Array.isArray(msg.payload) ? new Error(`msg.payload is not an object (${typeof msg.payload})`) : e;
-          return handleInputError(node, err, done, 'bad payload');
+          const err = e instanceof CsvRowError && !Array.isArray(msg.payload) ? new Error(t('smoke-csv-sink.errors.not-an-object', { type: typeof msg.payload })) : e;
+          return handleInputError(node, err, done, t('smoke-csv-sink.status.bad-payload'));
         }
       }
       writer.enqueue(segments, (err, aborted) => {
@@ -283,7 +291,7 @@ export = function (RED: RED) {
           unwritten.messages++;
           return done();
         }
-        if (err) return handleInputError(node, err, done, (err as NodeJS.ErrnoException).code ?? 'write failed');
+        if (err) return handleInputError(node, err, done, (err as NodeJS.ErrnoException).code ?? t('smoke-csv-sink.status.write-failed'));
         // Cut back: the partition moved to another runtime before these rows were committed.
         if (aborted) return done();
         ack((msg.kafka as { ack?: unknown } | undefined)?.ack, group === undefined ? rows : all);
@@ -308,16 +316,14 @@ export = function (RED: RED) {
       writer.close(budget.left(CLOSE_WRITE_MS)).then(
         () => finish(),
         (e) => {
-          node.error(`csv sink close: ${errorMessage(e)}`);
+          node.error(t('smoke-csv-sink.errors.close', { error: errorMessage(e) }));
           finish();
         },
       );
       function finish(): void {
         if (unwritten.messages > 0) {
-          const why = fault !== null ? ` (${fault.cause})` : '';
-          node.warn(
-            `closed with ${unwritten.rows} rows of ${unwritten.messages} messages not written${why}: not acknowledged, so a Kafka source delivers them again on the next start`,
-          );
+          const counts = { rows: unwritten.rows, messages: unwritten.messages };
+          node.warn(fault !== null ? t('smoke-csv-sink.warn.unwritten-cause', { ...counts, cause: fault.cause }) : t('smoke-csv-sink.warn.unwritten', counts));
         }
         status.stop();
         metrics.remove();

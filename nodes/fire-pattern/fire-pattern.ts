@@ -7,6 +7,7 @@ import { DEFAULT_FIRE_BOUNDS, FirePatternDetector } from '../lib/fire-pattern';
 import { ConfigReader } from '../nr/config';
 import { attachDetector, readDetectorOptions, readStateOption } from '../nr/detector-node';
 import { reportBadConfig } from '../nr/errors';
+import { useCatalogues } from '../nr/i18n';
 import type { Node, NodeDef, RED } from '../nr/types';
 
 interface FirePatternDef extends NodeDef {
@@ -20,6 +21,7 @@ interface FirePatternDef extends NodeDef {
 }
 
 export = function (RED: RED) {
+  useCatalogues(RED);
   function FirePatternNode(this: Node, config: FirePatternDef) {
     RED.nodes.createNode(this, config);
     const c = new ConfigReader(config as unknown as Record<string, unknown>);

@@ -8,8 +8,9 @@ import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } fr
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { parseBrokers } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
-import type { BrokerUser, KafkaBrokerConfig } from '../nr/kafka-client';
+import type { BrokerState, BrokerUser, KafkaBrokerConfig } from '../nr/kafka-client';
 import { BrokerConnection } from '../nr/kafka-connection';
+import { shared, useCatalogues, type Translate } from '../nr/i18n';
 import type { NodeDef, RED } from '../nr/types';
 
 interface Credentials {
@@ -24,6 +25,18 @@ interface Credentials {
 const SASL = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
 
 export = function (RED: RED) {
+  useCatalogues(RED);
+  const t: Translate = (key, substitutions) => RED._(key, substitutions);
+
+  /** The log line of a broker that cannot be used: its state, the client's message and what to change. */
+  function downLine(brokers: string, s: BrokerState): string {
+    const subs = { brokers, state: s.text, detail: s.detail ?? '', hint: s.hint ?? '' };
+    if (s.detail && s.hint) return t('smoke-kafka-broker.log.down-detail-hint', subs);
+    if (s.detail) return t('smoke-kafka-broker.log.down-detail', subs);
+    if (s.hint) return t('smoke-kafka-broker.log.down-hint', subs);
+    return t('smoke-kafka-broker.log.down', subs);
+  }
+
   function KafkaBrokerNode(this: KafkaBrokerConfig & { credentials?: Credentials }, def: NodeDef & Record<string, unknown>) {
     RED.nodes.createNode(this, def);
     const node = this as KafkaBrokerConfig & { problems: string[]; kafka: Kafka | null; brokers: string[] };
@@ -56,7 +69,7 @@ export = function (RED: RED) {
     // kafkajs logs through Node-RED's log at debug/trace level: state changes worth an operator's
     // attention are reported by the nodes themselves, once per change, instead of once per retry.
     const logCreator = () => (e: LogEntry) => {
-      const text = `[kafka broker ${node.name || node.id}] ${e.namespace}: ${e.log.message}`;
+      const text = t('smoke-kafka-broker.log.kafkajs', { name: node.name || node.id, namespace: e.namespace, message: e.log.message });
       if (e.level <= logLevel.WARN) RED.log.debug(text);
       else RED.log.trace(text);
     };
@@ -82,14 +95,15 @@ export = function (RED: RED) {
       probeDownMs: 2000,
       probeTimeoutMs: Math.min(requestTimeout, Math.max(connectionTimeout * 2, 5000)),
       clientCert: Boolean(ssl?.cert),
+      t,
       onChange: (s) => {
-        if (s.kind === 'down' || s.kind === 'auth') {
-          node.log(`${parsed.brokers.join(',')}: ${s.text}${s.detail ? ` (${s.detail})` : ''}${s.hint ? `: ${s.hint}` : ''}`);
-        } else if (s.kind === 'up') node.log(`${parsed.brokers.join(',')}: connected`);
+        const brokers = parsed.brokers.join(',');
+        if (s.kind === 'down' || s.kind === 'auth') node.log(downLine(brokers, s));
+        else if (s.kind === 'up') node.log(t('smoke-kafka-broker.log.up', { brokers }));
       },
     });
     if (problems.length > 0) {
-      node.error(`Invalid configuration: ${problems.join('; ')}`);
+      node.error(shared('smoke-kafka-broker.common.errors.invalid-config', { problems: problems.join('; ') }));
       conn.badConfig(problems.join('; '));
     }
 

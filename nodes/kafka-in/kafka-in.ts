@@ -11,6 +11,7 @@ import { reportBadConfig } from '../nr/errors';
 import { closeWith, type KafkaBrokerConfig } from '../nr/kafka-client';
 import { KafkaInRunner, type KafkaInOptions } from '../nr/kafka-consumer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
+import { useCatalogues } from '../nr/i18n';
 import { setStatus } from '../nr/status';
 import type { Node, NodeDef, RED } from '../nr/types';
 
@@ -50,6 +51,7 @@ function readOptions(def: Record<string, unknown>): { options: KafkaInOptions; p
 }
 
 export = function (RED: RED) {
+  useCatalogues(RED);
   function KafkaInNode(this: Node, def: NodeDef & Record<string, unknown>) {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -62,7 +64,8 @@ export = function (RED: RED) {
       return;
     }
     if (broker!.problems.length > 0) {
-      setStatus(node, 'failed', 'broker config');
+      // The broker's own bad-config state (its catalogue's text).
+      setStatus(node, 'failed', broker!.state.text);
       return;
     }
     const metrics = new NodeMetrics({ id: node.id, type: node.type, name: node.name });

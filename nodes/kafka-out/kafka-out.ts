@@ -11,11 +11,24 @@ import { exactlyOnceSource } from '../nr/flow-graph';
 import { Deadline, closeWith, settleWithin, type KafkaBrokerConfig } from '../nr/kafka-client';
 import { KafkaOutRunner } from '../nr/kafka-producer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
+import { useCatalogues, type Translate } from '../nr/i18n';
 import { setStatus } from '../nr/status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
 import { TransactionalOut } from './transactional';
 
 export = function (RED: RED) {
+  useCatalogues(RED);
+  const t: Translate = (key, substitutions) => RED._(key, substitutions);
+
+  /** A record value: text and buffers as they are, null as a tombstone, anything else as JSON. */
+  function toValue(v: unknown): string | Buffer | null {
+    if (v === null) return null;
+    if (typeof v === 'string' || Buffer.isBuffer(v)) return v;
+    const json = JSON.stringify(v);
+    if (json === undefined) throw new Error(t('smoke-kafka-out.errors.bad-value', { type: typeof v }));
+    return json;
+  }
+
   function KafkaOutNode(this: Node, def: NodeDef & Record<string, unknown>) {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -45,7 +58,8 @@ export = function (RED: RED) {
       return;
     }
     if (broker!.problems.length > 0) {
-      setStatus(node, 'failed', 'broker config');
+      // The broker's own bad-config state (its catalogue's text).
+      setStatus(node, 'failed', broker!.state.text);
       return;
     }
     // For an array payload, a key property under `payload.` is read from each element.
@@ -61,11 +75,12 @@ export = function (RED: RED) {
       return typeof v === 'object' ? JSON.stringify(v) : String(v);
     };
     const metrics = new NodeMetrics({ id: node.id, type: node.type, name: node.name });
-    const runner = new KafkaOutRunner(node, broker!, options, metrics);
+    const runner = new KafkaOutRunner(node, broker!, options, metrics, t);
     runner.start();
     // Behind an exactly-once kafka in: records derived from its partitions go in their transactions.
     const eo = exactlyOnceSource(RED, node.id);
-    if (eo.why) node.warn(`kafka out: not exactly-once (${eo.why}); its records are sent at-least-once`);
+    if (eo.why === 'several') node.warn(t('smoke-kafka-out.warn.not-exactly-once-several', { count: eo.ins ?? 0 }));
+    else if (eo.why === 'another-broker') node.warn(t('smoke-kafka-out.warn.not-exactly-once-broker'));
     const tx =
       eo.kafkaIn === undefined
         ? null
@@ -81,9 +96,9 @@ export = function (RED: RED) {
     node.on('input', (msg: NodeMessage, _send: Send, done: Done) => {
       try {
         const to = topic || (typeof msg.topic === 'string' ? msg.topic.trim() : '');
-        if (!to) throw new Error('no topic: set one in the node or in msg.topic');
-        if (!isValidTopic(to)) throw new Error(`"${to}" is not a valid topic name`);
-        if (msg.payload === undefined) throw new Error('msg.payload is missing');
+        if (!to) throw new Error(t('smoke-kafka-out.errors.no-topic'));
+        if (!isValidTopic(to)) throw new Error(t('smoke-kafka-out.errors.bad-topic', { topic: to }));
+        if (msg.payload === undefined) throw new Error(t('smoke-kafka-out.errors.no-payload'));
         const items = Array.isArray(msg.payload) ? (msg.payload as unknown[]) : null;
         // Built before it is queued or staged: a value that cannot be sent fails its message here.
         const messages: Message[] = items
@@ -113,12 +128,3 @@ export = function (RED: RED) {
   }
   RED.nodes.registerType('smoke-kafka-out', KafkaOutNode);
 };
-
-/** A record value: text and buffers as they are, null as a tombstone, anything else as JSON. */
-function toValue(v: unknown): string | Buffer | null {
-  if (v === null) return null;
-  if (typeof v === 'string' || Buffer.isBuffer(v)) return v;
-  const json = JSON.stringify(v);
-  if (json === undefined) throw new Error(`cannot send a ${typeof v} as a Kafka record`);
-  return json;
-}

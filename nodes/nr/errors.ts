@@ -4,6 +4,7 @@
  * to Catch nodes for a condition that fails many messages at once, logged once by the caller.
  */
 import type { Done, Node, NodeMessage } from './types';
+import { shared } from './i18n';
 import { setStatus } from './status';
 
 export function errorMessage(err: unknown): string {
@@ -22,8 +23,8 @@ export function handleInputError(node: Node, err: unknown, done: Done, statusTex
  * registers no input handler (STYLE: bad config → error status, no input handler).
  */
 export function reportBadConfig(node: Node, problems: string[]): void {
-  setStatus(node, 'failed', 'bad config');
-  node.error(`Invalid configuration: ${problems.join('; ')}`);
+  setStatus(node, 'failed', shared('smoke-kafka-broker.common.status.bad-config'));
+  node.error(shared('smoke-kafka-broker.common.errors.invalid-config', { problems: problems.join('; ') }));
 }
 
 /** The part of Node-RED's flow object that `done(err)` / `node.error(err, msg)` hand an error to. */

@@ -81,14 +81,15 @@ export function ackingSinks(RED: RED, nodeId: string, port: number): number {
 /**
  * The `kafka in` whose partition tasks kafka out `nodeId` sends exactly-once in: the one `kafka in`
  * upstream, when its processing is `exactly-once` and it uses the same broker node (a transaction spans
- * one cluster). Otherwise `why` says why not (undefined when no exactly-once kafka in is upstream at all).
+ * one cluster). Otherwise `why` says why not (undefined when no exactly-once kafka in is upstream at all):
+ * `several` kafka in nodes upstream (`ins` of them), or one on `another-broker`.
  */
-export function exactlyOnceSource(RED: RED, nodeId: string, defs = flowDefs(RED)): { kafkaIn?: string; why?: string } {
+export function exactlyOnceSource(RED: RED, nodeId: string, defs = flowDefs(RED)): { kafkaIn?: string; why?: 'several' | 'another-broker'; ins?: number } {
   const ins = upstreamKafkaIns(RED, nodeId, defs).map((id) => defs.get(id)!);
   const eo = ins.filter((d) => d.processing === 'exactly-once');
   if (eo.length === 0) return {};
-  if (ins.length > 1) return { why: `it is behind ${ins.length} kafka in nodes; exactly-once needs exactly one` };
-  if (eo[0].broker !== defs.get(nodeId)?.broker) return { why: 'its kafka in uses another broker node; a transaction spans one cluster' };
+  if (ins.length > 1) return { why: 'several', ins: ins.length };
+  if (eo[0].broker !== defs.get(nodeId)?.broker) return { why: 'another-broker' };
   return { kafkaIn: eo[0].id };
 }
 

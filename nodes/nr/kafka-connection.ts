@@ -6,6 +6,7 @@
  */
 import type { Admin, Kafka } from 'kafkajs';
 import { brokerProblem, tlsProblem, type BrokerProblem, type TlsProblem } from '../lib/kafka-errors';
+import type { Translate } from './i18n';
 import { errorText, rejectAfter, settleWithin, type BrokerState, type BrokerUser } from './kafka-client';
 
 export interface ConnectionOptions {
@@ -19,61 +20,71 @@ export interface ConnectionOptions {
   clientCert: boolean;
   /** Called on every state change (the config node logs it). */
   onChange?: (state: BrokerState) => void;
+  /** The kafka broker node's `RED._`: the states' texts come from its catalogue. */
+  t: Translate;
 }
 
-const STATE_TEXT = {
-  unknown: 'connecting',
-  up: 'connected',
-  'bad-config': 'broker config',
-} as const;
+/**
+ * The states, as catalogue keys of the kafka broker node (nodes/nr/i18n.ts): `text` is the status
+ * (under 20 characters), `short` the cause alone for a status that adds its own figures, `hint` what to
+ * change (for the log line). Resolved once, when the connection is made.
+ */
+type StateKeys = Omit<BrokerState, 'detail'>;
+
+const STATE_KEYS = {
+  unknown: { kind: 'unknown', text: 'smoke-kafka-broker.status.connecting' },
+  up: { kind: 'up', text: 'smoke-kafka-broker.status.connected' },
+  'bad-config': { kind: 'bad-config', text: 'smoke-kafka-broker.status.bad-config' },
+} as const satisfies Record<string, StateKeys>;
 
 /** The state of each cause of a broker that cannot be used: the status names the cause (TLS: below). */
-const PROBLEM_STATE: Record<Exclude<BrokerProblem, 'tls'>, Omit<BrokerState, 'detail'>> = {
-  refused: { kind: 'down', text: 'broker down: refused', short: 'refused' },
-  timeout: { kind: 'down', text: 'broker down: timeout', short: 'timeout' },
-  dns: { kind: 'down', text: 'DNS lookup failed', short: 'DNS failed' },
-  auth: { kind: 'auth', text: 'auth failed', short: 'auth failed', hint: 'check the SASL mechanism, username and password' },
-  unreachable: { kind: 'down', text: 'broker down', short: 'down' },
+const PROBLEM_KEYS: Record<Exclude<BrokerProblem, 'tls'>, StateKeys> = {
+  refused: { kind: 'down', text: 'smoke-kafka-broker.status.refused', short: 'smoke-kafka-broker.short.refused' },
+  timeout: { kind: 'down', text: 'smoke-kafka-broker.status.timeout', short: 'smoke-kafka-broker.short.timeout' },
+  dns: { kind: 'down', text: 'smoke-kafka-broker.status.dns', short: 'smoke-kafka-broker.short.dns' },
+  auth: { kind: 'auth', text: 'smoke-kafka-broker.status.auth', short: 'smoke-kafka-broker.short.auth', hint: 'smoke-kafka-broker.hint.auth' },
+  unreachable: { kind: 'down', text: 'smoke-kafka-broker.status.unreachable', short: 'smoke-kafka-broker.short.unreachable' },
 };
 
 /** A TLS failure by its cause, with what to change for the log line. */
-const TLS_STATE: Record<TlsProblem, Omit<BrokerState, 'detail'>> = {
-  'unknown-ca': {
-    kind: 'down',
-    text: 'TLS: unknown CA',
-    hint: "the broker's certificate is not signed by the CA given (or, with CA empty, by one of the system's CAs): paste the broker's CA certificate (PEM) into CA",
-  },
-  'host-mismatch': {
-    kind: 'down',
-    text: 'TLS: host mismatch',
-    hint: "the broker's certificate does not name the host connected to: use the host name it names (the service's bootstrap address), not an IP address or an alias",
-  },
-  expired: { kind: 'down', text: 'TLS: cert expired', hint: "a certificate of the broker's has expired (or this machine's clock is wrong)" },
-  'not-yet-valid': { kind: 'down', text: 'TLS: cert not yet valid', hint: "a certificate of the broker's is not valid yet: check this machine's clock" },
+const TLS_KEYS: Record<TlsProblem, StateKeys> = {
+  'unknown-ca': { kind: 'down', text: 'smoke-kafka-broker.status.tls.unknown-ca', hint: 'smoke-kafka-broker.hint.tls.unknown-ca' },
+  'host-mismatch': { kind: 'down', text: 'smoke-kafka-broker.status.tls.host-mismatch', hint: 'smoke-kafka-broker.hint.tls.host-mismatch' },
+  expired: { kind: 'down', text: 'smoke-kafka-broker.status.tls.expired', hint: 'smoke-kafka-broker.hint.tls.expired' },
+  'not-yet-valid': { kind: 'down', text: 'smoke-kafka-broker.status.tls.not-yet-valid', hint: 'smoke-kafka-broker.hint.tls.not-yet-valid' },
   'client-cert-required': {
     kind: 'down',
-    text: 'TLS: client cert required',
-    hint: 'this listener requires mutual TLS: give a client certificate and its private key (PEM)',
+    text: 'smoke-kafka-broker.status.tls.client-cert-required',
+    hint: 'smoke-kafka-broker.hint.tls.client-cert-required',
   },
   'client-cert-refused': {
     kind: 'down',
-    text: 'TLS: client cert refused',
-    hint: 'the broker did not accept the client certificate: is it signed by a CA the broker trusts, and still valid?',
+    text: 'smoke-kafka-broker.status.tls.client-cert-refused',
+    hint: 'smoke-kafka-broker.hint.tls.client-cert-refused',
   },
-  passphrase: { kind: 'down', text: 'TLS: wrong passphrase', hint: 'the private key is encrypted: its passphrase is missing or wrong' },
-  'key-mismatch': { kind: 'down', text: 'TLS: key/cert mismatch', hint: 'the private key does not belong to the client certificate' },
-  'bad-pem': { kind: 'down', text: 'TLS: bad PEM', hint: 'a certificate or the key is not PEM text (-----BEGIN …-----)' },
-  'not-tls': {
-    kind: 'down',
-    text: 'TLS: not a TLS port',
-    hint: 'the broker closed the connection during the TLS handshake: is this port a TLS listener (SSL or SASL_SSL)?',
-  },
-  other: { kind: 'down', text: 'TLS failed' },
+  passphrase: { kind: 'down', text: 'smoke-kafka-broker.status.tls.passphrase', hint: 'smoke-kafka-broker.hint.tls.passphrase' },
+  'key-mismatch': { kind: 'down', text: 'smoke-kafka-broker.status.tls.key-mismatch', hint: 'smoke-kafka-broker.hint.tls.key-mismatch' },
+  'bad-pem': { kind: 'down', text: 'smoke-kafka-broker.status.tls.bad-pem', hint: 'smoke-kafka-broker.hint.tls.bad-pem' },
+  'not-tls': { kind: 'down', text: 'smoke-kafka-broker.status.tls.not-tls', hint: 'smoke-kafka-broker.hint.tls.not-tls' },
+  other: { kind: 'down', text: 'smoke-kafka-broker.status.tls.other' },
 };
+
+function resolve(t: Translate, k: StateKeys): StateKeys {
+  return { kind: k.kind, text: t(k.text), ...(k.short ? { short: t(k.short) } : {}), ...(k.hint ? { hint: t(k.hint) } : {}) };
+}
+
+function resolveAll<K extends string>(t: Translate, table: Record<K, StateKeys>): Record<K, StateKeys> {
+  const out = {} as Record<K, StateKeys>;
+  for (const k of Object.keys(table) as K[]) out[k] = resolve(t, table[k]);
+  return out;
+}
 
 export class BrokerConnection {
   readonly users = new Map<string, BrokerUser>();
-  state: BrokerState = { kind: 'unknown', text: STATE_TEXT.unknown };
+  state: BrokerState;
+  private readonly states: Record<keyof typeof STATE_KEYS, StateKeys>;
+  private readonly problems: Record<Exclude<BrokerProblem, 'tls'>, StateKeys>;
+  private readonly tls: Record<TlsProblem, StateKeys>;
   private adminP: Promise<Admin> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private probing: Promise<void> | null = null;
@@ -88,7 +99,12 @@ export class BrokerConnection {
   constructor(
     private readonly kafka: Kafka | null,
     private readonly opts: ConnectionOptions,
-  ) {}
+  ) {
+    this.states = resolveAll(opts.t, STATE_KEYS);
+    this.problems = resolveAll(opts.t, PROBLEM_KEYS);
+    this.tls = resolveAll(opts.t, TLS_KEYS);
+    this.state = this.states.unknown;
+  }
 
   register(user: BrokerUser): void {
     this.users.set(user.id, user);
@@ -103,7 +119,7 @@ export class BrokerConnection {
 
   report(ok: boolean, err?: unknown): void {
     if (ok) {
-      this.set({ kind: 'up', text: STATE_TEXT.up });
+      this.set(this.states.up);
       return;
     }
     const state = this.stateOf(err);
@@ -111,7 +127,7 @@ export class BrokerConnection {
     if (state === null) return;
     // A user's generic network failure (a connection closed) adds nothing to a cause already known:
     // keeping it saves a log line per flip between the two.
-    if (state.text !== PROBLEM_STATE.unreachable.text || this.state.kind !== 'down') this.set(state);
+    if (state.text !== this.problems.unreachable.text || this.state.kind !== 'down') this.set(state);
     if (state.kind === 'down') this.schedule(this.opts.probeDownMs);
   }
 
@@ -122,18 +138,18 @@ export class BrokerConnection {
   stateOf(err: unknown): BrokerState | null {
     const p = brokerProblem(err);
     if (p === null) return null;
-    const state = p === 'tls' ? TLS_STATE[tlsProblem(err, this.opts.clientCert) ?? 'other'] : PROBLEM_STATE[p];
+    const state = p === 'tls' ? this.tls[tlsProblem(err, this.opts.clientCert) ?? 'other'] : this.problems[p];
     return { ...state, detail: errorText(err).trim() };
   }
 
   /** Put every user in the bad-config state (the settings cannot be used). */
   badConfig(detail: string): void {
-    this.set({ kind: 'bad-config', text: STATE_TEXT['bad-config'], detail });
+    this.set({ ...this.states['bad-config'], detail });
   }
 
   /** The shared admin client, connected (retries off: a failed call is simply tried again later). */
   admin(): Promise<Admin> {
-    if (this.closed || !this.kafka) return Promise.reject(new Error('broker node is closed'));
+    if (this.closed || !this.kafka) return Promise.reject(new Error(this.opts.t('smoke-kafka-broker.errors.closed')));
     if (this.adminP) return this.adminP;
     const admin = this.kafka.admin({ retry: { retries: 0 } });
     const p = rejectAfter(admin.connect(), this.opts.probeTimeoutMs, 'admin connect').then(
@@ -193,9 +209,9 @@ export class BrokerConnection {
     try {
       const admin = await this.admin();
       await rejectAfter(admin.describeCluster(), this.opts.probeTimeoutMs, 'describeCluster');
-      this.set({ kind: 'up', text: STATE_TEXT.up });
+      this.set(this.states.up);
     } catch (err) {
-      this.set(this.stateOf(err) ?? { ...PROBLEM_STATE.unreachable, detail: errorText(err) });
+      this.set(this.stateOf(err) ?? { ...this.problems.unreachable, detail: errorText(err) });
       await this.dropAdmin();
     }
   }

@@ -9,6 +9,7 @@ import { CompressionTypes, Partitioners, type Message, type Producer, type Topic
 import { Backoff, type BackoffOptions } from '../lib/kafka-backoff';
 import { classifyError, isRetriable } from '../lib/kafka-errors';
 import { failToCatch } from './errors';
+import type { Translate } from './i18n';
 import {
   Deadline,
   errorText,
@@ -43,9 +44,6 @@ interface Entry {
   done: Done;
   settled: boolean;
 }
-
-/** Status texts of a send that failed for a reason that is not the broker's state. */
-const SEND_FAILED = { text: 'send failed', short: 'send failed' };
 
 export class KafkaOutRunner implements BrokerUser {
   readonly id: string;
@@ -86,6 +84,8 @@ export class KafkaOutRunner implements BrokerUser {
     private readonly broker: KafkaBrokerConfig,
     private readonly o: KafkaOutOptions,
     private readonly metrics: NodeMetrics,
+    /** The kafka out node's `RED._`: its texts are in that node's catalogue. */
+    private readonly t: Translate,
   ) {
     this.id = node.id;
     this.backoff = new Backoff(o.backoff);
@@ -112,9 +112,9 @@ export class KafkaOutRunner implements BrokerUser {
       return;
     }
     if (this.queued + messages.length > this.o.maxQueue) {
-      const err = new Error(`kafka out queue full: ${thousands(this.queued)} records wait for the broker (max ${thousands(this.o.maxQueue)})`);
+      const err = new Error(this.t('smoke-kafka-out.errors.queue-full', { queued: thousands(this.queued), max: thousands(this.o.maxQueue) }));
       // One line per run of refusals: the first says it, the Catch nodes get every message.
-      if (this.refusedFull++ === 0) this.node.error(`${err.message}; messages that do not fit fail until it has room`);
+      if (this.refusedFull++ === 0) this.node.error(this.t('smoke-kafka-out.errors.queue-full-log', { error: err.message }));
       failToCatch(this.node, err, msg, done);
       this.show();
       return;
@@ -146,7 +146,7 @@ export class KafkaOutRunner implements BrokerUser {
   abortedTxn(records: number, why: string): void {
     if (this.aborted === '') {
       this.aborted = why;
-      this.node.warn(`kafka out: a transaction with ${thousands(records)} records was not committed (${why}); nothing of it is visible to read_committed readers, and the partition's owner processes its records again`);
+      this.node.warn(this.t('smoke-kafka-out.warn.txn-aborted', { records: thousands(records), why }));
     }
     this.show();
   }
@@ -188,7 +188,7 @@ export class KafkaOutRunner implements BrokerUser {
     const condition = this.lastErrorState?.text ?? text;
     if (condition !== this.lastError) {
       this.lastError = condition;
-      this.node.warn(`kafka out: ${text}; ${thousands(this.queued)} records wait for the broker`);
+      this.node.warn(this.t('smoke-kafka-out.warn.failing', { error: text, queued: thousands(this.queued) }));
     }
     this.show();
   }
@@ -227,7 +227,7 @@ export class KafkaOutRunner implements BrokerUser {
         this.settle(take);
         if (this.isolate > 0) this.isolate--;
         this.backoff.reset();
-        if (this.lastError) this.node.log('kafka out: sending again');
+        if (this.lastError) this.node.log(this.t('smoke-kafka-out.log.sending-again'));
         this.lastError = '';
         this.lastRefusal = '';
         this.show();
@@ -250,7 +250,7 @@ export class KafkaOutRunner implements BrokerUser {
         } else {
           const text = errorText(err);
           // Logged once per reason until a send succeeds; the Catch nodes get every refused message.
-          if (text !== this.lastRefusal) this.node.error(`kafka out: the broker refused a message (${text}); further messages it refuses for this reason go to Catch nodes only`);
+          if (text !== this.lastRefusal) this.node.error(this.t('smoke-kafka-out.errors.refused', { error: text }));
           this.lastRefusal = text;
           this.settle(take, err instanceof Error ? err : new Error(text));
         }
@@ -318,19 +318,32 @@ export class KafkaOutRunner implements BrokerUser {
   private problem(): Pick<BrokerState, 'text' | 'short'> | null {
     const b = this.brokerSt;
     if (b.kind === 'down' || b.kind === 'auth' || b.kind === 'bad-config') return b;
-    if (this.lastError) return this.lastErrorState ?? SEND_FAILED;
+    // A send that failed for a reason that is not the broker's state.
+    if (this.lastError) return this.lastErrorState ?? { text: this.t('smoke-kafka-out.status.send-failed') };
     return null;
+  }
+
+  /** Records waiting for the broker, for the status: "1.2k queued", '' when none. */
+  private queuedText(): string {
+    return this.queued > 0 ? this.t('smoke-kafka-out.status.queued', { count: compact(this.queued) }) : '';
   }
 
   /** Status text stays under ~20 characters: "broker down: refused", "refused, 1.2k queued", "12.3k sent". */
   private show(): void {
-    const q = this.queued > 0 ? `${compact(this.queued)} queued` : '';
     const problem = this.problem();
-    if (problem) this.status.now('failed', q ? `${problem.short ?? problem.text}, ${q}` : problem.text);
-    else if (!this.connected) this.status.set('connecting', q ? `connecting, ${q}` : 'connecting');
-    else if (this.aborted) this.status.now('connecting', this.aborted.startsWith('fenced') ? 'txn aborted: fenced' : 'txn aborted');
-    else this.status.set('ok', `${compact(this.sent)} sent` + (q ? `, ${q}` : ''));
+    if (problem) {
+      const q = this.queuedText();
+      this.status.now('failed', q ? this.t('smoke-kafka-out.status.problem-queued', { problem: problem.short ?? problem.text, queued: q }) : problem.text);
+    } else if (!this.connected) this.status.set('connecting', this.connectingText);
+    else if (this.aborted) this.status.now('connecting', this.t(this.aborted.startsWith('fenced') ? 'smoke-kafka-out.status.txn-fenced' : 'smoke-kafka-out.status.txn-aborted'));
+    else this.status.set('ok', this.sentText);
   }
+
+  // Evaluated only when the throttled status is written (see ThrottledStatus): one function each.
+  private readonly connectingText = (q = this.queuedText()): string =>
+    q ? this.t('smoke-kafka-out.status.connecting-queued', { queued: q }) : this.t('smoke-kafka-out.status.connecting');
+  private readonly sentText = (q = this.queuedText(), count = compact(this.sent)): string =>
+    q ? this.t('smoke-kafka-out.status.sent-queued', { count, queued: q }) : this.t('smoke-kafka-out.status.sent', { count });
 
   private async shutdown(budget: Deadline): Promise<void> {
     this.broker.deregister(this);
@@ -346,7 +359,7 @@ export class KafkaOutRunner implements BrokerUser {
     if (left.length > 0) {
       // One condition, one line: the count and the cause; the Catch nodes get every message.
       const n = left.reduce((s, e) => s + e.messages.length, 0);
-      const err = new Error(`kafka out: closed with ${thousands(n)} records (${thousands(left.length)} messages) not acknowledged (${this.closeCause()})`);
+      const err = new Error(this.t('smoke-kafka-out.errors.closed', { records: thousands(n), messages: thousands(left.length), cause: this.closeCause() }));
       this.node.error(err.message);
       this.settle(left, err);
     }
@@ -361,8 +374,8 @@ export class KafkaOutRunner implements BrokerUser {
   private closeCause(): string {
     const problem = this.problem();
     if (problem) return problem.text;
-    if (!this.connected) return 'not connected to the broker yet';
-    return `not acknowledged within ${this.o.closeFlushMs / 1000} s of closing`;
+    if (!this.connected) return this.t('smoke-kafka-out.errors.closed-not-connected');
+    return this.t('smoke-kafka-out.errors.closed-timeout', { seconds: this.o.closeFlushMs / 1000 });
   }
 
   private async drained(): Promise<void> {

@@ -7,6 +7,7 @@
  */
 import type { AckToken } from './ack';
 import { hold, registerConsumer, unregisterConsumer } from './ack';
+import { shared } from './i18n';
 import { WaitingMessages, changelogOf, registerStore, tasksOf, type PartitionStore, type Taken } from './partition-tasks';
 
 /** The position of item `i` of an outputs' meta, for a message of its own (they share the ack token). */
@@ -258,9 +259,9 @@ export class TaskStore<S> implements PartitionStore {
         if (this.codec.restore(state, saved.state)) {
           gate = typeof saved.gate === 'number' ? saved.gate : -1;
           outbox = saved.outbox;
-        } else this.o.warn(`the checkpoint of ${tp} does not fit this node's settings: starting ${tp} empty`);
+        } else this.o.warn(shared('smoke-kafka-broker.common.warn.checkpoint-mismatch', { tp }));
       } catch (err) {
-        this.o.warn(`the checkpoint of ${tp} is unreadable (${(err as Error).message}): starting ${tp} empty`);
+        this.o.warn(shared('smoke-kafka-broker.common.warn.checkpoint-unreadable', { tp, error: (err as Error).message }));
       }
     }
     const held = [...(this.parts.get(tp)?.held ?? []), ...(this.preHeld.get(tp) ?? [])];

@@ -5,6 +5,7 @@
  * to the node's handler: a log line and a red status, once per distinct message, and the timer keeps
  * running.
  */
+import { shared } from './i18n';
 import { setStatus } from './status';
 import type { Node } from './types';
 
@@ -42,8 +43,8 @@ export function reportTimerErrors(node: Pick<Node, 'error' | 'status'>, what: st
     if (!said.has(text)) {
       if (said.size > 20) said.clear();
       said.add(text);
-      node.error(`${what}: ${text}`);
+      node.error(shared('smoke-kafka-broker.common.errors.timer', { what, error: text }));
     }
-    setStatus(node as Node, 'failed', 'internal error');
+    setStatus(node as Node, 'failed', shared('smoke-kafka-broker.common.status.internal-error'));
   };
 }

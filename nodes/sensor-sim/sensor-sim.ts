@@ -5,6 +5,7 @@
 import { MAX_DEVICES, SensorSim, SimClock, simOptionProblems, type FireMode, type MissingAs, type SimOptions, type SimShape } from '../lib/sim';
 import { ConfigReader } from '../nr/config';
 import { reportBadConfig } from '../nr/errors';
+import { useCatalogues } from '../nr/i18n';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { compact, setStatus } from '../nr/status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
@@ -13,6 +14,7 @@ import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
 const MAX_READINGS_PER_FIRE = 10_000;
 
 export = function (RED: RED) {
+  useCatalogues(RED);
   // The editor's button on the node toggles it: node id → toggle, for nodes deployed in this runtime.
   const toggles = new Map<string, () => boolean>();
   function SensorSimNode(this: Node, def: NodeDef & Record<string, unknown>) {

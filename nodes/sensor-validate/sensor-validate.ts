@@ -9,6 +9,7 @@ import { createValidator } from '../lib/reading-validator';
 import type { Reading } from '../lib/types';
 import { ConfigReader } from '../nr/config';
 import { handleInputError, reportBadConfig } from '../nr/errors';
+import { useCatalogues } from '../nr/i18n';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { ThrottledStatus, compact } from '../nr/status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
@@ -48,6 +49,7 @@ function keyOf(k: unknown): unknown {
 }
 
 export = function (RED: RED) {
+  useCatalogues(RED);
   installMetricsEndpoint(RED);
 
   function SensorValidateNode(this: Node, config: NodeDef & Record<string, unknown>) {
@@ -80,7 +82,7 @@ export = function (RED: RED) {
     let good = 0;
     let bad = 0;
     // Evaluated only when the throttled status is written (see ThrottledStatus).
-    const statusText = (): string => `ok ${compact(good)} / bad ${compact(bad)}`;
+    const statusText = (): string => RED._('smoke-sensor-validate.status.counts', { good: compact(good), bad: compact(bad) });
 
     function countInvalid(errors: ValidationError[]): void {
       // One count per invalid reading, under its first error's code: the codes then sum to the readings.

@@ -12,6 +12,7 @@ import { reportTimerErrors } from '../nr/timers';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
 import { ConfigReader } from '../nr/config';
 import { handleInputError, reportBadConfig } from '../nr/errors';
+import { useCatalogues } from '../nr/i18n';
 import { setStatus } from '../nr/status';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { parseAggregates, DEFAULT_AGGREGATES } from '../lib/panes';
@@ -33,6 +34,7 @@ const STATES = ['auto', 'changelog', 'context', 'none'] as const;
 type Substitutions = Record<string, string | number> | undefined;
 
 export = function (RED: RED) {
+  useCatalogues(RED);
   installMetricsEndpoint(RED);
 
   function SlidingWindowNode(this: Node & { name?: string; z?: string; _alias?: string }, config: NodeDef & Record<string, unknown>) {
@@ -80,7 +82,7 @@ export = function (RED: RED) {
         warn: (key, info) => node.warn(RED._(`smoke-sliding-window.warn.${key}`, info as Substitutions)),
         log: (key, info) => node.log(RED._(`smoke-sliding-window.log.${key}`, info as Substitutions)),
         fail: (err, done) => handleInputError(node, err, done),
-        timerError: reportTimerErrors(node, 'sliding window'),
+        timerError: reportTimerErrors(node, RED._('smoke-sliding-window.log.timer')),
       },
     );
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => runner.handle(msg, send, done));

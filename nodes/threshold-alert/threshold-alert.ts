@@ -4,8 +4,10 @@
  */
 import { ThresholdDetector, defaultRules, parseRules } from '../lib/thresholds';
 import { registerRuleTableNode } from '../nr/detector-node';
+import { useCatalogues } from '../nr/i18n';
 import type { RED } from '../nr/types';
 
 export = function (RED: RED) {
+  useCatalogues(RED);
   registerRuleTableNode(RED, 'smoke-threshold-alert', defaultRules, parseRules, (rules, opts) => new ThresholdDetector(rules, opts));
 };

@@ -10,8 +10,10 @@
  */
 import { WindowAlertDetector, defaultWindowRules, parseWindowRules } from '../lib/window-alert';
 import { registerRuleTableNode } from '../nr/detector-node';
+import { useCatalogues } from '../nr/i18n';
 import type { RED } from '../nr/types';
 
 export = function (RED: RED) {
+  useCatalogues(RED);
   registerRuleTableNode(RED, 'smoke-window-alert', defaultWindowRules, parseWindowRules, (rules, opts) => new WindowAlertDetector(rules, opts));
 };

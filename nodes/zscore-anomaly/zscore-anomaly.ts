@@ -10,6 +10,7 @@ import { ZSCORE_DEFAULTS, ZScoreDetector, zscoreProblems } from '../lib/zscore';
 import { ConfigReader } from '../nr/config';
 import { attachDetector, readDetectorOptions, readStateOption } from '../nr/detector-node';
 import { reportBadConfig } from '../nr/errors';
+import { useCatalogues } from '../nr/i18n';
 import type { Node, NodeDef, RED } from '../nr/types';
 
 interface ZScoreAnomalyDef extends NodeDef {
@@ -35,6 +36,7 @@ function sensorList(v: unknown): string[] | undefined {
 }
 
 export = function (RED: RED) {
+  useCatalogues(RED);
   function ZScoreAnomalyNode(this: Node, config: ZScoreAnomalyDef) {
     RED.nodes.createNode(this, config);
     const c = new ConfigReader(config as unknown as Record<string, unknown>);

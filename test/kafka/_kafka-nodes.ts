@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { Partitioners, type Message } from 'kafkajs';
 import { bootstrap, kafkaClient } from './broker';
+import { withCatalogues } from '../nodes/_catalogues';
 
 export const root = path.resolve(__dirname, '..', '..');
 export const DATA = path.resolve(__dirname, '../../../shared/data/smoke_detection_iot.csv');
@@ -15,8 +16,9 @@ export const DATA = path.resolve(__dirname, '../../../shared/data/smoke_detectio
 export const helper = require('node-red-node-test-helper');
 helper.init(require.resolve('node-red'));
 
+/** A built node module, with Node-RED's real message catalogues (test/nodes/_catalogues.ts). */
 export function nodeModule(name: string): unknown {
-  return require(path.join(root, 'dist', 'nodes', name, `${name}.js`));
+  return withCatalogues(path.join(root, 'dist', 'nodes', name, `${name}.js`));
 }
 export const brokerModule = nodeModule('kafka-broker');
 export const inModule = nodeModule('kafka-in');

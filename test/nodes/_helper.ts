@@ -1,10 +1,12 @@
 /**
  * node-red-node-test-helper, initialised once with the Node-RED runtime from node_modules, plus the
- * built node modules from dist/ (the same files the palette manager installs).
+ * built node modules from dist/ (the same files the palette manager installs), each with Node-RED's
+ * real message catalogues (./_catalogues.ts): statuses and log lines read as a user reads them.
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { deployInto } from '../_deploy';
+import { withCatalogues } from './_catalogues';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
 
@@ -20,14 +22,12 @@ export const pkg: PackageJson = JSON.parse(fs.readFileSync(path.join(root, 'pack
 
 /** The built module of a node, by its folder name (e.g. 'sensor-validate'). */
 export function nodeModule(name: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(path.join(root, 'dist', 'nodes', name, `${name}.js`));
+  return withCatalogues(path.join(root, 'dist', 'nodes', name, `${name}.js`));
 }
 
 /** Every module listed in package.json's node-red.nodes. */
 export function allNodeModules(): unknown[] {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return Object.values(pkg['node-red'].nodes).map((f) => require(path.join(root, f)));
+  return Object.values(pkg['node-red'].nodes).map((f) => withCatalogues(path.join(root, f)));
 }
 
 export { helper };

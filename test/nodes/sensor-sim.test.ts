@@ -171,8 +171,8 @@ describe('sensor-sim node', function () {
     it('"fire" sets the named device on fire at once', async function () {
       const { sim, out } = await load({ devices: 3, rate: 20, fire: 'off', fireDuration: 2, shape: 'canonical' });
       await collect(out, 3);
-      // The status names the fire (its text is the message key under the test helper).
-      const onFire = statusWhere(sim, (s) => s.fill === 'green' && String(s.text).includes('smoke-sensor-sim.status'));
+      // The status names the fire: "3 dev, 1 on fire".
+      const onFire = statusWhere(sim, (s) => s.fill === 'green' && s.text === '3 dev, 1 on fire');
       const hot = new Promise<void>((resolve) => {
         out.on('input', ((m: Msg) => {
           const r = m.payload as { deviceId: string; fireAlarm: number; temperature: number };

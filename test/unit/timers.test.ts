@@ -1,7 +1,14 @@
 import { strict as assert } from 'node:assert';
 import { guardedInterval, guardedTimeout, reportTimerErrors } from '../../nodes/nr/timers';
+import { useCatalogues } from '../../nodes/nr/i18n';
+import { brokerRed } from '../nodes/_catalogues';
 
 describe('timers (nodes/nr/timers.ts): a callback that fails is reported, never uncaught', function () {
+  // The error line and the status are shared texts of the catalogues, as a node's runtime gives them.
+  before(async function () {
+    useCatalogues((await brokerRed()) as never);
+  });
+
   it('an interval whose callback throws reports each failure and keeps running', async function () {
     const errors: unknown[] = [];
     let runs = 0;

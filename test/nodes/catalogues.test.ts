@@ -1,0 +1,74 @@
+/**
+ * The catalogue keys the adapters use resolve with Node-RED's own i18n (the catalogues registered as
+ * Node-RED's registry registers them), and a node shows the shared texts (nodes/nr/i18n.ts: the kafka
+ * broker's catalogue, addressed by its namespace) in a real runtime, not their keys.
+ */
+import { strict as assert } from 'node:assert';
+import { keysUsed } from '../unit/_catalogue-sources';
+import { namespaceOf, translate } from './_catalogues';
+import { helper, nodeModule } from './_helper';
+
+type Call = { thisValue: unknown; args: unknown[] };
+interface TestNode {
+  status: { getCalls(): Call[] };
+  error: { getCalls(): Call[] };
+}
+
+/** The arguments of every `method` call of node `n` (the spies are on Node.prototype). */
+function callsOf(n: TestNode, method: 'status' | 'error'): unknown[][] {
+  return n[method].getCalls().filter((c) => c.thisValue === n).map((c) => c.args);
+}
+
+describe('catalogue > keys resolve with Node-RED i18n', function () {
+  it('every key the adapters use is a text in its node set namespace', async function () {
+    const used = keysUsed();
+    assert.ok(used.length > 50, `only ${used.length} keys found`);
+    const raw: string[] = [];
+    for (const u of used) {
+      const ns = namespaceOf(u.key.slice(0, u.key.indexOf('.')));
+      const text = await translate(`${ns}:${u.key}`);
+      if (text === u.key || text === `${ns}:${u.key}` || text.trim() === '') raw.push(`${u.file}:${u.line} ${u.key} → ${JSON.stringify(text)}`);
+    }
+    assert.deepEqual(raw, []);
+  });
+
+  it('fills a text\'s placeholders: a shared text by its namespace', async function () {
+    const text = await translate(`${namespaceOf('smoke-kafka-broker')}:smoke-kafka-broker.common.errors.invalid-config`, { problems: 'a; b' });
+    assert.equal(text, 'Invalid configuration: a; b');
+  });
+});
+
+describe('catalogue > shared texts in a running flow', function () {
+  afterEach(async function () {
+    await helper.unload();
+  });
+
+  it('a bad configuration shows "bad config" and logs "Invalid configuration: …" from the kafka broker catalogue', async function () {
+    await helper.load([nodeModule('sensor-validate'), nodeModule('threshold-alert')], [
+      { id: 'v', type: 'smoke-sensor-validate', missing: 'bogus', wires: [[], []] },
+      { id: 't', type: 'smoke-threshold-alert', emit: 'sometimes', wires: [[], []] },
+    ]);
+    for (const id of ['v', 't']) {
+      const n = helper.getNode(id) as TestNode;
+      assert.deepEqual(callsOf(n, 'status').pop(), [{ fill: 'red', shape: 'ring', text: 'bad config' }], id);
+      const errors = callsOf(n, 'error').map((a) => String(a[0]));
+      assert.ok(errors.length === 1 && errors[0].startsWith('Invalid configuration: '), `${id}: ${errors.join('\n')}`);
+    }
+  });
+
+  it('kafka in and kafka out behind a broker with a bad configuration show the broker\'s "broker config"', async function () {
+    await helper.load([nodeModule('kafka-broker'), nodeModule('kafka-in'), nodeModule('kafka-out')], [
+      { id: 'b', type: 'smoke-kafka-broker', brokers: 'localhost:9092', sasl: 'plain' },
+      { id: 'in', type: 'smoke-kafka-in', broker: 'b', topics: 'catalogue-test', wires: [[], [], []] },
+      { id: 'out', type: 'smoke-kafka-out', broker: 'b', topic: 'catalogue-test', wires: [] },
+    ]);
+    const broker = helper.getNode('b') as TestNode;
+    assert.deepEqual(
+      callsOf(broker, 'error').map((a) => a[0]),
+      ['Invalid configuration: SASL plain needs a username and a password'],
+    );
+    for (const id of ['in', 'out']) {
+      assert.deepEqual(callsOf(helper.getNode(id) as TestNode, 'status').pop(), [{ fill: 'red', shape: 'ring', text: 'broker config' }], id);
+    }
+  });
+});
