@@ -9,13 +9,11 @@
  * with the reason.
  */
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { deploy, deployedFlow, launchBrowser, newPage, openEditor, root, screenshot, startNodeRed, type NodeRedInstance, requireBrowser } from './_browser';
-import { freePort, waitForHttp } from './_process';
+import { startDemo, type Demo } from './_demo';
 
 const PALETTE_LABELS = ['kafka in', 'kafka out', 'sensor validate', 'threshold alert', 'z-score anomaly', 'fire pattern', 'sliding window', 'window alert', 'csv sink', 'sensor sim'];
 
@@ -292,58 +290,23 @@ describe('e2e > the npm start dashboard in a real browser', function () {
   // the first time); the demo's window emits its first results within about 30 s.
   this.timeout(300_000);
   let browser: Browser | undefined;
-  let child: ChildProcess | undefined;
-  let out = '';
-  let tmp: string;
+  let demo: Demo | undefined;
   let base: string;
-  // Kept between runs (in the system's temporary folder, not the repository) so that the dashboard
-  // is installed once, not on every run; the flow is redeployed from flows/flows.json each time.
-  const userDir = path.join(os.tmpdir(), 'smoke-stream-e2e-dashboard-userdir');
 
   before(async function () {
     requireBrowser(this);
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-browser-dashboard-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      SMOKE_USERDIR: userDir,
-      SMOKE_DATA_DIR: path.join(tmp, 'data'),
-      SMOKE_SKIP_BUILD: '1',
-      SMOKE_RESET_FLOWS: '1',
-      LOG_FILE: path.join(tmp, 'stream_processing.log'),
-    };
-    delete env.KAFKA_BOOTSTRAP_SERVERS;
-    delete env.SMOKE_DASHBOARD;
-    // Its own process group, so that Node-RED (start.js's child) ends with it.
-    child = spawn(process.execPath, [path.join(root, 'scripts', 'start.js')], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (c) => (out += String(c)));
-    child.stderr!.on('data', (c) => (out += String(c)));
-    browser = await launchBrowser();
-    await waitForHttp(`${base}/settings`, 240_000, () => out);
-    if (!/Dashboard: +http/.test(out)) {
+    [demo, browser] = await Promise.all([startDemo('smoke-stream-e2e-dashboard-userdir'), launchBrowser()]);
+    base = demo.base;
+    if (!demo.dashboard) {
       // eslint-disable-next-line no-console
-      console.log(`    [skip] Dashboard 2.0 is not installed: npm start could not install @flowfuse/node-red-dashboard (offline?):\n${out.split('\n').filter((l) => /smoke-stream:|npm (error|ERR)/.test(l)).join('\n')}`);
+      console.log(`    [skip] Dashboard 2.0 is not installed: npm start could not install @flowfuse/node-red-dashboard (offline?):\n${demo.dashboardMissing()}`);
       this.skip();
     }
   });
 
   after(async function () {
     await browser?.close();
-    if (child?.pid && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      process.kill(-child.pid, 'SIGINT');
-      const t = setTimeout(() => {
-        try {
-          process.kill(-child!.pid!, 'SIGKILL');
-        } catch {}
-      }, 15_000);
-      await exited;
-      clearTimeout(t);
-    }
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    await demo?.stop();
   });
 
   it('draws the window averages per device as charts with data, and lists alerts after "Start a fire now"', async function () {
