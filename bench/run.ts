@@ -10,7 +10,9 @@
  *   (f) restore time of a partition's state (10,000 devices) from its changelog topics, and checkpoint size;
  *   (g) exactly-once Kafka out: the batch pipeline with its alerts and window results to Kafka, kafka in's
  *       processing at-least-once against exactly-once (readings/s, and produce → alert latency as a
- *       read_committed consumer of the alerts topic sees it).
+ *       read_committed consumer of the alerts topic sees it);
+ *   (h) only with `--peer spark`: the seed's Spark Structured Streaming query (bench/spark) on the same
+ *       topic right after the batch pipeline, readings/s, CPU and peak RSS of both, final windows compared.
  * Output: a table on stdout, bench/results/bench-<time>.json and .svg (plus latest.json, latest.svg);
  * with --profile, CPU profiles of the measured intervals (bench/results/<time>-*.cpuprofile) and their
  * summaries.
@@ -23,6 +25,8 @@ import { brokerAvailable, deleteStateOf, ensureBroker, kafkaClient, uniqueName }
 import { parseOptions, type BenchOptions } from './lib/options';
 import { NO_CHECKPOINTS, chartSvg, checkpointCost, computeTargets, eosCost, formatReport, measured, type BenchReport, type Processing } from './lib/report';
 import { formatSummary, summariseProfile } from './profile-summary';
+import { buildSparkPeer, runSparkPeer } from './lib/peer-spark';
+import { compareWindows, readJsonLines } from './lib/windows-compare';
 import type { ClientCeilingResult } from './scenarios/client-ceiling';
 import type { DevicesResult } from './scenarios/devices';
 import type { LatencyResult } from './scenarios/latency';
@@ -126,7 +130,7 @@ async function main(o: BenchOptions): Promise<number> {
   const nodesReady = missing.length === 0;
   if (!nodesReady) report.notes.push(`pipeline runs skipped: dist/nodes lacks ${missing.join(', ')} (build first)`);
 
-  const wantsKafka = !o.skip.has('client') || !o.skip.has('restore') || (nodesReady && (!o.skip.has('pipeline') || !o.skip.has('latency') || !o.skip.has('eos')));
+  const wantsKafka = !o.skip.has('client') || !o.skip.has('restore') || (nodesReady && (!o.skip.has('pipeline') || !o.skip.has('latency') || !o.skip.has('eos') || !o.skip.has('peer')));
   let kafkaUp = false;
   if (wantsKafka) {
     kafkaUp = (await brokerAvailable(o.brokers)) || (await ensureBroker(o.brokers, log));
@@ -167,7 +171,7 @@ async function main(o: BenchOptions): Promise<number> {
   let loaded = false;
   // (g) reads the bench topic when it wants as many readings, otherwise a topic of its own.
   const eosOwnTopic = o.eosReadings !== o.readings || o.eosDevices !== o.devices;
-  if (kafkaUp && (!o.skip.has('client') || (nodesReady && (!o.skip.has('pipeline') || (!o.skip.has('eos') && !eosOwnTopic))))) {
+  if (kafkaUp && (!o.skip.has('client') || (nodesReady && (!o.skip.has('pipeline') || !o.skip.has('peer') || (!o.skip.has('eos') && !eosOwnTopic))))) {
     const l = await loadTopic(o.readings, o.devices);
     topic = l.topic;
     report.load = count(l.outcome);
@@ -405,6 +409,52 @@ async function main(o: BenchOptions): Promise<number> {
       eos.latency.push({ processing, ...count(r) });
       const c = r.result?.committed;
       if (c) log(`(g) latency ${processing} @ ${eosRate}/s, produce → alert on the topic: p50 ${c.alerts.p50.toFixed(1)} ms, p99 ${c.alerts.p99.toFixed(1)} ms, max ${c.alerts.max.toFixed(1)} ms`);
+    }
+  }
+
+  // ---- (h) the peer: our batch pipeline (the nodes' defaults) and then the seed's Spark query on the
+  // same topic, one after the other under the same machine load; their final windows compared.
+  if (loaded && nodesReady && !o.skip.has('peer') && o.peer === 'spark') {
+    let build: Awaited<ReturnType<typeof buildSparkPeer>> | undefined;
+    let buildError: string | undefined;
+    try {
+      // Built first, so a first run's download is not measured against anything.
+      build = await buildSparkPeer(log);
+      log(build.built ? `spark peer built in ${(build.ms / 1000).toFixed(0)} s` : 'spark peer: cached build (bench/spark/target)');
+    } catch (e) {
+      buildError = (e as Error).message;
+      log(`spark peer: ${buildError}`);
+    }
+    const groupId = uniqueName('smoke-bench-peer');
+    groups.push(groupId);
+    const windowsFile = path.join(os.tmpdir(), `smoke-bench-peer-windows-${id}.jsonl`);
+    try {
+      // No time box: the windows are compared, so every reading has to get through.
+      const ours = await step<PipelineResult>(
+        '(h) pipeline, batch mode (for the peer comparison)',
+        'pipeline',
+        { brokers: o.brokers, topic, groupId, mode: 'batch', maxBatch: o.maxBatch, readings: o.readings, maxSeconds: 600, windowsFile },
+        660_000 + o.readings,
+        undefined,
+        true,
+      );
+      report.peer = { peer: 'spark', topic, ours: count(ours), error: buildError };
+      if (ours.result) log(`(h) ours: ${rate(ours.result.recordsPerSec)}, ${Math.round(ours.result.recordsPerCpuSec).toLocaleString('en-US')} readings/CPU-s, ${ours.result.windowsWritten ?? 0} final windows`);
+      if (build) {
+        log('(h) Spark Structured Streaming on the same topic ...');
+        try {
+          const spark = await runSparkPeer({ brokers: o.brokers, topic, shufflePartitions: o.sparkShufflePartitions, timeoutMs: 900_000 + o.readings }, build, log);
+          report.peer.spark = spark.result;
+          log(`(h) Spark: ${rate(spark.result.recordsPerSec)} processing, ${rate(spark.result.wallRecordsPerSec)} wall; ${spark.windows.length} final windows`);
+          if (ours.ok && fs.existsSync(windowsFile)) report.peer.windows = compareWindows(readJsonLines(windowsFile), spark.windows);
+        } catch (e) {
+          failures++;
+          report.peer.error = (e as Error).message;
+          log(`(h) Spark: FAILED ${(e as Error).message}`);
+        }
+      } else failures++;
+    } finally {
+      fs.rmSync(windowsFile, { force: true });
     }
   }
 

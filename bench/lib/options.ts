@@ -55,7 +55,14 @@ export interface BenchOptions {
   eosDevices: number;
   /** kafka out's maxQueue in (g) (records waiting for the broker, at-least-once only); undefined: the node's default. */
   eosMaxQueue?: number;
-  /** Skip parts: `--skip client,runtime,pipeline,nocheckpoints,latency,sweep,restore,eos` (`--only` skips all others). */
+  /**
+   * (h) The peer to compare with (`--peer spark`): the seed's Spark Structured Streaming query on the
+   * same topic, after the batch pipeline (Spark is downloaded by Maven, so never part of the default run).
+   */
+  peer?: 'spark';
+  /** `spark.sql.shuffle.partitions` of the Spark peer (its windowed aggregation's state stores). */
+  sparkShufflePartitions: number;
+  /** Skip parts: `--skip client,runtime,pipeline,nocheckpoints,latency,sweep,restore,eos,peer` (`--only` skips all others). */
   skip: Set<string>;
   brokers: string[];
 }
@@ -89,15 +96,24 @@ const USAGE = `npm run bench -- [options]
   --eos-rates LIST    offered rates of (g)'s latency runs, readings/s (default 1000,5000; --quick 5000)
   --eos-max-queue N   kafka out's maxQueue in (g) (default 1000000, so that the at-least-once kafka
                       out, which nothing slows down, fails no alert; 'default': the node's 10,000)
-  --skip LIST         leave out some of: client,runtime,pipeline,nocheckpoints,latency,sweep,restore,eos
+  --skip LIST         leave out some of: client,runtime,pipeline,nocheckpoints,latency,sweep,restore,eos,peer
                       (nocheckpoints: the batch pipeline without checkpoints, the baseline of their cost;
                       eos: (g) exactly-once Kafka out against at-least-once)
   --only LIST         run only these parts (the same names; the rest is skipped)
   --eos               the same as --only eos
+  --peer spark        (h) only: the batch pipeline and the seed's Spark Structured Streaming query
+                      (bench/spark, Spark 4.0.0 built from Maven Central on the first run) on the same
+                      topic, readings/s, CPU, peak RSS and their final windows compared; with --only,
+                      other parts as well (--only client,peer --peer spark)
+  --spark-shuffle-partitions N   spark.sql.shuffle.partitions of the peer (default 4: the topic's
+                      partitions; Spark's own default, 200, costs it a state store per partition)
 Env: KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092)`;
 
 /** The parts `--skip` and `--only` name. */
-export const PARTS = ['client', 'runtime', 'pipeline', 'nocheckpoints', 'latency', 'sweep', 'restore', 'eos'];
+export const PARTS = ['client', 'runtime', 'pipeline', 'nocheckpoints', 'latency', 'sweep', 'restore', 'eos', 'peer'];
+
+/** The peers `--peer` knows. */
+export const PEERS = ['spark'] as const;
 
 function positiveInt(name: string, v: string | undefined): number {
   const n = Number(v);
@@ -128,7 +144,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       given.set(a.slice(2), argv[++i]);
     }
   }
-  const known = ['readings', 'devices', 'partitions', 'modes', 'quick', 'profile', 'rates', 'latency-seconds', 'sweep', 'per-device', 'skip', 'batch-size', 'max-batch', 'sweep-step', 'max-seconds', 'restore-devices', 'cost-pairs', 'eos-pairs', 'eos-rates', 'eos-readings', 'eos-devices', 'eos-max-queue', 'only', 'eos'];
+  const known = ['readings', 'devices', 'partitions', 'modes', 'quick', 'profile', 'rates', 'latency-seconds', 'sweep', 'per-device', 'skip', 'batch-size', 'max-batch', 'sweep-step', 'max-seconds', 'restore-devices', 'cost-pairs', 'eos-pairs', 'eos-rates', 'eos-readings', 'eos-devices', 'eos-max-queue', 'only', 'eos', 'peer', 'spark-shuffle-partitions'];
   for (const k of given.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
 
   const quick = given.has('quick');
@@ -136,11 +152,18 @@ export function parseOptions(argv: string[]): BenchOptions {
   for (const m of modes) if (m !== 'single' && m !== 'batch') throw new Error(`--modes: unknown mode ${m}`);
   const skip = new Set((given.get('skip') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
   for (const s of skip) if (!PARTS.includes(s)) throw new Error(`--skip: unknown part ${s}`);
-  const onlyList = [...(given.get('only') ?? '').split(','), ...(given.has('eos') ? ['eos'] : [])].map((s) => s.trim()).filter(Boolean);
+  const peer = given.get('peer');
+  if (given.has('peer') && !(PEERS as readonly string[]).includes(peer ?? '')) throw new Error(`--peer: unknown peer ${peer} (known: ${PEERS.join(', ')})`);
+  const onlyList = [...(given.get('only') ?? '').split(','), ...(given.has('eos') ? ['eos'] : []), ...(peer ? ['peer'] : [])].map((s) => s.trim()).filter(Boolean);
   for (const s of onlyList) if (!PARTS.includes(s)) throw new Error(`--only: unknown part ${s}`);
   if (given.has('only') && onlyList.length === 0) throw new Error('--only needs a comma-separated list of parts');
   // --only pipeline keeps its baseline (nocheckpoints) unless that is skipped or named apart.
   if (onlyList.length > 0) for (const part of PARTS) if (!onlyList.includes(part) && !(part === 'nocheckpoints' && onlyList.includes('pipeline'))) skip.add(part);
+  // The peer part runs only when a peer is named: it downloads the peer.
+  if (!peer) {
+    if (onlyList.includes('peer')) throw new Error('--only peer needs the peer: --peer spark');
+    skip.add('peer');
+  }
 
   const num = (k: string, dflt: number, quickDflt = dflt) => (given.has(k) ? positiveInt(`--${k}`, given.get(k)) : quick ? quickDflt : dflt);
   const brokers = (process.env.KAFKA_BOOTSTRAP_SERVERS?.trim() || '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean);
@@ -168,6 +191,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     eosReadings: num('eos-readings', 200_000, 100_000),
     eosDevices: num('eos-devices', 100),
     eosMaxQueue: given.get('eos-max-queue') === 'default' ? undefined : num('eos-max-queue', 1_000_000),
+    peer: peer as BenchOptions['peer'],
+    sparkShufflePartitions: num('spark-shuffle-partitions', 4),
     skip,
     brokers,
   };

@@ -10,6 +10,7 @@ import type { PipelineResult } from '../scenarios/pipeline';
 import type { LatencyResult } from '../scenarios/latency';
 import type { DevicesResult } from '../scenarios/devices';
 import type { RestoreResult } from '../scenarios/restore';
+import { formatPeer, peerTargets, type PeerReport } from './peer-report';
 
 export interface Measured<T> {
   ok: boolean;
@@ -50,6 +51,8 @@ export interface BenchReport {
    * pipeline with kafka out, in the order they ran, and the latency runs to the alerts topic's reader.
    */
   eos?: { load?: Measured<LoadResult>; runs: EosRun[]; latency: EosLatency[] };
+  /** (h) The peer (`--peer spark`): our batch pipeline and Spark on the same topic (absent unless asked for). */
+  peer?: PeerReport;
   profiles: ProfileSummary[];
   targets: Target[];
 }
@@ -249,10 +252,12 @@ export function formatReport(r: BenchReport): string {
       : '';
     row(key === NO_CHECKPOINTS ? '(a) the same without checkpoints *' : '(a) pipeline kafka in → … → csv sink', mode, m, msgs, vs, extra);
   }
-  out.push('Throughput (one child process each; "vs ceiling" = by wall clock / by CPU time of the measured process)');
-  out.push(table(['configuration', 'mode', 'readings/s', 'msgs/s', 'readings/CPU-s', 'vs ceiling', 'peak RSS MB', 'notes'], rows, 2));
-  if (r.pipeline[NO_CHECKPOINTS]) out.push("* window and detectors state: 'none', csv sinks exactlyOnce: 'off' (the pipeline above it runs the defaults: changelog checkpoints, exactly-once CSV)");
-  out.push('');
+  if (rows.length) {
+    out.push('Throughput (one child process each; "vs ceiling" = by wall clock / by CPU time of the measured process)');
+    out.push(table(['configuration', 'mode', 'readings/s', 'msgs/s', 'readings/CPU-s', 'vs ceiling', 'peak RSS MB', 'notes'], rows, 2));
+    if (r.pipeline[NO_CHECKPOINTS]) out.push("* window and detectors state: 'none', csv sinks exactlyOnce: 'off' (the pipeline above it runs the defaults: changelog checkpoints, exactly-once CSV)");
+    out.push('');
+  }
 
   const cost = checkpointCost(r);
   if (cost) {
@@ -343,6 +348,7 @@ export function formatReport(r: BenchReport): string {
   }
 
   if (r.eos) out.push(...formatEos(r), '');
+  if (r.peer) out.push(...formatPeer(r.peer, table), '');
 
   const peaks: string[] = [];
   for (const [key, m] of Object.entries(r.pipeline)) if (m.ok && m.memory) peaks.push(`pipeline ${key}: RSS ${mb(m.memory.peakRssMB)} MB, heap ${mb(m.memory.peakHeapMB)} MB`);
@@ -515,6 +521,7 @@ export function computeTargets(r: BenchReport): Target[] {
       });
     }
   }
+  if (r.peer) t.push(...peerTargets(r.peer));
   return t;
 }
 

@@ -17,6 +17,9 @@
  * them; exactly-once: their transaction committed), so both modes are timed to the same point: every
  * reading in the CSV and every output in Kafka. After the run a read_committed reader counts the records
  * on the output topics (and duplicate alerts, by type, device, event time, sensor and severity).
+ *
+ * `windowsFile` (the peer section, issue 17): the final window results that passed the windows sink are
+ * also written there, one JSON object per line, for the comparison with the peer's.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,6 +46,8 @@ export interface PipelineConfig {
   processing?: 'at-least-once' | 'exactly-once';
   /** Alerts and window results also to these fresh topics (created here with `partitions` partitions, deleted at the end). */
   outputs?: { alertsTopic: string; windowsTopic?: string; partitions: number; maxQueue?: number };
+  /** Also write the final window results (those behind the windows sink) to this file, as JSON lines. */
+  windowsFile?: string;
 }
 
 /** The kafka out side of a run with `outputs`. */
@@ -96,6 +101,10 @@ export interface PipelineResult {
   csvFiles: number;
   windowRows: number;
   rssAtEndMB: number;
+  /** CPU time of the whole process (startup included) when the result was made, ms. */
+  processCpuMs: number;
+  /** Final window results written to `windowsFile`. */
+  windowsWritten?: number;
   outputs?: OutputsResult;
   problems: string[];
 }
@@ -149,6 +158,13 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
   for (const t of outTopics) await createTopic(admin, t, out!.partitions);
   // kafka out's finished records (done), noted by an onComplete hook: the end of an output's path.
   const done = { alerts: 0, windows: 0, failed: 0, last: 0 };
+  // Final window results for the peer comparison, collected from the tap behind the windows sink.
+  const finalWindows: unknown[] = [];
+  if (cfg.windowsFile) {
+    g.listeners.set('windows', (_n, msg) => {
+      for (const w of Array.isArray(msg.payload) ? msg.payload : [msg.payload]) if ((w as { final?: unknown }).final === true) finalWindows.push(w);
+    });
+  }
   const t0 = performance.now();
   const nr = await startNodeRed(
     pipelineFlow({ kafka: { ...cfg, topic: cfg.topic }, csvDir, checkpoints: cfg.checkpoints !== false, outputs: out }),
@@ -254,6 +270,7 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
       csvFiles: 0,
       windowRows: 0,
       rssAtEndMB,
+      processCpuMs: 0,
       problems: nr.problems.slice(0, 20),
     };
     const alertsIn = out ? tap('alerts').records : 0;
@@ -281,8 +298,15 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
     res.csvRows = rows.rows;
     res.csvFiles = rows.files;
     res.windowRows = countCsvRows(csvDir, 'window_results_').rows;
+    if (cfg.windowsFile) {
+      fs.writeFileSync(cfg.windowsFile, finalWindows.map((w) => JSON.stringify(w) + '\n').join(''));
+      res.windowsWritten = finalWindows.length;
+    }
+    const total = process.cpuUsage();
+    res.processCpuMs = (total.user + total.system) / 1000;
     return res;
   } finally {
+    g.listeners.delete('windows');
     await nr.stop().catch(() => undefined);
     // The changelog topics of this run: gone now, so that the broker does not compact them while the
     // next run is measured.
