@@ -119,7 +119,7 @@ function alerts(now: number): Record<string, unknown>[] {
     { type: 'PATTERN', severity: 'CRITICAL', sensor: 'firePattern', value: 3, threshold: 3, message: 'fire pattern: tvoc, eco2, pm2_5 (CRITICAL)', indicators: ['tvoc', 'eco2', 'pm2_5'] },
     { type: 'STATISTICAL', severity: 'HIGH', sensor: 'rawH2', value: 12836, threshold: 4, zScore: 4.00217, message: 'rawH2 12836: z 4.00217 > 4 (HIGH; mean 12805.4, σ 7.65086)' },
     { type: 'THRESHOLD', severity: 'HIGH', sensor: 'avgEco2', value: 1685.19, threshold: 1000, message: `avgEco2 1685.19 > 1000 (HIGH) in window ${iso(now - 60_000)} – ${iso(now)}` },
-    { type: 'THRESHOLD', severity: 'CRITICAL', sensor: 'pm2_5', value: 1.33, threshold: null, message: 'pm2_5 1.33 back to normal (was CRITICAL)', cleared: true },
+    { type: 'THRESHOLD', severity: 'NORMAL', sensor: 'pm2_5', value: 1.33, threshold: 50, message: 'pm2_5 1.33 back to normal (was CRITICAL)', cleared: true, details: { was: 'CRITICAL' } },
   ];
   return Array.from({ length: ALERTS }, (_, i) => ({
     ...kinds[i % kinds.length],
