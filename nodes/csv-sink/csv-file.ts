@@ -27,7 +27,7 @@ import type { GroupRanges } from '../lib/csv-cuts';
 import { bytesOf, syncFolder, writeAll } from './file-ops';
 import { GroupFiles, type GroupCommit } from './group-files';
 import { OpenFiles } from './open-files';
-import type { FlushGroup, GroupWrite, Parts, SinkTarget } from './sink-queue';
+import type { FlushGroup, GroupWrite, Parts, SinkTarget } from './sink-api';
 
 /** Rows for one file: `text` is complete lines (each ending in `\n`), `header` the header line without one. */
 export interface Segment {

@@ -5,7 +5,7 @@
  */
 import { constants as C, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { PermanentWriteError } from './sink-queue';
+import { PermanentWriteError } from './sink-api';
 
 export const EMPTY = Buffer.alloc(0);
 const SCAN_CHUNK = 1 << 20;

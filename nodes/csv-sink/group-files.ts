@@ -13,7 +13,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { cutOf, groupRanges, placeRows, type GroupRanges, type PlacedRows, type TailCut } from '../lib/csv-cuts';
 import { EMPTY, bytesOf, syncFolder, writeAll } from './file-ops';
 import type { OpenFile, OpenFiles } from './open-files';
-import { asError, type FlushGroup, type GroupWrite, type SinkCommit } from './sink-queue';
+import { asError, type FlushGroup, type GroupWrite, type SinkCommit } from './sink-api';
 
 /**
  * The caller's side of the two-phase commit of a flush's groups, for CSV files: what `prepare` is told

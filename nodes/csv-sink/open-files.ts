@@ -9,7 +9,7 @@ import { constants as C, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { lastRecordEnd } from './file-ops';
-import { PermanentWriteError } from './sink-queue';
+import { PermanentWriteError } from './sink-api';
 
 export interface OpenFile {
   name: string;
