@@ -245,3 +245,16 @@ export function fatalConsumerError(err: unknown): string | null {
   for (const e of chain(err)) if (FATAL_TYPES.has(text(e.type))) return text(e.type);
   return null;
 }
+
+/**
+ * The producer was fenced: another producer initialised the same transactional id (its partition task
+ * moved to another runtime), or the broker refuses this one the id. Looks at the error and 4 causes.
+ */
+export function isFenced(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const type = (e as { type?: string }).type ?? '';
+    if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED' || type === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED') return true;
+    if (/fenced|INVALID_PRODUCER_EPOCH/i.test((e as Error).message ?? '')) return true;
+  }
+  return false;
+}
