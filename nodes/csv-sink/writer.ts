@@ -1,15 +1,20 @@
 /**
  * The file side of `csv sink`: the sink queue (./sink-queue.ts: ordered jobs, batching, retry with backoff
  * while a fault lasts, acknowledgement once durable, bounded close, the two-phase group commit) with the
- * CSV files under one folder as its target (./csv-file.ts: safe opening, header check, torn-row repair,
- * append + fdatasync, byte ranges and cuts of groups). This module joins the two under the options and
- * events csv-sink.ts uses, and re-exports what callers and tests import from here; the guarantees are in
- * the comments of those two modules.
+ * CSV files under one folder as its target (./csv-file.ts: append + fdatasync; ./open-files.ts: safe
+ * opening, header check, torn-row repair; ./group-files.ts: byte ranges and cuts of groups). This module
+ * joins the two under the options and events csv-sink.ts uses, and re-exports what callers and tests
+ * import from here; the guarantees are in the comments of those modules.
  */
-import { CsvFiles, type CsvBatch, type FileEvent, type GroupCommit, type GroupRanges, type Segment } from './csv-file';
+import type { GroupRanges } from '../lib/csv-cuts';
+import { CsvFiles, type CsvBatch, type FileEvent, type Segment } from './csv-file';
+import type { GroupCommit } from './group-files';
 import { SinkQueue, type SinkEvent } from './sink-queue';
 
-export { lastRecordEnd, truncateTo, type GroupCommit, type GroupRanges, type Segment, type TailCut } from './csv-file';
+export type { GroupRanges, TailCut } from '../lib/csv-cuts';
+export { lastRecordEnd, truncateTo } from './file-ops';
+export type { GroupCommit } from './group-files';
+export type { Segment } from './csv-file';
 export { PermanentWriteError, UnwrittenError, type JobCallback } from './sink-queue';
 
 export interface WriterOptions {

@@ -245,3 +245,34 @@ export function fatalConsumerError(err: unknown): string | null {
   for (const e of chain(err)) if (FATAL_TYPES.has(text(e.type))) return text(e.type);
   return null;
 }
+
+/** What to fix for each fatal consumer error ({@link fatalConsumerError}). */
+const FATAL_HINTS: Record<string, string> = {
+  TOPIC_AUTHORIZATION_FAILED: "the broker's ACLs do not let this client read the topic",
+  GROUP_AUTHORIZATION_FAILED: "the broker's ACLs do not let this client use the group id",
+  CLUSTER_AUTHORIZATION_FAILED: "the broker's ACLs do not let this client act on the cluster",
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: "the broker's ACLs do not let this client use transactional ids starting with the group id",
+  INVALID_SESSION_TIMEOUT: "the session timeout is outside the broker's group.min.session.timeout.ms … group.max.session.timeout.ms (6 s … 30 min by default)",
+  INVALID_GROUP_ID: 'the broker refuses the group id',
+  INVALID_TOPIC_EXCEPTION: 'the broker refuses a topic name',
+  INCONSISTENT_GROUP_PROTOCOL: 'another member of the group uses another protocol (a consumer of another kind with the same group id)',
+  UNSUPPORTED_VERSION: 'the broker is too old for this client',
+};
+
+/** What to fix for fatal consumer error `type` ({@link fatalConsumerError}), as the node's error says it. */
+export function fatalHint(type: string): string {
+  return FATAL_HINTS[type] ?? 'the broker refuses this client or its settings';
+}
+
+/**
+ * The producer was fenced: another producer initialised the same transactional id (its partition task
+ * moved to another runtime), or the broker refuses this one the id. Looks at the error and 4 causes.
+ */
+export function isFenced(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const type = (e as { type?: string }).type ?? '';
+    if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED' || type === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED') return true;
+    if (/fenced|INVALID_PRODUCER_EPOCH/i.test((e as Error).message ?? '')) return true;
+  }
+  return false;
+}

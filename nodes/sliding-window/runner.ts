@@ -1,18 +1,18 @@
 /**
  * The per-message work of `smoke-sliding-window`, apart from Node-RED's node API: the windows
  * (lib/window.ts), the redelivery gate and the checkpoints with their Kafka commit holds (support.ts,
- * checkpoint.ts), the messages that wait for the restore, the status text and the timers. The adapter
- * (sliding-window.ts) parses the config, hands over what it needs of the node as a {@link WindowHost}
- * and wires `handle` and `close` to the node's input and close events.
+ * checkpoint.ts) and the messages that wait for the restore; its timers and status text live in
+ * window-timers.ts. The adapter (sliding-window.ts) parses the config, hands over what it needs of the
+ * node as a {@link WindowHost} and wires `handle` and `close` to the node's input and close events.
  */
-import { guardedInterval, guardedTimeout, type TimerErrorHandler } from '../nr/timers';
+import type { TimerErrorHandler } from '../nr/timers';
 import type { Done, NodeMessage, Send } from '../nr/types';
 import type { NodeMetrics } from '../nr/metrics';
-import { compact } from '../nr/status';
 import { SlidingWindows, type SlidingWindowOptions, type WindowResult } from '../lib/window';
 import { OffsetGate, kafkaPosition, readingTime, type CheckpointStore, type TimeSource } from './support';
 import { Checkpointer, checkpointSeqInFile, type CheckpointerOptions, type Durability } from './checkpoint';
 import { TaskStore, itemMeta, type OutputMeta } from '../nr/task-store';
+import { WindowTimers } from './window-timers';
 
 const CHECKPOINT_KEY = 'slidingWindow';
 
@@ -75,7 +75,7 @@ export class WindowRunner {
   private readonly tasks: TaskStore<SlidingWindows> | null = null;
   private readonly gate = new OffsetGate();
   private readonly checkpoints: Checkpointer;
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly clock: WindowTimers;
   /** Messages that arrived before the restore; null once it is done. */
   private queue: [NodeMessage, Send, Done][] | null = [];
   private closed = false;
@@ -84,15 +84,19 @@ export class WindowRunner {
   private gateMoved = false;
   /** Redelivered records skipped since the last log line. */
   private skipped = 0;
-  private shown = '';
-  private shownAt = 0;
-  private statusTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly o: WindowRunnerOptions,
     private readonly host: WindowHost,
   ) {
     this.windows = new SlidingWindows(o.windows);
+    this.clock = new WindowTimers(o.windows, o.timeSource, {
+      eachWindows: (fn) => this.eachWindows(fn),
+      touch: (tp) => this.tasks!.touch(tp),
+      emit: (out) => this.emit(out, this.lastWasArray, host.send),
+      status: (text) => host.status(text),
+      timerError: host.timerError,
+    });
     const changelog = o.changelogOf !== undefined;
     if (changelog) {
       this.tasks = new TaskStore<SlidingWindows>(host.id, o.changelogOf!, {
@@ -151,7 +155,7 @@ export class WindowRunner {
       stash.delete(this.host.id);
       this.restore(undefined, saved);
     }
-    this.startTimers();
+    this.clock.start();
   }
 
   /** An input message (Node-RED's input event). */
@@ -179,8 +183,7 @@ export class WindowRunner {
       const err = new Error('stopped before the saved windows were restored: message not processed');
       for (const [, , done] of this.queue.splice(0)) done(err);
     }
-    for (const t of this.timers) clearTimeout(t);
-    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.clock.stop();
     this.host.metrics.remove();
     const { store, stash } = this.o;
     // A deleted node's context goes with it; otherwise keep the open windows for the next start.
@@ -213,56 +216,7 @@ export class WindowRunner {
     this.queue = null;
     for (const [m, s, d] of waiting) this.run(m, s, d);
     this.checkpoints.handled();
-    this.showStatus();
-  }
-
-  /** Timers: windows that close without a reading (arrival time, idle devices). */
-  private startTimers(): void {
-    const { slideMs, idleMs = 0 } = this.o.windows;
-    const send = this.host.send;
-    if (this.o.timeSource === 'arrival') {
-      const tick = (): void => {
-        const out: WindowResult[] = [];
-        this.eachWindows((w, tp) => {
-          const before = out.length;
-          w.advance(Date.now(), out);
-          if (out.length > before && tp !== null) this.tasks!.touch(tp);
-        });
-        this.emit(out, this.lastWasArray, send);
-        if (out.length) this.showStatus();
-      };
-      // Rescheduled whatever the tick did (a tick that threw is reported, and the next one runs).
-      const schedule = (): void => {
-        this.timers[0] = guardedTimeout(
-          () => {
-            schedule();
-            tick();
-          },
-          slideMs - (Date.now() % slideMs) + 1,
-          this.host.timerError,
-        );
-        this.timers[0].unref?.();
-      };
-      schedule();
-    }
-    if (idleMs > 0) {
-      this.timers.push(
-        guardedInterval(() => {
-          const out: WindowResult[] = [];
-          let swept = 0;
-          this.eachWindows((w, tp) => {
-            const n = w.sweep(Date.now(), out);
-            if (n > 0 && tp !== null) this.tasks!.touch(tp);
-            swept += n;
-          });
-          if (swept > 0) {
-            this.emit(out, this.lastWasArray, send);
-            this.showStatus();
-          }
-        }, Math.min(Math.max(idleMs / 4, 1000), 60_000), this.host.timerError),
-      );
-    }
-    for (const t of this.timers) t.unref?.();
+    this.clock.showStatus();
   }
 
   /** The node's own windows (tp null), then each partition task's. */
@@ -296,7 +250,7 @@ export class WindowRunner {
         this.gate.clear();
         this.gateMoved = true;
       }
-      this.showStatus();
+      this.clock.showStatus();
       return done();
     }
     if (msg.flush) {
@@ -307,7 +261,7 @@ export class WindowRunner {
         if (out.length > before && tp !== null) this.tasks!.touch(tp);
       });
       this.emit(out, this.lastWasArray, send);
-      this.showStatus();
+      this.clock.showStatus();
       return done();
     }
     if (this.tasks !== null) {
@@ -376,7 +330,7 @@ export class WindowRunner {
         send([null, msg]);
       }
     }
-    this.showStatus();
+    this.clock.showStatus();
     done();
   }
 
@@ -427,34 +381,5 @@ export class WindowRunner {
     if (windows.add(rec, t, now, out)) return null;
     this.host.metrics.late.inc();
     return { watermark: windows.lastWatermark };
-  }
-
-  /** Status at most every 500 ms: counting open windows walks every device. */
-  private showStatus(): void {
-    const wait = 500 - (Date.now() - this.shownAt);
-    if (wait > 0) {
-      this.statusTimer ??= guardedTimeout(
-        () => {
-          this.statusTimer = null;
-          this.showStatus();
-        },
-        wait,
-        this.host.timerError,
-      );
-      return;
-    }
-    this.shownAt = Date.now();
-    let devices = 0;
-    let open = 0;
-    let late = 0;
-    this.eachWindows((w) => {
-      const s = w.stats();
-      devices += s.devices;
-      open += s.openWindows;
-      late += w.lateCount;
-    });
-    let text = `${compact(devices)} dev / ${compact(open)} win`;
-    if (late > 0) text += ` ${compact(late)} late`;
-    if (text !== this.shown) this.host.status((this.shown = text));
   }
 }
