@@ -12,6 +12,7 @@
  *   temperature climb the data does not show: it is what the fire-pattern detector looks for).
  */
 import { KAGGLE_HEADERS } from './sensor-fields';
+import { SIM_DEFAULTS, type SimOptions, simOptionProblems } from './sim-options';
 import { NUMERIC_SENSORS } from './types';
 
 /** A small, fast, seeded PRNG (mulberry32): uniform numbers in [0, 1). Not for cryptography. */
@@ -84,77 +85,7 @@ export const SENSOR_CEILING = 60000;
 /** The Kaggle data file's column headers, keyed by canonical name: the validator's table (CONTRACT §2). */
 export { KAGGLE_HEADERS };
 
-export type SimShape = 'kaggle' | 'canonical';
-export type FireMode = 'schedule' | 'random' | 'off';
-export type MissingAs = 'null' | 'absent';
-
-export interface SimOptions {
-  /** Number of devices, integer 1 … 100,000. Default 10. */
-  devices?: number;
-  /** Device id pattern; `{n}` is replaced by the device number 1 … devices. Default `sensor-{n}`. */
-  idPattern?: string;
-  /** Zero-pad `{n}` to this many digits (0 = no padding). Default 0. */
-  pad?: number;
-  /** PRNG seed (any number; taken as an unsigned 32-bit integer). Default 1. */
-  seed?: number;
-  /** `kaggle`: the data file's headers, `UTC` in seconds; `canonical`: CONTRACT §2 keys, ms. Default `kaggle`. */
-  shape?: SimShape;
-  /** Bounded random-walk drift of the sensor levels. Default true. */
-  drift?: boolean;
-  /** Fire episodes: on a schedule, at random, or never. Default `schedule`. */
-  fire?: FireMode;
-  /** Schedule: an episode starts every this many ms (the first one this long after the first reading). Default 10 min. */
-  fireEveryMs?: number;
-  /** Length of an episode in ms (> 0; in schedule mode < fireEveryMs). Default 60 s. */
-  fireDurationMs?: number;
-  /** Random: probability (0 … 1) that a device not on fire starts an episode within one minute. Default 0.01. */
-  fireProbability?: number;
-  /** Probability (0 … 1) that a reading lacks one (randomly chosen) numeric sensor value. Default 0. */
-  missingRate?: number;
-  /** A missing value is `null` (the sensor did not report) or the key is absent. Default `null`. */
-  missingAs?: MissingAs;
-}
-
-export const SIM_DEFAULTS: Required<SimOptions> = {
-  devices: 10,
-  idPattern: 'sensor-{n}',
-  pad: 0,
-  seed: 1,
-  shape: 'kaggle',
-  drift: true,
-  fire: 'schedule',
-  fireEveryMs: 600_000,
-  fireDurationMs: 60_000,
-  fireProbability: 0.01,
-  missingRate: 0,
-  missingAs: 'null',
-};
-
-/** Largest supported device count: one tick allocates one reading per device. */
-export const MAX_DEVICES = 100_000;
-
-/** Problems with a set of options, as readable sentences (empty when usable). */
-export function simOptionProblems(o: SimOptions): string[] {
-  const p: string[] = [];
-  const v = { ...SIM_DEFAULTS, ...o };
-  if (!Number.isInteger(v.devices) || v.devices < 1 || v.devices > MAX_DEVICES) p.push(`devices must be a whole number 1 … ${MAX_DEVICES} (got ${v.devices})`);
-  if (!Number.isInteger(v.pad) || v.pad < 0 || v.pad > 12) p.push(`pad must be a whole number 0 … 12 (got ${v.pad})`);
-  if (typeof v.idPattern !== 'string' || v.idPattern.length === 0) p.push('idPattern must not be empty');
-  else if (v.devices > 1 && !v.idPattern.includes('{n}')) p.push('idPattern must contain {n} when there is more than one device');
-  else if (v.idPattern.length > 100) p.push('idPattern must be at most 100 characters');
-  if (!Number.isFinite(v.seed)) p.push(`seed must be a number (got ${v.seed})`);
-  if (!(v.fireDurationMs > 0) || !Number.isFinite(v.fireDurationMs)) p.push(`fire duration must be > 0 (got ${v.fireDurationMs} ms)`);
-  if (v.fire === 'schedule') {
-    if (!(v.fireEveryMs > 0) || !Number.isFinite(v.fireEveryMs)) p.push(`fire interval must be > 0 (got ${v.fireEveryMs} ms)`);
-    else if (v.fireDurationMs >= v.fireEveryMs) p.push('fire duration must be shorter than the fire interval');
-  }
-  if (!(v.fireProbability >= 0 && v.fireProbability <= 1)) p.push(`fire probability must be 0 … 1 (got ${v.fireProbability})`);
-  if (!(v.missingRate >= 0 && v.missingRate <= 1)) p.push(`missing rate must be 0 … 1 (got ${v.missingRate})`);
-  if (!['kaggle', 'canonical'].includes(v.shape)) p.push(`shape must be kaggle or canonical (got ${v.shape})`);
-  if (!['schedule', 'random', 'off'].includes(v.fire)) p.push(`fire must be schedule, random or off (got ${v.fire})`);
-  if (!['null', 'absent'].includes(v.missingAs)) p.push(`missingAs must be null or absent (got ${v.missingAs})`);
-  return p;
-}
+export { type FireMode, type MissingAs, MAX_DEVICES, SIM_DEFAULTS, type SimOptions, type SimShape, simOptionProblems } from './sim-options';
 
 /** The device ids a pattern gives: `sensor-{n}` with pad 2 and 3 devices → sensor-01 … sensor-03. */
 export function deviceIds(pattern: string, count: number, pad = 0): string[] {
@@ -404,81 +335,4 @@ export class SensorSim {
   }
 }
 
-/**
- * The sim's clock: maps wall-clock time to the event times of the readings that are due. Readings are
- * `stepMs = 1000 / rateHz` apart on a grid aligned to the epoch (at 1 Hz: whole seconds, like the
- * data file), event time runs `speed` times as fast as the wall clock (1 = event time is wall time;
- * 60 = one simulated minute per second), and after a stop/start the event time never goes back.
- */
-export class SimClock {
-  readonly stepMs: number;
-  private running = false;
-  private wallAnchor = 0;
-  private simAnchor = 0;
-  /** Grid index of the next reading. */
-  private next = 0;
-  /** Event time of the last reading handed out (NaN: none yet). */
-  last = NaN;
-  /** Readings skipped because the clock fell more than `maxLagMs` of event time behind. */
-  skipped = 0;
-
-  /**
-   * @param rateHz readings per device per second of event time (> 0)
-   * @param speed event time per wall time (> 0)
-   * @param maxLagMs event time the clock may fall behind before it skips ahead (default 60 s × speed)
-   */
-  constructor(
-    readonly rateHz: number,
-    readonly speed = 1,
-    readonly maxLagMs = 60_000 * speed,
-  ) {
-    if (!(rateHz > 0 && Number.isFinite(rateHz))) throw new RangeError('rateHz must be > 0');
-    if (!(speed > 0 && Number.isFinite(speed))) throw new RangeError('speed must be > 0');
-    this.stepMs = 1000 / rateHz;
-  }
-
-  get isRunning(): boolean {
-    return this.running;
-  }
-
-  /** Start (or restart) at wall time `wallNow`; the first reading is due at once. */
-  start(wallNow: number): void {
-    const first = Math.max(Math.floor(wallNow / this.stepMs), this.last === this.last ? Math.round(this.last / this.stepMs) + 1 : -Infinity);
-    this.next = first;
-    this.wallAnchor = wallNow;
-    this.simAnchor = Math.max(wallNow, first * this.stepMs);
-    this.running = true;
-  }
-
-  stop(): void {
-    this.running = false;
-  }
-
-  /** Event time the clock has reached at wall time `wallNow`. */
-  now(wallNow: number): number {
-    return this.simAnchor + (wallNow - this.wallAnchor) * this.speed;
-  }
-
-  /**
-   * Event times (epoch ms, integers, ascending) of the readings due at wall time `wallNow`, at most
-   * `max` of them (the rest stay due for the next call).
-   */
-  due(wallNow: number, max = Infinity): number[] {
-    const times: number[] = [];
-    if (!this.running) return times;
-    const simNow = this.now(wallNow);
-    const lastDue = Math.floor(simNow / this.stepMs + 1e-9);
-    const oldest = Math.ceil((simNow - this.maxLagMs) / this.stepMs);
-    if (this.next < oldest) {
-      this.skipped += oldest - this.next;
-      this.next = oldest;
-    }
-    while (this.next <= lastDue && times.length < max) {
-      const t = Math.round(this.next * this.stepMs);
-      times.push(t);
-      this.last = t;
-      this.next++;
-    }
-    return times;
-  }
-}
+export { SimClock } from './sim-clock';

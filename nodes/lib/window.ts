@@ -17,92 +17,15 @@
  * device; a device holds at most `ceil(delay / slide) + size / slide` panes (15 by default) whatever the
  * rate of readings. Panes that no open window needs are freed as the watermark passes them.
  */
-import { DEFAULT_MAX_DEVICES, deviceKey } from './devices';
-import { COUNT, PaneLayout, parseAggregates, type AggregateSpec, type ReadingLike, type WindowResult } from './panes';
+import { DEFAULT_MAX_DEVICES } from './devices';
+import { COUNT, PaneLayout, parseAggregates, type ReadingLike, type WindowResult } from './panes';
+import { type OutputMode, type SlidingWindowOptions, deviceIdOf, windowOptionProblems } from './window-options';
+import { Device } from './window-ring';
+import { type WindowSnapshot, finiteOrNull, isSnapshot } from './window-snapshot';
 
 export type { ReadingLike, WindowResult } from './panes';
-
-/** `append`: final results only (Spark's append mode). `update`: also a provisional result per window. */
-export type OutputMode = 'append' | 'update';
-
-export interface SlidingWindowOptions {
-  /** Window length in ms (> 0, a multiple of `slideMs`). */
-  sizeMs: number;
-  /** Distance between window starts in ms (a whole number > 0). */
-  slideMs: number;
-  /** Watermark delay in ms (>= 0): how far behind the highest event time a reading may still arrive. */
-  delayMs: number;
-  /** Result columns; default: the contract's set ({@link DEFAULT_AGGREGATES}). */
-  aggregates?: readonly AggregateSpec[];
-  mode?: OutputMode;
-  /**
-   * Time is arrival time: it never goes backwards, so nothing is late and the delay is not applied;
-   * windows close when time (a reading's, or {@link SlidingWindows.advance}'s) reaches their end.
-   */
-  arrival?: boolean;
-  /** Most devices kept; the least recently seen is evicted (its open windows emitted first). 0 = no bound. Default 10,000 (as the detectors). */
-  maxDevices?: number;
-  /** A device without a reading for this long (processing time, ms) is evicted by `sweep`. 0 = never. */
-  idleMs?: number;
-}
-
-/** Problems with a set of options (empty when usable). */
-export function windowOptionProblems(o: SlidingWindowOptions): string[] {
-  const p: string[] = [];
-  if (!Number.isInteger(o.slideMs) || o.slideMs <= 0) p.push(`slide must be a whole number of ms > 0 (got ${o.slideMs})`);
-  if (!Number.isFinite(o.sizeMs) || o.sizeMs <= 0) p.push(`window size must be > 0 (got ${o.sizeMs})`);
-  else if (o.slideMs > 0 && o.sizeMs % o.slideMs !== 0) p.push(`window size (${o.sizeMs} ms) must be a multiple of the slide (${o.slideMs} ms)`);
-  if (!Number.isFinite(o.delayMs) || o.delayMs < 0) p.push(`watermark delay must be >= 0 (got ${o.delayMs})`);
-  if (o.maxDevices !== undefined && (!Number.isInteger(o.maxDevices) || o.maxDevices < 0)) p.push(`max devices must be a whole number >= 0`);
-  if (o.idleMs !== undefined && (!Number.isFinite(o.idleMs) || o.idleMs < 0)) p.push(`idle timeout must be >= 0`);
-  if (o.aggregates !== undefined && o.aggregates.length === 0) p.push('the aggregate list is empty');
-  return p;
-}
-
-/** The device key of a reading, by the rule every node shares ({@link deviceKey}: `42` is `"42"`, none is `"default"`). */
-export function deviceIdOf(r: ReadingLike): string {
-  return deviceKey(r.deviceId);
-}
-
-/** One device: its highest event time and its panes in a ring buffer. */
-class Device {
-  /** Highest event time of an aggregated reading (ms); -Infinity before the first. */
-  maxT = -Infinity;
-  /** Ring of `cap` panes of `stride` doubles; the pane with index `lo` is at slot `head`. */
-  buf: Float64Array;
-  cap: number;
-  head = 0;
-  /** Pane index (`floor(t / slide)`) of the first live pane, and the number of live panes. */
-  lo = 0;
-  len = 0;
-  /** Start (in panes) of the first window not yet final: panes before it are freed. */
-  nextWin = -Infinity;
-  /** Start (in panes) of the first window without a provisional result yet (update mode). */
-  nextProv = -Infinity;
-  /** Processing time of the last reading (ms), for the idle timeout. */
-  lastSeen = 0;
-  /** Neighbours in the recency list: `newer` towards the most recently seen device. */
-  newer: Device | null = null;
-  older: Device | null = null;
-
-  constructor(
-    readonly id: string,
-    stride: number,
-    cap: number,
-  ) {
-    this.cap = cap;
-    this.buf = new Float64Array(cap * stride);
-  }
-}
-
-/** A checkpoint of every device's state (JSON-safe; panes as base64 of little-endian doubles). */
-export interface WindowSnapshot {
-  v: 1;
-  /** Slide, size, arrival flag and pane layout: a snapshot only restores into the same shape. */
-  sig: string;
-  /** `[deviceId, maxT, nextWin, nextProv, lo, panes]`, least recently used device first. */
-  devices: [string, number | null, number | null, number | null, number, string][];
-}
+export { type OutputMode, type SlidingWindowOptions, deviceIdOf, windowOptionProblems } from './window-options';
+export type { WindowSnapshot } from './window-snapshot';
 
 export interface WindowStats {
   devices: number;
@@ -201,7 +124,7 @@ export class SlidingWindows {
       }
     }
     // paneBase may grow (replace) dev.buf, so it runs before dev.buf is read.
-    const base = this.paneBase(dev, Math.floor(t / this.slideMs));
+    const base = dev.paneBase(Math.floor(t / this.slideMs), this.k, this.maxSpan);
     this.layout.add(dev.buf, base, r);
     this.dirty = true;
     return true;
@@ -383,7 +306,7 @@ export class SlidingWindows {
     const w = dev.maxT - this.delayMs;
     while (dev.len > 0) {
       // Empty panes at the front (gaps) belong to no window with data: skip them.
-      while (dev.len > 0 && dev.buf[dev.head * this.stride + COUNT] === 0) this.dropFront(dev);
+      while (dev.len > 0 && dev.buf[dev.head * this.stride + COUNT] === 0) dev.dropFront();
       if (dev.len === 0) return;
       const q = Math.max(dev.nextWin, dev.lo - k + 1);
       if ((q + k) * this.slideMs > w) {
@@ -393,7 +316,7 @@ export class SlidingWindows {
       // Window q holds pane lo (q <= lo < q + k), which has data: never an empty result.
       this.emit(dev, q, true, out);
       dev.nextWin = q + 1;
-      if (dev.lo === q) this.dropFront(dev);
+      if (dev.lo === q) dev.dropFront();
     }
   }
 
@@ -434,88 +357,4 @@ export class SlidingWindows {
     out.push(this.layout.result(acc, 0, dev.id, q * this.slideMs, (q + this.k) * this.slideMs, final));
     this.emitted++;
   }
-
-  /** Offset in `dev.buf` of pane p, creating it (and any panes between) as empty panes. */
-  private paneBase(dev: Device, p: number): number {
-    const S = this.stride;
-    if (dev.len === 0) {
-      dev.lo = p;
-      dev.head = 0;
-      dev.len = 1;
-      dev.nextWin = p - this.k + 1;
-      dev.buf.fill(0, 0, S);
-      return 0;
-    }
-    const hi = dev.lo + dev.len - 1;
-    if (p > hi) {
-      const need = p - dev.lo + 1;
-      if (need > dev.cap) this.grow(dev, need);
-      for (let i = dev.len; i < need; i++) this.clearSlot(dev, (dev.head + i) % dev.cap);
-      dev.len = need;
-    } else if (p < dev.lo) {
-      const need = hi - p + 1;
-      if (need > dev.cap) this.grow(dev, need);
-      const add = dev.lo - p;
-      dev.head = (dev.head - add + dev.cap) % dev.cap;
-      for (let i = 0; i < add; i++) this.clearSlot(dev, (dev.head + i) % dev.cap);
-      dev.lo = p;
-      dev.len = need;
-    }
-    // An out-of-order reading may open windows before the first open one. None of them can be final
-    // yet (they end after the reading, which is after the watermark), and no window before them was.
-    if (p - this.k + 1 < dev.nextWin) dev.nextWin = p - this.k + 1;
-    let slot = dev.head + (p - dev.lo);
-    if (slot >= dev.cap) slot -= dev.cap;
-    return slot * S;
-  }
-
-  private clearSlot(dev: Device, slot: number): void {
-    dev.buf.fill(0, slot * this.stride, slot * this.stride + this.stride);
-  }
-
-  private dropFront(dev: Device): void {
-    dev.lo++;
-    dev.len--;
-    dev.head = dev.head + 1 === dev.cap ? 0 : dev.head + 1;
-  }
-
-  /** Re-lay the ring in a larger buffer with the live panes first. */
-  private grow(dev: Device, need: number): void {
-    const S = this.stride;
-    const cap = Math.max(need, Math.min(this.maxSpan, dev.cap * 2));
-    const buf = new Float64Array(cap * S);
-    for (let i = 0; i < dev.len; i++) {
-      const slot = (dev.head + i) % dev.cap;
-      buf.set(dev.buf.subarray(slot * S, slot * S + S), i * S);
-    }
-    dev.buf = buf;
-    dev.cap = cap;
-    dev.head = 0;
-  }
-}
-
-function finiteOrNull(n: number): number | null {
-  return Number.isFinite(n) ? n : null;
-}
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** A well-formed snapshot whose panes have `stride` doubles each (checked before anything is replaced). */
-function isSnapshot(s: unknown, stride: number): s is WindowSnapshot {
-  if (typeof s !== 'object' || s === null) return false;
-  const o = s as WindowSnapshot;
-  if (o.v !== 1 || typeof o.sig !== 'string' || !Array.isArray(o.devices)) return false;
-  const num = (x: unknown): boolean => x === null || (typeof x === 'number' && Number.isFinite(x));
-  return o.devices.every(
-    (d) =>
-      Array.isArray(d) &&
-      typeof d[0] === 'string' &&
-      num(d[1]) &&
-      num(d[2]) &&
-      num(d[3]) &&
-      Number.isInteger(d[4]) &&
-      typeof d[5] === 'string' &&
-      BASE64.test(d[5]) &&
-      Buffer.byteLength(d[5], 'base64') % (stride * 8) === 0,
-  );
 }
