@@ -31,6 +31,9 @@
     d: 86400000, day: 86400000, days: 86400000
   };
 
+  /** The severities of an alert rule, most severe first. */
+  var SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM'];
+
   /** Undefined or '': the setting is left out, the runtime default applies. */
   function absent(v) {
     return v === undefined || v === '';
@@ -139,6 +142,28 @@
     return function (v) { return l(v) || v === true || v === false || v === 'true' || v === 'false'; };
   }
 
+  /** A Kafka topic name: 1 to 249 of a-z, A-Z, 0-9, ".", "_" and "-", and not "." or "..". */
+  function isTopic(t) {
+    return /^[a-zA-Z0-9._-]{1,249}$/.test(t) && t !== '.' && t !== '..';
+  }
+
+  /** Validator: unsetLoose, or one topic name (white space around it ignored), or blank for none. */
+  function topicName() {
+    return function (v) {
+      var t = String(v).trim();
+      return unsetLoose(v) || t === '' || isTopic(t);
+    };
+  }
+
+  /** Validator: unsetLoose, or topic names separated by commas, at least one. */
+  function topicList() {
+    return function (v) {
+      if (unsetLoose(v)) return true;
+      var list = String(v).split(',').map(function (t) { return t.trim(); }).filter(Boolean);
+      return list.length > 0 && list.every(isTopic);
+    };
+  }
+
   /**
    * For oneditprepare: a flow that omits a setting runs with its default, so show that default in the
    * dialog; saving it then keeps the behaviour instead of turning an absent setting into a different
@@ -158,6 +183,15 @@
       if (v !== undefined && v !== null && !(v === '' && input.is('select'))) return;
       input.val(def);
     });
+  }
+
+  /**
+   * For oneditprepare: runs `sync` now and whenever a field of `selector` changes (`events`, default
+   * "change"), for the parts of a dialog that follow its fields.
+   */
+  function follow(selector, sync, events) {
+    $(selector).on(events || 'change', sync);
+    sync();
   }
 
   /**
@@ -237,21 +271,73 @@
   }
 
   /**
-   * The "here" line of a detector whose state is kept only with emit on change (threshold alert, fire
-   * pattern, window alert): where the per-device severities go, from the wires as the runtime will find
-   * them (`<type>.here.missing|every|none|changelog|memory`), kept up to date as State and Emit change.
+   * The "here" line of a detector's dialog: where its per-device state goes, from the wires as the
+   * runtime will find them (`<type>.here.missing|every|none|changelog|memory`), kept up to date as State
+   * and Emit change. Threshold alert, fire pattern and window alert keep state only with emit on change
+   * (`every` otherwise); z-score anomaly (`everyKeepsState`) keeps its windows in both modes.
    */
-  function emitStateHint(node) {
+  function stateHint(node, everyKeepsState) {
     var upstream = kafkaUpstream(node);
     function sync() {
       var mode = $('#node-input-state').val() || 'auto';
       var here = mode === 'changelog' && !upstream.topic ? 'missing'
-        : $('#node-input-emit').val() !== 'change' ? 'every'
+        : !everyKeepsState && $('#node-input-emit').val() !== 'change' ? 'every'
         : mode === 'none' ? 'none' : upstream.topic ? 'changelog' : 'memory';
       $('#node-input-state-here').text(node._(node.type + '.here.' + here, upstream));
     }
-    $('#node-input-state, #node-input-emit').on('change', sync);
-    sync();
+    follow('#node-input-state, #node-input-emit', sync);
+  }
+
+  /**
+   * A detector's defaults: name and version, then `own` (its own settings, in order), then the settings
+   * every detector has, as nodes/nr/detector-node.ts reads them: emit, max devices, idle timeout (a
+   * plain number in seconds) and state.
+   */
+  function detectorDefaults(own) {
+    var d = { name: { value: '' }, version: { value: 1 } };
+    Object.keys(own).forEach(function (k) { d[k] = own[k]; });
+    d.emit = { value: 'every', validate: oneOf(['every', 'change']) };
+    d.maxDevices = { value: 10000, validate: integer({ min: 0 }) };
+    d.idleTimeout = { value: '1 hour', validate: duration() };
+    d.state = { value: 'auto', validate: oneOf(['auto', 'changelog', 'none']) };
+    return d;
+  }
+
+  /**
+   * oneditprepare of a detector: its defaults shown (showDefaults), the "here" line of its state
+   * (stateHint; `opts.everyKeepsState` for z-score anomaly), and with `opts.rules` its rule table
+   * (ruleTable, the keys of its `rules` setting, `opts.rules` the table's options).
+   */
+  function detectorPrepare(node, opts) {
+    var o = opts || {};
+    showDefaults(node);
+    stateHint(node, o.everyKeepsState === true);
+    if (o.rules) ruleTable(node, node._def.defaults.rules.keys, o.rules);
+  }
+
+  /**
+   * The `rules` setting of a rule-table detector: `rules` the default table, `keys` the sensors (or
+   * aggregates) a rule may name. Valid: left out or null, or an array (or its JSON text) of rules with a
+   * known key, `>` or `<`, a known severity and a bound that is a finite number.
+   */
+  function ruleSetting(keys, rules) {
+    return {
+      value: rules,
+      keys: keys,
+      validate: function (v) {
+        if (v === null || absent(v)) return true;
+        var list = v;
+        if (typeof v === 'string') {
+          try { list = JSON.parse(v); } catch (e) { return false; }
+        }
+        if (!Array.isArray(list)) return false;
+        return list.every(function (r) {
+          return !!r && keys.indexOf(r.sensor) >= 0 && (r.op === '>' || r.op === '<') &&
+            SEVERITIES.indexOf(r.severity) >= 0 &&
+            r.bound !== '' && r.bound !== null && isFinite(Number(r.bound));
+        });
+      }
+    };
   }
 
   /**
@@ -264,7 +350,6 @@
    */
   function ruleTable(node, keys, opts) {
     var type = node.type;
-    var severities = ['CRITICAL', 'HIGH', 'MEDIUM'];
     var defaults = RED.nodes.getType(type).defaults.rules.value;
     function select(options, value, width) {
       var s = $('<select/>').css({ width: width, 'margin-right': '6px' });
@@ -282,7 +367,7 @@
         var op = select(['>', '<'], rule.op, '55px').addClass('node-input-rule-op').appendTo(row);
         var bound = $('<input type="text" class="node-input-rule-bound"/>').css({ width: '90px', 'margin-right': '6px' })
           .attr('placeholder', node._(type + '.label.bound')).val(rule.bound).appendTo(row);
-        var severity = select(severities, rule.severity, '110px').addClass('node-input-rule-severity').appendTo(row);
+        var severity = select(SEVERITIES, rule.severity, '110px').addClass('node-input-rule-severity').appendTo(row);
         // The accessible name (and tooltip) follows the row's fields as they are edited.
         function name() {
           var text = node._(type + '.label.enableRule', {
@@ -328,6 +413,11 @@
     return rules;
   }
 
+  /** oneditsave of a node with the rule table: its rows as the node's `rules` (see ruleTableRows). */
+  function ruleTableSave() {
+    this.rules = ruleTableRows();
+  }
+
   /** oneditresize of a dialog with the rule table: the table takes the height the other rows leave. */
   function ruleTableResize(size) {
     var rows = $('#dialog-form>div:not(.node-input-rule-container-row)');
@@ -336,6 +426,150 @@
     var row = $('#dialog-form>div.node-input-rule-container-row');
     height -= parseInt(row.css('marginTop'), 10) + parseInt(row.css('marginBottom'), 10);
     $('#node-input-rule-container').editableList('height', height);
+  }
+
+  /** An option value as a message key: at-least-once → atLeastOnce, read_committed → readCommitted. */
+  function camel(v) {
+    return String(v).replace(/[-_]+([a-zA-Z0-9])/g, function (m, c) { return c.toUpperCase(); });
+  }
+
+  /** ` name="value"`, or nothing when `value` is undefined. */
+  function attr(name, value) {
+    return value === undefined ? '' : ' ' + name + '="' + value + '"';
+  }
+
+  /** The message key `key` of node `type` (a key with a namespace, `node-red:…`, as it is). */
+  function msg(type, key) {
+    return key.indexOf(':') >= 0 ? key : type + '.' + key;
+  }
+
+  /** A select's options from `d.options` (see formRow). */
+  function options(type, key, d) {
+    return String(d.options || '').split(/\s+/).filter(Boolean).map(function (o) {
+      var text = /^([^=:]+)=(.*)$/.exec(o);
+      if (text) return '<option' + attr('value', text[1]) + '>' + text[2] + '</option>';
+      var named = /^([^=:]+):(.*)$/.exec(o);
+      var value = named ? named[1] : o;
+      return '<option' + attr('value', value) + attr('data-i18n', msg(type, (d.group || key) + '.' + (named ? named[2] : camel(o)))) + '></option>';
+    }).join('');
+  }
+
+  /**
+   * The inside of a form row from its description `d` (the data- attributes of its placeholder in a
+   * node's template, see template): a label, the field `<prefix>-<key>`, and what follows it. Message
+   * keys are under `<type>.` unless they name a namespace (`node-red:common.label.name`).
+   *   d.icon        the label's Font Awesome icon, without "fa-"
+   *   d.label       the label's message (default `label.<key>`); "-" for a blank label, the field under
+   *                 the other rows' fields; d.beforeKey: a message between label and field
+   *   d.input       text (default), password, number (d.min, d.max, d.step), textarea, select;
+   *                 checkbox: a box after the label; check: a box with the label after it (d.indent:
+   *                 the box under the other rows' fields)
+   *   d.width       the field's CSS width
+   *   d.options     a select's values, by spaces; each one's text is the message
+   *                 `<d.group or key>.<value in camelCase>`, `value:name` the message `<…>.<name>`,
+   *                 `value=Text` the text as written
+   *   d.placeholder, d.placeholderKey   the field's placeholder: as written, or a message
+   *   d.unit, d.unitKey                  what follows the field: as written, or a message
+   *   d.inner       the placeholder's own markup (more fields), after all that
+   */
+  function formRow(type, prefix, key, d) {
+    var id = prefix + '-' + key;
+    var label = msg(type, d.label || 'label.' + key);
+    var input = d.input || 'text';
+    if (input === 'check') {
+      var indent = d.indent !== undefined;
+      return (indent ? '<label>&nbsp;</label> ' : '') +
+        '<input type="checkbox"' + attr('id', id) + ' style="display: inline-block; width: auto; vertical-align: top;"> ' +
+        '<label' + attr('for', id) + attr('style', indent ? 'width: 70%' : 'width: auto') + attr('data-i18n', label) + '></label>';
+    }
+    var html = '<label' + attr('for', id) + '>' + (d.label === '-' ? '&nbsp;'
+      : (d.icon ? '<i class="fa fa-' + d.icon + '"></i> ' : '') + '<span' + attr('data-i18n', label) + '></span>') + '</label> ' +
+      (d.beforeKey ? '<span' + attr('data-i18n', msg(type, d.beforeKey)) + '></span> ' : '');
+    var style = input === 'checkbox' ? 'display: inline-block; width: auto; vertical-align: top'
+      : d.width === undefined ? undefined : 'width: ' + d.width + (input === 'textarea' ? '; font-family: monospace' : '');
+    var field = attr('id', id) + attr('min', d.min) + attr('max', d.max) + attr('step', d.step) + attr('style', style) +
+      attr('placeholder', d.placeholder) + attr('data-i18n', d.placeholderKey && '[placeholder]' + msg(type, d.placeholderKey));
+    if (input === 'select') html += '<select' + field + '>' + options(type, key, d) + '</select>';
+    else if (input === 'textarea') html += '<textarea rows="3"' + field + '></textarea>';
+    else html += '<input' + attr('type', input) + field + '>';
+    return html + (d.unit !== undefined ? ' ' + d.unit : '') +
+      (d.unitKey ? ' <span' + attr('data-i18n', msg(type, d.unitKey)) + '></span>' : '') + (d.inner ? ' ' + d.inner.trim() : '');
+  }
+
+  /** A form row of node `type`'s dialog (see formRow), with the `classes` after form-row. */
+  function row(type, key, d, classes) {
+    return '<div class="form-row' + (classes ? ' ' + classes : '') + '">' + formRow(type, 'node-input', key, d) + '</div>';
+  }
+
+  /**
+   * The rule table's rows (see ruleTable): its label, the defaults button, the message tip.rules, with
+   * `off` one more tip (`#node-input-rules-off`), and the list.
+   */
+  function ruleRows(type, off) {
+    return '<div class="form-row"><label><i class="fa fa-list"></i> <span' + attr('data-i18n', type + '.label.rules') + '></span></label> ' +
+      '<button id="node-input-rules-defaults" class="red-ui-button red-ui-button-small"><i class="fa fa-undo"></i> <span' + attr('data-i18n', type + '.label.defaults') + '></span></button>' +
+      '<div class="form-tips" style="margin-top: 6px"' + attr('data-i18n', type + '.tip.rules') + '></div>' +
+      (off ? '<div class="form-tips" id="node-input-rules-off" style="margin-top: 6px"' + attr('data-i18n', type + '.' + off) + '></div>' : '') +
+      '</div><div class="form-row node-input-rule-container-row"><ol id="node-input-rule-container"></ol></div>';
+  }
+
+  /**
+   * The rows every detector's dialog ends with: emit, max devices, idle timeout (seconds), the message
+   * `tip` when given, state (auto / changelog / none) and the "here" line of stateHint.
+   */
+  function detectorRows(type, tip) {
+    return row(type, 'emit', { icon: 'filter', input: 'select', width: '70%', options: 'every change' }) +
+      row(type, 'maxDevices', { icon: 'microchip', width: '120px', placeholder: '10000' }) +
+      row(type, 'idleTimeout', { icon: 'clock-o', width: '120px', placeholder: '1 hour', unitKey: 'label.idleUnit' }) +
+      (tip ? '<div class="form-tips"' + attr('data-i18n', type + '.' + tip) + ' style="margin-bottom: 12px"></div>' : '') +
+      row(type, 'state', { icon: 'history', input: 'select', width: '70%', options: 'auto changelog none' }) +
+      '<div class="form-tips" id="node-input-state-here"></div>';
+  }
+
+  /** Each data- attribute of an HTML tag's text, by its name without "data-" in camelCase. */
+  function dataAttributes(tag) {
+    var d = {};
+    var re = /\sdata-([\w-]+)(?:="([^"]*)")?/g;
+    var m;
+    while ((m = re.exec(tag)) !== null) d[camel(m[1])] = m[2] === undefined ? '' : m[2];
+    return d;
+  }
+
+  /**
+   * A node's template (the text of its `<script type="text/html" data-template-name>`) with its
+   * placeholders filled in, as the dialog is built from it:
+   *   <div class="form-row …" data-row="key" data-…>more</div>   a form row, its inside from formRow
+   *   <div data-rows="rules" data-off="…"></div>                   the rule table's rows (ruleRows)
+   *   <div data-rows="detector" data-tip="…"></div>                the detector rows (detectorRows)
+   * `prefix`: node-input, or node-config-input for a config node. All else stays as it is.
+   */
+  function template(type, html, prefix) {
+    return html.replace(/<div\b([^>]*\sdata-rows?="[^"]*"[^>]*)>((?:(?!<\/?div\b)[\s\S])*)<\/div>/g, function (whole, tag, inner) {
+      var d = dataAttributes(tag);
+      if (d.rows === 'detector') return detectorRows(type, d.tip);
+      if (d.rows === 'rules') return ruleRows(type, d.off);
+      if (d.row === undefined) return whole;
+      d.inner = inner;
+      return '<div' + tag.replace(/\sdata-[\w-]+(?:="[^"]*")?/g, '') + '>' + formRow(type, prefix, d.row, d) + '</div>';
+    });
+  }
+
+  /**
+   * Fills in the placeholders of the template of `type` in the page (see template), once: Node-RED
+   * builds each dialog from that text. Run for every type as it is registered, when its module's
+   * templates are already in the page (Node-RED adds a module's HTML, then runs its scripts).
+   */
+  function expandTemplate(type) {
+    var script = $('script[data-template-name="' + type + '"]');
+    if (script.length !== 1) return;
+    var def = root.RED.nodes.getType(type);
+    var text = script.text();
+    var filled = template(type, text, def && def.category === 'config' ? 'node-config-input' : 'node-input');
+    if (filled !== text) script.text(filled);
+  }
+
+  if (root.RED && root.RED.events && typeof root.RED.events.on === 'function') {
+    root.RED.events.on('registry:node-type-added', expandTemplate);
   }
 
   root.SmokeStreamEditor = {
@@ -353,16 +587,30 @@
     durationNotBelow: durationNotBelow,
     oneOf: oneOf,
     bool: bool,
+    isTopic: isTopic,
+    topicName: topicName,
+    topicList: topicList,
     showDefaults: showDefaults,
+    follow: follow,
     upstreamKafkaIns: upstreamKafkaIns,
     changelogTopic: changelogTopic,
     kafkaUpstream: kafkaUpstream,
     label: label,
     labelStyle: labelStyle,
     outputLabels: outputLabels,
-    emitStateHint: emitStateHint,
+    stateHint: stateHint,
+    detectorDefaults: detectorDefaults,
+    detectorPrepare: detectorPrepare,
+    ruleSetting: ruleSetting,
     ruleTable: ruleTable,
     ruleTableRows: ruleTableRows,
-    ruleTableResize: ruleTableResize
+    ruleTableSave: ruleTableSave,
+    ruleTableResize: ruleTableResize,
+    camel: camel,
+    formRow: formRow,
+    ruleRows: ruleRows,
+    detectorRows: detectorRows,
+    template: template,
+    expandTemplate: expandTemplate
   };
 })(typeof window !== 'undefined' ? window : this);

@@ -17,6 +17,18 @@ export function editorScript(html: string): string | undefined {
   return /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)?.[1];
 }
 
+/**
+ * A node editor's dialog template as Node-RED builds the dialog from it: the text of its
+ * `<script type="text/html" data-template-name>` with the placeholders filled in by resources/editor.js
+ * (SmokeStreamEditor.template; in the editor, as the node's type is registered).
+ */
+export function editorTemplate(html: string): string {
+  const m = /<script type="text\/html" data-template-name="([^"]+)">([\s\S]*?)<\/script>/.exec(html);
+  if (!m) throw new Error('no <script type="text/html" data-template-name> in the editor file');
+  const prefix = /category: 'config'/.test(editorScript(html) ?? '') ? 'node-config-input' : 'node-input';
+  return editorContext({}).SmokeStreamEditor.template(m[1], m[2], prefix) as string;
+}
+
 /** A vm context with `globals` in which resources/editor.js has run, ready for the editors' scripts. */
 export function editorContext(globals: Record<string, unknown>): vm.Context {
   const context = vm.createContext({ ...globals });

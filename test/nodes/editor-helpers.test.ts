@@ -11,7 +11,7 @@ import * as vm from 'node:vm';
 import { changelogTopic } from '../../nodes/lib/changelog';
 import { parseDuration } from '../../nodes/lib/duration';
 import { STATE_MODES } from '../../nodes/nr/detector-node';
-import { EDITOR_JS, editorContext, editorScript } from './_editor';
+import { EDITOR_JS, editorContext, editorScript, editorTemplate } from './_editor';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -147,6 +147,83 @@ describe('editor helpers > resources/editor.js', function () {
     const E = helpers();
     assert.deepEqual(results(E.bool(), [undefined, '', true, false, 'true', 'false', 'maybe', 1, null]), [[undefined, true], ['', true], [true, true], [false, true], ['true', true], ['false', true], ['maybe', false], [1, false], [null, false]]);
     assert.deepEqual(results(E.bool(E.unsetLoose), [null, '${JSON}', 'yes']), [[null, true], ['${JSON}', true], ['yes', false]]);
+  });
+
+  it('topicName / topicList: a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -, not . or ..), blank for none / a comma list of them', function () {
+    const E = helpers();
+    const long = 'x'.repeat(249);
+    assert.deepEqual(results(E.topicName(), ['smoke', ' smoke ', 'a.b_c-D9', long, '', '   ', null, ' ${TOPIC} ', 'bad topic', '.', '..', long + 'x', 'a,b']), [['smoke', true], [' smoke ', true], ['a.b_c-D9', true], [long, true], ['', true], ['   ', true], [null, true], [' ${TOPIC} ', true], ['bad topic', false], ['.', false], ['..', false], [long + 'x', false], ['a,b', false]]);
+    assert.deepEqual(results(E.topicList(), ['smoke', 'a, b,c', 'a,,b', '', null, '${TOPICS}', '   ', ',', 'a, bad topic', 'a, ..']), [['smoke', true], ['a, b,c', true], ['a,,b', true], ['', true], [null, true], ['${TOPICS}', true], ['   ', false], [',', false], ['a, bad topic', false], ['a, ..', false]]);
+  });
+
+  it('detectorDefaults: name and version, the own settings in order, then emit, max devices, idle timeout and state with their runtime defaults', function () {
+    const E = helpers();
+    const own = { zMedium: { value: 3, validate: E.number({ above: 0 }) } };
+    const d = E.detectorDefaults(own);
+    assert.deepEqual(Object.keys(d), ['name', 'version', 'zMedium', 'emit', 'maxDevices', 'idleTimeout', 'state']);
+    assert.equal(d.zMedium, own.zMedium, 'the own settings as given');
+    assert.deepEqual([d.name.value, d.version.value, d.emit.value, d.maxDevices.value, d.idleTimeout.value, d.state.value], ['', 1, 'every', 10000, '1 hour', 'auto']);
+    assert.deepEqual(results(d.emit.validate, ['every', 'change', '', 'often']), [['every', true], ['change', true], ['', true], ['often', false]]);
+    assert.deepEqual(results(d.maxDevices.validate, ['0', '10', '${MAX}', '-1', '1.5']), [['0', true], ['10', true], ['${MAX}', true], ['-1', false], ['1.5', false]]);
+    assert.deepEqual(results(d.idleTimeout.validate, ['0', '3600', '90 s', 'soon']), [['0', true], ['3600', true], ['90 s', true], ['soon', false]]);
+    assert.deepEqual(results(d.state.validate, ['auto', 'changelog', 'none', undefined, 'context']), [['auto', true], ['changelog', true], ['none', true], [undefined, true], ['context', false]]);
+  });
+
+  it('ruleSetting: the default table and its keys; valid when left out, or every rule has a known key, > or <, a known severity and a finite bound', function () {
+    const E = helpers();
+    const rules = [{ sensor: 'tvoc', op: '>', bound: 500, severity: 'MEDIUM', enabled: true }];
+    const s = E.ruleSetting(['tvoc', 'eco2'], rules);
+    assert.equal(s.value, rules);
+    assert.deepEqual([...s.keys], ['tvoc', 'eco2']);
+    const rule = (r: Record<string, unknown>) => [{ sensor: 'eco2', op: '<', bound: '10', severity: 'CRITICAL', enabled: false, ...r }];
+    assert.deepEqual(results(s.validate, [undefined, '', null, rules, JSON.stringify(rules), [], rule({})]), expect([undefined, '', null, rules, JSON.stringify(rules), [], rule({})], true));
+    const bad = [rule({ sensor: 'smoke' }), rule({ op: '>=' }), rule({ severity: 'LOW' }), rule({ bound: '' }), rule({ bound: null }), rule({ bound: 'x' }), [null], '[{', '{}', 5];
+    assert.deepEqual(results(s.validate, bad), expect(bad, false));
+  });
+
+  it('stateHint: the "here" line follows State and Emit, and for z-score anomaly State alone', function () {
+    /** A stand-in for jQuery over the dialog's State and Emit selects and the "here" line. */
+    function dialog(fields: Record<string, string>) {
+      const handlers: (() => void)[] = [];
+      const $ = (selector: string) => ({
+        val: () => fields[selector.replace('#node-input-', '')],
+        text: (t: string) => (fields.here = t),
+        on: (_events: string, fn: () => void) => handlers.push(fn),
+      });
+      return { $, fields, change: (key: string, v: string) => { fields[key] = v; handlers.forEach((h) => h()); } };
+    }
+    const wired = (kafkaIns: number) => ({
+      nodes: {
+        node: () => null,
+        eachNode: () => undefined,
+        eachLink: (cb: (l: unknown) => void) => {
+          for (let i = 0; i < kafkaIns; i++) cb({ source: { id: `in${i}`, type: 'smoke-kafka-in' }, target: { id: 'n1' } });
+        },
+      },
+    });
+    const node = (type: string) => ({ id: 'n1', type, _: (key: string, o: { found: number; topic: string | null }) => `${key} ${o.found} ${o.topic}` });
+    for (const [kafkaIns, changelog] of [[1, 'here.changelog 1 smoke_detection_group-n1-changelog'], [0, 'here.missing 0 null']] as const) {
+      const d = dialog({ state: 'changelog', emit: 'every' });
+      helpers({ $: d.$, RED: wired(kafkaIns) }).stateHint(node('smoke-fire-pattern'));
+      assert.equal(d.fields.here, kafkaIns === 1 ? 'smoke-fire-pattern.here.every 1 smoke_detection_group-n1-changelog' : 'smoke-fire-pattern.here.missing 0 null');
+      d.change('emit', 'change');
+      assert.equal(d.fields.here, `smoke-fire-pattern.${changelog}`);
+      d.change('state', 'none');
+      assert.equal(d.fields.here, `smoke-fire-pattern.here.none ${kafkaIns} ${kafkaIns === 1 ? 'smoke_detection_group-n1-changelog' : 'null'}`);
+    }
+    const z = dialog({ state: 'auto', emit: 'every' });
+    helpers({ $: z.$, RED: wired(0) }).stateHint(node('smoke-zscore-anomaly'), true);
+    assert.equal(z.fields.here, 'smoke-zscore-anomaly.here.memory 0 null', 'z-score keeps its windows with emit every too');
+  });
+
+  it('follow: runs the function now and on each change of the fields', function () {
+    const bound: [string, string][] = [];
+    const E = helpers({ $: (selector: string) => ({ on: (events: string) => bound.push([selector, events]) }) });
+    let runs = 0;
+    E.follow('#node-input-a, #node-input-b', () => runs++);
+    E.follow('#node-input-c', () => runs++, 'change keyup');
+    assert.equal(runs, 2);
+    assert.deepEqual(bound, [['#node-input-a, #node-input-b', 'change'], ['#node-input-c', 'change keyup']]);
   });
 
   it('label, labelStyle and outputLabels: the name in italics, else the given text; ports numbered from 1', function () {
@@ -345,7 +422,7 @@ describe('editor helpers > the node editors', function () {
     it(`${type}: the ${key} select offers ${values.join(' / ')}, defaults to auto and refuses anything else`, function () {
       const file = editors.find((e) => e.type === type)!.file;
       const html = fs.readFileSync(path.join(root, file), 'utf8');
-      const select = new RegExp(`<select id="node-input-${key}"[^>]*>([\\s\\S]*?)</select>`).exec(html);
+      const select = new RegExp(`<select id="node-input-${key}"[^>]*>([\\s\\S]*?)</select>`).exec(editorTemplate(html));
       assert.ok(select, `a <select id="node-input-${key}">`);
       assert.deepEqual([...select[1].matchAll(/<option value="([^"]*)"/g)].map((m) => m[1]), [...values]);
       const defs: Record<string, any> = {};
