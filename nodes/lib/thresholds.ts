@@ -152,6 +152,15 @@ export function parseRuleTable<K extends string>(input: unknown, keys: readonly 
   return { rules, problems };
 }
 
+/** The enabled rules of `key` in a clean table, most severe first (table order among equals). */
+export function rulesOf<R extends Rule<string>>(rules: readonly R[], key: string): R[] {
+  return rules
+    .filter((x) => x.enabled && x.sensor === key)
+    .map((x, i) => ({ x, i }))
+    .sort((a, b) => SEVERITY_RANK[b.x.severity] - SEVERITY_RANK[a.x.severity] || a.i - b.i)
+    .map((e) => e.x);
+}
+
 /** {@link parseRuleTable} over the reading sensors. */
 export function parseRules(input: unknown): { rules: ThresholdRule[]; problems: string[] } {
   return parseRuleTable(input, SENSOR_KEYS, 'sensor');
@@ -195,11 +204,7 @@ export class ThresholdDetector extends SeverityDetector {
     if (problems.length > 0) throw new RangeError(problems.join('; '));
     // Canonical sensor order, so alerts of one reading always come in the same order.
     for (const key of SENSOR_KEYS) {
-      const mine = rules
-        .filter((x) => x.enabled && x.sensor === key)
-        .map((x, i) => ({ x, i }))
-        .sort((a, b) => SEVERITY_RANK[b.x.severity] - SEVERITY_RANK[a.x.severity] || a.i - b.i)
-        .map((e) => e.x);
+      const mine = rulesOf(rules, key);
       if (mine.length === 0) continue;
       this.sensors.push({
         key,

@@ -22,7 +22,7 @@ import {
 } from './detector';
 import { deviceKey } from './devices';
 import { DEFAULT_AGGREGATES, WINDOW_COUNTS, aggregateSpec } from './panes';
-import { SENSOR_UNITS, type ThresholdDetails, clearedBound, parseRuleTable, type Rule } from './thresholds';
+import { SENSOR_UNITS, type ThresholdDetails, clearedBound, parseRuleTable, type Rule, rulesOf } from './thresholds';
 import { type Alert, type AlertOf, type ClearedDetails, type Reading, SEVERITY_RANK, type Severity } from './types';
 
 /** Details of a window alert: the rule's comparison, the aggregate's unit and the window's bounds (epoch ms). */
@@ -127,11 +127,7 @@ export class WindowAlertDetector extends SeverityDetector {
     const { problems } = parseWindowRules(rules);
     if (problems.length > 0) throw new RangeError(problems.join('; '));
     for (const key of WINDOW_AGGREGATES) {
-      const mine = rules
-        .filter((x) => x.enabled && x.sensor === key)
-        .map((x, i) => ({ x, i }))
-        .sort((a, b) => SEVERITY_RANK[b.x.severity] - SEVERITY_RANK[a.x.severity] || a.i - b.i)
-        .map((e) => e.x);
+      const mine = rulesOf(rules, key);
       if (mine.length > 0) {
         const bounds = Float64Array.from(mine, (x) => x.bound);
         const ranks = Uint8Array.from(mine, (x) => SEVERITY_RANK[x.severity]);

@@ -5,7 +5,9 @@
  * node from running a second Kafka client next to its predecessor's.
  */
 import type { Admin, Kafka } from 'kafkajs';
-import type { Node } from './types';
+import { reportBadConfig } from './errors';
+import { setStatus } from './status';
+import type { Node, RED } from './types';
 
 /** Connection state as the broker node sees it, pushed to every user. */
 export type BrokerStateKind = 'unknown' | 'up' | 'down' | 'auth' | 'bad-config';
@@ -130,4 +132,23 @@ export function closeWith(node: { on(event: 'close', fn: (removed: boolean, done
 let unitSeq = 0;
 export function nextUnitId(): number {
   return ++unitSeq;
+}
+
+/**
+ * The kafka broker config node `brokerId` names, for a kafka in or kafka out node that may start; null
+ * when it may not: its own `problems` (with a missing broker among them) are reported as bad config, or
+ * the broker's own bad-config state is shown in its status (the broker's catalogue text).
+ */
+export function usableBroker(RED: RED, node: Node, brokerId: unknown, problems: string[]): KafkaBrokerConfig | null {
+  const broker = RED.nodes.getNode(String(brokerId ?? '')) as KafkaBrokerConfig | null;
+  if (!broker || typeof broker.register !== 'function') problems.push('no kafka broker configured');
+  if (problems.length > 0) {
+    reportBadConfig(node, problems);
+    return null;
+  }
+  if (broker!.problems.length > 0) {
+    setStatus(node, 'failed', broker!.state.text);
+    return null;
+  }
+  return broker;
 }
