@@ -6,13 +6,12 @@
 import { CompressionTypes, type Message } from 'kafkajs';
 import { isValidTopic } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
-import { failToCatch, handleInputError, reportBadConfig } from '../nr/errors';
+import { failToCatch, handleInputError } from '../nr/errors';
 import { exactlyOnceSource } from '../nr/flow-graph';
-import { Deadline, closeWith, settleWithin, type KafkaBrokerConfig } from '../nr/kafka-client';
+import { Deadline, closeWith, settleWithin, usableBroker } from '../nr/kafka-client';
 import { KafkaOutRunner } from '../nr/kafka-producer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { useCatalogues, type Translate } from '../nr/i18n';
-import { setStatus } from '../nr/status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
 import { TransactionalOut } from './transactional';
 
@@ -51,17 +50,8 @@ export = function (RED: RED) {
     if (topic && !isValidTopic(topic)) problems.push(`"${topic}" is not a valid topic name`);
     if (idempotent && acks !== -1) problems.push('an idempotent producer needs acks = -1 (all)');
     if (options.backoff.maxMs < options.backoff.initialMs) problems.push('backoffMax must be >= backoffInitial');
-    const broker = RED.nodes.getNode(String(def.broker ?? '')) as KafkaBrokerConfig | null;
-    if (!broker || typeof broker.register !== 'function') problems.push('no kafka broker configured');
-    if (problems.length > 0) {
-      reportBadConfig(node, problems);
-      return;
-    }
-    if (broker!.problems.length > 0) {
-      // The broker's own bad-config state (its catalogue's text).
-      setStatus(node, 'failed', broker!.state.text);
-      return;
-    }
+    const broker = usableBroker(RED, node, def.broker, problems);
+    if (broker === null) return;
     // For an array payload, a key property under `payload.` is read from each element.
     const perElement = keyProperty.startsWith('payload.') ? keyProperty.slice('payload.'.length) : null;
     const keyOf = (msg: NodeMessage, element?: unknown): string | null => {
@@ -75,7 +65,7 @@ export = function (RED: RED) {
       return typeof v === 'object' ? JSON.stringify(v) : String(v);
     };
     const metrics = new NodeMetrics({ id: node.id, type: node.type, name: node.name });
-    const runner = new KafkaOutRunner(node, broker!, options, metrics, t);
+    const runner = new KafkaOutRunner(node, broker, options, metrics, t);
     runner.start();
     // Behind an exactly-once kafka in: records derived from its partitions go in their transactions.
     const eo = exactlyOnceSource(RED, node.id);
