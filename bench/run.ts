@@ -26,6 +26,7 @@ import { parseOptions, type BenchOptions } from './lib/options';
 import { NO_CHECKPOINTS, chartSvg, checkpointCost, computeTargets, eosCost, formatReport, measured, type BenchReport, type Processing } from './lib/report';
 import { formatSummary, summariseProfile } from './profile-summary';
 import { buildSparkPeer, runSparkPeer } from './lib/peer-spark';
+import { defaultFetchSizes } from '../nodes/lib/kafka-fetch';
 import { compareWindows, readJsonLines } from './lib/windows-compare';
 import type { ClientCeilingResult } from './scenarios/client-ceiling';
 import type { DevicesResult } from './scenarios/devices';
@@ -42,7 +43,16 @@ const PIPELINE_HOPS = 7;
 /** Readings per message in the memory sweep: kafka in's default maxBatch. */
 const SWEEP_BATCH = 1000;
 /** The consumer settings kafka in uses (nodes/nr/kafka-consumer.ts), so (b) fetches as (a) does. */
-const KAFKA_IN_CONSUMER = { maxWaitTimeInMs: 1000, sessionTimeout: 30000, heartbeatInterval: 3000 };
+// kafka in's consumer settings (nodes/kafka-in, nodes/nr/kafka-consumer.ts), fetch sizes included, so
+// that the client ceiling and the pipeline fetch alike and their ratio stays honest.
+const KAFKA_IN_CONSUMER = {
+  maxWaitTimeInMs: 1000,
+  sessionTimeout: 30000,
+  heartbeatInterval: 3000,
+  // The batch pipeline's (the ceiling's readings/s are compared with batch mode's).
+  maxBytes: Number(process.env.BENCH_FETCH_MAX_BYTES) || defaultFetchSizes('batch').maxBytes,
+  maxBytesPerPartition: Number(process.env.BENCH_FETCH_MAX_BYTES_PER_PARTITION) || defaultFetchSizes('batch').maxBytesPerPartition,
+};
 /** The restore scenario's state: readings per device (≥ the z-score's 30 values), event-time seconds apart (steady window panes). */
 const RESTORE_PER_DEVICE = 40;
 const RESTORE_STEP_S = 30;

@@ -76,6 +76,9 @@ export function pipelineFlow(o: PipelineFlowOptions): FlowNode[] {
       mode: o.kafka.mode,
       ...(o.kafka.maxBatch !== undefined ? { maxBatch: o.kafka.maxBatch } : {}),
       ...(o.kafka.processing !== undefined ? { processing: o.kafka.processing } : {}),
+      // The node's defaults unless a measurement of other fetch sizes asks (see bench/run.ts KAFKA_IN_CONSUMER).
+      ...(process.env.BENCH_FETCH_MAX_BYTES ? { fetchMaxBytes: Number(process.env.BENCH_FETCH_MAX_BYTES) } : {}),
+      ...(process.env.BENCH_FETCH_MAX_BYTES_PER_PARTITION ? { fetchMaxBytesPerPartition: Number(process.env.BENCH_FETCH_MAX_BYTES_PER_PARTITION) } : {}),
       commit: 'after-sink',
       wires: [['validate'], ['rejects-sink'], []],
     });

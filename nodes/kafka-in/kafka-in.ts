@@ -5,14 +5,13 @@
  * up to them (`after-sink`, at-least-once; see nodes/nr/ack.ts). Processing `exactly-once`: after-sink
  * commits, and every kafka out behind it sends in its partition tasks' transactions (nodes/kafka-out).
  */
+import { defaultFetchSizes, fetchSizeProblems } from '../lib/kafka-fetch';
 import { isValidTopic, splitList } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
-import { reportBadConfig } from '../nr/errors';
-import { closeWith, type KafkaBrokerConfig } from '../nr/kafka-client';
+import { closeWith, usableBroker } from '../nr/kafka-client';
 import { KafkaInRunner, type KafkaInOptions } from '../nr/kafka-consumer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { useCatalogues } from '../nr/i18n';
-import { setStatus } from '../nr/status';
 import type { Node, NodeDef, RED } from '../nr/types';
 
 /** Parse the node's settings (every default per CONTRACT §7); problems are collected, not thrown. */
@@ -21,12 +20,14 @@ function readOptions(def: Record<string, unknown>): { options: KafkaInOptions; p
   const topics = splitList(cfg.string('topics', 'smoke_stream'));
   // Read here for the commit mode; the sinks behind this node read it from the flow (nr/flow-graph.ts).
   const processing = cfg.oneOf('processing', ['at-least-once', 'exactly-once'] as const, 'at-least-once');
+  const mode = cfg.oneOf('mode', ['single', 'batch'] as const, 'single');
+  const fetch = defaultFetchSizes(mode);
   const options: KafkaInOptions = {
     topics,
     groupId: cfg.string('groupId', 'smoke_detection_group').trim(),
     fromBeginning: cfg.oneOf('start', ['earliest', 'latest'] as const, 'earliest') === 'earliest',
     json: cfg.boolean('json', true),
-    mode: cfg.oneOf('mode', ['single', 'batch'] as const, 'single'),
+    mode,
     maxBatch: cfg.number('maxBatch', 1000, { min: 1, max: 100000, integer: true }),
     // Exactly-once processing acknowledges through its sinks' transactions: after-sink commits, always.
     commit: processing === 'exactly-once' ? 'after-sink' : cfg.oneOf('commit', ['auto', 'after-sink'] as const, 'auto'),
@@ -37,6 +38,9 @@ function readOptions(def: Record<string, unknown>): { options: KafkaInOptions; p
     sinkWarnMs: cfg.duration('sinkWarn', 30000, 's'),
     sessionTimeout: cfg.duration('sessionTimeout', 30000, 'ms'),
     heartbeatInterval: cfg.duration('heartbeatInterval', 3000, 'ms'),
+    // Unset (the editor's default): the mode's sizes (see lib/kafka-fetch.ts).
+    fetchMaxBytes: cfg.number('fetchMaxBytes', fetch.maxBytes, { min: 1024, integer: true }),
+    fetchMaxBytesPerPartition: cfg.number('fetchMaxBytesPerPartition', fetch.maxBytesPerPartition, { min: 1024, integer: true }),
     backoff: { initialMs: cfg.duration('backoffInitial', 1000, 'ms'), maxMs: cfg.duration('backoffMax', 15000, 'ms') },
     metricsIntervalMs: cfg.duration('metricsInterval', 0, 's', { min: 0 }),
     lagIntervalMs: cfg.duration('lagInterval', 5000, 'ms'),
@@ -47,6 +51,7 @@ function readOptions(def: Record<string, unknown>): { options: KafkaInOptions; p
   if (options.groupId.length === 0) problems.push('a group id is needed');
   if (options.heartbeatInterval >= options.sessionTimeout) problems.push('heartbeatInterval must be below sessionTimeout');
   if (options.backoff.maxMs < options.backoff.initialMs) problems.push('backoffMax must be >= backoffInitial');
+  problems.push(...fetchSizeProblems(options.fetchMaxBytes, options.fetchMaxBytesPerPartition));
   return { options, problems };
 }
 
@@ -56,20 +61,11 @@ export = function (RED: RED) {
     RED.nodes.createNode(this, def);
     const node = this;
     installMetricsEndpoint(RED);
-    const broker = RED.nodes.getNode(String(def.broker ?? '')) as KafkaBrokerConfig | null;
     const { options, problems } = readOptions(def);
-    if (!broker || typeof broker.register !== 'function') problems.push('no kafka broker configured');
-    if (problems.length > 0) {
-      reportBadConfig(node, problems);
-      return;
-    }
-    if (broker!.problems.length > 0) {
-      // The broker's own bad-config state (its catalogue's text).
-      setStatus(node, 'failed', broker!.state.text);
-      return;
-    }
+    const broker = usableBroker(RED, node, def.broker, problems);
+    if (broker === null) return;
     const metrics = new NodeMetrics({ id: node.id, type: node.type, name: node.name });
-    const runner = new KafkaInRunner(node, broker!, options, metrics);
+    const runner = new KafkaInRunner(node, broker, options, metrics);
     runner.start();
     closeWith(node, runner, metrics);
   }

@@ -61,6 +61,9 @@ export interface KafkaInOptions {
   sinkWarnMs: number;
   sessionTimeout: number;
   heartbeatInterval: number;
+  /** Bytes one fetch may return in all and per partition (see lib/kafka-fetch.ts). */
+  fetchMaxBytes: number;
+  fetchMaxBytesPerPartition: number;
   backoff: BackoffOptions;
   /** Output 3 metrics period; 0 = off. */
   metricsIntervalMs: number;
@@ -209,6 +212,8 @@ export class KafkaInRunner implements BrokerUser {
         sessionTimeout: this.o.sessionTimeout,
         heartbeatInterval: this.o.heartbeatInterval,
         maxWaitTimeInMs: 1000,
+        maxBytes: this.o.fetchMaxBytes,
+        maxBytesPerPartition: this.o.fetchMaxBytesPerPartition,
         readUncommitted: this.o.readUncommitted,
         retry: { restartOnFailure: async () => false },
       });

@@ -128,6 +128,9 @@ const RUNTIME_DEFAULTS: Record<string, Record<string, Setting>> = {
     sinkWarn: dur(30_000, 's'),
     sessionTimeout: dur(30_000),
     heartbeatInterval: dur(3000),
+    // Empty: the mode's fetch sizes (lib/kafka-fetch.ts).
+    fetchMaxBytes: text(''),
+    fetchMaxBytesPerPartition: text(''),
     backoffInitial: dur(1000),
     backoffMax: dur(15_000),
     metricsInterval: dur(0, 's'),
@@ -256,6 +259,8 @@ const BAD_VALUES: [type: string, key: string, value: unknown][] = [
   ['smoke-kafka-in', 'sinkWarn', 'soon'],
   ['smoke-kafka-in', 'sessionTimeout', '0'],
   ['smoke-kafka-in', 'heartbeatInterval', '40000'],
+  ['smoke-kafka-in', 'fetchMaxBytes', '100'],
+  ['smoke-kafka-in', 'fetchMaxBytesPerPartition', '99999999'],
   ['smoke-kafka-in', 'backoffMax', '500'],
   ['smoke-kafka-in', 'metricsInterval', '-1'],
   ['smoke-kafka-out', 'topic', 'bad topic'],

@@ -82,10 +82,12 @@ describe('kafka nodes > settings', function () {
       kafkaInNode('bad topic!', { id: 'in', sessionTimeout: 1000, heartbeatInterval: 3000 }),
       { ...kafkaInNode('smoke_stream', {}, 'in2'), broker: 'missing' },
       { id: 'in3', type: 'smoke-kafka-in', broker: 'broker', mode: 'bulk', commit: 'sometimes' },
+      { id: 'in4', type: 'smoke-kafka-in', broker: 'broker', fetchMaxBytes: 1_048_576, fetchMaxBytesPerPartition: 2_097_152 },
+      { id: 'in5', type: 'smoke-kafka-in', broker: 'broker', fetchMaxBytes: 100 },
       ...sinks(),
     ];
     await helper.load([brokerModule, inModule], flow);
-    for (const id of ['in', 'in2', 'in3']) {
+    for (const id of ['in', 'in2', 'in3', 'in4', 'in5']) {
       const n = helper.getNode(id);
       assert.equal(hasCloseHandler(n), false, `${id} did not start`);
       assert.deepEqual(n.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad config' });
@@ -101,6 +103,8 @@ describe('kafka nodes > settings', function () {
     assert.match(text('in2'), /no kafka broker configured/);
     assert.match(text('in3'), /mode must be one of single, batch/);
     assert.match(text('in3'), /commit must be one of auto, after-sink/);
+    assert.match(text('in4'), /fetch max bytes per partition \(2097152\) must not exceed fetch max bytes \(1048576\)/);
+    assert.match(text('in5'), /fetchMaxBytes/);
   });
 
   it('kafka in: omitted settings take the contract defaults (smoke_stream, smoke_detection_group) and start', async function () {
