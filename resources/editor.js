@@ -317,13 +317,15 @@
 
   /**
    * The `rules` setting of a rule-table detector: `rules` the default table, `keys` the sensors (or
-   * aggregates) a rule may name. Valid: left out or null, or an array (or its JSON text) of rules with a
-   * known key, `>` or `<`, a known severity and a bound that is a finite number.
+   * aggregates) a rule may name, or a function that gives them when asked (a list the runtime exports
+   * in RED.settings). Valid: left out or null, or an array (or its JSON text) of rules with a known key,
+   * `>` or `<`, a known severity and a bound that is a finite number.
    */
   function ruleSetting(keys, rules) {
+    var keysNow = typeof keys === 'function' ? keys : function () { return keys; };
     return {
       value: rules,
-      keys: keys,
+      get keys() { return keysNow(); },
       validate: function (v) {
         if (v === null || absent(v)) return true;
         var list = v;
@@ -331,8 +333,9 @@
           try { list = JSON.parse(v); } catch (e) { return false; }
         }
         if (!Array.isArray(list)) return false;
+        var known = keysNow();
         return list.every(function (r) {
-          return !!r && keys.indexOf(r.sensor) >= 0 && (r.op === '>' || r.op === '<') &&
+          return !!r && known.indexOf(r.sensor) >= 0 && (r.op === '>' || r.op === '<') &&
             SEVERITIES.indexOf(r.severity) >= 0 &&
             r.bound !== '' && r.bound !== null && isFinite(Number(r.bound));
         });

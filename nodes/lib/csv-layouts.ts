@@ -3,14 +3,14 @@
  * item (a reading, a window result, an alert, a reject row, or any object) becomes one CSV line and
  * which of its times dates its file. Framework-free and pure.
  */
-import { numberText } from './number-text';
 import { SENSOR_FIELDS } from './sensor-fields';
 import { toEpochMs } from './time';
 import type { Reading } from './types';
-import { NULL_CELL, cell, headerLine, textCell, utcSeconds } from './csv-cells';
+import { cell, headerLine, textCell, utcSeconds } from './csv-cells';
 import { UtcTexts, utcSource, withUtcColumns } from './csv-utc';
 import type { CsvBytes } from './csv-bytes';
 import { REJECT_COLUMNS } from './csv-rejects';
+import { sensorCells, writeSensorCells } from './csv-sensors';
 import { DEFAULT_AGGREGATES, WINDOW_COUNTS } from './panes';
 
 /** The column presets of `csv sink`. */
@@ -88,11 +88,6 @@ export interface CsvLayout {
   eventTime(item: object): number;
 }
 
-/** Sensor values: a number is written as is, null → NULL; anything else (not canonical) as a cell. */
-function sensor(v: unknown): string {
-  return typeof v === 'number' ? numberText(v) : v === null ? NULL_CELL : cell(v);
-}
-
 function hasOwn(item: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(item, key);
 }
@@ -127,34 +122,7 @@ class ReadingsLayout implements CsvLayout {
     return (
       utcSeconds(r.timestamp) +
       ',' +
-      sensor(r.temperature) +
-      ',' +
-      sensor(r.humidity) +
-      ',' +
-      sensor(r.tvoc) +
-      ',' +
-      sensor(r.eco2) +
-      ',' +
-      sensor(r.rawH2) +
-      ',' +
-      sensor(r.rawEthanol) +
-      ',' +
-      sensor(r.pressure) +
-      ',' +
-      sensor(r.pm1_0) +
-      ',' +
-      sensor(r.pm2_5) +
-      ',' +
-      sensor(r.nc0_5) +
-      ',' +
-      sensor(r.nc1_0) +
-      ',' +
-      sensor(r.nc2_5) +
-      ',' +
-      sensor(r.cnt) +
-      ',' +
-      sensor(r.fireAlarm) +
-      ',' +
+      sensorCells(r) +
       this.idCell(r.deviceId)
     );
   }
@@ -168,20 +136,7 @@ class ReadingsLayout implements CsvLayout {
       out.text(utcSeconds(t));
       out.byte(44);
     }
-    out.sensor(r.temperature, 44);
-    out.sensor(r.humidity, 44);
-    out.sensor(r.tvoc, 44);
-    out.sensor(r.eco2, 44);
-    out.sensor(r.rawH2, 44);
-    out.sensor(r.rawEthanol, 44);
-    out.sensor(r.pressure, 44);
-    out.sensor(r.pm1_0, 44);
-    out.sensor(r.pm2_5, 44);
-    out.sensor(r.nc0_5, 44);
-    out.sensor(r.nc1_0, 44);
-    out.sensor(r.nc2_5, 44);
-    out.sensor(r.cnt, 44);
-    out.sensor(r.fireAlarm, 44);
+    writeSensorCells(r, out);
     out.text(this.idCell(r.deviceId));
     out.byte(10);
   }

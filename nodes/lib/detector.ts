@@ -7,6 +7,8 @@ import { DEFAULT_MAX_DEVICES, deviceKey } from './devices';
 import { KeyedState } from './keyed-state';
 import { significantDigits, thousandthsText } from './number-text';
 import type { Alert, AlertSeverity, AlertType, ClearedDetails, EmitMode, Reading, Severity } from './types';
+import { SENSOR_KEYS } from './sensor-fields';
+import { compile, prop } from './sensor-code';
 
 /** Severity by rank; index 0 (normal) is unused. */
 export const SEVERITY_BY_RANK: readonly (Severity | null)[] = [null, 'MEDIUM', 'HIGH', 'CRITICAL'];
@@ -169,27 +171,18 @@ function f(v: unknown): number {
 }
 
 /**
- * Copy a reading's 14 sensor values into `out` (indexed as SENSOR_KEYS: the 12 numeric sensors first,
- * then cnt, fireAlarm), NaN where a value is not a finite number. Fixed property names keep every load
- * monomorphic; `reading[key]` over a list of keys is a megamorphic keyed load, about ten times slower
- * on the hot path.
+ * Copy a reading's sensor values into `out` (indexed as SENSOR_KEYS, the sensor table's order: the 12
+ * numeric sensors first, then cnt, fireAlarm), NaN where a value is not a finite number. Compiled from
+ * the table (sensor-code.ts): fixed property names keep every load monomorphic; `reading[key]` over a
+ * list of keys is a megamorphic keyed load, about ten times slower on the hot path.
  */
-export function readSensors(r: Reading, out: Float64Array): void {
-  out[0] = f(r.temperature);
-  out[1] = f(r.humidity);
-  out[2] = f(r.tvoc);
-  out[3] = f(r.eco2);
-  out[4] = f(r.rawH2);
-  out[5] = f(r.rawEthanol);
-  out[6] = f(r.pressure);
-  out[7] = f(r.pm1_0);
-  out[8] = f(r.pm2_5);
-  out[9] = f(r.nc0_5);
-  out[10] = f(r.nc1_0);
-  out[11] = f(r.nc2_5);
-  out[12] = f(r.cnt);
-  out[13] = f(r.fireAlarm);
-}
+export const readSensors = compile<(f: (v: unknown) => number) => (r: Reading, out: Float64Array) => void>(
+  'detector-read-sensors',
+  ['f'],
+  `return function readSensors(r, out) {
+${SENSOR_KEYS.map((k, i) => `  out[${i}] = f(${prop('r', k)});`).join('\n')}
+};`,
+)(f);
 
 /**
  * Per-device memory of the last severity rank (0 normal … 3 CRITICAL) of each of `slots` sensors,

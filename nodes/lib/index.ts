@@ -18,8 +18,8 @@ export type { Reading, Alert, AlertCore, AlertOf, AlertSeverity, AlertType, Clea
 // Validation (sensor validate): raw input → canonical reading or `{ field, code, message }` errors.
 export { createValidator as createReadingValidator } from './reading-validator';
 export { validateWithZod as validateReadingWithSchema, readingSchema } from './reading-spec';
-export { SENSOR_FIELDS, KAGGLE_HEADERS } from './sensor-fields';
-export type { SensorField } from './sensor-fields';
+export { SENSOR_TABLE, SENSOR_FIELDS, KAGGLE_HEADERS, ZSCORE_DEFAULT_SENSORS } from './sensor-fields';
+export type { SensorField, SensorRow, SensorKind } from './sensor-fields';
 export { DEFAULT_DEVICE_ID } from './devices';
 export { MAX_DEVICE_ID_LENGTH, DEFAULT_MAX_BYTES as DEFAULT_MAX_READING_BYTES } from './reading-types';
 export type {

@@ -8,6 +8,7 @@
  * keeps each device's panes in one ring buffer of them.
  */
 import { SENSOR_KEYS, type Reading, type SensorKey } from './types';
+import { compile, prop } from './sensor-code';
 
 /** What the window reads from a reading: a canonical {@link Reading} or any object of that shape. */
 export type ReadingLike = Readonly<Partial<Reading>> | Readonly<Record<string, unknown>>;
@@ -86,41 +87,25 @@ export function parseAggregates(list: string | readonly string[] | undefined): {
 }
 
 /**
- * `r[SENSOR_KEYS[id]]` with a named property load per key: a load with a computed key is a
- * megamorphic lookup, several times slower, and this runs for every sensor of every reading.
+ * `r[SENSOR_KEYS[id]]` with a named property load per key, compiled from the sensor table
+ * (sensor-code.ts): a load with a computed key is a megamorphic lookup, several times slower, and this
+ * runs for every aggregated sensor of every reading.
  */
-function sensorValue(r: ReadingLike, id: number): unknown {
+const sensorValue = compile<() => (r: ReadingLike, id: number) => unknown>(
+  'panes-sensor-value',
+  [],
+  // The last sensor is the default branch, not a case of its own beside a `return undefined` default:
+  // that form measured about 20 % slower in PaneLayout.add (bench/sensor-paths.ts).
+  `return function sensorValue(r, id) {
   switch (id) {
-    case 0:
-      return r.temperature;
-    case 1:
-      return r.humidity;
-    case 2:
-      return r.tvoc;
-    case 3:
-      return r.eco2;
-    case 4:
-      return r.rawH2;
-    case 5:
-      return r.rawEthanol;
-    case 6:
-      return r.pressure;
-    case 7:
-      return r.pm1_0;
-    case 8:
-      return r.pm2_5;
-    case 9:
-      return r.nc0_5;
-    case 10:
-      return r.nc1_0;
-    case 11:
-      return r.nc2_5;
-    case 12:
-      return r.cnt;
+${SENSOR_KEYS.slice(0, -1)
+  .map((k, i) => `    case ${i}:\n      return ${prop('r', k)};`)
+  .join('\n')}
     default:
-      return r.fireAlarm;
+      return ${prop('r', SENSOR_KEYS[SENSOR_KEYS.length - 1])};
   }
-}
+};`,
+)();
 
 /** Offsets of a pane's fixed slots. */
 export const COUNT = 0;

@@ -2,10 +2,12 @@
  * The input as the hot path (reading-validator.ts) reads it: by literal property names, which V8 turns
  * into fast named loads (a table of names would mean keyed loads, several times slower). The names
  * read, the check for a prototype that defines one of them, the own-value copy for that case, and the
- * one-pass size of a reading.
+ * one-pass size of a reading; the two per-name functions are compiled from the sensor table
+ * (sensor-code.ts says why).
  */
-import { SENSOR_FIELDS } from './sensor-fields';
+import { SENSOR_FIELDS, type SensorHeader, type SensorKey } from './sensor-fields';
 import { primitiveSize } from './reading-size';
+import { compile, prop } from './sensor-code';
 
 /** Every input property name the validator reads: canonical keys and Kaggle headers. */
 export const INPUT_NAMES: readonly string[] = [
@@ -13,84 +15,20 @@ export const INPUT_NAMES: readonly string[] = [
 ];
 
 /** The input as the hot path reads it: by literal names, so that V8 uses fast named-property loads. */
-export interface InputRecord {
-  deviceId?: unknown;
-  device_id?: unknown;
-  timestamp?: unknown;
-  UTC?: unknown;
-  temperature?: unknown;
-  'Temperature[C]'?: unknown;
-  humidity?: unknown;
-  'Humidity[%]'?: unknown;
-  tvoc?: unknown;
-  'TVOC[ppb]'?: unknown;
-  eco2?: unknown;
-  'eCO2[ppm]'?: unknown;
-  rawH2?: unknown;
-  'Raw H2'?: unknown;
-  rawEthanol?: unknown;
-  'Raw Ethanol'?: unknown;
-  pressure?: unknown;
-  'Pressure[hPa]'?: unknown;
-  pm1_0?: unknown;
-  'PM1.0'?: unknown;
-  pm2_5?: unknown;
-  'PM2.5'?: unknown;
-  nc0_5?: unknown;
-  'NC0.5'?: unknown;
-  nc1_0?: unknown;
-  'NC1.0'?: unknown;
-  nc2_5?: unknown;
-  'NC2.5'?: unknown;
-  cnt?: unknown;
-  CNT?: unknown;
-  fireAlarm?: unknown;
-  'Fire Alarm'?: unknown;
-  location?: unknown;
-}
+export type InputRecord = { [name in 'deviceId' | 'device_id' | 'timestamp' | 'UTC' | SensorKey | SensorHeader | 'location']?: unknown };
 
 /**
  * Whether a prototype chain defines any name the validator reads (a polluted `Object.prototype`).
- * Literal names again: about 33 monomorphic loads, far cheaper than 33 `Object.hasOwn` calls, which
- * V8 does not inline. A test checks that it covers {@link INPUT_NAMES}.
+ * Literal names again: one monomorphic load per name of {@link INPUT_NAMES}, far cheaper than as many
+ * `Object.hasOwn` calls, which V8 does not inline.
  */
-export function protoDefinesInputNames(p: InputRecord): boolean {
-  return (
-    p.deviceId !== undefined ||
-    p.device_id !== undefined ||
-    p.timestamp !== undefined ||
-    p.UTC !== undefined ||
-    p.temperature !== undefined ||
-    p['Temperature[C]'] !== undefined ||
-    p.humidity !== undefined ||
-    p['Humidity[%]'] !== undefined ||
-    p.tvoc !== undefined ||
-    p['TVOC[ppb]'] !== undefined ||
-    p.eco2 !== undefined ||
-    p['eCO2[ppm]'] !== undefined ||
-    p.rawH2 !== undefined ||
-    p['Raw H2'] !== undefined ||
-    p.rawEthanol !== undefined ||
-    p['Raw Ethanol'] !== undefined ||
-    p.pressure !== undefined ||
-    p['Pressure[hPa]'] !== undefined ||
-    p.pm1_0 !== undefined ||
-    p['PM1.0'] !== undefined ||
-    p.pm2_5 !== undefined ||
-    p['PM2.5'] !== undefined ||
-    p.nc0_5 !== undefined ||
-    p['NC0.5'] !== undefined ||
-    p.nc1_0 !== undefined ||
-    p['NC1.0'] !== undefined ||
-    p.nc2_5 !== undefined ||
-    p['NC2.5'] !== undefined ||
-    p.cnt !== undefined ||
-    p.CNT !== undefined ||
-    p.fireAlarm !== undefined ||
-    p['Fire Alarm'] !== undefined ||
-    p.location !== undefined
-  );
-}
+export const protoDefinesInputNames = compile<() => (p: InputRecord) => boolean>(
+  'reading-input-proto',
+  [],
+  `return function protoDefinesInputNames(p) {
+  return ${INPUT_NAMES.map((n) => `${prop('p', n)} !== undefined`).join(' ||\n    ')};
+};`,
+)();
 
 /** The own values of the names the validator reads, on an object without a prototype (slow path). */
 export function ownCopy(o: object): InputRecord {
@@ -111,9 +49,12 @@ function valueSize(x: unknown): number {
  * sum as approxSize when every key of the input is a known name with a primitive value, which is what
  * a reading is; any other key (unknown, `__proto__`, inherited enumerable, an object value) means -1.
  * `o` is the input, or its own-value copy when a prototype defines a known name. One line per name,
- * not a helper call per name: 33 inlined calls would exceed V8's inlining budget and stay calls.
+ * not a helper call per name: as many inlined calls would exceed V8's inlining budget and stay calls.
  */
-export function readingSize(input: object, o: InputRecord): number {
+export const readingSize = compile<(valueSize: (x: unknown) => number) => (input: object, o: InputRecord) => number>(
+  'reading-input-size',
+  ['valueSize'],
+  `return function readingSize(input, o) {
   let keys = 0;
   let size = 2;
   for (const k in input) {
@@ -121,40 +62,9 @@ export function readingSize(input: object, o: InputRecord): number {
     size += k.length + 4;
   }
   let n = 0;
-  let x: unknown;
-  size += (x = o.deviceId) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.device_id) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.timestamp) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.UTC) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.temperature) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o['Temperature[C]']) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.humidity) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o['Humidity[%]']) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.tvoc) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o['TVOC[ppb]']) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.eco2) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o['eCO2[ppm]']) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.rawH2) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o['Raw H2']) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.rawEthanol) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o['Raw Ethanol']) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.pressure) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o['Pressure[hPa]']) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.pm1_0) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o['PM1.0']) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.pm2_5) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o['PM2.5']) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.nc0_5) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o['NC0.5']) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.nc1_0) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o['NC1.0']) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.nc2_5) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o['NC2.5']) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.cnt) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.CNT) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.fireAlarm) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o['Fire Alarm']) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
-  size += (x = o.location) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));
+  let x;
+${INPUT_NAMES.map((name) => `  size += (x = ${prop('o', name)}) === undefined ? 0 : (n++, typeof x === 'number' ? 8 : valueSize(x));`).join('\n')}
   // NaN (an object value) fails the comparison too.
   return keys === n && size >= 0 ? size : -1;
-}
+};`,
+)(valueSize);

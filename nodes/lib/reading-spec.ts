@@ -105,24 +105,10 @@ export function readingSchema(options: ValidatorOptions = {}) {
       location: z.string().optional().catch(undefined),
     })
     .transform((o): ParsedReading => {
-      const reading: ParsedReading = {
-        deviceId: o.deviceId ?? undefined,
-        timestamp: o.timestamp ?? o.UTC ?? undefined,
-        temperature: o.temperature,
-        humidity: o.humidity,
-        tvoc: o.tvoc,
-        eco2: o.eco2,
-        rawH2: o.rawH2,
-        rawEthanol: o.rawEthanol,
-        pressure: o.pressure,
-        pm1_0: o.pm1_0,
-        pm2_5: o.pm2_5,
-        nc0_5: o.nc0_5,
-        nc1_0: o.nc1_0,
-        nc2_5: o.nc2_5,
-        cnt: o.cnt,
-        fireAlarm: o.fireAlarm as 0 | 1 | null,
-      };
+      // Key order: deviceId, timestamp, the sensors in table order (then location), as the hot path.
+      const reading = { deviceId: o.deviceId ?? undefined, timestamp: o.timestamp ?? o.UTC ?? undefined } as ParsedReading;
+      const values = reading as unknown as Record<SensorKey, number | null>;
+      for (const f of SENSOR_FIELDS) values[f.key] = o[f.key];
       if (o.location !== undefined) reading.location = o.location;
       return reading;
     });

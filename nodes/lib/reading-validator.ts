@@ -1,29 +1,15 @@
 /**
  * The hot path of reading validation (CONTRACT §2, §3): {@link createValidator}, hand-written. It does
  * what the zod specification (readingSchema, reading-spec.ts) specifies: ranges, defaults and messages
- * come from SENSOR_FIELDS, while the input's properties are read by literal name (reading-input.ts).
+ * come from SENSOR_FIELDS, and the input's properties are read by literal name, in code compiled from
+ * the table ({@link readSensorFields}; reading-input.ts for the names and the size).
  * About 0.15 µs per canonical reading; property tests (test/unit/reading.test.ts) check that both
  * implementations agree. Framework-free: no Node-RED, no clock (the fallback time is a parameter), no I/O.
  */
 import type { Reading } from './types';
 import { deviceKey } from './devices';
-import {
-  F_CNT,
-  F_ECO2,
-  F_FIRE_ALARM,
-  F_HUMIDITY,
-  F_NC0_5,
-  F_NC1_0,
-  F_NC2_5,
-  F_PM1_0,
-  F_PM2_5,
-  F_PRESSURE,
-  F_RAW_ETHANOL,
-  F_RAW_H2,
-  F_TEMPERATURE,
-  F_TVOC,
-  type SensorField,
-} from './sensor-fields';
+import { SENSOR_FIELDS, type SensorField } from './sensor-fields';
+import { compile, prop } from './sensor-code';
 import {
   MAX_DEVICE_ID_LENGTH,
   MAX_TIMESTAMP_MS,
@@ -72,10 +58,31 @@ function describe(v: unknown): string {
 }
 
 function rangeText(f: SensorField): string {
-  const kind = f.key === 'fireAlarm' ? '0 or 1' : f.integer ? 'a whole number ' : '';
-  if (f.key === 'fireAlarm') return kind;
+  if (f.kind === 'flag') return '0 or 1';
+  const kind = f.integer ? 'a whole number ' : '';
   return f.max === Infinity ? `${kind}>= ${f.min}` : `${kind}between ${f.min} and ${f.max}`;
 }
+
+/** Reads and checks every sensor of an input and builds the reading (the per-sensor part of `run`). */
+type SensorReader = (o: InputRecord, deviceId: string, timestamp: number) => Reading;
+
+/**
+ * The per-sensor part of the hot path, compiled from the table once (sensor-code.ts says why): given a
+ * validator's `sensor` check and the fields, a function that reads each sensor by its literal canonical
+ * and header names, in table order (the order of the errors), and returns the reading as one object
+ * literal with a fixed key order (`deviceId`, `timestamp`, the sensors), so that every reading shares
+ * one hidden class downstream. It builds the reading even when a check failed; the caller drops it.
+ */
+const sensorReader = compile<(sensor: (v: unknown, w: unknown, f: SensorField) => number | null, fields: readonly SensorField[]) => SensorReader>(
+  'reading-validator',
+  ['sensor', 'F'],
+  // Each field a constant of the closure (f0, f1, …), as hand-written named constants would be.
+  `${SENSOR_FIELDS.map((_, i) => `const f${i} = F[${i}];`).join('\n')}
+return function readSensorFields(o, deviceId, timestamp) {
+${SENSOR_FIELDS.map((f, i) => `  const s${i} = sensor(${prop('o', f.key)}, ${prop('o', f.header)}, f${i});`).join('\n')}
+  return { deviceId, timestamp, ${SENSOR_FIELDS.map((f, i) => `${JSON.stringify(f.key)}: s${i}`).join(', ')} };
+};`,
+);
 
 const NO_FALLBACK_TIME = 'timestamp is missing and there is no Kafka or arrival time to use instead';
 
@@ -111,7 +118,7 @@ export function createValidator(options: ValidatorOptions = {}): ReadingValidato
   /**
    * A sensor from its canonical value `v` and its Kaggle-header value `w` (used when v is absent or
    * null). The common case, an in-range number, stays in this small function so that V8 inlines it
-   * into all 14 call sites; everything else goes to {@link sensorSlow}.
+   * into every call site of {@link sensorReader}'s function; everything else goes to {@link sensorSlow}.
    */
   function sensor(v: unknown, w: unknown, f: SensorField): number | null {
     const x = (v === undefined || v === null) && w !== undefined ? w : v;
@@ -137,6 +144,8 @@ export function createValidator(options: ValidatorOptions = {}): ReadingValidato
     }
     return n;
   }
+
+  const readSensors = sensorReader(sensor, SENSOR_FIELDS);
 
   function time(ts: unknown, utc: unknown, fb: Fallbacks | undefined): number {
     let v = ts;
@@ -196,45 +205,13 @@ export function createValidator(options: ValidatorOptions = {}): ReadingValidato
     }
     const deviceId = device(o.deviceId, o.device_id, fb);
     const timestamp = time(o.timestamp, o.UTC, fb);
-    const temperature = sensor(o.temperature, o['Temperature[C]'], F_TEMPERATURE);
-    const humidity = sensor(o.humidity, o['Humidity[%]'], F_HUMIDITY);
-    const tvoc = sensor(o.tvoc, o['TVOC[ppb]'], F_TVOC);
-    const eco2 = sensor(o.eco2, o['eCO2[ppm]'], F_ECO2);
-    const rawH2 = sensor(o.rawH2, o['Raw H2'], F_RAW_H2);
-    const rawEthanol = sensor(o.rawEthanol, o['Raw Ethanol'], F_RAW_ETHANOL);
-    const pressure = sensor(o.pressure, o['Pressure[hPa]'], F_PRESSURE);
-    const pm1_0 = sensor(o.pm1_0, o['PM1.0'], F_PM1_0);
-    const pm2_5 = sensor(o.pm2_5, o['PM2.5'], F_PM2_5);
-    const nc0_5 = sensor(o.nc0_5, o['NC0.5'], F_NC0_5);
-    const nc1_0 = sensor(o.nc1_0, o['NC1.0'], F_NC1_0);
-    const nc2_5 = sensor(o.nc2_5, o['NC2.5'], F_NC2_5);
-    const cnt = sensor(o.cnt, o.CNT, F_CNT);
-    const fireAlarm = sensor(o.fireAlarm, o['Fire Alarm'], F_FIRE_ALARM) as 0 | 1 | null;
+    const reading = readSensors(o, deviceId, timestamp);
     const location = o.location;
     if (errors !== null) {
       const e: ValidationError[] = errors;
       errors = null;
       return { ok: false, errors: e };
     }
-    // A literal with a fixed key order: every reading shares one hidden class downstream.
-    const reading: Reading = {
-      deviceId,
-      timestamp,
-      temperature,
-      humidity,
-      tvoc,
-      eco2,
-      rawH2,
-      rawEthanol,
-      pressure,
-      pm1_0,
-      pm2_5,
-      nc0_5,
-      nc1_0,
-      nc2_5,
-      cnt,
-      fireAlarm,
-    };
     if (typeof location === 'string') reading.location = location;
     return { ok: true, reading };
   }

@@ -11,7 +11,7 @@
  * - fire: during an episode every sensor moves towards the smoke levels of the data (plus a
  *   temperature climb the data does not show: it is what the fire-pattern detector looks for).
  */
-import { KAGGLE_HEADERS } from './sensor-fields';
+import { KAGGLE_HEADERS, SENSOR_FIELDS } from './sensor-fields';
 import { SIM_DEFAULTS, type SimOptions, simOptionProblems } from './sim-options';
 import { NUMERIC_SENSORS } from './types';
 
@@ -136,6 +136,8 @@ const T = 0,
   ETH = 5,
   PRES = 6,
   PM1 = 7;
+/** Sensors of the table that the sim does not model (none of CONTRACT §2's): they get their fill default. */
+const UNMODELLED = SENSOR_FIELDS.filter((f) => !(f.key in BASELINES || f.key in PARTICLE_RATIOS || f.key === 'cnt' || f.key === 'fireAlarm'));
 const POW10 = [1, 10, 100, 1000, 10000];
 // Scratch space for one reading's raw levels: readings are built one at a time, so one shared array
 // saves an allocation per reading.
@@ -318,6 +320,7 @@ export class SensorSim {
           fireAlarm,
         };
 
+    for (const f of UNMODELLED) out[this.kaggle ? f.header : f.key] = f.fill;
     if (o.missingRate > 0 && rnd() < o.missingRate) {
       const key = NUMERIC_SENSORS[Math.floor(rnd() * NUMERIC_SENSORS.length)];
       const field = this.kaggle ? KAGGLE_HEADERS[key] : key;

@@ -2,54 +2,25 @@
  * Shared types of the smoke-stream pipeline (CONTRACT §2, §4). Framework-free.
  */
 
-/** Canonical sensor keys, in the order of the Kaggle data file's columns. */
-export const SENSOR_KEYS = [
-  'temperature',
-  'humidity',
-  'tvoc',
-  'eco2',
-  'rawH2',
-  'rawEthanol',
-  'pressure',
-  'pm1_0',
-  'pm2_5',
-  'nc0_5',
-  'nc1_0',
-  'nc2_5',
-  'cnt',
-  'fireAlarm',
-] as const;
+import type { SensorKey, SensorValue } from './sensor-fields';
 
-export type SensorKey = (typeof SENSOR_KEYS)[number];
+// The sensor lists derive from the sensor table (sensor-fields.ts); they are re-exported here, where
+// the rest of the code has always found them.
+export { SENSOR_KEYS, NUMERIC_SENSORS, ZSCORE_DEFAULT_SENSORS } from './sensor-fields';
+export type { SensorKey } from './sensor-fields';
 
-/** The 12 numeric sensors scored by default (everything but `cnt` and `fireAlarm`). */
-export const NUMERIC_SENSORS = SENSOR_KEYS.filter((k) => k !== 'cnt' && k !== 'fireAlarm') as Exclude<
-  SensorKey,
-  'cnt' | 'fireAlarm'
->[];
+/** One property per row of the sensor table: its value, or `null` when the sensor did not report. */
+export type SensorValues = { [K in SensorKey]: SensorValue<K> };
 
 /**
- * The canonical reading emitted by `sensor validate` and read by every later node.
+ * The canonical reading emitted by `sensor validate` and read by every later node: `deviceId`,
+ * `timestamp`, one property per sensor of the table (in table order) and an optional `location`.
  * `timestamp` is event time in epoch milliseconds. A sensor value of `null` means the sensor did
  * not report; numeric nodes skip nulls.
  */
-export interface Reading {
+export interface Reading extends SensorValues {
   deviceId: string;
   timestamp: number;
-  temperature: number | null;
-  humidity: number | null;
-  tvoc: number | null;
-  eco2: number | null;
-  rawH2: number | null;
-  rawEthanol: number | null;
-  pressure: number | null;
-  pm1_0: number | null;
-  pm2_5: number | null;
-  nc0_5: number | null;
-  nc1_0: number | null;
-  nc2_5: number | null;
-  cnt: number | null;
-  fireAlarm: 0 | 1 | null;
   location?: string;
 }
 

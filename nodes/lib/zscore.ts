@@ -49,6 +49,7 @@ import {
   toBase64,
 } from './detector';
 import { COUNT, HDR, HEAD, M2, MEAN, Rings, SEV, push, sigma } from './zscore-rings';
+import { ZSCORE_DEFAULT_SENSORS } from './sensor-fields';
 import { type Alert, type AlertOf, type ClearedDetails, NUMERIC_SENSORS, type Reading, SENSOR_KEYS, type Severity } from './types';
 
 /**
@@ -79,7 +80,7 @@ export interface ZScoreOptions extends DetectorOptions {
   zMedium?: number;
   /** `z > zHigh` is HIGH. Default 4.0; must be > zMedium. */
   zHigh?: number;
-  /** Sensors scored, among the 12 numeric ones. Default all 12. Scored in canonical order whatever the order given. */
+  /** Sensors scored, among the numeric ones. Default: the sensor table's z-scored ones (all 12). Scored in canonical order whatever the order given. */
   sensors?: readonly string[];
 }
 
@@ -184,7 +185,7 @@ export class ZScoreDetector implements Detector {
     this.zMedium = opts.zMedium ?? ZSCORE_DEFAULTS.zMedium;
     this.zHigh = opts.zHigh ?? ZSCORE_DEFAULTS.zHigh;
     this.thresholds = [0, this.zMedium, this.zHigh];
-    const wanted = opts.sensors ?? NUMERIC_SENSORS;
+    const wanted = opts.sensors ?? ZSCORE_DEFAULT_SENSORS;
     this.sensors = NUMERIC_SENSORS.filter((k) => wanted.includes(k));
     this.idx = Uint8Array.from(this.sensors, (k) => SENSOR_KEYS.indexOf(k));
     this.prefixes = this.sensors.map((k) => `${k} `);

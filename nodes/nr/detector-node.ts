@@ -275,7 +275,8 @@ function lastRaised(alerts: Alert[]): string {
 /**
  * Register a detector node driven by a rule table (threshold alert, window alert): setting `rules` as
  * JSON text or an array (absent: `defaults()`), checked by `parse`, plus the common detector settings;
- * a bad table or setting makes the node report it and take no input.
+ * a bad table or setting makes the node report it and take no input. `registration`: registerType's
+ * options (the values its editor reads, nr/editor-settings.ts).
  */
 export function registerRuleTableNode<R>(
   RED: RED,
@@ -283,6 +284,7 @@ export function registerRuleTableNode<R>(
   defaults: () => R[],
   parse: (table: unknown) => { rules: R[]; problems: string[] },
   create: (rules: R[], opts: DetectorOptions) => Detector,
+  registration?: Parameters<RED['nodes']['registerType']>[2],
 ): void {
   function RuleTableNode(this: Node, config: NodeDef) {
     RED.nodes.createNode(this, config);
@@ -294,5 +296,5 @@ export function registerRuleTableNode<R>(
     if (all.length > 0) return reportBadConfig(this, all);
     attachDetector(RED, this, () => create(rules, opts), opts.emit, changelogOf, opts.emit === 'change');
   }
-  RED.nodes.registerType(type, RuleTableNode);
+  RED.nodes.registerType(type, RuleTableNode, registration);
 }

@@ -21,6 +21,7 @@ import { DEFAULT_MAX_DEVICES } from '../lib/devices';
 import { IDLE_TIMEOUT_UNIT, checkpointStore, nodeContextFile, type TimeSource } from './support';
 import { WindowRunner } from './runner';
 import { ackingSinks, upstreamKafkaIns } from '../nr/flow-graph';
+import { editorSettings } from '../nr/editor-settings';
 
 /**
  * Checkpoints of stopped nodes by node id, for runtimes without configured context stores: Node-RED
@@ -90,5 +91,5 @@ export = function (RED: RED) {
     runner.start();
   }
 
-  RED.nodes.registerType('smoke-sliding-window', SlidingWindowNode);
+  RED.nodes.registerType('smoke-sliding-window', SlidingWindowNode, editorSettings('smoke-sliding-window'));
 };

@@ -4,10 +4,18 @@
  */
 import { ThresholdDetector, defaultRules, parseRules } from '../lib/thresholds';
 import { registerRuleTableNode } from '../nr/detector-node';
+import { editorSettings } from '../nr/editor-settings';
 import { useCatalogues } from '../nr/i18n';
 import type { RED } from '../nr/types';
 
 export = function (RED: RED) {
   useCatalogues(RED);
-  registerRuleTableNode(RED, 'smoke-threshold-alert', defaultRules, parseRules, (rules, opts) => new ThresholdDetector(rules, opts));
+  registerRuleTableNode(
+    RED,
+    'smoke-threshold-alert',
+    defaultRules,
+    parseRules,
+    (rules, opts) => new ThresholdDetector(rules, opts),
+    editorSettings('smoke-threshold-alert'),
+  );
 };

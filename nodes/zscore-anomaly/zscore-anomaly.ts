@@ -5,12 +5,13 @@
  * Numeric fields may hold `${Z_SCORE_THRESHOLD}` / `${ROLLING_WINDOW_SIZE}` (the seed's environment):
  * Node-RED substitutes a property whose whole value is `${NAME}` before the node starts.
  */
-import { NUMERIC_SENSORS } from '../lib/types';
+import { ZSCORE_DEFAULT_SENSORS } from '../lib/types';
 import { ZSCORE_DEFAULTS, ZScoreDetector, zscoreProblems } from '../lib/zscore';
 import { ConfigReader } from '../nr/config';
 import { attachDetector, readDetectorOptions, readStateOption } from '../nr/detector-node';
 import { reportBadConfig } from '../nr/errors';
 import { useCatalogues } from '../nr/i18n';
+import { editorSettings } from '../nr/editor-settings';
 import type { Node, NodeDef, RED } from '../nr/types';
 
 interface ZScoreAnomalyDef extends NodeDef {
@@ -18,7 +19,7 @@ interface ZScoreAnomalyDef extends NodeDef {
   minValues?: number | string;
   zMedium?: number | string;
   zHigh?: number | string;
-  /** Array of sensor keys, or comma-separated text; absent = all 12 numeric sensors. */
+  /** Array of sensor keys, or comma-separated text; absent = the sensor table's z-scored sensors (the 12 numeric ones). */
   sensors?: string[] | string;
   emit?: string;
   maxDevices?: number | string;
@@ -46,7 +47,7 @@ export = function (RED: RED) {
       minValues: c.number('minValues', ZSCORE_DEFAULTS.minValues, { integer: true, min: 2 }),
       zMedium: c.number('zMedium', ZSCORE_DEFAULTS.zMedium, { min: 0, exclusiveMin: true }),
       zHigh: c.number('zHigh', ZSCORE_DEFAULTS.zHigh, { min: 0, exclusiveMin: true }),
-      sensors: sensorList(config.sensors) ?? [...NUMERIC_SENSORS],
+      sensors: sensorList(config.sensors) ?? [...ZSCORE_DEFAULT_SENSORS],
     };
     const changelogOf = readStateOption(RED, this, c);
     const problems = c.problems.length > 0 ? c.problems : zscoreProblems(opts);
@@ -56,5 +57,5 @@ export = function (RED: RED) {
     }
     attachDetector(RED, this, () => new ZScoreDetector(opts), opts.emit, changelogOf);
   }
-  RED.nodes.registerType('smoke-zscore-anomaly', ZScoreAnomalyNode);
+  RED.nodes.registerType('smoke-zscore-anomaly', ZScoreAnomalyNode, editorSettings('smoke-zscore-anomaly'));
 };

@@ -22,7 +22,7 @@ import { parseDuration } from '../../nodes/lib/duration';
 import { DEFAULT_AGGREGATES } from '../../nodes/lib/panes';
 import { DEFAULT_MAX_BYTES } from '../../nodes/lib/reading-types';
 import { DEFAULT_RULES } from '../../nodes/lib/thresholds';
-import { NUMERIC_SENSORS } from '../../nodes/lib/types';
+import { ZSCORE_DEFAULT_SENSORS } from '../../nodes/lib/types';
 import { DEFAULT_WINDOW_RULES } from '../../nodes/lib/window-alert';
 import { ZSCORE_DEFAULTS } from '../../nodes/lib/zscore';
 import { freePort, stopProcess, waitForHttp } from './_process';
@@ -80,7 +80,7 @@ const RUNTIME_DEFAULTS: Record<string, Record<string, Setting>> = {
     minValues: num(ZSCORE_DEFAULTS.minValues),
     zMedium: num(ZSCORE_DEFAULTS.zMedium),
     zHigh: num(ZSCORE_DEFAULTS.zHigh),
-    sensors: { kind: 'list', def: NUMERIC_SENSORS },
+    sensors: { kind: 'list', def: ZSCORE_DEFAULT_SENSORS },
     ...DETECTOR_COMMON,
   },
   'smoke-fire-pattern': { temperature: num(45), tvoc: num(800), eco2: num(800), pm2_5: num(30), ...DETECTOR_COMMON },

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import { EDITOR_SETTINGS } from '../../nodes/nr/editor-settings';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -34,4 +35,12 @@ export function editorContext(globals: Record<string, unknown>): vm.Context {
   const context = vm.createContext({ ...globals });
   vm.runInContext(fs.readFileSync(EDITOR_JS, 'utf8'), context, { filename: EDITOR_JS });
   return context;
+}
+
+/**
+ * `RED.settings` as the editor gets it from the runtime: the values the nodes export to their editors
+ * (nodes/nr/editor-settings.ts; test/e2e/editor-defaults.test.ts sees them through a real runtime).
+ */
+export function editorRedSettings(): Record<string, unknown> {
+  return Object.assign({}, ...Object.values(EDITOR_SETTINGS));
 }

@@ -5,7 +5,7 @@ import * as vm from 'node:vm';
 import { DEFAULT_FIRE_BOUNDS } from '../../nodes/lib/fire-pattern';
 import { DEFAULT_RULES } from '../../nodes/lib/thresholds';
 import { NUMERIC_SENSORS } from '../../nodes/lib/types';
-import { editorContext, editorScript } from './_editor';
+import { editorContext, editorRedSettings, editorScript } from './_editor';
 import { helper, nodeModule, root } from './_helper';
 import { quietReading } from '../unit/_reading';
 
@@ -420,7 +420,7 @@ function editorDefinition(name: string): { type: string; def: any } {
   const script = editorScript(fs.readFileSync(path.join(root, 'nodes', name, `${name}.html`), 'utf8'));
   assert.ok(script, 'editor script present');
   const registered: { type: string; def: any }[] = [];
-  const RED = { nodes: { registerType: (type: string, def: any) => registered.push({ type, def }) } };
+  const RED = { nodes: { registerType: (type: string, def: any) => registered.push({ type, def }) }, settings: editorRedSettings() };
   vm.runInContext(script, editorContext({ RED }));
   assert.equal(registered.length, 1);
   return registered[0];

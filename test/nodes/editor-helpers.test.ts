@@ -11,7 +11,7 @@ import * as vm from 'node:vm';
 import { changelogTopic } from '../../nodes/lib/changelog';
 import { parseDuration } from '../../nodes/lib/duration';
 import { STATE_MODES } from '../../nodes/nr/detector-node';
-import { EDITOR_JS, editorContext, editorScript, editorTemplate } from './_editor';
+import { EDITOR_JS, editorContext, editorRedSettings, editorScript, editorTemplate } from './_editor';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -426,7 +426,7 @@ describe('editor helpers > the node editors', function () {
       assert.ok(select, `a <select id="node-input-${key}">`);
       assert.deepEqual([...select[1].matchAll(/<option value="([^"]*)"/g)].map((m) => m[1]), [...values]);
       const defs: Record<string, any> = {};
-      const RED = { nodes: { registerType: (_t: string, d: any) => Object.assign(defs, d.defaults) } };
+      const RED = { nodes: { registerType: (_t: string, d: any) => Object.assign(defs, d.defaults) }, settings: editorRedSettings() };
       vm.runInContext(editorScript(html)!, editorContext({ RED }));
       assert.equal(defs[key].value, 'auto');
       for (const v of [...values, undefined, '']) assert.equal(defs[key].validate(v), true, `${JSON.stringify(v)} accepted`);
@@ -436,7 +436,7 @@ describe('editor helpers > the node editors', function () {
 
   it('all register in one page scope, as in the editor, leaving no global but SmokeStreamEditor', function () {
     const registered: string[] = [];
-    const RED = { nodes: { registerType: (t: string) => registered.push(t) }, validators: { typedInput: () => () => true } };
+    const RED = { nodes: { registerType: (t: string) => registered.push(t) }, validators: { typedInput: () => () => true }, settings: editorRedSettings() };
     const context = editorContext({ RED });
     for (const { file } of editors) {
       const html = fs.readFileSync(path.join(root, file), 'utf8');

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { EDITOR_JS, editorContext, editorScript, editorTemplate } from './_editor';
+import { EDITOR_JS, editorContext, editorRedSettings, editorScript, editorTemplate } from './_editor';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -93,7 +93,7 @@ describe('editor templates > template', function () {
       const filled = editorTemplate(html);
       assert.doesNotMatch(filled, /data-rows?=/, 'a placeholder left');
       const defs: Record<string, any> = {};
-      const RED = { nodes: { registerType: (_t: string, d: any) => Object.assign(defs, d) }, validators: { typedInput: () => () => true } };
+      const RED = { nodes: { registerType: (_t: string, d: any) => Object.assign(defs, d) }, validators: { typedInput: () => () => true }, settings: editorRedSettings() };
       vm.runInContext(editorScript(html)!, editorContext({ RED }));
       const prefix = defs.category === 'config' ? 'node-config-input' : 'node-input';
       // Edited by widgets of their own: the rule table (rules), the sensor boxes (sensors).

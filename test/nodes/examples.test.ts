@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { editorContext, editorScript } from './_editor';
+import { editorContext, editorRedSettings, editorScript } from './_editor';
 import { allNodeModules, helper, pkg, root } from './_helper';
 import { freePort } from '../e2e/_process';
 import { bootstrap, createTopic, kafkaClient, requireKafka, uniqueTopic } from '../kafka/broker';
@@ -80,7 +80,7 @@ function editorDefs(): Map<string, EditorDef> {
       typedInput: () => () => true,
     },
     _: (key: string) => key,
-    settings: {},
+    settings: editorRedSettings(),
   };
   for (const file of Object.values(pkg['node-red'].nodes)) {
     const script = editorScript(fs.readFileSync(path.join(root, file.replace(/^dist\//, '').replace(/\.js$/, '.html')), 'utf8'));

@@ -59,6 +59,8 @@ describe('api > the exports of nodes/lib/index', function () {
     assert.equal(api.MAX_DEVICE_ID_LENGTH, 128);
     assert.equal(api.DEFAULT_MAX_READING_BYTES, 65536);
     assert.ok(api.SENSOR_KEYS.includes('pm2_5') && api.NUMERIC_SENSORS.length === 12);
+    assert.deepEqual(Object.keys(api.SENSOR_TABLE), api.SENSOR_KEYS);
+    assert.deepEqual(api.ZSCORE_DEFAULT_SENSORS, api.NUMERIC_SENSORS);
     assert.deepEqual(api.SEVERITIES, ['MEDIUM', 'HIGH', 'CRITICAL']);
     assert.ok(api.SEVERITY_RANK.CRITICAL > api.SEVERITY_RANK.HIGH);
   });

@@ -1,0 +1,26 @@
+/**
+ * The sensor lists the node editors check against, from the sensor table (lib/sensor-fields.ts), so that
+ * no editor keeps a copy. Node-RED's way for a runtime to hand values to its editor: node settings,
+ * registered with `RED.nodes.registerType(type, constructor, editorSettings(type))` and exported
+ * (`exportable: true`) to the editor as `RED.settings.<name>` before any node's editor script runs. A
+ * name must start with the node type in camel case. As with every node setting, a settings.js entry
+ * of the same name would take the place of the value.
+ */
+import { AGGREGATE_KEYS } from '../lib/panes';
+import { NUMERIC_SENSORS, SENSOR_KEYS, ZSCORE_DEFAULT_SENSORS } from '../lib/sensor-fields';
+
+/** The values each node's editor reads, by node type. */
+export const EDITOR_SETTINGS = {
+  /** The aggregate names the `aggregates` setting may list (`avgTemperature`, `maxPm25`, …). */
+  'smoke-sliding-window': { smokeSlidingWindowAggregates: AGGREGATE_KEYS },
+  /** The sensors a rule may name. */
+  'smoke-threshold-alert': { smokeThresholdAlertSensors: SENSOR_KEYS },
+  /** The sensors that may be scored, and those scored when the list is left out. */
+  'smoke-zscore-anomaly': { smokeZscoreAnomalySensors: NUMERIC_SENSORS, smokeZscoreAnomalyDefaultSensors: ZSCORE_DEFAULT_SENSORS },
+} as const;
+
+/** The `opts` of `registerType` that exports a node type's {@link EDITOR_SETTINGS} to its editor. */
+export function editorSettings(type: keyof typeof EDITOR_SETTINGS): { settings: Record<string, { value: readonly string[]; exportable: true }> } {
+  const values: Record<string, readonly string[]> = EDITOR_SETTINGS[type];
+  return { settings: Object.fromEntries(Object.entries(values).map(([name, value]) => [name, { value, exportable: true as const }])) };
+}

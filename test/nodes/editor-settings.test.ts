@@ -1,0 +1,88 @@
+/**
+ * The sensor lists of the node editors come from the sensor table through the runtime (issue 16 point 1):
+ * the adapters export them as node settings (nodes/nr/editor-settings.ts), the editors read them from
+ * RED.settings, and no editor keeps a copy. test/e2e/editor-defaults.test.ts checks the same editors in
+ * Chromium against a real runtime.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+import { AGGREGATE_KEYS } from '../../nodes/lib/panes';
+import { NUMERIC_SENSORS, SENSOR_FIELDS, SENSOR_KEYS, ZSCORE_DEFAULT_SENSORS } from '../../nodes/lib/sensor-fields';
+import { EDITOR_SETTINGS } from '../../nodes/nr/editor-settings';
+import { editorContext, editorRedSettings, editorScript } from './_editor';
+import { pkg, root } from './_helper';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/** The options each adapter passes to RED.nodes.registerType, by node type (a stub RED, no runtime). */
+function registrations(): Map<string, any> {
+  const seen = new Map<string, any>();
+  const RED = { settings: {}, nodes: { registerType: (type: string, _ctor: unknown, opts?: unknown) => seen.set(type, opts) } };
+  // The built module itself (nodeModule wraps it for a real runtime's catalogues, which this stub is not).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  for (const name of ['sliding-window', 'threshold-alert', 'zscore-anomaly']) (require(path.join(root, 'dist', 'nodes', name, `${name}.js`)) as (red: unknown) => void)(RED);
+  return seen;
+}
+
+/** The definition a node's editor registers, run after resources/editor.js with the runtime's RED.settings. */
+function editorDefinition(name: string): any {
+  const script = editorScript(fs.readFileSync(path.join(root, 'nodes', name, `${name}.html`), 'utf8'));
+  let def: any;
+  const RED = { nodes: { registerType: (_type: string, d: any) => (def = d) }, settings: editorRedSettings() };
+  vm.runInContext(script ?? '', editorContext({ RED }));
+  return def;
+}
+
+describe('editor settings > the sensor table reaches the editors through the runtime', function () {
+  it('each adapter exports its lists to the editor as node settings named after its type', function () {
+    const seen = registrations();
+    for (const [type, values] of Object.entries(EDITOR_SETTINGS)) {
+      const settings = seen.get(type)?.settings;
+      assert.ok(settings, `${type} registers no settings`);
+      const prefix = type.replace(/-(.)/g, (_, c: string) => c.toUpperCase());
+      for (const [name, value] of Object.entries(values)) {
+        assert.ok(name.startsWith(prefix), `${name} must start with ${prefix} (Node-RED refuses it otherwise)`);
+        assert.deepEqual(settings[name], { value, exportable: true });
+      }
+    }
+  });
+
+  it('the lists are the sensor table: keys, z-score choices and defaults, aggregates of every sensor', function () {
+    const s = editorRedSettings();
+    assert.deepEqual(s.smokeThresholdAlertSensors, SENSOR_FIELDS.map((f) => f.key));
+    assert.deepEqual(s.smokeZscoreAnomalySensors, SENSOR_FIELDS.filter((f) => f.kind === 'measure').map((f) => f.key));
+    assert.deepEqual(s.smokeZscoreAnomalyDefaultSensors, SENSOR_FIELDS.filter((f) => f.zscore).map((f) => f.key));
+    assert.equal(AGGREGATE_KEYS.length, 6 * SENSOR_KEYS.length);
+    assert.deepEqual(s.smokeSlidingWindowAggregates, AGGREGATE_KEYS);
+  });
+
+  it('sliding window: the editor accepts every aggregate the runtime does, and nothing else', function () {
+    const validate = editorDefinition('sliding-window').defaults.aggregates.validate;
+    assert.equal(validate(AGGREGATE_KEYS.join(', ')), true);
+    for (const bad of ['avgSmoke', 'medianPm25', 'avgtemperature', 'avgTemperature, avgCo']) assert.equal(validate(bad), false, bad);
+  });
+
+  it('threshold alert: the editor accepts a rule on every sensor of the table, and no other', function () {
+    const validate = editorDefinition('threshold-alert').defaults.rules.validate;
+    assert.equal(validate(SENSOR_KEYS.map((sensor) => ({ sensor, op: '>', bound: 1, severity: 'HIGH' }))), true);
+    assert.equal(validate([{ sensor: 'co', op: '>', bound: 1, severity: 'HIGH' }]), false);
+  });
+
+  it('z-score anomaly: the editor defaults to the z-scored sensors and accepts the numeric ones only', function () {
+    const sensors = editorDefinition('zscore-anomaly').defaults.sensors;
+    assert.deepEqual([...sensors.value], ZSCORE_DEFAULT_SENSORS);
+    assert.equal(sensors.validate([...NUMERIC_SENSORS]), true);
+    assert.equal(sensors.validate(['cnt']), false);
+    assert.equal(sensors.validate(['fireAlarm']), false);
+  });
+
+  it('no node editor spells out a sensor list (a sensor name is in at most its own settings, never as a list)', function () {
+    for (const file of Object.values(pkg['node-red'].nodes)) {
+      const html = fs.readFileSync(path.join(root, file.replace(/^dist\//, '').replace(/\.js$/, '.html')), 'utf8');
+      // Names no editor needs for its own settings: a list that holds them is a copy of the table.
+      for (const name of ['rawEthanol', 'RawEthanol', 'nc0_5', 'Nc05']) assert.ok(!html.includes(name), `${file}: ${name}`);
+    }
+  });
+});
