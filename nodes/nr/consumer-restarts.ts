@@ -6,7 +6,7 @@
  * kafka in's (its catalogue).
  */
 import { Backoff, type BackoffOptions } from '../lib/kafka-backoff';
-import { fatalConsumerError, fatalHint, isTransientMetadataError } from '../lib/kafka-errors';
+import { fatalConsumerError, isTransientMetadataError, type FatalConsumerError } from '../lib/kafka-errors';
 import type { OwnState } from './consumer-status';
 import type { Translate } from './i18n';
 import { errorText } from './kafka-client';
@@ -18,6 +18,19 @@ import type { Node } from './types';
  * consumer quietly (debug log, yellow status) for this long; if they last longer they are reported.
  */
 const TRANSIENT_QUIET_MS = 10_000;
+
+/** What to fix for each fatal consumer error (lib/kafka-errors.ts), as kafka in's error line says it. */
+const FATAL_HINTS: Record<FatalConsumerError, string> = {
+  TOPIC_AUTHORIZATION_FAILED: 'smoke-kafka-in.hint.topic-authorization',
+  GROUP_AUTHORIZATION_FAILED: 'smoke-kafka-in.hint.group-authorization',
+  CLUSTER_AUTHORIZATION_FAILED: 'smoke-kafka-in.hint.cluster-authorization',
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 'smoke-kafka-in.hint.transactional-id-authorization',
+  INVALID_SESSION_TIMEOUT: 'smoke-kafka-in.hint.session-timeout',
+  INVALID_GROUP_ID: 'smoke-kafka-in.hint.group-id',
+  INVALID_TOPIC_EXCEPTION: 'smoke-kafka-in.hint.topic',
+  INCONSISTENT_GROUP_PROTOCOL: 'smoke-kafka-in.hint.group-protocol',
+  UNSUPPORTED_VERSION: 'smoke-kafka-in.hint.version',
+};
 
 /** After a failure: the consumer's state and status text, and the wait before the next consumer (null: none). */
 export interface AfterFailure {
@@ -61,7 +74,7 @@ export class ConsumerRestarts {
     const fatal = fatalConsumerError(err);
     if (fatal !== null) {
       // Restarting cannot cure it (kafkajs gives up on it too): stop, and say what to fix.
-      this.node.error(this.t('smoke-kafka-in.errors.fatal', { error, hint: fatalHint(fatal) }));
+      this.node.error(this.t('smoke-kafka-in.errors.fatal', { error, hint: this.t(FATAL_HINTS[fatal]) }));
       return { own: 'failed', text: this.t('smoke-kafka-in.status.stopped', { error: fatal }), delay: null };
     }
     const delay = this.backoff.next(Math.random());

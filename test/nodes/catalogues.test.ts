@@ -56,6 +56,12 @@ const AS_BEFORE: [key: string, substitutions: Record<string, string | number>, t
   ['smoke-kafka-in.log.restored', { tps: 't:0', devices: 3, count: 1, ms: 12 }, 'restored t:0: 3 devices from 1 changelog in 12 ms'],
   ['smoke-kafka-in.log.restored', { tps: 't:0, t:1', devices: 0, count: 2, ms: 7 }, 'restored t:0, t:1: 0 devices from 2 changelogs in 7 ms'],
   ['smoke-kafka-in.status.restoring', { count: 1 }, 'restoring 1 part.'],
+  ['smoke-kafka-in.hint.topic-authorization', {}, "the broker's ACLs do not let this client read the topic"],
+  [
+    'smoke-kafka-in.hint.session-timeout',
+    {},
+    "the session timeout is outside the broker's group.min.session.timeout.ms … group.max.session.timeout.ms (6 s … 30 min by default)",
+  ],
   ['smoke-kafka-in.status.rate-lag', { rate: '1.2k', lag: '30' }, '1.2k/s lag 30'],
   ['smoke-kafka-in.warn.restarting', { error: 'ECONNREFUSED', seconds: 1.5 }, 'consumer stopped (ECONNREFUSED); restarting in 1.5 s'],
   ['smoke-kafka-in.topic.back-resized', { partitions: 'partition 0 (260 → 18), 1 more', before: 2, now: 4 }, 'offsets went back on partition 0 (260 → 18), 1 more; 2 → 4 partitions'],
