@@ -5,6 +5,7 @@
  */
 import { constants as C, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { text } from '../nr/i18n';
 import { PermanentWriteError } from './sink-api';
 
 export const EMPTY = Buffer.alloc(0);
@@ -28,12 +29,12 @@ export async function truncateTo(full: string, size: number, keep: Buffer = EMPT
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return false;
-    if (code === 'ELOOP') throw new PermanentWriteError(`file "${full}" is a symbolic link: refused`, 'ELOOP');
+    if (code === 'ELOOP') throw new PermanentWriteError(text('smoke-csv-sink.errors.symlink', { file: full }), 'ELOOP');
     throw e;
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new PermanentWriteError(`"${full}" is not a regular file`);
+    if (!st.isFile()) throw new PermanentWriteError(text('smoke-csv-sink.errors.not-a-file', { file: full }));
     if (keep.length === 0 ? st.size <= size : st.size < size) return false;
     await fh.truncate(size);
     for (let off = 0; off < keep.length; ) off += (await fh.write(keep, off, keep.length - off, size + off)).bytesWritten;

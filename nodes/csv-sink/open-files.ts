@@ -9,6 +9,7 @@ import { constants as C, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { lastRecordEnd } from './file-ops';
+import { text } from '../nr/i18n';
 import { PermanentWriteError } from './sink-api';
 
 export interface OpenFile {
@@ -141,27 +142,27 @@ export class OpenFiles {
   private async openFile(name: string, header: string): Promise<OpenFile> {
     const root = await this.root();
     const wanted = path.resolve(root, name);
-    if (!inside(root, wanted) || wanted === root) throw new PermanentWriteError(`file name "${name}" leaves the folder`);
+    if (!inside(root, wanted) || wanted === root) throw new PermanentWriteError(text('smoke-csv-sink.errors.leaves-folder', { name }));
     const dir = path.dirname(wanted);
     // mkdir follows symbolic links on its way: check the part of the path that exists before creating
     // the rest, or a link to elsewhere would get new folders created outside.
-    if (!inside(root, await realExisting(dir))) throw new PermanentWriteError(`file name "${name}" leaves the folder through a symbolic link`);
+    if (!inside(root, await realExisting(dir))) throw new PermanentWriteError(text('smoke-csv-sink.errors.leaves-folder-link', { name }));
     await fsp.mkdir(dir, { recursive: true });
     const realDir = await fsp.realpath(dir);
-    if (!inside(root, realDir)) throw new PermanentWriteError(`file name "${name}" leaves the folder through a symbolic link`);
+    if (!inside(root, realDir)) throw new PermanentWriteError(text('smoke-csv-sink.errors.leaves-folder-link', { name }));
     const full = path.join(realDir, path.basename(wanted));
     let fh: FileHandle;
     try {
       fh = await fsp.open(full, OPEN_FLAGS, 0o644);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ELOOP') {
-        throw new PermanentWriteError(`file "${name}" is a symbolic link: refused`, 'ELOOP');
+        throw new PermanentWriteError(text('smoke-csv-sink.errors.symlink', { file: name }), 'ELOOP');
       }
       throw e;
     }
     try {
       const st = await fh.stat();
-      if (!st.isFile()) throw new PermanentWriteError(`"${name}" is not a regular file`);
+      if (!st.isFile()) throw new PermanentWriteError(text('smoke-csv-sink.errors.not-a-file', { file: name }));
       let size = st.size;
       const after = await this.opts.owed(name, fh, st);
       if (after !== undefined) {
@@ -203,9 +204,7 @@ export class OpenFiles {
     if (head.length === want.length && head.equals(want)) end = await lastRecordEnd(fh, size);
     else if (size < want.length && head.equals(want.subarray(0, head.length))) end = 0;
     else {
-      throw new PermanentWriteError(
-        `existing file "${name}" has a different header: not appending (move it away, or choose another file name)`,
-      );
+      throw new PermanentWriteError(text('smoke-csv-sink.errors.other-header', { name }));
     }
     if (end < size) {
       await fh.truncate(end);

@@ -130,7 +130,10 @@ export interface SinkQueueOptions<R> {
   retryBaseMs: number;
   /** Rows queued at most (waiting and being written); jobs beyond are refused at once. */
   maxQueuedRows: number;
-  /** Error texts: `label` names the writes ("CSV write to … failed"), `sink` the node ("csv sink is closing"). */
+  /**
+   * Names in the error texts (the csv sink's catalogue, `smoke-csv-sink.errors`): `label` names the writes
+   * ("CSV write to … failed"), `sink` the node ("csv sink is closing").
+   */
   label: string;
   sink: string;
   /** Events for status and logs. */

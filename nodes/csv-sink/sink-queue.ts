@@ -23,6 +23,7 @@
  * partition, say). A flush writes the jobs without group first (as above), then all its groups together
  * in a two-phase commit (see sink-writes.ts).
  */
+import { text } from '../nr/i18n';
 import { UnwrittenError, asError, type FlushGroup, type Parts, type SinkQueueOptions, type SinkSegment, type SinkTarget } from './sink-api';
 import { BatchWrites, type GroupOutcome } from './sink-writes';
 
@@ -129,12 +130,12 @@ export class SinkQueue<S extends SinkSegment, T, P, R> {
     let rows = 0;
     for (const s of segments) rows += s.rows;
     if (this.writes.closing) {
-      cb(new UnwrittenError(`${this.opts.sink} is closing: rows not written`));
+      cb(new UnwrittenError(text('smoke-csv-sink.errors.closing', { sink: this.opts.sink })));
       return;
     }
     // A single job larger than the bound is still taken when nothing else waits.
     if (rows > 0 && this.queuedRows > 0 && this.queuedRows + rows > this.opts.maxQueuedRows) {
-      cb(new Error(`${this.opts.label} write queue full (${this.queuedRows} rows waiting): the disk is too slow or failing`));
+      cb(new Error(text('smoke-csv-sink.errors.queue-full', { label: this.opts.label, rows: this.queuedRows })));
       return;
     }
     const job: Job = { rows, remaining: segments.length, cb, finished: false, aborted: false };
@@ -319,7 +320,7 @@ export class SinkQueue<S extends SinkSegment, T, P, R> {
     const timedOut = await Promise.race([drained.then(() => false), expired]);
     if (timer) clearTimeout(timer);
     if (timedOut) {
-      const aborted = new UnwrittenError(`${this.opts.sink} closed before the rows could be written (waited ${timeoutMs} ms)`);
+      const aborted = new UnwrittenError(text('smoke-csv-sink.errors.close-timeout', { sink: this.opts.sink, ms: timeoutMs }));
       this.writes.abort(aborted);
       // The write in progress cannot be cancelled; its jobs and the waiting ones fail now (a write that
       // still lands later only duplicates rows on redelivery, which at-least-once allows).

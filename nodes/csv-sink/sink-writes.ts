@@ -13,6 +13,7 @@
  * again); after the last try every job of every group fails. Placing, undoing and cutting rows is the
  * target's: only it knows what a position in its medium is and how rows are taken out again.
  */
+import { text } from '../nr/i18n';
 import { PermanentWriteError, UnwrittenError, asError, type FlushGroup, type GroupWrite, type Parts, type SinkCommit, type SinkQueueOptions, type SinkSegment, type SinkTarget } from './sink-api';
 
 /** How a group's flush ended. */
@@ -67,7 +68,7 @@ export class BatchWrites<S extends SinkSegment, T, P, R> {
    * unwritten (not acknowledged, so a Kafka source delivers them again) rather than waited for.
    */
   private unwrittenOnClose(err: Error): UnwrittenError {
-    const out = new UnwrittenError(`${this.opts.sink} closed while writes failed: ${err.message}`);
+    const out = new UnwrittenError(text('smoke-csv-sink.errors.closed-failing', { sink: this.opts.sink, error: err.message }));
     (out as NodeJS.ErrnoException).code = (err as NodeJS.ErrnoException).code;
     return out;
   }
@@ -88,8 +89,7 @@ export class BatchWrites<S extends SinkSegment, T, P, R> {
         this.opts.onEvent?.({ kind: 'error', name, error: err, attempt, willRetry });
         if (!willRetry) {
           if (this.closing && !this.isPermanent(err)) return this.unwrittenOnClose(err);
-          const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
-          const out = new Error(`${this.opts.label} write to ${name} failed${tries}: ${err.message}`);
+          const out = new Error(this.failedText('write', name, attempt, err));
           (out as NodeJS.ErrnoException).code = (err as NodeJS.ErrnoException).code;
           return out;
         }
@@ -181,11 +181,7 @@ export class BatchWrites<S extends SinkSegment, T, P, R> {
         this.opts.onEvent?.({ kind: 'error', name, error: err, attempt, willRetry, group });
         if (!willRetry) {
           if (this.closing && !this.isPermanent(err)) return this.unwrittenOnClose(err);
-          const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
-          const out =
-            stage === 'prepare'
-              ? new Error(`${this.opts.label} group ${group}: prepare failed${tries}: ${err.message}`)
-              : new Error(`${this.opts.label} write to ${name} failed${tries}: ${err.message}`);
+          const out = new Error(stage === 'prepare' ? this.failedText('prepare', group, attempt, err) : this.failedText('write', name, attempt, err));
           (out as NodeJS.ErrnoException).code = (err as NodeJS.ErrnoException).code;
           return out;
         }
@@ -195,6 +191,13 @@ export class BatchWrites<S extends SinkSegment, T, P, R> {
       for (const name of names) if (this.failing.delete(name)) this.opts.onEvent?.({ kind: 'recovered', name });
       return null;
     }
+  }
+
+  /** The error of a write (to target name `what`) or a group's prepare (`what`: the groups) that failed for good. */
+  private failedText(step: 'write' | 'prepare', what: string, attempts: number, err: Error): string {
+    const subs = { label: this.opts.label, name: what, group: what, attempts, error: err.message };
+    if (step === 'write') return text(attempts > 1 ? 'smoke-csv-sink.errors.write-failed-tries' : 'smoke-csv-sink.errors.write-failed', subs);
+    return text(attempts > 1 ? 'smoke-csv-sink.errors.prepare-failed-tries' : 'smoke-csv-sink.errors.prepare-failed', subs);
   }
 
   private sleep(ms: number): Promise<void> {

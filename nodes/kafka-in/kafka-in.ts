@@ -11,7 +11,7 @@ import { ConfigReader } from '../nr/config';
 import { closeWith, usableBroker } from '../nr/kafka-client';
 import { KafkaInRunner, type KafkaInOptions } from '../nr/kafka-consumer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
-import { useCatalogues } from '../nr/i18n';
+import { useCatalogues, type Translate } from '../nr/i18n';
 import type { Node, NodeDef, RED } from '../nr/types';
 
 /** Parse the node's settings (every default per CONTRACT §7); problems are collected, not thrown. */
@@ -57,6 +57,7 @@ function readOptions(def: Record<string, unknown>): { options: KafkaInOptions; p
 
 export = function (RED: RED) {
   useCatalogues(RED);
+  const t: Translate = (key, substitutions) => RED._(key, substitutions);
   function KafkaInNode(this: Node, def: NodeDef & Record<string, unknown>) {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -65,7 +66,7 @@ export = function (RED: RED) {
     const broker = usableBroker(RED, node, def.broker, problems);
     if (broker === null) return;
     const metrics = new NodeMetrics({ id: node.id, type: node.type, name: node.name });
-    const runner = new KafkaInRunner(node, broker, options, metrics);
+    const runner = new KafkaInRunner(node, broker, options, metrics, t);
     runner.start();
     closeWith(node, runner, metrics);
   }

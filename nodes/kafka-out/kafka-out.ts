@@ -13,7 +13,16 @@ import { KafkaOutRunner } from '../nr/kafka-producer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { useCatalogues, type Translate } from '../nr/i18n';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
-import { TransactionalOut } from './transactional';
+import { TransactionalOut, type TxnAbort } from './transactional';
+
+/** The catalogue keys of the causes of an uncommitted transaction (TxnAbort; an error says itself). */
+const WHY: Record<Exclude<TxnAbort, { error: string }>, string> = {
+  fenced: 'smoke-kafka-out.why.fenced',
+  moved: 'smoke-kafka-out.why.moved',
+  'not-committed': 'smoke-kafka-out.why.not-committed',
+  'not-staged': 'smoke-kafka-out.why.not-staged',
+  closed: 'smoke-kafka-out.why.closed',
+};
 
 export = function (RED: RED) {
   useCatalogues(RED);
@@ -27,6 +36,9 @@ export = function (RED: RED) {
     if (json === undefined) throw new Error(t('smoke-kafka-out.errors.bad-value', { type: typeof v }));
     return json;
   }
+
+  /** Why a transaction's records were not committed, as kafka out's warning says it. */
+  const whyText = (why: TxnAbort): string => (typeof why === 'string' ? t(WHY[why]) : why.error);
 
   function KafkaOutNode(this: Node, def: NodeDef & Record<string, unknown>) {
     RED.nodes.createNode(this, def);
@@ -76,7 +88,7 @@ export = function (RED: RED) {
         ? null
         : new TransactionalOut(node.id, eo.kafkaIn, options.gzip ? CompressionTypes.GZIP : undefined, {
             committed: (n) => runner.committed(n),
-            aborted: (n, why) => runner.abortedTxn(n, why),
+            aborted: (n, why) => runner.abortedTxn(n, whyText(why), why === 'fenced'),
           });
 
     // Messages failing one after another for the same reason (a stream without msg.topic) are one

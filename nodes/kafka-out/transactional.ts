@@ -15,7 +15,7 @@
  */
 import type { CompressionTypes, Message } from 'kafkajs';
 import { ack } from '../nr/ack';
-import { MOVED, tasksOf, type OutputRecords, type Taken } from '../nr/partition-tasks';
+import { tasksOf, type AbortCause, type OutputRecords, type Taken } from '../nr/partition-tasks';
 import { SinkPositions } from '../nr/sink-positions';
 import type { Done, NodeMessage } from '../nr/types';
 
@@ -29,11 +29,17 @@ interface Entry {
   settled: boolean;
 }
 
+/**
+ * Why a message's records were not committed: their transaction aborted (AbortCause), or they never
+ * reached one (`not-committed`: the checkpoint wrote none; `not-staged`; `closed`: the node closed first).
+ */
+export type TxnAbort = AbortCause | 'not-committed' | 'not-staged' | 'closed';
+
 export interface TransactionalOutEvents {
   /** `records` of a message are committed. */
   committed(records: number): void;
   /** `records` of a message were in a transaction that aborted (`why`), or its partition moved before it. */
-  aborted(records: number, why: string): void;
+  aborted(records: number, why: TxnAbort): void;
 }
 
 export class TransactionalOut extends SinkPositions {
@@ -101,7 +107,7 @@ export class TransactionalOut extends SinkPositions {
     const commit = tasks === undefined ? Promise.resolve('gone' as const) : tasks.checkpointNow(tp, this, epoch);
     void commit.then((outcome) => {
       if (this.pending.get(tp) === batch) this.pending.delete(tp);
-      for (const e of batch) if (!e.settled) this.settle(e, outcome === 'gone' ? MOVED : 'not committed');
+      for (const e of batch) if (!e.settled) this.settle(e, outcome === 'gone' ? 'moved' : 'not-committed');
     });
   }
 
@@ -114,7 +120,7 @@ export class TransactionalOut extends SinkPositions {
     if (entries === undefined || entries.length === 0) return taken;
     if (taken === null) {
       // Not reached: stage() marks the positions changed, so there is a checkpoint to carry the records.
-      for (const e of entries) this.settle(e, 'not staged');
+      for (const e of entries) this.settle(e, 'not-staged');
       return null;
     }
     const byTopic = new Map<string, Message[]>();
@@ -133,7 +139,7 @@ export class TransactionalOut extends SinkPositions {
     for (const e of m?.entries ?? []) this.settle(e);
   }
 
-  aborted(_tp: string, taken: Taken, why: string): void {
+  aborted(_tp: string, taken: Taken, why: AbortCause): void {
     for (const e of (taken.meta as { entries?: Entry[] } | undefined)?.entries ?? []) this.settle(e, why);
   }
 
@@ -141,7 +147,7 @@ export class TransactionalOut extends SinkPositions {
     super.drop(tp);
     const entries = this.pending.get(tp);
     this.pending.delete(tp);
-    for (const e of entries ?? []) this.settle(e, MOVED);
+    for (const e of entries ?? []) this.settle(e, 'moved');
   }
 
   /** The node closes: a last transaction of what is staged (within the consumer's budget), then out. */
@@ -149,12 +155,12 @@ export class TransactionalOut extends SinkPositions {
     await super.close();
     for (const [tp, entries] of [...this.pending]) {
       this.pending.delete(tp);
-      for (const e of entries) this.settle(e, 'the node closed before its transaction');
+      for (const e of entries) this.settle(e, 'closed');
     }
   }
 
   /** Committed (no `why`): acknowledged, then done. Aborted: done only (the records come again). */
-  private settle(e: Entry, why?: string): void {
+  private settle(e: Entry, why?: TxnAbort): void {
     if (e.settled) return;
     e.settled = true;
     if (why === undefined) {

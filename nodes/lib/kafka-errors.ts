@@ -228,7 +228,7 @@ export function isUnknownTopic(err: unknown): boolean {
  * stops and says what to fix. A wrong SASL password is not among them: it is often fixed on the broker
  * side, so the consumer keeps trying (with its backoff).
  */
-const FATAL_TYPES = new Set([
+export const FATAL_CONSUMER_ERRORS = [
   'TOPIC_AUTHORIZATION_FAILED',
   'GROUP_AUTHORIZATION_FAILED',
   'CLUSTER_AUTHORIZATION_FAILED',
@@ -238,30 +238,17 @@ const FATAL_TYPES = new Set([
   'INVALID_TOPIC_EXCEPTION',
   'INCONSISTENT_GROUP_PROTOCOL',
   'UNSUPPORTED_VERSION',
-]);
+] as const;
 
-/** The error type of a fatal consumer error ({@link FATAL_TYPES}), or null. */
-export function fatalConsumerError(err: unknown): string | null {
-  for (const e of chain(err)) if (FATAL_TYPES.has(text(e.type))) return text(e.type);
+/** A fatal consumer error's type: what to fix for each is in kafka in's catalogue (nodes/nr/consumer-restarts.ts). */
+export type FatalConsumerError = (typeof FATAL_CONSUMER_ERRORS)[number];
+
+const FATAL_TYPES: ReadonlySet<string> = new Set(FATAL_CONSUMER_ERRORS);
+
+/** The error type of a fatal consumer error ({@link FATAL_CONSUMER_ERRORS}), or null. */
+export function fatalConsumerError(err: unknown): FatalConsumerError | null {
+  for (const e of chain(err)) if (FATAL_TYPES.has(text(e.type))) return text(e.type) as FatalConsumerError;
   return null;
-}
-
-/** What to fix for each fatal consumer error ({@link fatalConsumerError}). */
-const FATAL_HINTS: Record<string, string> = {
-  TOPIC_AUTHORIZATION_FAILED: "the broker's ACLs do not let this client read the topic",
-  GROUP_AUTHORIZATION_FAILED: "the broker's ACLs do not let this client use the group id",
-  CLUSTER_AUTHORIZATION_FAILED: "the broker's ACLs do not let this client act on the cluster",
-  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: "the broker's ACLs do not let this client use transactional ids starting with the group id",
-  INVALID_SESSION_TIMEOUT: "the session timeout is outside the broker's group.min.session.timeout.ms … group.max.session.timeout.ms (6 s … 30 min by default)",
-  INVALID_GROUP_ID: 'the broker refuses the group id',
-  INVALID_TOPIC_EXCEPTION: 'the broker refuses a topic name',
-  INCONSISTENT_GROUP_PROTOCOL: 'another member of the group uses another protocol (a consumer of another kind with the same group id)',
-  UNSUPPORTED_VERSION: 'the broker is too old for this client',
-};
-
-/** What to fix for fatal consumer error `type` ({@link fatalConsumerError}), as the node's error says it. */
-export function fatalHint(type: string): string {
-  return FATAL_HINTS[type] ?? 'the broker refuses this client or its settings';
 }
 
 /**

@@ -6,7 +6,6 @@
 import type { Consumer } from 'kafkajs';
 import type { OffsetTracker } from '../lib/kafka-offsets';
 import type { ConsumerHandler } from './ack';
-import { errorText } from './kafka-client';
 
 /** What the commits need of the consumer. */
 export interface CommitsHost {
@@ -16,8 +15,8 @@ export interface CommitsHost {
   joined(): boolean;
   /** Fewer records in flight: fetching may resume (see consumer-batches.ts). */
   drained(): void;
-  /** A commit failed (retried on the next interval). */
-  failed(text: string): void;
+  /** A commit failed with `err` (retried on the next interval). */
+  failed(err: unknown): void;
 }
 
 export class AfterSinkCommits {
@@ -54,7 +53,7 @@ export class AfterSinkCommits {
       })
       .catch((err: unknown) => {
         // Retried on the next interval; a rebalance in between makes kafkajs refuse it, which is fine.
-        this.host.failed(`commit failed: ${errorText(err)}`);
+        this.host.failed(err);
       })
       .finally(() => {
         this.committing = null;

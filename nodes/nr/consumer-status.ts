@@ -2,8 +2,10 @@
  * What `kafka in` shows in its status, by priority: broker problems first, then the consumer's own
  * state (failed, a deleted or recreated topic, connecting, rebalancing, restoring partition tasks),
  * then a sink that lags behind (after-sink), else throughput and lag. Decided here from a view of the
- * consumer, set only when it changed; and the throughput it shows.
+ * consumer, set only when it changed; and the throughput it shows. The texts are kafka in's (its
+ * catalogue); the status is decided about once a second (kafka-consumer.ts), not per record.
  */
+import type { Translate } from './i18n';
 import type { BrokerState } from './kafka-client';
 import { compact, setStatus, type StatusKind } from './status';
 import type { Node } from './types';
@@ -27,19 +29,20 @@ export interface ConsumerView {
   lagTotal: number | null;
 }
 
-/** The status of a consumer at `now`; null when it shows none (stopped). */
-export function consumerStatus(v: ConsumerView, now: number): { kind: StatusKind; text: string } | null {
+/** The status of a consumer at `now`, in kafka in's words (`t`); null when it shows none (stopped). */
+export function consumerStatus(v: ConsumerView, now: number, t: Translate): { kind: StatusKind; text: string } | null {
   const b = v.broker.kind;
   if (b === 'down' || b === 'auth' || b === 'bad-config') return { kind: 'failed', text: v.broker.text };
   if (v.own === 'failed') return { kind: 'failed', text: v.ownText };
   const alert = v.alert;
   if (alert !== null && now < alert.until && v.own !== 'stopped') return { kind: alert.kind, text: alert.text };
   if (v.own === 'connecting' || v.own === 'rebalancing') return { kind: 'connecting', text: v.ownText };
-  if (v.own === 'running' && v.restoring > 0) return { kind: 'connecting', text: `restoring ${v.restoring} part.` };
+  if (v.own === 'running' && v.restoring > 0) return { kind: 'connecting', text: t('smoke-kafka-in.status.restoring', { count: v.restoring }) };
   if (v.own === 'stopped') return null;
   const oldest = v.oldestPending();
-  if (oldest !== undefined && now - oldest > v.sinkWarnMs) return { kind: 'connecting', text: 'waiting for sink' };
-  return { kind: 'ok', text: `${compact(Math.round(v.rate))}/s` + (v.lagTotal === null ? '' : ` lag ${compact(v.lagTotal)}`) };
+  if (oldest !== undefined && now - oldest > v.sinkWarnMs) return { kind: 'connecting', text: t('smoke-kafka-in.status.waiting-for-sink') };
+  const rate = compact(Math.round(v.rate));
+  return { kind: 'ok', text: v.lagTotal === null ? t('smoke-kafka-in.status.rate', { rate }) : t('smoke-kafka-in.status.rate-lag', { rate, lag: compact(v.lagTotal) }) };
 }
 
 /** A node's status, set only when it changed. */

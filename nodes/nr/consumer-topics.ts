@@ -9,6 +9,7 @@ import { isUnknownTopic } from '../lib/kafka-errors';
 import { addTopicLag, type Lag } from '../lib/kafka-lag';
 import { TopicWatch, type PartitionOffsets, type TopicEvent } from '../lib/topic-watch';
 import { rejectAfter } from './kafka-client';
+import type { Translate } from './i18n';
 import type { NodeMetrics } from './metrics';
 import { thousands, type StatusKind } from './status';
 
@@ -46,6 +47,8 @@ export class TopicMonitor {
   constructor(
     private readonly o: { topics: string[]; groupId: string; lagIntervalMs: number },
     private readonly metrics: Pick<NodeMetrics, 'replaceLag'>,
+    /** kafka in's `RED._`: the warnings and the status are its texts. */
+    private readonly t: Translate,
     private readonly consumer: WatchedConsumer,
   ) {}
 
@@ -111,29 +114,29 @@ export class TopicMonitor {
   private noticeTopic(topic: string, offsets: PartitionOffsets[] | null): void {
     const ev = this.topicWatch.observe(topic, offsets);
     if (ev === null) return;
+    const t = this.t;
     if (ev.kind === 'deleted') {
-      this.consumer.warn(`topic "${topic}" was deleted; ${unreadText(ev.unread)}`);
-      this.topicAlert = { kind: 'failed', text: 'topic deleted', until: Infinity };
+      this.consumer.warn(t('smoke-kafka-in.warn.topic-deleted', { topic, unread: unreadText(t, ev.unread) }));
+      this.topicAlert = { kind: 'failed', text: t('smoke-kafka-in.status.topic-deleted'), until: Infinity };
     } else {
-      if (ev.kind === 'recreated') this.consumer.warn(`topic "${topic}" was deleted and created again: ${backText(ev)}; ${unreadText(ev.unread)}`);
-      this.topicAlert = { kind: 'connecting', text: 'topic recreated', until: Date.now() + TOPIC_ALERT_MS };
-      this.consumer.rejoin(new Error(`topic "${topic}" was recreated: rejoining the group`));
+      if (ev.kind === 'recreated') this.consumer.warn(t('smoke-kafka-in.warn.topic-recreated', { topic, back: backText(t, ev), unread: unreadText(t, ev.unread) }));
+      this.topicAlert = { kind: 'connecting', text: t('smoke-kafka-in.status.topic-recreated'), until: Date.now() + TOPIC_ALERT_MS };
+      this.consumer.rejoin(new Error(t('smoke-kafka-in.errors.topic-recreated', { topic })));
     }
     this.consumer.show();
   }
 }
 
 /** What a deleted topic took with it, from the group's lag at the last check. */
-function unreadText(unread: number): string {
-  return unread > 0
-    ? `${thousands(unread)} records not yet consumed at the last check went with it`
-    : 'no records were waiting to be consumed at the last check';
+function unreadText(t: Translate, unread: number): string {
+  return unread > 0 ? t('smoke-kafka-in.topic.unread', { count: thousands(unread) }) : t('smoke-kafka-in.topic.unread-none');
 }
 
 /** "offsets went back on partition 0 (260 → 18), partition 1 (140 → 6); 2 → 4 partitions". */
-function backText(ev: Extract<TopicEvent, { kind: 'recreated' }>): string {
-  const shown = ev.back.slice(0, 3).map((b) => `partition ${b.partition} (${thousands(b.from)} → ${thousands(b.to)})`);
-  if (ev.back.length > 3) shown.push(`${ev.back.length - 3} more`);
-  const parts = ev.partitionsNow !== ev.partitionsBefore ? `; ${ev.partitionsBefore} → ${ev.partitionsNow} partitions` : '';
-  return `offsets went back on ${shown.join(', ')}${parts}`;
+function backText(t: Translate, ev: Extract<TopicEvent, { kind: 'recreated' }>): string {
+  const shown = ev.back.slice(0, 3).map((b) => t('smoke-kafka-in.topic.back-partition', { partition: b.partition, from: thousands(b.from), to: thousands(b.to) }));
+  if (ev.back.length > 3) shown.push(t('smoke-kafka-in.topic.back-more', { count: ev.back.length - 3 }));
+  const partitions = shown.join(', ');
+  if (ev.partitionsNow === ev.partitionsBefore) return t('smoke-kafka-in.topic.back', { partitions });
+  return t('smoke-kafka-in.topic.back-resized', { partitions, before: ev.partitionsBefore, now: ev.partitionsNow });
 }

@@ -19,6 +19,7 @@ import { DEFAULT_IDLE_MS, DEFAULT_MAX_DEVICES } from '../lib/detector';
 import type { Alert, EmitMode, Reading } from '../lib/types';
 import { ConfigReader } from './config';
 import { handleInputError, reportBadConfig } from './errors';
+import { shared } from './i18n';
 import { NodeMetrics, installMetricsEndpoint, kafkaTimeOf } from './metrics';
 import { ThrottledStatus, compact } from './status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from './types';
@@ -100,21 +101,24 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
   let raised = 0;
   let cleared = 0;
   let lastSeverity = '';
-  // One function for the node's lifetime: the throttle calls it only when it writes the status.
-  // "17 alerts, last HIGH"; in emit: change "12 alerts, 5 cleared" (a clear is no alert of its own).
-  const statusText = (): string => {
-    const alerts = `${compact(raised)} alert${raised === 1 ? '' : 's'}`;
-    if (change) return `${alerts}, ${compact(cleared)} cleared`;
-    return `${alerts}, last ${lastSeverity}`;
-  };
+  // One function for the node's lifetime: the throttle calls it (and so the catalogue) only when it
+  // writes the status. "17 alerts, last HIGH"; in emit: change "12 alerts, 5 cleared" (a clear is no
+  // alert of its own). `count` picks the plural, `n` is the compact figure shown.
+  const statusText = (): string =>
+    change
+      ? shared('smoke-kafka-broker.common.status.alerts-cleared', { count: raised, n: compact(raised), cleared: compact(cleared) })
+      : shared('smoke-kafka-broker.common.status.alerts-last', { count: raised, n: compact(raised), severity: lastSeverity });
   /** Items that are not readings (an inject's timestamp): passed on, said once, counted in the status until an alert (after a warm-up). */
   let ignored = 0;
   let warming: { have: number; need: number } | null = null;
-  const quietText = (): string => (warming !== null ? `warming up ${warming.have}/${warming.need}` : `${compact(ignored)} ignored: not readings`);
+  const quietText = (): string =>
+    warming !== null
+      ? shared('smoke-kafka-broker.common.status.warming-up', { have: warming.have, need: warming.need })
+      : shared('smoke-kafka-broker.common.status.ignored', { n: compact(ignored) });
   const ignore = (what: unknown, n: number): void => {
     if (ignored === 0) {
-      const kind = what === null ? 'null' : Array.isArray(what) ? 'an array' : typeof what;
-      node.warn(`msg.payload (${kind}) is not a reading (an object of sensor values, or an array of them): passed on unchanged, no alerts; the status counts such items`);
+      const kind = what === null ? 'null' : Array.isArray(what) ? shared('smoke-kafka-broker.common.kind.array') : typeof what;
+      node.warn(shared('smoke-kafka-broker.common.warn.not-a-reading', { kind }));
     }
     ignored += n;
   };

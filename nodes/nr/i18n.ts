@@ -30,10 +30,14 @@ export const SHARED_NAMESPACE = `${PACKAGE_NAME}/smoke-kafka-broker`;
 /** A key of a shared text (`smoke-kafka-broker.common.status.bad-config`). */
 export type SharedKey = `smoke-kafka-broker.${string}`;
 
+/** A key of any node set's catalogue: the node type first (`smoke-csv-sink.errors.closing`), as its set is named. */
+export type NodeKey = `smoke-${string}`;
+
 /**
  * The runtime's lookup, for helpers that have no `RED` at hand (nodes/nr/errors.ts, timers.ts,
- * task-store.ts): every node module hands its `RED` over when Node-RED loads it. One runtime's
- * catalogues are process-wide (Node-RED keeps one i18n instance), so the last one given serves all.
+ * task-store.ts, the partition tasks, the csv sink's writer, the sliding window's runner): every node
+ * module hands its `RED` over when Node-RED loads it. One runtime's catalogues are process-wide (Node-RED
+ * keeps one i18n instance), so the last one given serves all.
  */
 let runtime: Translate | null = null;
 
@@ -44,5 +48,13 @@ export function useCatalogues(RED: RED): void {
 
 /** A shared text, from the kafka broker's catalogue; the bare key until a node module was loaded. */
 export function shared(key: SharedKey, substitutions?: Substitutions): string {
-  return runtime === null ? key : runtime(`${SHARED_NAMESPACE}:${key}`, substitutions);
+  return text(key, substitutions);
+}
+
+/**
+ * A text of node set `smoke-…`'s own catalogue (the set named as the key's first part), for a helper
+ * that works for that node without its `RED`; the bare key until a node module was loaded.
+ */
+export function text(key: NodeKey, substitutions?: Substitutions): string {
+  return runtime === null ? key : runtime(`${PACKAGE_NAME}/${key.slice(0, key.indexOf('.'))}:${key}`, substitutions);
 }

@@ -4,22 +4,24 @@
  * restart path, visible in the status), joining the group with its partition tasks, the timers, and
  * a clean stop; health figures on output 3. The parts live beside it: the batch loop with its after-sink
  * backpressure (consumer-batches.ts), the messages (consumer-emit.ts), the after-sink commits
- * (consumer-commits.ts), lag and the watch for deleted or recreated topics (consumer-topics.ts), and
- * the status (consumer-status.ts).
+ * (consumer-commits.ts), lag and the watch for deleted or recreated topics (consumer-topics.ts), what a
+ * failure stops or restarts (consumer-restarts.ts), and the status (consumer-status.ts). Its texts are
+ * kafka in's (its catalogue, through the node's `RED._`).
  *
  * Model: kafkajs' runner (a `stopping` flag checked at loop boundaries, an idempotent stop that waits
  * for the handler in flight) and Node-RED's MQTT nodes (the config node pushes broker state).
  */
 import type { Consumer } from 'kafkajs';
-import { Backoff, type BackoffOptions } from '../lib/kafka-backoff';
-import { fatalConsumerError, fatalHint, isTransientMetadataError } from '../lib/kafka-errors';
+import type { BackoffOptions } from '../lib/kafka-backoff';
 import { OffsetTracker } from '../lib/kafka-offsets';
 import { registerConsumer, unregisterConsumer } from './ack';
 import { BatchLoop } from './consumer-batches';
 import { AfterSinkCommits } from './consumer-commits';
 import { RecordEmitter } from './consumer-emit';
+import { ConsumerRestarts } from './consumer-restarts';
 import { Rate, ShownStatus, consumerStatus, type OwnState } from './consumer-status';
 import { TopicMonitor } from './consumer-topics';
+import type { Translate } from './i18n';
 import {
   Deadline,
   errorText,
@@ -72,13 +74,6 @@ export interface KafkaInOptions {
 
 const TICK_MS = 1000;
 
-/**
- * A topic that was just created (or recreated) has no known leader for a moment, and the consumer's
- * first fetch fails with "This server does not host this topic-partition": such errors restart the
- * consumer quietly (debug log, yellow status) for this long; if they last longer they are reported.
- */
-const TRANSIENT_QUIET_MS = 10_000;
-
 export class KafkaInRunner implements BrokerUser {
   readonly id: string;
   private readonly afterSink: boolean;
@@ -87,15 +82,14 @@ export class KafkaInRunner implements BrokerUser {
   private readonly topics: TopicMonitor;
   private readonly batches: BatchLoop;
   private readonly commits: AfterSinkCommits;
-  private readonly backoff: Backoff;
+  private readonly restartAfter: ConsumerRestarts;
   private consumer: Consumer | null = null;
   private starting: Promise<void> = Promise.resolve();
   private stopping = false;
   private joined = false;
   private own: OwnState = 'connecting';
-  private ownText = 'connecting';
+  private ownText: string;
   private brokerSt: BrokerState = { kind: 'unknown', text: '' };
-  private lastWarned = '';
   private assignment: Record<string, number[]> | null = null;
   /** State of the stateful nodes behind this consumer, per assigned partition. */
   private tasks: PartitionTasks | null = null;
@@ -113,19 +107,20 @@ export class KafkaInRunner implements BrokerUser {
   private restarts = 0;
   private readonly rate = new Rate();
   private lastMetricsAt = Date.now();
-  /** When the current run of transient metadata errors began (0: none); see TRANSIENT_QUIET_MS. */
-  private transientSince = 0;
 
   constructor(
     private readonly node: Node,
     private readonly broker: KafkaBrokerConfig,
     private readonly o: KafkaInOptions,
     private readonly metrics: NodeMetrics,
+    /** The kafka in node's `RED._`: its texts are in that node's catalogue. */
+    private readonly t: Translate,
   ) {
     this.id = node.id;
     this.afterSink = o.commit === 'after-sink';
-    this.timerError = reportTimerErrors(node, 'kafka in');
-    this.backoff = new Backoff(o.backoff);
+    this.ownText = t('smoke-kafka-in.status.connecting');
+    this.timerError = reportTimerErrors(node, t('smoke-kafka-in.log.timer'));
+    this.restartAfter = new ConsumerRestarts(o.backoff, node, t, (err) => this.broker.stateOf(err)?.text);
     const wires = (node as unknown as { wires?: string[][] }).wires ?? [];
     const wired = [0, 1, 2].map((i) => (wires[i]?.length ?? 0) > 0) as [boolean, boolean, boolean];
     this.emitter = new RecordEmitter(node, this.id, o, this.tracker, metrics, this.afterSink, wired);
@@ -138,20 +133,18 @@ export class KafkaInRunner implements BrokerUser {
       consumer: () => this.consumer,
       joined: () => this.joined,
       drained: () => this.batches.drained(),
-      failed: (text) => {
+      failed: (err) => {
         this.errors++;
-        this.node.debug(text);
+        this.node.debug(this.t('smoke-kafka-in.log.commit-failed', { error: errorText(err) }));
       },
     });
-    this.topics = new TopicMonitor(o, metrics, {
+    this.topics = new TopicMonitor(o, metrics, t, {
       stopping: () => this.stopping,
       joined: () => this.joined,
       brokerDown: () => this.brokerSt.kind === 'down',
       admin: () => this.broker.admin(),
       assignment: () => this.assignment,
-      inGroup: () => {
-        this.transientSince = 0;
-      },
+      inGroup: () => this.restartAfter.inGroup(),
       rejoin: (why) => {
         if (this.consumer !== null) this.fail(this.consumer, why, true);
       },
@@ -181,7 +174,7 @@ export class KafkaInRunner implements BrokerUser {
         },
         // As Kafka Streams on a TaskMigratedException: leave and rejoin the group, restoring what it assigns.
         lost: () => {
-          if (this.consumer !== null) this.fail(this.consumer, new Error('a partition task was lost (fenced by another runtime, or its checkpoint failed); rejoining the group'));
+          if (this.consumer !== null) this.fail(this.consumer, new Error(this.t('smoke-kafka-in.errors.task-lost')));
         },
       });
     }
@@ -202,7 +195,7 @@ export class KafkaInRunner implements BrokerUser {
 
   private async connect(): Promise<void> {
     if (this.stopping) return;
-    this.setOwn('connecting', 'connecting');
+    this.setOwn('connecting', this.t('smoke-kafka-in.status.connecting'));
     const kafka = this.broker.kafka;
     if (!kafka) return;
     let c: Consumer;
@@ -232,10 +225,8 @@ export class KafkaInRunner implements BrokerUser {
       const fresh = e.payload.memberId !== this.memberId;
       this.memberId = e.payload.memberId;
       this.tasks?.assigned(e.payload.memberAssignment, fresh);
-      this.backoff.reset();
       this.broker.report(true);
-      if (this.lastWarned) this.node.log('consuming again');
-      this.lastWarned = '';
+      this.restartAfter.joined();
       this.setOwn('running', '');
     });
     c.on(c.events.REBALANCING, () => {
@@ -243,7 +234,7 @@ export class KafkaInRunner implements BrokerUser {
       this.joined = false;
       this.rebalances++;
       this.metrics.rebalances.inc();
-      this.setOwn('rebalancing', 'rebalancing');
+      this.setOwn('rebalancing', this.t('smoke-kafka-in.status.rebalancing'));
     });
     c.on(c.events.CRASH, (e) => this.fail(c, e.payload.error));
     try {
@@ -263,9 +254,9 @@ export class KafkaInRunner implements BrokerUser {
   }
 
   /**
-   * The consumer `c` failed or crashed: drop it, show why, and start a new one after a backoff. A
-   * `quiet` restart (a topic recreated under it), and the passing errors of a topic just created, only
-   * log at debug level and keep the status yellow.
+   * The consumer `c` failed or crashed: drop it, show why, and start a new one after a backoff (or stop,
+   * see ConsumerRestarts). A `quiet` restart (a topic recreated under it), and the passing errors of a
+   * topic just created, only log at debug level and keep the status yellow.
    */
   private fail(c: Consumer | null, err: unknown, quiet = false): void {
     if (c !== this.consumer || this.stopping) return;
@@ -277,31 +268,14 @@ export class KafkaInRunner implements BrokerUser {
     this.tasks?.revokeAll();
     this.batches.wakeDrain();
     this.broker.report(false, err);
-    const text = errorText(err);
-    const fatal = fatalConsumerError(err);
-    if (fatal !== null) {
-      // Restarting cannot cure it (kafkajs gives up on it too): stop, and say what to fix.
-      this.setOwn('failed', `stopped: ${fatal}`);
-      this.node.error(`consumer stopped (${text}): ${fatalHint(fatal)}; fix it and deploy again`);
+    const { own, text, delay } = this.restartAfter.failed(err, quiet);
+    this.setOwn(own, text);
+    if (delay === null) {
       if (c) void settleWithin(c.disconnect().catch(() => undefined), 5000, undefined);
       return;
     }
     this.restarts++;
     this.metrics.reconnects.inc();
-    const delay = this.backoff.next(Math.random());
-    const restart = `restarting in ${Math.round(delay / 100) / 10} s`;
-    if (quiet || this.passing(err)) {
-      this.setOwn('connecting', 'connecting');
-      this.node.debug(`consumer ${restart} (${text})`);
-    } else {
-      // One warning per condition: a broker problem by its cause, anything else by its text.
-      const condition = this.broker.stateOf(err)?.text ?? text;
-      this.setOwn('failed', condition);
-      if (condition !== this.lastWarned) {
-        this.lastWarned = condition;
-        this.node.warn(`consumer stopped (${text}); ${restart}`);
-      }
-    }
     const disconnected = c ? settleWithin(c.disconnect().catch(() => undefined), 5000, undefined) : Promise.resolve();
     void disconnected.then(() => {
       if (this.stopping) return;
@@ -314,14 +288,6 @@ export class KafkaInRunner implements BrokerUser {
         this.timerError,
       );
     });
-  }
-
-  /** Whether `err` is a passing error of a topic just created, within TRANSIENT_QUIET_MS of the first one. */
-  private passing(err: unknown): boolean {
-    if (!isTransientMetadataError(err)) return false;
-    const now = Date.now();
-    if (this.transientSince === 0) this.transientSince = now;
-    return now - this.transientSince < TRANSIENT_QUIET_MS;
   }
 
   private tick(): void {
@@ -371,6 +337,7 @@ export class KafkaInRunner implements BrokerUser {
         lagTotal: this.topics.lagTotal,
       },
       Date.now(),
+      this.t,
     );
     if (st !== null) this.shown.set(st.kind, st.text);
   }

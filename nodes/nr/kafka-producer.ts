@@ -76,8 +76,8 @@ export class KafkaOutRunner implements BrokerUser {
    */
   private retryTake: Entry[] | null = null;
   private stopped: Promise<void> | null = null;
-  /** Exactly-once: why the last transaction was not committed, until one is ('' then). */
-  private aborted = '';
+  /** Exactly-once: the last transaction was not committed (fenced, or for another cause), until one is. */
+  private aborted: 'fenced' | 'other' | null = null;
 
   constructor(
     private readonly node: Node,
@@ -134,7 +134,7 @@ export class KafkaOutRunner implements BrokerUser {
   committed(records: number): void {
     this.sent += records;
     this.metrics.kafkaProduced.inc(records);
-    this.aborted = '';
+    this.aborted = null;
     this.show();
   }
 
@@ -143,9 +143,9 @@ export class KafkaOutRunner implements BrokerUser {
    * partition's owner sends them again. Logged once per episode: the first cause, until a transaction
    * commits (a fence aborts the transactions of several partitions, and their consequences follow).
    */
-  abortedTxn(records: number, why: string): void {
-    if (this.aborted === '') {
-      this.aborted = why;
+  abortedTxn(records: number, why: string, fenced: boolean): void {
+    if (this.aborted === null) {
+      this.aborted = fenced ? 'fenced' : 'other';
       this.node.warn(this.t('smoke-kafka-out.warn.txn-aborted', { records: thousands(records), why }));
     }
     this.show();
@@ -335,7 +335,7 @@ export class KafkaOutRunner implements BrokerUser {
       const q = this.queuedText();
       this.status.now('failed', q ? this.t('smoke-kafka-out.status.problem-queued', { problem: problem.short ?? problem.text, queued: q }) : problem.text);
     } else if (!this.connected) this.status.set('connecting', this.connectingText);
-    else if (this.aborted) this.status.now('connecting', this.t(this.aborted.startsWith('fenced') ? 'smoke-kafka-out.status.txn-fenced' : 'smoke-kafka-out.status.txn-aborted'));
+    else if (this.aborted !== null) this.status.now('connecting', this.t(this.aborted === 'fenced' ? 'smoke-kafka-out.status.txn-fenced' : 'smoke-kafka-out.status.txn-aborted'));
     else this.status.set('ok', this.sentText);
   }
 

@@ -28,6 +28,7 @@
  */
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { changelogTopic, taskKey } from '../lib/changelog';
+import { shared, text } from './i18n';
 import { errorText, settleWithin } from './kafka-client';
 import { commitLane, type CommitHost } from './task-commit';
 import { TaskRestore } from './task-restore';
@@ -36,7 +37,7 @@ import { guardedInterval } from './timers';
 
 export { isFenced } from '../lib/kafka-errors';
 export { WaitingMessages } from '../lib/waiting-messages';
-export { FENCED, MOVED, type CommitOutcome, type OutputRecords, type PartitionStore, type PartitionTasksOptions, type Taken } from './task-types';
+export { type AbortCause, type CommitOutcome, type OutputRecords, type PartitionStore, type PartitionTasksOptions, type Taken } from './task-types';
 
 /** Epochs are unique in the process: a redeployed consumer's tasks never reuse an epoch. */
 let epochSeq = 0;
@@ -69,7 +70,7 @@ export function registerStore(consumerId: string, store: PartitionStore): () => 
  */
 export function changelogOf(consumerId: string, nodeId: string): string {
   const group = byConsumer.get(consumerId)?.groupId;
-  if (group === undefined) throw new Error(`${nodeId}: its kafka in is not running`);
+  if (group === undefined) throw new Error(shared('smoke-kafka-broker.common.errors.no-kafka-in', { node: nodeId }));
   return changelogTopic(group, nodeId);
 }
 
@@ -110,7 +111,7 @@ export class PartitionTasks {
     };
     byConsumer.set(o.consumerId, this);
     for (const s of waitingStores.get(o.consumerId) ?? []) this.stores.set(s.id, s);
-    this.timer = guardedInterval(() => this.tick(), TICK_MS, o.timerError ?? ((err) => o.warn(`checkpoint timer: ${errorText(err)}`)));
+    this.timer = guardedInterval(() => this.tick(), TICK_MS, o.timerError ?? ((err) => o.warn(text('smoke-kafka-in.warn.checkpoint-timer', { error: errorText(err) }))));
     this.timer.unref?.();
   }
 
@@ -243,7 +244,7 @@ export class PartitionTasks {
     this.replaceProducer(t.main);
     this.replaceProducer(t.fast);
     // One line per episode (a fence takes every partition the other runtime got, at about once).
-    if (why === 'fenced') this.warnOnce('fenced', `partition ${t.tp} (and any other fenced within a minute): another runtime took it over (fenced); its state here is dropped and the consumer rejoins`);
+    if (why === 'fenced') this.warnOnce('fenced', text('smoke-kafka-in.warn.fenced', { tp: t.tp }));
   }
 
   /** The task's transactional ids: `<group>-<topic>-<partition>`, and the fast lane's with `-fast`. */

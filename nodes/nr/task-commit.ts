@@ -9,8 +9,9 @@ import type { CompressionTypes, Message, Producer } from 'kafkajs';
 import { checkpointRecords, deleteRecords, type ChangelogRecord } from '../lib/changelog';
 import { isFenced } from '../lib/kafka-errors';
 import { release } from './ack';
+import { text } from './i18n';
 import { errorText } from './kafka-client';
-import { FENCED, MOVED, type CommitOutcome, type Lane, type OutputRecords, type PartitionStore, type Taken, type Task } from './task-types';
+import type { AbortCause, CommitOutcome, Lane, OutputRecords, PartitionStore, Taken, Task } from './task-types';
 
 /** What a checkpoint needs of the partition tasks. */
 export interface CommitHost {
@@ -91,7 +92,7 @@ export function commitLane(host: CommitHost, t: Task, lane: Lane, stores: Partit
       // A task already given up (fenced, revoked) fails its transaction in flight as a consequence (a
       // closed connection, a disconnected producer): reported by the first cause.
       const fenced = isFenced(err) || t.gone === 'fenced';
-      const why = fenced ? FENCED : t.gone === 'revoked' || t.gone === 'closed' ? MOVED : errorText(err);
+      const why: AbortCause = fenced ? 'fenced' : t.gone === 'revoked' || t.gone === 'closed' ? 'moved' : { error: errorText(err) };
       for (const e of taken) e.store.aborted?.(t.tp, e.taken, why);
       // A fenced producer: the partition moved. Any other failure leaves kafkajs' producer unable to
       // start another transaction, and a new one (initialising the transactional id again) is only
@@ -99,7 +100,7 @@ export function commitLane(host: CommitHost, t: Task, lane: Lane, stores: Partit
       // and then overwrite its checkpoint. So either way the task is given up and the consumer
       // rejoins the group, restoring what it is assigned (as Kafka Streams on a TaskMigratedException).
       if (t.state !== 'gone') {
-        if (!fenced) host.warnOnce('checkpoint', `checkpoint of ${t.tp} failed (${errorText(err)}); rejoining the group to restore it`);
+        if (!fenced) host.warnOnce('checkpoint', text('smoke-kafka-in.warn.checkpoint-failed', { tp: t.tp, error: errorText(err) }));
         host.giveUp(t, fenced ? 'fenced' : 'failed');
       }
     }

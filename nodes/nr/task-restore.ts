@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
 import { markerKey, ChangelogReader } from '../lib/changelog';
 import { ensureChangelogTopics, partitionCount, readToMarkers } from './changelog-io';
+import { text } from './i18n';
 import { errorText } from './kafka-client';
 import type { Lane, PartitionStore, PartitionTasksOptions, Task } from './task-types';
 
@@ -56,11 +57,12 @@ export class TaskRestore {
             t.resolve();
           }
           if (stores.length > 0) {
-            this.o.log(`restored ${live.map((t) => t.tp).join(', ')}: ${devices} devices from ${stores.length} changelog${stores.length === 1 ? '' : 's'} in ${Date.now() - started} ms`);
+            const tps = live.map((t) => t.tp).join(', ');
+            this.o.log(text('smoke-kafka-in.log.restored', { tps, devices, count: stores.length, ms: Date.now() - started }));
           }
           return;
         } catch (err) {
-          this.host.warnOnce('restore', `restore of ${live.map((t) => t.tp).join(', ')} failed (${errorText(err)}); retrying`);
+          this.host.warnOnce('restore', text('smoke-kafka-in.warn.restore-failed', { tps: live.map((t) => t.tp).join(', '), error: errorText(err) }));
           await new Promise((r) => setTimeout(r, delay));
           delay = Math.min(delay * 2, 10_000);
         }

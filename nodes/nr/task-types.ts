@@ -56,11 +56,10 @@ export interface PartitionStore {
   /** A taken checkpoint is committed in the changelog. */
   committed?(tp: string, taken: Taken): void;
   /**
-   * A taken checkpoint's transaction was aborted (`why`: the cause, as a person reads it); the task is
-   * given up and its records are processed again by the partition's next owner (this runtime after it
-   * rejoins, or another).
+   * A taken checkpoint's transaction was aborted (`why`: its cause); the task is given up and its
+   * records are processed again by the partition's next owner (this runtime after it rejoins, or another).
    */
-  aborted?(tp: string, taken: Taken, why: string): void;
+  aborted?(tp: string, taken: Taken, why: AbortCause): void;
 }
 
 export interface PartitionTasksOptions {
@@ -120,6 +119,9 @@ export function newLane(suffix: string): Lane {
   return { suffix, producer: null, committing: null, next: null, nextStores: new Set(), lastAt: Date.now(), notBefore: 0, urgent: false };
 }
 
-/** Why a transaction aborted, as a person reads it (PartitionStore.aborted). */
-export const FENCED = 'fenced: another runtime took the partition over';
-export const MOVED = 'its partition moved to another runtime';
+/**
+ * Why a checkpoint's transaction aborted (PartitionStore.aborted): `fenced` (another runtime took the
+ * partition over), `moved` (the partition was revoked or the tasks closed first), or the error that
+ * failed it. The store words it in its own catalogue.
+ */
+export type AbortCause = 'fenced' | 'moved' | { error: string };

@@ -5,6 +5,7 @@
  * window-timers.ts. The adapter (sliding-window.ts) parses the config, hands over what it needs of the
  * node as a {@link WindowHost} and wires `handle` and `close` to the node's input and close events.
  */
+import { text } from '../nr/i18n';
 import type { TimerErrorHandler } from '../nr/timers';
 import type { Done, NodeMessage, Send } from '../nr/types';
 import type { NodeMetrics } from '../nr/metrics';
@@ -180,7 +181,7 @@ export class WindowRunner {
     if (this.queue !== null) {
       // Stopped before the saved windows came back: what waited for them was never processed. Say so
       // (a Kafka record unacknowledged here is delivered again after the restart).
-      const err = new Error('stopped before the saved windows were restored: message not processed');
+      const err = new Error(text('smoke-sliding-window.errors.not-restored'));
       for (const [, , done] of this.queue.splice(0)) done(err);
     }
     this.clock.stop();

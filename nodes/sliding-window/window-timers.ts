@@ -4,6 +4,7 @@
  * to one update per 500 ms (counting open windows walks every device). The runner (runner.ts) owns the
  * windows and sends the results; this module only decides when, through {@link TimedWork}.
  */
+import { text } from '../nr/i18n';
 import { guardedInterval, guardedTimeout, type TimerErrorHandler } from '../nr/timers';
 import { compact } from '../nr/status';
 import type { SlidingWindows, SlidingWindowOptions, WindowResult } from '../lib/window';
@@ -113,8 +114,8 @@ export class WindowTimers {
       open += s.openWindows;
       late += w.lateCount;
     });
-    let text = `${compact(devices)} dev / ${compact(open)} win`;
-    if (late > 0) text += ` ${compact(late)} late`;
-    if (text !== this.shown) this.work.status((this.shown = text));
+    const counts = { devices: compact(devices), windows: compact(open), late: compact(late) };
+    const shown = text(late > 0 ? 'smoke-sliding-window.status.counts-late' : 'smoke-sliding-window.status.counts', counts);
+    if (shown !== this.shown) this.work.status((this.shown = shown));
   }
 }

@@ -10,6 +10,7 @@
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { useCatalogues } from '../../nodes/nr/i18n';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { i18n } = require('@node-red/util') as {
@@ -59,6 +60,15 @@ export async function brokerRed(): Promise<{ _: (key: string, substitutions?: Re
   await cataloguesReady();
   const ns = namespaceOf('smoke-kafka-broker');
   return { _: (key, substitutions) => i18n._(key.includes(':') ? key : `${ns}:${key}`, substitutions) };
+}
+
+/**
+ * For code under test without a Node-RED runtime that looks its texts up itself (nodes/nr/i18n.ts `text`,
+ * `shared`: the partition tasks, the csv sink's writer, the sliding window's runner): hand the sources'
+ * i18n module the runtime's lookup, as a loaded node module does.
+ */
+export async function useRuntimeCatalogues(): Promise<void> {
+  useCatalogues((await brokerRed()) as never);
 }
 
 /** Node-RED's own lookup (`i18n._`), for tests that resolve a key themselves. */

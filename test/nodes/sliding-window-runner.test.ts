@@ -8,6 +8,7 @@ import { strict as assert } from 'node:assert';
 import { NodeMetrics } from '../../nodes/nr/metrics';
 import { WindowRunner, type CheckpointContext, type WindowHost } from '../../nodes/sliding-window/runner';
 import { checkpointStore, type CheckpointStore } from '../../nodes/sliding-window/support';
+import { useRuntimeCatalogues } from './_catalogues';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Msg = Record<string, any>;
@@ -91,6 +92,11 @@ const results = (sent: Sent[]): Msg[] => sent.filter((s) => s.msg[0]).flatMap((s
 const late = (sent: Sent[]): Msg[] => sent.filter((s) => s.msg[1]).map((s) => s.msg[1]!);
 
 describe('sliding-window > runner (per-message work, without Node-RED)', function () {
+  // Its status and error texts come from the window's catalogue, as a node's runtime gives them.
+  before(async function () {
+    await useRuntimeCatalogues();
+  });
+
   afterEach(async function () {
     for (const r of runners.splice(0)) await r.close(true);
   });

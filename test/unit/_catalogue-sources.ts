@@ -9,25 +9,6 @@ import * as path from 'node:path';
 
 export const root = path.resolve(__dirname, '..', '..');
 
-/**
- * Files another change is reworking; their remaining literals move to the catalogue after it
- * (issue 16 point 6). Relative to the repository root.
- */
-export const REWORKED = new Set([
-  'nodes/nr/detector-node.ts',
-  'nodes/nr/kafka-consumer.ts',
-  'nodes/nr/partition-tasks.ts',
-  'nodes/csv-sink/sink-queue.ts',
-  'nodes/csv-sink/csv-file.ts',
-  'nodes/sliding-window/runner.ts',
-  // Split out of the files above (issue 16 point 2), their texts unchanged: moved in the next step.
-  'nodes/csv-sink/file-ops.ts',
-  'nodes/csv-sink/open-files.ts',
-  'nodes/csv-sink/sink-writes.ts',
-  'nodes/nr/consumer-topics.ts',
-  'nodes/nr/task-restore.ts',
-]);
-
 /** Every adapter source file, relative to the root. */
 export function adapterSources(): string[] {
   const out: string[] = [];

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CsvWriter, truncateTo, type GroupCommit, type GroupRanges, type Segment, type TailCut, type WriterEvent, type WriterOptions } from '../../nodes/csv-sink/writer';
+import { useRuntimeCatalogues } from '../nodes/_catalogues';
 
 const HEADER = 'id,text';
 
@@ -74,6 +75,11 @@ class Recorder implements GroupCommit {
 }
 
 describe('csv writer > group commit', function () {
+  // Its error texts come from the csv sink's catalogue, as a node's runtime gives them (nodes/nr/i18n.ts).
+  before(async function () {
+    await useRuntimeCatalogues();
+  });
+
   this.timeout(20000);
   let dir: string;
   let writers: CsvWriter[];

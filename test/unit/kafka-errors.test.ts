@@ -7,7 +7,7 @@ import {
   KafkaJSRequestTimeoutError,
   KafkaJSSASLAuthenticationError,
 } from 'kafkajs';
-import { brokerProblem, classifyError, fatalConsumerError, fatalHint, isFenced, isRetriable, isTransientMetadataError, isUnknownTopic, tlsProblem } from '../../nodes/lib/kafka-errors';
+import { brokerProblem, classifyError, fatalConsumerError, isFenced, isRetriable, isTransientMetadataError, isUnknownTopic, tlsProblem } from '../../nodes/lib/kafka-errors';
 
 /** A kafkajs error class called as the library calls it at runtime (its typings declare fewer arguments). */
 function make(C: unknown, ...args: unknown[]): Error {
@@ -155,12 +155,6 @@ describe('kafka errors > fatal consumer errors (no restart)', function () {
     assert.equal(fatalConsumerError(connectionError('connect ECONNREFUSED 127.0.0.1:9092', 'ECONNREFUSED')), null);
     assert.equal(fatalConsumerError(make(KafkaJSSASLAuthenticationError, 'SASL PLAIN authentication failed')), null);
     assert.equal(fatalConsumerError(make(KafkaJSProtocolError, { type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true, message: 'x' })), null);
-  });
-
-  it('says what to fix for each fatal error, and a general hint for one without its own', function () {
-    assert.match(fatalHint('TOPIC_AUTHORIZATION_FAILED'), /ACLs do not let this client read the topic/);
-    assert.match(fatalHint('INVALID_SESSION_TIMEOUT'), /group\.min\.session\.timeout\.ms/);
-    assert.equal(fatalHint('SOMETHING_NEW'), 'the broker refuses this client or its settings');
   });
 });
 

@@ -11,6 +11,7 @@ import {
   type SinkQueueOptions,
   type SinkTarget,
 } from '../../nodes/csv-sink/sink-queue';
+import { useRuntimeCatalogues } from '../nodes/_catalogues';
 
 interface Seg {
   to: string;
@@ -91,6 +92,11 @@ interface Done {
 }
 
 describe('sink-queue > ordered jobs, retry, close (fake target)', function () {
+  // Its error texts come from the csv sink's catalogue, as a node's runtime gives them (nodes/nr/i18n.ts).
+  before(async function () {
+    await useRuntimeCatalogues();
+  });
+
   let events: SinkEvent[];
   let done: Done[];
   let target: FakeTarget;
