@@ -61,18 +61,30 @@ async function main() {
   if (given.some((a) => !a.startsWith('-'))) {
     status = (await mochaRun(given)).status;
   } else {
-    // The whole suite in two lanes, then the browser: the CPU-bound unit and node tests run beside the
-    // Kafka and multi-process suites, which mostly wait for the broker and their child runtimes (each
-    // waits for the events it means, so a busier machine makes them slower, not wrong).
+    // The whole suite in two lanes, then the tests that rebuild dist/: the CPU-bound unit and node
+    // tests, then the browser and start tests, run beside the Kafka and multi-process suites, which
+    // mostly wait for the broker and their child runtimes (each waits for the events it means, so a
+    // busier machine makes them slower, not wrong). The build test and the palette install (`npm pack`
+    // runs the build) replace dist/, which the other lanes load, so they run last, alone.
     const globs = (dirs) => dirs.filter((d) => fs.existsSync(path.join(root, d))).map((d) => `${d}/**/*.test.ts`);
+    const REBUILDS = ['test/e2e/build.test.ts', 'test/e2e/palette-install.test.ts'];
+    const browser = fs
+      .readdirSync(path.join(root, 'test', 'e2e'))
+      .filter((f) => f.endsWith('.test.ts'))
+      .map((f) => `test/e2e/${f}`)
+      .filter((f) => !REBUILDS.includes(f));
     const lanes = [
       { name: 'unit+nodes', specs: globs(['test/unit', 'test/nodes']), buffered: true },
       { name: 'kafka+reliability', specs: globs(['test/kafka', 'test/reliability']) },
+      { name: 'e2e', specs: browser, buffered: true },
+      { name: 'e2e-rebuild', specs: REBUILDS.filter((f) => fs.existsSync(path.join(root, f))) },
     ];
-    const results = await Promise.all(lanes.map((l) => mochaRun([...given, ...l.specs], l)));
-    const e2e = { name: 'e2e' };
-    results.push(await mochaRun([...given, ...globs(['test/e2e'])], e2e));
-    lanes.push(e2e);
+    const run1 = (l) => mochaRun([...given, ...l.specs], l);
+    const results = await Promise.all([
+      run1(lanes[0]).then(async (r) => [r, await run1(lanes[2])]),
+      run1(lanes[1]),
+    ]).then(([[unit, e2e], kafka]) => [unit, kafka, e2e]);
+    results.push(await run1(lanes[3]));
     // One closing line for the whole suite, in the form CI reads (test/reporter.cjs).
     const total = [0, 0, 0];
     lanes.forEach((l, i) => {
