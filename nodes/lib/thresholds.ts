@@ -16,7 +16,7 @@ import {
   newAlert,
   timeOf,
 } from './detector';
-import { SENSOR_FIELDS } from './sensor-fields';
+import { SENSOR_TABLE } from './sensor-fields';
 import { type Alert, type AlertOf, type ClearedDetails, type Reading, SENSOR_KEYS, SEVERITIES, SEVERITY_RANK, type SensorKey, type Severity } from './types';
 
 /** Details of a THRESHOLD alert: the comparison of the rule that applied (its bound is `threshold`) and the value's unit. */
@@ -29,8 +29,6 @@ export interface ThresholdDetails {
 /** A THRESHOLD alert (threshold alert, window alert); a cleared one has {@link ClearedDetails}. */
 export type ThresholdAlert = AlertOf<'THRESHOLD', ThresholdDetails | ClearedDetails>;
 
-/** Unit of each reading sensor, from the sensor table. */
-export const SENSOR_UNITS: Readonly<Record<string, string>> = Object.fromEntries(SENSOR_FIELDS.map((f) => [f.key, f.unit]));
 
 /**
  * The bound a cleared alert returned within: that of the rule of the cleared severity nearest to the
@@ -216,7 +214,7 @@ export class ThresholdDetector extends SeverityDetector {
         prefix: `${key} `,
         suffixes: mine.map((x) => ` ${x.op} ${fmt(x.bound)} (${x.severity})`),
         ops: mine.map((x) => x.op),
-        unit: SENSOR_UNITS[key],
+        unit: SENSOR_TABLE[key].unit,
       });
     }
     // A slot per watched sensor: snapshots restore only into a detector watching the same sensors.

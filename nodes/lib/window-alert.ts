@@ -22,7 +22,8 @@ import {
 } from './detector';
 import { deviceKey } from './devices';
 import { DEFAULT_AGGREGATES, WINDOW_COUNTS, aggregateSpec } from './panes';
-import { SENSOR_UNITS, type ThresholdDetails, clearedBound, parseRuleTable, type Rule, rulesOf } from './thresholds';
+import { SENSOR_TABLE } from './sensor-fields';
+import { type ThresholdDetails, clearedBound, parseRuleTable, type Rule, rulesOf } from './thresholds';
 import { type Alert, type AlertOf, type ClearedDetails, type Reading, SEVERITY_RANK, type Severity } from './types';
 
 /** Details of a window alert: the rule's comparison, the aggregate's unit and the window's bounds (epoch ms). */
@@ -37,7 +38,7 @@ export type WindowAlert = AlertOf<'THRESHOLD', WindowAlertDetails | ClearedDetai
 /** Unit of an aggregate's values: its sensor's (a count for counts). */
 export function aggregateUnit(key: string): string {
   const spec = aggregateSpec(key);
-  return spec === undefined || spec.fn === 'count' ? 'count' : (SENSOR_UNITS[spec.field] ?? '');
+  return spec === undefined || spec.fn === 'count' ? 'count' : SENSOR_TABLE[spec.field].unit;
 }
 
 /** A window bound of a result: a finite number or null. */
