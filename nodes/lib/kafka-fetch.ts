@@ -40,11 +40,10 @@ export function defaultFetchSizes(mode: 'single' | 'batch'): Readonly<FetchSizes
   return mode === 'batch' ? FETCH_LARGE : FETCH_SMALL;
 }
 
-/** Problems with a pair of fetch sizes (empty when usable). */
+/**
+ * The problem of a pair of fetch sizes, or none: a partition's share may not exceed the whole fetch.
+ * (Each size's own bounds, a whole number >= 1024, are checked where the settings are read.)
+ */
 export function fetchSizeProblems(maxBytes: number, perPartition: number): string[] {
-  const p: string[] = [];
-  if (!(Number.isInteger(maxBytes) && maxBytes >= 1024)) p.push(`fetch max bytes must be a whole number of bytes >= 1024 (got ${maxBytes})`);
-  if (!(Number.isInteger(perPartition) && perPartition >= 1024)) p.push(`fetch max bytes per partition must be a whole number of bytes >= 1024 (got ${perPartition})`);
-  else if (perPartition > maxBytes) p.push(`fetch max bytes per partition (${perPartition}) must not exceed fetch max bytes (${maxBytes})`);
-  return p;
+  return perPartition > maxBytes ? [`fetch max bytes per partition (${perPartition}) must not exceed fetch max bytes (${maxBytes})`] : [];
 }
