@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { deploy, helper, nodeModule } from './_helper';
+import { quietReading } from '../unit/_reading';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Msg = Record<string, any>;
@@ -12,25 +13,7 @@ const SENTINEL = 'end-of-test';
 const windowModule = nodeModule('sliding-window');
 
 function reading(deviceId: string, timestamp: number, values: Record<string, unknown> = {}): Msg {
-  return {
-    deviceId,
-    timestamp,
-    temperature: 20,
-    humidity: 50,
-    tvoc: 0,
-    eco2: 400,
-    rawH2: 12000,
-    rawEthanol: 19000,
-    pressure: 935,
-    pm1_0: 0,
-    pm2_5: 0,
-    nc0_5: 0,
-    nc1_0: 0,
-    nc2_5: 0,
-    cnt: 0,
-    fireAlarm: 0,
-    ...values,
-  };
+  return quietReading({ deviceId, timestamp, ...values }) as Msg;
 }
 
 /** Deterministic pseudo-random numbers (mulberry32). */

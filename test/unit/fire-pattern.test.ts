@@ -2,27 +2,10 @@ import { strict as assert } from 'node:assert';
 import { readSensors } from '../../nodes/lib/detector';
 import { DEFAULT_FIRE_BOUNDS, FirePatternDetector, fireProblems } from '../../nodes/lib/fire-pattern';
 import { type Alert, type Reading, SENSOR_KEYS, type Severity } from '../../nodes/lib/types';
+import { quietReading } from './_reading';
 
 function reading(values: Partial<Reading> = {}): Reading {
-  return {
-    deviceId: 'd1',
-    timestamp: 5_000,
-    temperature: 20,
-    humidity: 50,
-    tvoc: 0,
-    eco2: 400,
-    rawH2: 12000,
-    rawEthanol: 19000,
-    pressure: 935,
-    pm1_0: 0,
-    pm2_5: 0,
-    nc0_5: 0,
-    nc1_0: 0,
-    nc2_5: 0,
-    cnt: 0,
-    fireAlarm: 0,
-    ...values,
-  };
+  return quietReading({ timestamp: 5_000, ...values }) as unknown as Reading;
 }
 
 function run(d: FirePatternDetector, r: Reading, now = 0): Alert[] {

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { SlidingWindows, windowOptionProblems, type SlidingWindowOptions, type WindowResult } from '../../nodes/lib/window';
 import { AGGREGATE_KEYS, DEFAULT_AGGREGATES, parseAggregates, type AggregateSpec } from '../../nodes/lib/panes';
 import type { Reading } from '../../nodes/lib/types';
+import { quietReading } from './_reading';
 
 const MIN = 60_000;
 const DEFAULTS: SlidingWindowOptions = { sizeMs: 5 * MIN, slideMs: MIN, delayMs: 10 * MIN };
@@ -16,25 +17,7 @@ type Rec = Record<string, unknown>;
 type Canon = Reading & Rec;
 
 function reading(deviceId: string, timestamp: number, over: Partial<Reading> = {}): Canon {
-  return {
-    deviceId,
-    timestamp,
-    temperature: 20,
-    humidity: 50,
-    tvoc: 0,
-    eco2: 400,
-    rawH2: 12000,
-    rawEthanol: 19000,
-    pressure: 935,
-    pm1_0: 0,
-    pm2_5: 0,
-    nc0_5: 0,
-    nc1_0: 0,
-    nc2_5: 0,
-    cnt: 0,
-    fireAlarm: 0,
-    ...over,
-  };
+  return quietReading({ deviceId, timestamp, ...over }) as unknown as Canon;
 }
 
 /** Feed readings (event time = `timestamp`); returns the results and which readings were late. */
