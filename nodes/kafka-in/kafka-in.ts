@@ -8,6 +8,7 @@
 import { defaultFetchSizes, fetchSizeProblems } from '../lib/kafka-fetch';
 import { isValidTopic, splitList } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
+import { editorSettings } from '../nr/editor-settings';
 import { closeWith, usableBroker } from '../nr/kafka-client';
 import { KafkaInRunner, type KafkaInOptions } from '../nr/kafka-consumer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
@@ -70,5 +71,5 @@ export = function (RED: RED) {
     runner.start();
     closeWith(node, runner, metrics);
   }
-  RED.nodes.registerType('smoke-kafka-in', KafkaInNode);
+  RED.nodes.registerType('smoke-kafka-in', KafkaInNode, editorSettings('smoke-kafka-in'));
 };

@@ -1,11 +1,13 @@
 /**
- * The sensor lists the node editors check against, from the sensor table (lib/sensor-fields.ts), so that
+ * The values the node editors check against, from where the runtime keeps them (the sensor lists from
+ * the sensor table, lib/sensor-fields.ts; kafka in's default fetch sizes, lib/kafka-fetch.ts), so that
  * no editor keeps a copy. Node-RED's way for a runtime to hand values to its editor: node settings,
  * registered with `RED.nodes.registerType(type, constructor, editorSettings(type))` and exported
  * (`exportable: true`) to the editor as `RED.settings.<name>` before any node's editor script runs. A
  * name must start with the node type in camel case. As with every node setting, a settings.js entry
  * of the same name would take the place of the value.
  */
+import { FETCH_LARGE, FETCH_SMALL } from '../lib/kafka-fetch';
 import { AGGREGATE_KEYS } from '../lib/panes';
 import { NUMERIC_SENSORS, SENSOR_KEYS, ZSCORE_DEFAULT_SENSORS } from '../lib/sensor-fields';
 
@@ -17,10 +19,12 @@ export const EDITOR_SETTINGS = {
   'smoke-threshold-alert': { smokeThresholdAlertSensors: SENSOR_KEYS },
   /** The sensors that may be scored, and those scored when the list is left out. */
   'smoke-zscore-anomaly': { smokeZscoreAnomalySensors: NUMERIC_SENSORS, smokeZscoreAnomalyDefaultSensors: ZSCORE_DEFAULT_SENSORS },
+  /** The fetch sizes an empty setting takes, by mode (`{ maxBytes, maxBytesPerPartition }`). */
+  'smoke-kafka-in': { smokeKafkaInFetchSizes: { single: FETCH_SMALL, batch: FETCH_LARGE } },
 } as const;
 
 /** The `opts` of `registerType` that exports a node type's {@link EDITOR_SETTINGS} to its editor. */
-export function editorSettings(type: keyof typeof EDITOR_SETTINGS): { settings: Record<string, { value: readonly string[]; exportable: true }> } {
-  const values: Record<string, readonly string[]> = EDITOR_SETTINGS[type];
+export function editorSettings(type: keyof typeof EDITOR_SETTINGS): { settings: Record<string, { value: unknown; exportable: true }> } {
+  const values: Record<string, unknown> = EDITOR_SETTINGS[type];
   return { settings: Object.fromEntries(Object.entries(values).map(([name, value]) => [name, { value, exportable: true as const }])) };
 }

@@ -8,6 +8,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import { defaultFetchSizes } from '../../nodes/lib/kafka-fetch';
 import { AGGREGATE_KEYS } from '../../nodes/lib/panes';
 import { NUMERIC_SENSORS, SENSOR_FIELDS, SENSOR_KEYS, ZSCORE_DEFAULT_SENSORS } from '../../nodes/lib/sensor-fields';
 import { EDITOR_SETTINGS } from '../../nodes/nr/editor-settings';
@@ -22,7 +23,7 @@ function registrations(): Map<string, any> {
   const RED = { settings: {}, nodes: { registerType: (type: string, _ctor: unknown, opts?: unknown) => seen.set(type, opts) } };
   // The built module itself (nodeModule wraps it for a real runtime's catalogues, which this stub is not).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  for (const name of ['sliding-window', 'threshold-alert', 'zscore-anomaly']) (require(path.join(root, 'dist', 'nodes', name, `${name}.js`)) as (red: unknown) => void)(RED);
+  for (const name of Object.keys(EDITOR_SETTINGS).map((t) => t.replace(/^smoke-/, ''))) (require(path.join(root, 'dist', 'nodes', name, `${name}.js`)) as (red: unknown) => void)(RED);
   return seen;
 }
 
@@ -56,6 +57,10 @@ describe('editor settings > the sensor table reaches the editors through the run
     assert.deepEqual(s.smokeZscoreAnomalyDefaultSensors, SENSOR_FIELDS.filter((f) => f.zscore).map((f) => f.key));
     assert.equal(AGGREGATE_KEYS.length, 6 * SENSOR_KEYS.length);
     assert.deepEqual(s.smokeSlidingWindowAggregates, AGGREGATE_KEYS);
+  });
+
+  it("kafka in's editor gets the fetch sizes an empty setting takes, by mode, from lib/kafka-fetch.ts", function () {
+    assert.deepEqual(editorRedSettings().smokeKafkaInFetchSizes, { single: defaultFetchSizes('single'), batch: defaultFetchSizes('batch') });
   });
 
   it('sliding window: the editor accepts every aggregate the runtime does, and nothing else', function () {
