@@ -85,15 +85,10 @@ export class BatchWrites<S extends SinkSegment, T, P, R> {
       } catch (e) {
         const err = asError(e);
         this.failing.add(name);
-        const willRetry = !this.isPermanent(err) && attempt < this.opts.maxTries && !this.aborted && !this.closing;
+        const willRetry = this.willRetry(err, attempt);
         this.opts.onEvent?.({ kind: 'error', name, error: err, attempt, willRetry });
-        if (!willRetry) {
-          if (this.closing && !this.isPermanent(err)) return this.unwrittenOnClose(err);
-          const out = new Error(this.failedText('write', name, attempt, err));
-          (out as NodeJS.ErrnoException).code = (err as NodeJS.ErrnoException).code;
-          return out;
-        }
-        await this.sleep(Math.min(this.opts.retryBaseMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS));
+        const end = await this.afterFailure(err, attempt, willRetry, 'write', name);
+        if (end !== null) return end;
       }
     }
   }
@@ -177,20 +172,36 @@ export class BatchWrites<S extends SinkSegment, T, P, R> {
         const name = stage === 'prepare' ? names.join(', ') : gw.failed();
         // A failed prepare (the journal) holds every name of the flush back.
         for (const n of stage === 'prepare' ? names : [name]) this.failing.add(n);
-        const willRetry = !this.isPermanent(err) && attempt < this.opts.maxTries && !this.aborted && !this.closing;
+        const willRetry = this.willRetry(err, attempt);
         this.opts.onEvent?.({ kind: 'error', name, error: err, attempt, willRetry, group });
-        if (!willRetry) {
-          if (this.closing && !this.isPermanent(err)) return this.unwrittenOnClose(err);
-          const out = new Error(stage === 'prepare' ? this.failedText('prepare', group, attempt, err) : this.failedText('write', name, attempt, err));
-          (out as NodeJS.ErrnoException).code = (err as NodeJS.ErrnoException).code;
-          return out;
-        }
-        await this.sleep(Math.min(this.opts.retryBaseMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS));
+        const end = await this.afterFailure(err, attempt, willRetry, stage === 'prepare' ? 'prepare' : 'write', stage === 'prepare' ? group : name);
+        if (end !== null) return end;
         continue;
       }
       for (const name of names) if (this.failing.delete(name)) this.opts.onEvent?.({ kind: 'recovered', name });
       return null;
     }
+  }
+
+  /** Whether a failed attempt is tried again: a passing error, tries left, and neither aborted nor closing. */
+  private willRetry(err: Error, attempt: number): boolean {
+    return !this.isPermanent(err) && attempt < this.opts.maxTries && !this.aborted && !this.closing;
+  }
+
+  /**
+   * After a failed attempt (its event sent): the error that ends the tries when it is not retried (the
+   * close's UnwrittenError for a passing error, else the failure with the cause's code), or null once the
+   * backoff before the next try has passed.
+   */
+  private async afterFailure(err: Error, attempt: number, willRetry: boolean, step: 'write' | 'prepare', what: string): Promise<Error | null> {
+    if (!willRetry) {
+      if (this.closing && !this.isPermanent(err)) return this.unwrittenOnClose(err);
+      const out = new Error(this.failedText(step, what, attempt, err));
+      (out as NodeJS.ErrnoException).code = (err as NodeJS.ErrnoException).code;
+      return out;
+    }
+    await this.sleep(Math.min(this.opts.retryBaseMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS));
+    return null;
   }
 
   /** The error of a write (to target name `what`) or a group's prepare (`what`: the groups) that failed for good. */
