@@ -164,6 +164,11 @@ export function markCleared(a: Alert, prevRank: number): Alert {
   return a;
 }
 
+/** A value as an alert's details and a window's figures carry it: the value when it is a finite number, else null. */
+export function finiteOrNull(v: unknown): number | null {
+  return typeof v === 'number' && v - v === 0 ? v : null;
+}
+
 /** A usable sensor value as a double: the value when it is a finite number, else NaN (null, absent, text). */
 function f(v: unknown): number {
   // v - v is 0 only for finite numbers (NaN and ±Infinity give NaN).

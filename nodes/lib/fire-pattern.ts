@@ -18,6 +18,7 @@ import {
   SeverityMemory,
   changeAction,
   deviceOf,
+  finiteOrNull,
   markCleared,
   newAlert,
   timeOf,
@@ -36,10 +37,6 @@ export interface PatternDetails {
 /** A PATTERN alert (`indicators` as CONTRACT §4); a cleared one has {@link ClearedDetails}. */
 export type PatternAlert = AlertOf<'PATTERN', PatternDetails | ClearedDetails> & { indicators: string[] };
 
-/** A reading's value for the details: a finite number or null. */
-function valueOf(v: unknown): number | null {
-  return typeof v === 'number' && v - v === 0 ? v : null;
-}
 
 /** The indicator sensors, in the order they are listed in an alert. */
 export const FIRE_INDICATORS = ['temperature', 'tvoc', 'eco2', 'pm2_5'] as const;
@@ -148,7 +145,7 @@ export class FirePatternDetector extends SeverityDetector {
     // A copy per alert: the alert is the receiver's to change.
     a.indicators = PATTERN_INDICATORS[pattern].slice();
     const r = reading;
-    const details: PatternDetails = { temperature: valueOf(r.temperature), tvoc: valueOf(r.tvoc), eco2: valueOf(r.eco2), pm2_5: valueOf(r.pm2_5), fireAlarm: valueOf(r.fireAlarm) };
+    const details: PatternDetails = { temperature: finiteOrNull(r.temperature), tvoc: finiteOrNull(r.tvoc), eco2: finiteOrNull(r.eco2), pm2_5: finiteOrNull(r.pm2_5), fireAlarm: finiteOrNull(r.fireAlarm) };
     a.details = details;
     return a;
   }

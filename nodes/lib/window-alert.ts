@@ -16,6 +16,7 @@ import {
   SeverityDetector,
   SeverityMemory,
   changeAction,
+  finiteOrNull,
   fmt,
   markCleared,
   newAlert,
@@ -41,10 +42,6 @@ export function aggregateUnit(key: string): string {
   return spec === undefined || spec.fn === 'count' ? 'count' : SENSOR_TABLE[spec.field].unit;
 }
 
-/** A window bound of a result: a finite number or null. */
-function boundOf(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
 
 /** The aggregates of a window result (CONTRACT §5) a rule may watch, in the result's key order. */
 export const WINDOW_AGGREGATES = [...WINDOW_COUNTS, ...DEFAULT_AGGREGATES] as const;
@@ -108,8 +105,7 @@ function iso(t: unknown): string {
  * are not accepted: window results come from `sliding window`, not from text.
  */
 function aggregateOf(result: Record<string, unknown>, key: WindowAggregate): number | null {
-  const v = result[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  return finiteOrNull(result[key]);
 }
 
 /**
@@ -187,7 +183,7 @@ export class WindowAlertDetector extends SeverityDetector {
         ? `${fmt(v)} fire alarm${v === 1 ? '' : 's'} (fireAlarmCount ${rule.op} ${fmt(rule.bound)}, ${rule.severity})${windowText(result)}`
         : `${key} ${fmt(v)} ${rule.op} ${fmt(rule.bound)} (${rule.severity})${windowText(result)}`;
     const a = newAlert('THRESHOLD', rule.severity, key, v, rule.bound, message, deviceId, timestamp);
-    const details: WindowAlertDetails = { op: rule.op, unit: c.unit, windowStart: boundOf(result.windowStart), windowEnd: boundOf(result.windowEnd) };
+    const details: WindowAlertDetails = { op: rule.op, unit: c.unit, windowStart: finiteOrNull(result.windowStart), windowEnd: finiteOrNull(result.windowEnd) };
     a.details = details;
     return a;
   }
