@@ -8,6 +8,7 @@
  *   node --import tsx bench/profile-summary.ts bench/results/<file>.cpuprofile [--top 25]
  */
 import fs from 'node:fs';
+import type { AllocSummary } from './alloc-summary';
 
 interface CallFrame {
   functionName: string;
@@ -41,6 +42,8 @@ export interface ProfileSummary {
   busyPct: number;
   topSelf: (ProfileEntry & { where: string; owner: string })[];
   byOwner: ProfileEntry[];
+  /** The allocation profile of the same interval (bench --profile writes it beside the CPU profile). */
+  allocations?: AllocSummary;
 }
 
 /** Owner of a frame by its script URL; '' for frames that inherit their caller's owner. */

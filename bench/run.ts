@@ -24,7 +24,9 @@ import { runScenario, type ChildOutcome } from './lib/child';
 import { brokerAvailable, deleteStateOf, ensureBroker, kafkaClient, uniqueName } from './lib/kafka';
 import { parseOptions, type BenchOptions } from './lib/options';
 import { NO_CHECKPOINTS, chartSvg, checkpointCost, computeTargets, eosCost, formatReport, measured, type BenchReport, type Processing } from './lib/report';
-import { formatSummary, summariseProfile } from './profile-summary';
+import { formatSummary, summariseProfile, type ProfileSummary } from './profile-summary';
+import { formatAllocations, summariseAllocations } from './alloc-summary';
+import { heapProfileOf } from './lib/profiler';
 import { buildSparkPeer, runSparkPeer } from './lib/peer-spark';
 import { defaultFetchSizes } from '../nodes/lib/kafka-fetch';
 import { compareWindows, readJsonLines } from './lib/windows-compare';
@@ -73,6 +75,12 @@ function version(pkg: string): string {
 
 function stamp(d: Date): string {
   return d.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+}
+
+/** The CPU profile's summary, with the allocation profile written beside it when there is one. */
+function profileOf(cpuProfile: string, readings: number): ProfileSummary {
+  const heap = heapProfileOf(cpuProfile);
+  return { ...summariseProfile(cpuProfile, 25), ...(fs.existsSync(heap) ? { allocations: summariseAllocations(heap, 15, readings) } : {}) };
 }
 
 function rate(n: number | undefined): string {
@@ -201,7 +209,7 @@ async function main(o: BenchOptions): Promise<number> {
       true,
     );
     report.clientCeiling = count(r);
-    if (r.profile && fs.existsSync(r.profile)) report.profiles.push(summariseProfile(r.profile, 25));
+    if (r.profile && fs.existsSync(r.profile)) report.profiles.push(profileOf(r.profile, o.readings));
     if (r.result) log(`client ceiling: ${rate(r.result.recordsPerSec)}`);
   }
 
@@ -247,7 +255,7 @@ async function main(o: BenchOptions): Promise<number> {
         const tb = r.result.timeBoxed ? `, time box of ${o.maxSeconds} s reached after ${r.result.readings.toLocaleString('en-US')} readings` : '';
         log(`pipeline ${key}: ${rate(r.result.recordsPerSec)} (${r.result.csvRows.toLocaleString('en-US')} CSV rows, ${r.result.alerts.toLocaleString('en-US')} alerts${tb})`);
       }
-      if (r.profile && fs.existsSync(r.profile)) report.profiles.push(summariseProfile(r.profile, 25));
+      if (r.profile && fs.existsSync(r.profile)) report.profiles.push(profileOf(r.profile, r.result?.readings ?? o.readings));
     }
     // Further pairs, alternated (without, with), so that the cost is a median, not one draw of the noise.
     const first = { without: report.pipeline[NO_CHECKPOINTS]?.result, with: report.pipeline.batch?.result };
@@ -500,7 +508,10 @@ async function main(o: BenchOptions): Promise<number> {
 
   const text = formatReport(report);
   console.log(text);
-  for (const p of report.profiles) console.log('\n' + formatSummary({ ...p, topSelf: p.topSelf.slice(0, 20) }));
+  for (const p of report.profiles) {
+    console.log('\n' + formatSummary({ ...p, topSelf: p.topSelf.slice(0, 20) }));
+    if (p.allocations) console.log(formatAllocations(p.allocations));
+  }
 
   const json = JSON.stringify(report, null, 2) + '\n';
   const svg = chartSvg(report);
