@@ -48,7 +48,7 @@ import {
   timeOf,
   toBase64,
 } from './detector';
-import { COUNT, HDR, HEAD, M2, MEAN, Rings, SEV, push, sigma } from './zscore-rings';
+import { COUNT, HDR, HEAD, M2, MEAN, Rings, SEV, push, scored, sigma } from './zscore-rings';
 import { ZSCORE_DEFAULT_SENSORS } from './sensor-fields';
 import { type Alert, type AlertOf, type ClearedDetails, NUMERIC_SENSORS, type Reading, SENSOR_KEYS, type Severity } from './types';
 
@@ -117,6 +117,8 @@ export function zscoreProblems(o: ZScoreOptions): string[] {
 export class RollingZScore {
   private readonly r: Rings;
   private readonly b: Float64Array;
+  /** The value being pushed (push's way in, see zscore-rings.ts). */
+  private readonly x = new Float64Array(1);
 
   constructor(
     readonly size: number = ZSCORE_DEFAULTS.windowSize,
@@ -131,8 +133,8 @@ export class RollingZScore {
   /** Add a value; returns its z-score, or null when not scored (warm-up, σ = 0). Non-finite values are skipped (null). */
   push(x: number): number | null {
     if (!Number.isFinite(x)) return null;
-    const z = push(this.r, 0, 0, this.size, this.minValues, x);
-    return z < 0 ? null : z;
+    this.x[0] = x;
+    return push(this.r, 0, 0, this.size, this.minValues, this.x, 0) ? scored[0] : null;
   }
 
   get count(): number {
@@ -244,10 +246,11 @@ export class ZScoreDetector implements Detector {
     const vals = this.vals;
     readSensors(reading, vals);
     for (let s = 0; s < sensors.length; s++) {
-      const x = vals[idx[s]];
+      const i = idx[s];
+      const x = vals[i];
       if (x !== x) continue; // NaN: null or not a finite number
       const o = s * HDR;
-      const z = push(r, o, s * size, size, this.minValues, x);
+      const z = push(r, o, s * size, size, this.minValues, vals, i) ? scored[0] : -1;
       const rank = z > this.zHigh ? 2 : z > this.zMedium ? 1 : 0;
       if (!this.change) {
         if (rank > 0) out.push(this.alert(s, rank, x, z, b, o, reading, deviceId, now));
