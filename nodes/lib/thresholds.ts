@@ -7,7 +7,6 @@ import {
   type DetectorOptions,
   SEVERITY_BY_RANK,
   SeverityDetector,
-  SeverityMemory,
   changeAction,
   deviceOf,
   fmt,
@@ -225,7 +224,7 @@ export class ThresholdDetector extends SeverityDetector {
       });
     }
     // A slot per watched sensor: snapshots restore only into a detector watching the same sensors.
-    this.memory = opts.emit === 'change' ? new SeverityMemory(this.sensors.length, opts, `threshold/1 emit=change sensors=${this.watched.join(',')}`) : null;
+    this.watchChanges(opts, this.sensors.length, `threshold/1 emit=change sensors=${this.watched.join(',')}`);
   }
 
   /** Sensors that have at least one enabled rule, in canonical order. */

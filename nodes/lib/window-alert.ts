@@ -14,7 +14,6 @@ import {
   type DetectorOptions,
   SEVERITY_BY_RANK,
   SeverityDetector,
-  SeverityMemory,
   changeAction,
   finiteOrNull,
   fmt,
@@ -115,7 +114,7 @@ export class WindowAlertDetector extends SeverityDetector {
   constructor(rules: readonly WindowRule[] = DEFAULT_WINDOW_RULES, opts: DetectorOptions = {}) {
     super(EVERY_SIG);
     for (const c of compileRuleTable(rules, WINDOW_AGGREGATES, 'aggregate')) this.aggregates.push({ ...c, unit: aggregateUnit(c.key) });
-    this.memory = opts.emit === 'change' ? new SeverityMemory(this.aggregates.length, opts, `window-alert/1 emit=change aggregates=${this.watched.join(',')}`) : null;
+    this.watchChanges(opts, this.aggregates.length, `window-alert/1 emit=change aggregates=${this.watched.join(',')}`);
   }
 
   /** Aggregates that have at least one enabled rule, in {@link WINDOW_AGGREGATES} order. */
