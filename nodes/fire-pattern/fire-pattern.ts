@@ -4,27 +4,14 @@
  * lib/fire-pattern.
  */
 import { DEFAULT_FIRE_BOUNDS, FirePatternDetector } from '../lib/fire-pattern';
-import { ConfigReader } from '../nr/config';
-import { attachDetector, readDetectorOptions, readStateOption } from '../nr/detector-node';
-import { reportBadConfig } from '../nr/errors';
+import { readDetectorOptions, registerDetectorNode } from '../nr/detector-node';
 import { useCatalogues } from '../nr/i18n';
-import type { Node, NodeDef, RED } from '../nr/types';
-
-interface FirePatternDef extends NodeDef {
-  temperature?: number | string;
-  tvoc?: number | string;
-  eco2?: number | string;
-  pm2_5?: number | string;
-  emit?: string;
-  maxDevices?: number | string;
-  idleTimeout?: number | string;
-}
+import type { RED } from '../nr/types';
 
 export = function (RED: RED) {
   useCatalogues(RED);
-  function FirePatternNode(this: Node, config: FirePatternDef) {
-    RED.nodes.createNode(this, config);
-    const c = new ConfigReader(config as unknown as Record<string, unknown>);
+  // The indicator bounds (temperature, tvoc, eco2, pm2_5) and the common detector settings.
+  registerDetectorNode(RED, 'smoke-fire-pattern', (c) => {
     const bounds = {
       temperature: c.number('temperature', DEFAULT_FIRE_BOUNDS.temperature),
       tvoc: c.number('tvoc', DEFAULT_FIRE_BOUNDS.tvoc),
@@ -32,12 +19,7 @@ export = function (RED: RED) {
       pm2_5: c.number('pm2_5', DEFAULT_FIRE_BOUNDS.pm2_5),
     };
     const opts = readDetectorOptions(c);
-    const changelogOf = readStateOption(RED, this, c);
-    if (c.problems.length > 0) {
-      reportBadConfig(this, c.problems);
-      return;
-    }
-    attachDetector(RED, this, () => new FirePatternDetector({ ...opts, bounds }), opts.emit, changelogOf, opts.emit === 'change');
-  }
-  RED.nodes.registerType('smoke-fire-pattern', FirePatternNode);
+    // State between readings only in emit: change.
+    return { create: () => new FirePatternDetector({ ...opts, bounds }), emit: opts.emit, stateful: opts.emit === 'change' };
+  });
 };

@@ -300,6 +300,14 @@ export abstract class SeverityDetector implements Detector {
   /** `everySig`: the snapshot `sig` of the stateless `emit: every` form. */
   protected constructor(private readonly everySig: string) {}
 
+  /**
+   * For `emit: change` (`opts.emit`), a memory per device of the severity of each of `slots` watched
+   * things (sensors, aggregates, the pattern); `shape` names them in the snapshots' `sig`. Stateless otherwise.
+   */
+  protected watchChanges(opts: DetectorOptions, slots: number, shape: string): void {
+    this.memory = opts.emit === 'change' ? new SeverityMemory(slots, opts, shape) : null;
+  }
+
   abstract process(reading: Reading, now: number, out: Alert[]): number;
 
   get devices(): number {

@@ -15,7 +15,6 @@ import {
   type DetectorOptions,
   SEVERITY_BY_RANK,
   SeverityDetector,
-  SeverityMemory,
   changeAction,
   deviceOf,
   finiteOrNull,
@@ -108,7 +107,7 @@ export class FirePatternDetector extends SeverityDetector {
     if (p.length > 0) throw new RangeError(p.join('; '));
     this.bounds = Object.freeze({ ...DEFAULT_FIRE_BOUNDS, ...opts.bounds });
     this.b = Float64Array.from(FIRE_INDICATORS, (k) => this.bounds[k]);
-    this.memory = opts.emit === 'change' ? new SeverityMemory(1, opts, 'firePattern/1 emit=change') : null;
+    this.watchChanges(opts, 1, 'firePattern/1 emit=change');
   }
 
   process(reading: Reading, now: number, out: Alert[]): number {

@@ -7,7 +7,6 @@ import {
   type DetectorOptions,
   SEVERITY_BY_RANK,
   SeverityDetector,
-  SeverityMemory,
   changeAction,
   deviceOf,
   fmt,
@@ -43,67 +42,6 @@ export function clearedBound(bounds: Float64Array, ranks: Uint8Array, prevRank: 
   return best;
 }
 
-/** One threshold rule. The comparison is strict: `value > bound` or `value < bound`; equal is normal. */
-export interface ThresholdRule {
-  sensor: SensorKey;
-  op: '>' | '<';
-  /** In the sensor's canonical unit (CONTRACT §2). */
-  bound: number;
-  severity: Severity;
-  /** A disabled rule is kept in the table (and the editor) but never applies. */
-  enabled: boolean;
-}
-
-const r = (sensor: SensorKey, op: '>' | '<', bound: number, severity: Severity, enabled = true): ThresholdRule => ({
-  sensor,
-  op,
-  bound,
-  severity,
-  enabled,
-});
-
-/**
- * The default rule table: the contract's table (enabled), then PM1.0 and pressure (offered, disabled:
- * pressure at altitude, e.g. the data file's ~935 hPa, would alert on every reading).
- *
- * The contract gives pressure as "low 900/950, high 1050/1100/1150"; read as
- * `< 900` CRITICAL, `< 950` HIGH, `> 1150` CRITICAL, `> 1100` HIGH, `> 1050` MEDIUM.
- */
-export const DEFAULT_RULES: readonly Readonly<ThresholdRule>[] = Object.freeze([
-  r('temperature', '>', 70, 'CRITICAL'),
-  r('temperature', '>', 50, 'HIGH'),
-  r('temperature', '>', 40, 'MEDIUM'),
-  r('temperature', '<', -20, 'CRITICAL'),
-  r('temperature', '<', 0, 'HIGH'),
-  r('humidity', '>', 95, 'CRITICAL'),
-  r('humidity', '>', 90, 'HIGH'),
-  r('humidity', '>', 80, 'MEDIUM'),
-  r('humidity', '<', 5, 'CRITICAL'),
-  r('humidity', '<', 15, 'HIGH'),
-  r('tvoc', '>', 2000, 'CRITICAL'),
-  r('tvoc', '>', 1000, 'HIGH'),
-  r('tvoc', '>', 500, 'MEDIUM'),
-  r('eco2', '>', 1500, 'CRITICAL'),
-  r('eco2', '>', 1000, 'HIGH'),
-  r('eco2', '>', 800, 'MEDIUM'),
-  r('pm2_5', '>', 50, 'CRITICAL'),
-  r('pm2_5', '>', 35, 'HIGH'),
-  r('pm2_5', '>', 25, 'MEDIUM'),
-  r('pm1_0', '>', 45, 'CRITICAL', false),
-  r('pm1_0', '>', 30, 'HIGH', false),
-  r('pm1_0', '>', 20, 'MEDIUM', false),
-  r('pressure', '<', 900, 'CRITICAL', false),
-  r('pressure', '<', 950, 'HIGH', false),
-  r('pressure', '>', 1150, 'CRITICAL', false),
-  r('pressure', '>', 1100, 'HIGH', false),
-  r('pressure', '>', 1050, 'MEDIUM', false),
-].map((x) => Object.freeze(x)));
-
-/** A fresh, mutable copy of {@link DEFAULT_RULES}. */
-export function defaultRules(): ThresholdRule[] {
-  return DEFAULT_RULES.map((x) => ({ ...x }));
-}
-
 /** A rule of a rule table over the keys `K` (reading sensors here, window aggregates in window-alert.ts). */
 export interface Rule<K extends string> {
   sensor: K;
@@ -112,6 +50,53 @@ export interface Rule<K extends string> {
   severity: Severity;
   /** A disabled rule is kept in the table (and the editor) but never applies. */
   enabled: boolean;
+}
+
+/**
+ * One threshold rule. The comparison is strict: `value > bound` or `value < bound`; equal is normal. The
+ * bound is in the sensor's canonical unit (CONTRACT §2).
+ */
+export type ThresholdRule = Rule<SensorKey>;
+
+/** A rule table as a default: the table and each rule frozen. */
+export function freezeRules<R extends Rule<string>>(rules: R[]): readonly Readonly<R>[] {
+  return Object.freeze(rules.map((x) => Object.freeze(x)));
+}
+
+/** The severities of a sensor's rules in one direction, by their place in {@link ladder}. */
+const LADDER: readonly Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM'];
+
+/**
+ * The rules of one sensor in one direction, as a row of CONTRACT §4's table reads: the bounds of
+ * CRITICAL, HIGH and MEDIUM, in that order (a shorter list stops before MEDIUM).
+ */
+function ladder(sensor: SensorKey, op: '>' | '<', bounds: readonly number[], enabled = true): ThresholdRule[] {
+  return bounds.map((bound, i) => ({ sensor, op, bound, severity: LADDER[i], enabled }));
+}
+
+/**
+ * The default rule table: the contract's table (enabled), then PM1.0 and pressure (offered, disabled:
+ * pressure at altitude, e.g. the data file's ~935 hPa, would alert on every reading).
+ *
+ * The contract gives pressure as "low 900/950, high 1050/1100/1150"; read as
+ * `< 900` CRITICAL, `< 950` HIGH, `> 1150` CRITICAL, `> 1100` HIGH, `> 1050` MEDIUM.
+ */
+export const DEFAULT_RULES: readonly Readonly<ThresholdRule>[] = freezeRules([
+  ...ladder('temperature', '>', [70, 50, 40]),
+  ...ladder('temperature', '<', [-20, 0]),
+  ...ladder('humidity', '>', [95, 90, 80]),
+  ...ladder('humidity', '<', [5, 15]),
+  ...ladder('tvoc', '>', [2000, 1000, 500]),
+  ...ladder('eco2', '>', [1500, 1000, 800]),
+  ...ladder('pm2_5', '>', [50, 35, 25]),
+  ...ladder('pm1_0', '>', [45, 30, 20], false),
+  ...ladder('pressure', '<', [900, 950], false),
+  ...ladder('pressure', '>', [1150, 1100, 1050], false),
+]);
+
+/** A fresh, mutable copy of {@link DEFAULT_RULES}. */
+export function defaultRules(): ThresholdRule[] {
+  return DEFAULT_RULES.map((x) => ({ ...x }));
 }
 
 /**
@@ -159,12 +144,37 @@ export function rulesOf<R extends Rule<string>>(rules: readonly R[], key: string
     .map((e) => e.x);
 }
 
+/** The enabled rules of one key of a rule table, most severe first, and their bounds and severity ranks in that order. */
+export interface KeyRules<K extends string, R extends Rule<K> = Rule<K>> {
+  key: K;
+  rules: R[];
+  bounds: Float64Array;
+  ranks: Uint8Array;
+}
+
+/**
+ * A rule table as a detector evaluates it: per key of `keys` that has enabled rules, in `keys` order,
+ * those rules (see {@link rulesOf}). `rules` must be clean (see {@link parseRuleTable}, whose problems
+ * a RangeError names otherwise).
+ */
+export function compileRuleTable<K extends string, R extends Rule<K>>(rules: readonly R[], keys: readonly K[], noun: string): KeyRules<K, R>[] {
+  const { problems } = parseRuleTable(rules, keys, noun);
+  if (problems.length > 0) throw new RangeError(problems.join('; '));
+  const out: KeyRules<K, R>[] = [];
+  for (const key of keys) {
+    const mine = rulesOf(rules, key);
+    if (mine.length === 0) continue;
+    out.push({ key, rules: mine, bounds: Float64Array.from(mine, (x) => x.bound), ranks: Uint8Array.from(mine, (x) => SEVERITY_RANK[x.severity]) });
+  }
+  return out;
+}
+
 /** {@link parseRuleTable} over the reading sensors. */
 export function parseRules(input: unknown): { rules: ThresholdRule[]; problems: string[] } {
   return parseRuleTable(input, SENSOR_KEYS, 'sensor');
 }
 
-/** The enabled rules of one sensor, most severe first (table order among equals). */
+/** A watched sensor's enabled rules, most severe first (table order among equals), as the per-reading loop reads them. */
 interface CompiledSensor {
   key: SensorKey;
   /** Index of the sensor in SENSOR_KEYS (and in the values {@link readSensors} writes). */
@@ -198,19 +208,15 @@ export class ThresholdDetector extends SeverityDetector {
   /** `rules` must be clean (see {@link parseRules}); throws a RangeError otherwise. */
   constructor(rules: readonly ThresholdRule[] = DEFAULT_RULES, opts: DetectorOptions = {}) {
     super(EVERY_SIG);
-    const { problems } = parseRules(rules);
-    if (problems.length > 0) throw new RangeError(problems.join('; '));
     // Canonical sensor order, so alerts of one reading always come in the same order.
-    for (const key of SENSOR_KEYS) {
-      const mine = rulesOf(rules, key);
-      if (mine.length === 0) continue;
+    for (const { key, rules: mine, bounds, ranks } of compileRuleTable(rules, SENSOR_KEYS, 'sensor')) {
       this.sensors.push({
         key,
         idx: SENSOR_KEYS.indexOf(key),
         n: mine.length,
         gt: Uint8Array.from(mine, (x) => (x.op === '>' ? 1 : 0)),
-        bounds: Float64Array.from(mine, (x) => x.bound),
-        ranks: Uint8Array.from(mine, (x) => SEVERITY_RANK[x.severity]),
+        bounds,
+        ranks,
         prefix: `${key} `,
         suffixes: mine.map((x) => ` ${x.op} ${fmt(x.bound)} (${x.severity})`),
         ops: mine.map((x) => x.op),
@@ -218,7 +224,7 @@ export class ThresholdDetector extends SeverityDetector {
       });
     }
     // A slot per watched sensor: snapshots restore only into a detector watching the same sensors.
-    this.memory = opts.emit === 'change' ? new SeverityMemory(this.sensors.length, opts, `threshold/1 emit=change sensors=${this.watched.join(',')}`) : null;
+    this.watchChanges(opts, this.sensors.length, `threshold/1 emit=change sensors=${this.watched.join(',')}`);
   }
 
   /** Sensors that have at least one enabled rule, in canonical order. */

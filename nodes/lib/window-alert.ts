@@ -14,7 +14,6 @@ import {
   type DetectorOptions,
   SEVERITY_BY_RANK,
   SeverityDetector,
-  SeverityMemory,
   changeAction,
   finiteOrNull,
   fmt,
@@ -24,7 +23,7 @@ import {
 import { deviceKey } from './devices';
 import { DEFAULT_AGGREGATES, WINDOW_COUNTS, aggregateSpec } from './panes';
 import { SENSOR_TABLE } from './sensor-fields';
-import { type ThresholdDetails, clearedBound, parseRuleTable, type Rule, rulesOf } from './thresholds';
+import { type KeyRules, type ThresholdDetails, clearedBound, compileRuleTable, freezeRules, parseRuleTable, type Rule } from './thresholds';
 import { type Alert, type AlertOf, type ClearedDetails, type Reading, SEVERITY_RANK, type Severity } from './types';
 
 /** Details of a window alert: the rule's comparison, the aggregate's unit and the window's bounds (epoch ms). */
@@ -61,18 +60,16 @@ const r = (sensor: WindowAggregate, op: '>' | '<', bound: number, severity: Seve
  * average PM2.5 > 35, average humidity > 90 or < 10 (all HIGH: the seed's WARNING level), and any fire
  * alarm in the window (`fireAlarmCount > 0`, CRITICAL: the seed's CRITICAL level).
  */
-export const DEFAULT_WINDOW_RULES: readonly Readonly<WindowRule>[] = Object.freeze(
-  [
-    r('avgTemperature', '>', 50, 'HIGH'),
-    r('avgTemperature', '<', -10, 'HIGH'),
-    r('avgTvoc', '>', 1000, 'HIGH'),
-    r('avgEco2', '>', 1000, 'HIGH'),
-    r('avgPm25', '>', 35, 'HIGH'),
-    r('avgHumidity', '>', 90, 'HIGH'),
-    r('avgHumidity', '<', 10, 'HIGH'),
-    r('fireAlarmCount', '>', 0, 'CRITICAL'),
-  ].map((x) => Object.freeze(x)),
-);
+export const DEFAULT_WINDOW_RULES: readonly Readonly<WindowRule>[] = freezeRules([
+  r('avgTemperature', '>', 50, 'HIGH'),
+  r('avgTemperature', '<', -10, 'HIGH'),
+  r('avgTvoc', '>', 1000, 'HIGH'),
+  r('avgEco2', '>', 1000, 'HIGH'),
+  r('avgPm25', '>', 35, 'HIGH'),
+  r('avgHumidity', '>', 90, 'HIGH'),
+  r('avgHumidity', '<', 10, 'HIGH'),
+  r('fireAlarmCount', '>', 0, 'CRITICAL'),
+]);
 
 /** A fresh, mutable copy of {@link DEFAULT_WINDOW_RULES}. */
 export function defaultWindowRules(): WindowRule[] {
@@ -84,14 +81,9 @@ export function parseWindowRules(input: unknown): { rules: WindowRule[]; problem
   return parseRuleTable(input, WINDOW_AGGREGATES, 'aggregate');
 }
 
-/** The enabled rules of one aggregate, most severe first (table order among equals). */
-interface CompiledAggregate {
-  key: WindowAggregate;
-  rules: WindowRule[];
+/** A watched aggregate's enabled rules, most severe first (table order among equals; bounds and ranks for {@link clearedBound}), and its unit. */
+interface CompiledAggregate extends KeyRules<WindowAggregate, WindowRule> {
   unit: string;
-  /** The rules' bounds and severity ranks, for {@link clearedBound}. */
-  bounds: Float64Array;
-  ranks: Uint8Array;
 }
 
 /** ISO-8601 UTC text of an epoch-ms time, `?` when it is not a finite number. */
@@ -121,17 +113,8 @@ export class WindowAlertDetector extends SeverityDetector {
   /** `rules` must be clean (see {@link parseWindowRules}); throws a RangeError otherwise. */
   constructor(rules: readonly WindowRule[] = DEFAULT_WINDOW_RULES, opts: DetectorOptions = {}) {
     super(EVERY_SIG);
-    const { problems } = parseWindowRules(rules);
-    if (problems.length > 0) throw new RangeError(problems.join('; '));
-    for (const key of WINDOW_AGGREGATES) {
-      const mine = rulesOf(rules, key);
-      if (mine.length > 0) {
-        const bounds = Float64Array.from(mine, (x) => x.bound);
-        const ranks = Uint8Array.from(mine, (x) => SEVERITY_RANK[x.severity]);
-        this.aggregates.push({ key, rules: mine, unit: aggregateUnit(key), bounds, ranks });
-      }
-    }
-    this.memory = opts.emit === 'change' ? new SeverityMemory(this.aggregates.length, opts, `window-alert/1 emit=change aggregates=${this.watched.join(',')}`) : null;
+    for (const c of compileRuleTable(rules, WINDOW_AGGREGATES, 'aggregate')) this.aggregates.push({ ...c, unit: aggregateUnit(c.key) });
+    this.watchChanges(opts, this.aggregates.length, `window-alert/1 emit=change aggregates=${this.watched.join(',')}`);
   }
 
   /** Aggregates that have at least one enabled rule, in {@link WINDOW_AGGREGATES} order. */

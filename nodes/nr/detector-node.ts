@@ -1,6 +1,7 @@
 /**
- * The Node-RED side shared by the three detector nodes (threshold alert, zscore anomaly, fire pattern):
- * the common settings (emit mode, max devices, idle timeout) and the input handler.
+ * The Node-RED side shared by the detector nodes (threshold alert, zscore anomaly, fire pattern, window
+ * alert): their registration, the common settings (emit mode, max devices, idle timeout, state) and the
+ * input handler.
  *
  * Messages (CONTRACT §4, §6):
  * - Output 1: the input message itself, unchanged and uncloned, always sent.
@@ -276,11 +277,45 @@ function lastRaised(alerts: Alert[]): string {
   return '';
 }
 
+/** registerType's options: the values a node's editor reads (nr/editor-settings.ts). */
+type Registration = Parameters<RED['nodes']['registerType']>[2];
+
+/** What a detector node's settings come to (see {@link registerDetectorNode}). */
+export interface DetectorSetup {
+  /** Make a detector (one for the node, and one per Kafka partition with a changelog). */
+  create: () => Detector;
+  emit: EmitMode | undefined;
+  /** Whether the detector keeps per-device state between readings (see {@link attachDetector}; default true). */
+  stateful?: boolean;
+  /**
+   * The problems of the settings that the lib finds; asked after the common `state` setting was read
+   * (so it may look at the reader's problems).
+   */
+  problems?: () => string[];
+}
+
+/**
+ * Register a detector node: `setup` reads its settings from the ConfigReader `c` (the common ones with
+ * {@link readDetectorOptions}) and says how to make its detector; then the `state` setting is read. A
+ * problem with any setting makes the node report it and take no input; otherwise the detector is
+ * attached ({@link attachDetector}).
+ */
+export function registerDetectorNode<D extends NodeDef = NodeDef>(RED: RED, type: string, setup: (c: ConfigReader, config: D) => DetectorSetup, registration?: Registration): void {
+  function DetectorNode(this: Node, config: D) {
+    RED.nodes.createNode(this, config);
+    const c = new ConfigReader(config as unknown as Record<string, unknown>);
+    const { create, emit, stateful, problems } = setup(c, config);
+    const changelogOf = readStateOption(RED, this, c);
+    const all = [...c.problems, ...(problems?.() ?? [])];
+    if (all.length > 0) return reportBadConfig(this, all);
+    attachDetector(RED, this, create, emit, changelogOf, stateful);
+  }
+  RED.nodes.registerType(type, DetectorNode, registration);
+}
+
 /**
  * Register a detector node driven by a rule table (threshold alert, window alert): setting `rules` as
- * JSON text or an array (absent: `defaults()`), checked by `parse`, plus the common detector settings;
- * a bad table or setting makes the node report it and take no input. `registration`: registerType's
- * options (the values its editor reads, nr/editor-settings.ts).
+ * JSON text or an array (absent: `defaults()`), checked by `parse`, plus the common detector settings.
  */
 export function registerRuleTableNode<R>(
   RED: RED,
@@ -288,17 +323,16 @@ export function registerRuleTableNode<R>(
   defaults: () => R[],
   parse: (table: unknown) => { rules: R[]; problems: string[] },
   create: (rules: R[], opts: DetectorOptions) => Detector,
-  registration?: Parameters<RED['nodes']['registerType']>[2],
+  registration?: Registration,
 ): void {
-  function RuleTableNode(this: Node, config: NodeDef) {
-    RED.nodes.createNode(this, config);
-    const c = new ConfigReader(config as unknown as Record<string, unknown>);
-    const { rules, problems } = parse(c.json<unknown>('rules', defaults()));
-    const opts = readDetectorOptions(c);
-    const changelogOf = readStateOption(RED, this, c);
-    const all = [...c.problems, ...problems];
-    if (all.length > 0) return reportBadConfig(this, all);
-    attachDetector(RED, this, () => create(rules, opts), opts.emit, changelogOf, opts.emit === 'change');
-  }
-  RED.nodes.registerType(type, RuleTableNode, registration);
+  registerDetectorNode(
+    RED,
+    type,
+    (c) => {
+      const { rules, problems } = parse(c.json<unknown>('rules', defaults()));
+      const opts = readDetectorOptions(c);
+      return { create: () => create(rules, opts), emit: opts.emit, stateful: opts.emit === 'change', problems: () => problems };
+    },
+    registration,
+  );
 }

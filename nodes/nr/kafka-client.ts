@@ -113,6 +113,49 @@ export function trackShutdown(nodeId: string, p: Promise<void>): Promise<void> {
 }
 
 /**
+ * A node's own Kafka client (kafka in's consumer, kafka out's producer) as a user of the broker config
+ * node: one client per node id across redeploys, so it connects only once the node's previous instance
+ * has shut down, and its shutdown runs once however often it is asked (and a successor waits for it).
+ */
+export abstract class ClientRunner implements BrokerUser {
+  readonly id: string;
+  /** The broker's connection state as last pushed (see {@link BrokerUser.brokerState}). */
+  protected brokerSt: BrokerState = { kind: 'unknown', text: '' };
+  /** The connect in progress (the first, or a restart's): a shutdown lets it settle before it disconnects. */
+  protected starting: Promise<void> = Promise.resolve();
+  private stopped: Promise<void> | null = null;
+
+  constructor(id: string) {
+    this.id = id;
+  }
+
+  brokerState(state: BrokerState): void {
+    this.brokerSt = state;
+    this.show();
+  }
+
+  /** Release everything and leave the broker, once however often it is asked, within `budget` (Node-RED's 15 s close). */
+  stop(budget = new Deadline()): Promise<void> {
+    return (this.stopped ??= trackShutdown(this.id, this.shutdown(budget)));
+  }
+
+  /** Connect once the node's previous instance (before a redeploy) has shut down. */
+  protected connectAfterPredecessor(): void {
+    this.starting = previousShutdown(this.id).then(() => this.connect());
+  }
+
+  protected abstract connect(): Promise<void>;
+  protected abstract shutdown(budget: Deadline): Promise<void>;
+  /** Show the node's status (the broker's state in it). */
+  protected abstract show(): void;
+}
+
+/** Disconnect a kafkajs client, waiting at most `ms`; never rejects (a client that fails to disconnect is dropped all the same). */
+export function disconnectWithin(client: { disconnect(): Promise<void> }, ms: number): Promise<void> {
+  return settleWithin(client.disconnect().catch(() => undefined), ms, undefined);
+}
+
+/**
  * The close handler of kafka in and kafka out: stop the runner (it bounds its own shutdown well within
  * Node-RED's 15 s), drop the node's metrics, then call `done` whatever happened.
  */

@@ -7,7 +7,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { brokerProblem, tlsProblem, type BrokerProblem, type TlsProblem } from '../lib/kafka-errors';
 import type { Translate } from './i18n';
-import { errorText, rejectAfter, settleWithin, type BrokerState, type BrokerUser } from './kafka-client';
+import { disconnectWithin, errorText, rejectAfter, settleWithin, type BrokerState, type BrokerUser } from './kafka-client';
 
 export interface ConnectionOptions {
   /** Probe interval while the broker answers, ms. */
@@ -156,7 +156,7 @@ export class BrokerConnection {
       () => admin,
       async (err: unknown) => {
         if (this.adminP === p) this.adminP = null;
-        await settleWithin(admin.disconnect().catch(() => undefined), 2000, undefined);
+        await disconnectWithin(admin, 2000);
         throw err;
       },
     );
@@ -227,6 +227,6 @@ export class BrokerConnection {
     this.adminP = null;
     if (!p) return;
     const admin = await p.catch(() => null);
-    if (admin) await settleWithin(admin.disconnect().catch(() => undefined), 2000, undefined);
+    if (admin) await disconnectWithin(admin, 2000);
   }
 }

@@ -22,17 +22,7 @@ import { ConsumerRestarts } from './consumer-restarts';
 import { Rate, ShownStatus, consumerStatus, type OwnState } from './consumer-status';
 import { TopicMonitor } from './consumer-topics';
 import type { Translate } from './i18n';
-import {
-  Deadline,
-  errorText,
-  nextUnitId,
-  previousShutdown,
-  settleWithin,
-  trackShutdown,
-  type BrokerState,
-  type BrokerUser,
-  type KafkaBrokerConfig,
-} from './kafka-client';
+import { ClientRunner, type Deadline, disconnectWithin, errorText, type KafkaBrokerConfig, nextUnitId, settleWithin } from './kafka-client';
 import type { NodeMetrics } from './metrics';
 import { PartitionTasks } from './partition-tasks';
 import { guardedInterval, guardedTimeout, reportTimerErrors, type TimerErrorHandler } from './timers';
@@ -74,8 +64,7 @@ export interface KafkaInOptions {
 
 const TICK_MS = 1000;
 
-export class KafkaInRunner implements BrokerUser {
-  readonly id: string;
+export class KafkaInRunner extends ClientRunner {
   private readonly afterSink: boolean;
   private readonly tracker = new OffsetTracker({ nextId: nextUnitId });
   private readonly emitter: RecordEmitter;
@@ -84,12 +73,10 @@ export class KafkaInRunner implements BrokerUser {
   private readonly commits: AfterSinkCommits;
   private readonly restartAfter: ConsumerRestarts;
   private consumer: Consumer | null = null;
-  private starting: Promise<void> = Promise.resolve();
   private stopping = false;
   private joined = false;
   private own: OwnState = 'connecting';
   private ownText: string;
-  private brokerSt: BrokerState = { kind: 'unknown', text: '' };
   private assignment: Record<string, number[]> | null = null;
   /** State of the stateful nodes behind this consumer, per assigned partition. */
   private tasks: PartitionTasks | null = null;
@@ -97,7 +84,6 @@ export class KafkaInRunner implements BrokerUser {
   private restoring = 0;
   private timers: NodeJS.Timeout[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
-  private stopped: Promise<void> | null = null;
   private readonly timerError: TimerErrorHandler;
   private readonly shown: ShownStatus;
   private readonly oldestPending = (): number | undefined => (this.afterSink ? this.tracker.oldestPendingAt() : undefined);
@@ -116,7 +102,7 @@ export class KafkaInRunner implements BrokerUser {
     /** The kafka in node's `RED._`: its texts are in that node's catalogue. */
     private readonly t: Translate,
   ) {
-    this.id = node.id;
+    super(node.id);
     this.afterSink = o.commit === 'after-sink';
     this.ownText = t('smoke-kafka-in.status.connecting');
     this.timerError = reportTimerErrors(node, t('smoke-kafka-in.log.timer'));
@@ -180,20 +166,10 @@ export class KafkaInRunner implements BrokerUser {
     }
     this.show();
     // A redeployed node waits for its predecessor to leave the group before it joins.
-    this.starting = previousShutdown(this.id).then(() => this.connect());
+    this.connectAfterPredecessor();
   }
 
-  /** Leave the group and release everything, once however often it is asked; within Node-RED's 15 s close timeout. */
-  stop(): Promise<void> {
-    return (this.stopped ??= trackShutdown(this.id, this.shutdown()));
-  }
-
-  brokerState(state: BrokerState): void {
-    this.brokerSt = state;
-    this.show();
-  }
-
-  private async connect(): Promise<void> {
+  protected async connect(): Promise<void> {
     if (this.stopping) return;
     this.setOwn('connecting', this.t('smoke-kafka-in.status.connecting'));
     const kafka = this.broker.kafka;
@@ -271,12 +247,12 @@ export class KafkaInRunner implements BrokerUser {
     const { own, text, delay } = this.restartAfter.failed(err, quiet);
     this.setOwn(own, text);
     if (delay === null) {
-      if (c) void settleWithin(c.disconnect().catch(() => undefined), 5000, undefined);
+      if (c) void disconnectWithin(c, 5000);
       return;
     }
     this.restarts++;
     this.metrics.reconnects.inc();
-    const disconnected = c ? settleWithin(c.disconnect().catch(() => undefined), 5000, undefined) : Promise.resolve();
+    const disconnected = c ? disconnectWithin(c, 5000) : Promise.resolve();
     void disconnected.then(() => {
       if (this.stopping) return;
       this.retryTimer = guardedTimeout(
@@ -323,7 +299,7 @@ export class KafkaInRunner implements BrokerUser {
   }
 
   /** Status: see consumer-status.ts; set only when it changed. */
-  private show(): void {
+  protected show(): void {
     const st = consumerStatus(
       {
         broker: this.brokerSt,
@@ -342,7 +318,8 @@ export class KafkaInRunner implements BrokerUser {
     if (st !== null) this.shown.set(st.kind, st.text);
   }
 
-  private async shutdown(): Promise<void> {
+  /** Leave the group and release everything. */
+  protected async shutdown(budget: Deadline): Promise<void> {
     this.stopping = true;
     this.own = 'stopped';
     for (const t of this.timers) clearInterval(t);
@@ -355,14 +332,13 @@ export class KafkaInRunner implements BrokerUser {
     // share: up to 3 s to let a connect in progress reach a point where disconnect() really stops it
     // (kafkajs leaks a consumer disconnected half-way through joining), 3 s for the tasks' final
     // checkpoints, 2 s for the last commit, the rest (at least 4 s) to leave the group.
-    const budget = new Deadline();
     await settleWithin(this.starting, budget.left(3000), undefined);
     if (this.tasks) await settleWithin(this.tasks.close(budget.left(2500)), budget.left(3000), undefined);
     const c = this.consumer;
     if (c && this.afterSink) await settleWithin(this.commits.commit(), budget.left(2000), undefined);
     if (this.afterSink) unregisterConsumer(this.id, this.commits.handler);
     this.consumer = null;
-    if (c) await settleWithin(c.disconnect().catch(() => undefined), budget.left(), undefined);
+    if (c) await disconnectWithin(c, budget.left());
     this.tracker.clear();
   }
 }

@@ -10,16 +10,7 @@ import { Backoff, type BackoffOptions } from '../lib/kafka-backoff';
 import { classifyError, isRetriable } from '../lib/kafka-errors';
 import { failToCatch } from './errors';
 import type { Translate } from './i18n';
-import {
-  Deadline,
-  errorText,
-  previousShutdown,
-  settleWithin,
-  trackShutdown,
-  type BrokerState,
-  type BrokerUser,
-  type KafkaBrokerConfig,
-} from './kafka-client';
+import { type BrokerState, ClientRunner, type Deadline, disconnectWithin, errorText, type KafkaBrokerConfig, settleWithin } from './kafka-client';
 import type { NodeMetrics } from './metrics';
 import { ThrottledStatus, compact, thousands } from './status';
 import type { Done, Node, NodeMessage } from './types';
@@ -45,8 +36,7 @@ interface Entry {
   settled: boolean;
 }
 
-export class KafkaOutRunner implements BrokerUser {
-  readonly id: string;
+export class KafkaOutRunner extends ClientRunner {
   private readonly queue: Entry[] = [];
   private queued = 0;
   private producer: Producer | null = null;
@@ -57,9 +47,7 @@ export class KafkaOutRunner implements BrokerUser {
   private readonly status: ThrottledStatus;
   private sleepTimer: NodeJS.Timeout | null = null;
   private sleepWake: (() => void) | null = null;
-  private starting: Promise<void> = Promise.resolve();
   private sent = 0;
-  private brokerSt: BrokerState = { kind: 'unknown', text: '' };
   /** The condition of the last failure (see failed()), '' while sending works. */
   private lastError = '';
   /** The broker state the last error stands for; null for an error that says nothing about the broker. */
@@ -75,7 +63,6 @@ export class KafkaOutRunner implements BrokerUser {
    * partition, and only an identical retry lets the broker recognise records it already wrote.
    */
   private retryTake: Entry[] | null = null;
-  private stopped: Promise<void> | null = null;
   /** Exactly-once: the last transaction was not committed (fenced, or for another cause), until one is. */
   private aborted: 'fenced' | 'other' | null = null;
 
@@ -87,19 +74,14 @@ export class KafkaOutRunner implements BrokerUser {
     /** The kafka out node's `RED._`: its texts are in that node's catalogue. */
     private readonly t: Translate,
   ) {
-    this.id = node.id;
+    super(node.id);
     this.backoff = new Backoff(o.backoff);
     this.status = new ThrottledStatus(node);
   }
 
   start(): void {
     this.broker.register(this);
-    this.starting = previousShutdown(this.id).then(() => this.connect());
-  }
-
-  brokerState(state: BrokerState): void {
-    this.brokerSt = state;
-    this.show();
+    this.connectAfterPredecessor();
   }
 
   /**
@@ -125,11 +107,6 @@ export class KafkaOutRunner implements BrokerUser {
     void this.pump();
   }
 
-  /** Send what is queued (briefly), fail the rest loudly, close: once however often it is asked, within `budget`. */
-  stop(budget = new Deadline()): Promise<void> {
-    return (this.stopped ??= trackShutdown(this.id, this.shutdown(budget)));
-  }
-
   /** Exactly-once (nodes/kafka-out/transactional.ts): `records` were committed in a partition's transaction. */
   committed(records: number): void {
     this.sent += records;
@@ -151,7 +128,7 @@ export class KafkaOutRunner implements BrokerUser {
     this.show();
   }
 
-  private async connect(): Promise<void> {
+  protected async connect(): Promise<void> {
     while (!this.stopping && !this.connected) {
       const kafka = this.broker.kafka;
       if (!kafka) return;
@@ -172,7 +149,7 @@ export class KafkaOutRunner implements BrokerUser {
         void this.pump();
       } catch (err) {
         this.producer = null;
-        await settleWithin(p.disconnect().catch(() => undefined), 3000, undefined);
+        await disconnectWithin(p, 3000);
         this.failed(err);
         await this.sleep(this.backoff.next(Math.random()));
       }
@@ -262,7 +239,7 @@ export class KafkaOutRunner implements BrokerUser {
     const p = this.producer;
     this.producer = null;
     this.connected = false;
-    if (p) await settleWithin(p.disconnect().catch(() => undefined), 3000, undefined);
+    if (p) await disconnectWithin(p, 3000);
     if (!this.stopping) this.starting = this.connect();
   }
 
@@ -329,7 +306,7 @@ export class KafkaOutRunner implements BrokerUser {
   }
 
   /** Status text stays under ~20 characters: "broker down: refused", "refused, 1.2k queued", "12.3k sent". */
-  private show(): void {
+  protected show(): void {
     const problem = this.problem();
     if (problem) {
       const q = this.queuedText();
@@ -345,7 +322,8 @@ export class KafkaOutRunner implements BrokerUser {
   private readonly sentText = (q = this.queuedText(), count = compact(this.sent)): string =>
     q ? this.t('smoke-kafka-out.status.sent-queued', { count, queued: q }) : this.t('smoke-kafka-out.status.sent', { count });
 
-  private async shutdown(budget: Deadline): Promise<void> {
+  /** Send what is queued (briefly), fail the rest loudly, close. */
+  protected async shutdown(budget: Deadline): Promise<void> {
     this.broker.deregister(this);
     // Records already queued get a last chance while the broker answers, then fail loudly; the
     // producer keeps at least 3 s of the budget to disconnect.
@@ -367,7 +345,7 @@ export class KafkaOutRunner implements BrokerUser {
     this.producer = null;
     this.connected = false;
     this.status.stop();
-    if (p) await settleWithin(p.disconnect().catch(() => undefined), budget.left(5000), undefined);
+    if (p) await disconnectWithin(p, budget.left(5000));
   }
 
   /** Why queued records were not acknowledged before the close. */

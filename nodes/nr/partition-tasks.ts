@@ -29,7 +29,7 @@
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { changelogTopic, taskKey } from '../lib/changelog';
 import { shared, text } from './i18n';
-import { errorText, settleWithin } from './kafka-client';
+import { disconnectWithin, errorText, settleWithin } from './kafka-client';
 import { commitLane, type CommitHost } from './task-commit';
 import { TaskRestore } from './task-restore';
 import { newLane, type CommitOutcome, type Lane, type PartitionStore, type PartitionTasksOptions, type Task } from './task-types';
@@ -277,7 +277,7 @@ export class PartitionTasks {
   private replaceProducer(lane: Lane): void {
     const p = lane.producer;
     lane.producer = null;
-    if (p) void settleWithin(p.disconnect().catch(() => undefined), 5000, undefined);
+    if (p) void disconnectWithin(p, 5000);
   }
 
   private tick(): void {

@@ -7,12 +7,10 @@
  */
 import { ZSCORE_DEFAULT_SENSORS } from '../lib/types';
 import { ZSCORE_DEFAULTS, ZScoreDetector, zscoreProblems } from '../lib/zscore';
-import { ConfigReader } from '../nr/config';
-import { attachDetector, readDetectorOptions, readStateOption } from '../nr/detector-node';
-import { reportBadConfig } from '../nr/errors';
+import { readDetectorOptions, registerDetectorNode } from '../nr/detector-node';
 import { useCatalogues } from '../nr/i18n';
 import { editorSettings } from '../nr/editor-settings';
-import type { Node, NodeDef, RED } from '../nr/types';
+import type { NodeDef, RED } from '../nr/types';
 
 interface ZScoreAnomalyDef extends NodeDef {
   windowSize?: number | string;
@@ -38,24 +36,21 @@ function sensorList(v: unknown): string[] | undefined {
 
 export = function (RED: RED) {
   useCatalogues(RED);
-  function ZScoreAnomalyNode(this: Node, config: ZScoreAnomalyDef) {
-    RED.nodes.createNode(this, config);
-    const c = new ConfigReader(config as unknown as Record<string, unknown>);
-    const opts = {
-      ...readDetectorOptions(c),
-      windowSize: c.number('windowSize', ZSCORE_DEFAULTS.windowSize, { integer: true, min: 2 }),
-      minValues: c.number('minValues', ZSCORE_DEFAULTS.minValues, { integer: true, min: 2 }),
-      zMedium: c.number('zMedium', ZSCORE_DEFAULTS.zMedium, { min: 0, exclusiveMin: true }),
-      zHigh: c.number('zHigh', ZSCORE_DEFAULTS.zHigh, { min: 0, exclusiveMin: true }),
-      sensors: sensorList(config.sensors) ?? [...ZSCORE_DEFAULT_SENSORS],
-    };
-    const changelogOf = readStateOption(RED, this, c);
-    const problems = c.problems.length > 0 ? c.problems : zscoreProblems(opts);
-    if (problems.length > 0) {
-      reportBadConfig(this, problems);
-      return;
-    }
-    attachDetector(RED, this, () => new ZScoreDetector(opts), opts.emit, changelogOf);
-  }
-  RED.nodes.registerType('smoke-zscore-anomaly', ZScoreAnomalyNode, editorSettings('smoke-zscore-anomaly'));
+  registerDetectorNode(
+    RED,
+    'smoke-zscore-anomaly',
+    (c, config: ZScoreAnomalyDef) => {
+      const opts = {
+        ...readDetectorOptions(c),
+        windowSize: c.number('windowSize', ZSCORE_DEFAULTS.windowSize, { integer: true, min: 2 }),
+        minValues: c.number('minValues', ZSCORE_DEFAULTS.minValues, { integer: true, min: 2 }),
+        zMedium: c.number('zMedium', ZSCORE_DEFAULTS.zMedium, { min: 0, exclusiveMin: true }),
+        zHigh: c.number('zHigh', ZSCORE_DEFAULTS.zHigh, { min: 0, exclusiveMin: true }),
+        sensors: sensorList(config.sensors) ?? [...ZSCORE_DEFAULT_SENSORS],
+      };
+      // Always state (each device's history); the lib's check only of settings that were read without a problem.
+      return { create: () => new ZScoreDetector(opts), emit: opts.emit, problems: () => (c.problems.length > 0 ? [] : zscoreProblems(opts)) };
+    },
+    editorSettings('smoke-zscore-anomaly'),
+  );
 };

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { DEFAULT_RULES, ThresholdDetector, type ThresholdRule, defaultRules, parseRules } from '../../nodes/lib/thresholds';
-import type { Alert, Reading, Severity } from '../../nodes/lib/types';
+import { DEFAULT_RULES, ThresholdDetector, type ThresholdRule, compileRuleTable, defaultRules, freezeRules, parseRules } from '../../nodes/lib/thresholds';
+import { type Alert, type Reading, SENSOR_KEYS, type SensorKey, type Severity } from '../../nodes/lib/types';
 
 /** A canonical reading with every sensor null except those given. */
 function reading(values: Partial<Reading> = {}): Reading {
@@ -157,6 +157,21 @@ describe('thresholds > rule table', function () {
     assert.deepEqual(new ThresholdDetector().watched, ['temperature', 'humidity', 'tvoc', 'eco2', 'pm2_5']);
   });
 
+  it('lists the contract table by sensor and direction, most severe first, every rule frozen', function () {
+    assert.deepEqual(
+      DEFAULT_RULES.filter((r) => r.enabled).map((r) => `${r.sensor}${r.op}${r.bound}:${r.severity}`),
+      [
+        'temperature>70:CRITICAL', 'temperature>50:HIGH', 'temperature>40:MEDIUM', 'temperature<-20:CRITICAL', 'temperature<0:HIGH',
+        'humidity>95:CRITICAL', 'humidity>90:HIGH', 'humidity>80:MEDIUM', 'humidity<5:CRITICAL', 'humidity<15:HIGH',
+        'tvoc>2000:CRITICAL', 'tvoc>1000:HIGH', 'tvoc>500:MEDIUM',
+        'eco2>1500:CRITICAL', 'eco2>1000:HIGH', 'eco2>800:MEDIUM',
+        'pm2_5>50:CRITICAL', 'pm2_5>35:HIGH', 'pm2_5>25:MEDIUM',
+      ],
+    );
+    assert.ok(Object.isFrozen(DEFAULT_RULES) && DEFAULT_RULES.every((r) => Object.isFrozen(r)));
+    assert.deepEqual(Object.keys(DEFAULT_RULES[0]), ['sensor', 'op', 'bound', 'severity', 'enabled']);
+  });
+
   it('keeps the most severe applicable rule whatever the table order', function () {
     const rules: ThresholdRule[] = [
       { sensor: 'tvoc', op: '>', bound: 10, severity: 'MEDIUM', enabled: true },
@@ -185,6 +200,45 @@ describe('thresholds > rule table', function () {
 
   it('raises nothing with an empty table', function () {
     assert.deepEqual(run(new ThresholdDetector([]), reading({ temperature: 1000 })), []);
+  });
+});
+
+describe('thresholds > compileRuleTable', function () {
+  const rule = (sensor: ThresholdRule['sensor'], op: '>' | '<', bound: number, severity: ThresholdRule['severity'], enabled = true): ThresholdRule => ({ sensor, op, bound, severity, enabled });
+
+  it('groups the enabled rules by key in the keys\' order, most severe first, with their bounds and ranks', function () {
+    const rules = [
+      rule('tvoc', '>', 10, 'MEDIUM'),
+      rule('temperature', '<', -5, 'HIGH'),
+      rule('tvoc', '>', 30, 'CRITICAL'),
+      rule('temperature', '>', 60, 'HIGH'),
+      rule('temperature', '>', 90, 'CRITICAL', false),
+      rule('eco2', '>', 900, 'HIGH', false),
+    ];
+    const compiled = compileRuleTable(rules, SENSOR_KEYS, 'sensor');
+    assert.deepEqual(compiled.map((c) => c.key), ['temperature', 'tvoc']);
+    const [temperature, tvoc] = compiled;
+    assert.deepEqual(temperature.rules, [rules[1], rules[3]]);
+    assert.equal(temperature.rules[0], rules[1], 'the rules themselves, not copies');
+    assert.deepEqual([...temperature.bounds], [-5, 60]);
+    assert.deepEqual([...temperature.ranks], [2, 2], 'HIGH is rank 2');
+    assert.ok(temperature.bounds instanceof Float64Array && temperature.ranks instanceof Uint8Array);
+    assert.deepEqual(tvoc.rules, [rules[2], rules[0]]);
+    assert.deepEqual([...tvoc.bounds], [30, 10]);
+    assert.deepEqual([...tvoc.ranks], [3, 1], 'CRITICAL 3, MEDIUM 1');
+  });
+
+  it('gives nothing for an empty table and throws a RangeError naming the problems of an unclean one', function () {
+    assert.deepEqual(compileRuleTable([], SENSOR_KEYS, 'sensor'), []);
+    assert.throws(
+      () => compileRuleTable<SensorKey, ThresholdRule>([rule('pressure', '>', 1, 'HIGH'), { ...rule('tvoc', '>', 1, 'HIGH'), bound: NaN }], ['tvoc'], 'gauge'),
+      (e: unknown) => e instanceof RangeError && e.message === 'rule 1: unknown gauge "pressure"; rule 2: bound must be a finite number (got null)',
+    );
+  });
+
+  it('freezes a default table and each of its rules', function () {
+    const table = freezeRules([rule('tvoc', '>', 10, 'MEDIUM')]);
+    assert.ok(Object.isFrozen(table) && Object.isFrozen(table[0]));
   });
 });
 
