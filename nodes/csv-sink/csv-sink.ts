@@ -31,15 +31,12 @@ import { tasksOf } from '../nr/partition-tasks';
 /** Node-RED abandons a close after 15 s: give up on unwritten rows (with errors) well before, keeping time for the last commit. */
 const CLOSE_WRITE_MS = 8000;
 
-/** A write error's cause as a user reads it in the status (catalogue keys, by the error's code). */
-const CAUSES: Record<string, string> = {
-  ENOSPC: 'smoke-csv-sink.status.cause.disk-full',
-  EDQUOT: 'smoke-csv-sink.status.cause.quota',
-  EROFS: 'smoke-csv-sink.status.cause.read-only',
-  EACCES: 'smoke-csv-sink.status.cause.permission',
-  EPERM: 'smoke-csv-sink.status.cause.permission',
-  EIO: 'smoke-csv-sink.status.cause.io',
-};
+/**
+ * A write error's cause as a user reads it in the status: each cause (its catalogue key under
+ * `smoke-csv-sink.status.cause`) with the error codes that mean it.
+ */
+const CAUSE_CODES = { 'disk-full': ['ENOSPC'], quota: ['EDQUOT'], 'read-only': ['EROFS'], permission: ['EACCES', 'EPERM'], io: ['EIO'] };
+const CAUSES = new Map(Object.entries(CAUSE_CODES).flatMap(([cause, codes]) => codes.map((code) => [code, `smoke-csv-sink.status.cause.${cause}`] as const)));
 
 export = function (RED: RED) {
   useCatalogues(RED);
@@ -47,7 +44,8 @@ export = function (RED: RED) {
 
   function causeOf(err: Error): string {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code && CAUSES[code]) return t(CAUSES[code]);
+    const cause = code ? CAUSES.get(code) : undefined;
+    if (cause !== undefined) return t(cause);
     return code ?? t('smoke-csv-sink.status.cause.other');
   }
 
