@@ -316,16 +316,17 @@
   }
 
   /**
-   * The `rules` setting of a rule-table detector: `rules` the default table, `keys` the sensors (or
-   * aggregates) a rule may name, or a function that gives them when asked (a list the runtime exports
-   * in RED.settings). Valid: left out or null, or an array (or its JSON text) of rules with a known key,
-   * `>` or `<`, a known severity and a bound that is a finite number.
+   * The `rules` setting of a rule-table detector, from the lists the runtime exports to the editor
+   * (nodes/nr/editor-settings.ts): `RED.settings[keysSetting]` the sensors (or aggregates) a rule may
+   * name, read when asked, and `RED.settings[rulesSetting]` the default table. Valid: left out or null,
+   * or an array (or its JSON text) of rules with a known key, `>` or `<`, a known severity and a bound
+   * that is a finite number.
    */
-  function ruleSetting(keys, rules) {
-    var keysNow = typeof keys === 'function' ? keys : function () { return keys; };
+  function ruleSetting(keysSetting, rulesSetting) {
+    function setting(name) { return root.RED.settings[name] || []; }
     return {
-      value: rules,
-      get keys() { return keysNow(); },
+      value: setting(rulesSetting),
+      get keys() { return setting(keysSetting); },
       validate: function (v) {
         if (v === null || absent(v)) return true;
         var list = v;
@@ -333,7 +334,7 @@
           try { list = JSON.parse(v); } catch (e) { return false; }
         }
         if (!Array.isArray(list)) return false;
-        var known = keysNow();
+        var known = setting(keysSetting);
         return list.every(function (r) {
           return !!r && known.indexOf(r.sensor) >= 0 && (r.op === '>' || r.op === '<') &&
             SEVERITIES.indexOf(r.severity) >= 0 &&

@@ -10,10 +10,18 @@
  */
 import { WindowAlertDetector, defaultWindowRules, parseWindowRules } from '../lib/window-alert';
 import { registerRuleTableNode } from '../nr/detector-node';
+import { editorSettings } from '../nr/editor-settings';
 import { useCatalogues } from '../nr/i18n';
 import type { RED } from '../nr/types';
 
 export = function (RED: RED) {
   useCatalogues(RED);
-  registerRuleTableNode(RED, 'smoke-window-alert', defaultWindowRules, parseWindowRules, (rules, opts) => new WindowAlertDetector(rules, opts));
+  registerRuleTableNode(
+    RED,
+    'smoke-window-alert',
+    defaultWindowRules,
+    parseWindowRules,
+    (rules, opts) => new WindowAlertDetector(rules, opts),
+    editorSettings('smoke-window-alert'),
+  );
 };

@@ -169,16 +169,22 @@ describe('editor helpers > resources/editor.js', function () {
     assert.deepEqual(results(d.state.validate, ['auto', 'changelog', 'none', undefined, 'context']), [['auto', true], ['changelog', true], ['none', true], [undefined, true], ['context', false]]);
   });
 
-  it('ruleSetting: the default table and its keys; valid when left out, or every rule has a known key, > or <, a known severity and a finite bound', function () {
-    const E = helpers();
+  it('ruleSetting: the default table and its keys from RED.settings; valid when left out, or every rule has a known key, > or <, a known severity and a finite bound', function () {
     const rules = [{ sensor: 'tvoc', op: '>', bound: 500, severity: 'MEDIUM', enabled: true }];
-    const s = E.ruleSetting(['tvoc', 'eco2'], rules);
+    const settings: Record<string, unknown> = { smokeXKeys: ['tvoc', 'eco2'], smokeXRules: rules };
+    const E = helpers({ RED: { settings } });
+    const s = E.ruleSetting('smokeXKeys', 'smokeXRules');
     assert.equal(s.value, rules);
     assert.deepEqual([...s.keys], ['tvoc', 'eco2']);
     const rule = (r: Record<string, unknown>) => [{ sensor: 'eco2', op: '<', bound: '10', severity: 'CRITICAL', enabled: false, ...r }];
     assert.deepEqual(results(s.validate, [undefined, '', null, rules, JSON.stringify(rules), [], rule({})]), expect([undefined, '', null, rules, JSON.stringify(rules), [], rule({})], true));
     const bad = [rule({ sensor: 'smoke' }), rule({ op: '>=' }), rule({ severity: 'LOW' }), rule({ bound: '' }), rule({ bound: null }), rule({ bound: 'x' }), [null], '[{', '{}', 5];
     assert.deepEqual(results(s.validate, bad), expect(bad, false));
+    settings.smokeXKeys = ['tvoc', 'eco2', 'co'];
+    assert.deepEqual([...s.keys], ['tvoc', 'eco2', 'co'], 'the keys as the settings hold them when asked');
+    assert.equal(s.validate(rule({ sensor: 'co' })), true);
+    const none = helpers({ RED: { settings: {} } }).ruleSetting('smokeXKeys', 'smokeXRules');
+    assert.deepEqual([[...none.value], [...none.keys], none.validate(rules)], [[], [], false], 'without the settings: no table and no key');
   });
 
   it('stateHint: the "here" line follows State and Emit, and for z-score anomaly State alone', function () {

@@ -1,7 +1,7 @@
 /**
- * The sensor lists of the node editors come from the sensor table through the runtime (issue 16 point 1):
- * the adapters export them as node settings (nodes/nr/editor-settings.ts), the editors read them from
- * RED.settings, and no editor keeps a copy. test/e2e/editor-defaults.test.ts checks the same editors in
+ * The sensor lists of the node editors come from the sensor table through the runtime (issue 16 point 1),
+ * and the default rule tables from the detectors' own: the adapters export them as node settings
+ * (nodes/nr/editor-settings.ts), the editors read them from RED.settings, and no editor keeps a copy. test/e2e/editor-defaults.test.ts checks the same editors in
  * Chromium against a real runtime.
  */
 import { strict as assert } from 'node:assert';
@@ -11,6 +11,8 @@ import * as vm from 'node:vm';
 import { defaultFetchSizes } from '../../nodes/lib/kafka-fetch';
 import { AGGREGATE_KEYS } from '../../nodes/lib/panes';
 import { NUMERIC_SENSORS, SENSOR_FIELDS, SENSOR_KEYS, ZSCORE_DEFAULT_SENSORS } from '../../nodes/lib/sensor-fields';
+import { DEFAULT_RULES } from '../../nodes/lib/thresholds';
+import { DEFAULT_WINDOW_RULES, WINDOW_AGGREGATES } from '../../nodes/lib/window-alert';
 import { EDITOR_SETTINGS } from '../../nodes/nr/editor-settings';
 import { editorContext, editorRedSettings, editorScript } from './_editor';
 import { pkg, root } from './_helper';
@@ -29,9 +31,14 @@ function registrations(): Map<string, any> {
 
 /** The definition a node's editor registers, run after resources/editor.js with the runtime's RED.settings. */
 function editorDefinition(name: string): any {
+  return editorDefinitionWith(name, editorRedSettings());
+}
+
+/** The definition a node's editor registers, run after resources/editor.js with `settings` as RED.settings. */
+function editorDefinitionWith(name: string, settings: Record<string, unknown>): any {
   const script = editorScript(fs.readFileSync(path.join(root, 'nodes', name, `${name}.html`), 'utf8'));
   let def: any;
-  const RED = { nodes: { registerType: (_type: string, d: any) => (def = d) }, settings: editorRedSettings() };
+  const RED = { nodes: { registerType: (_type: string, d: any) => (def = d) }, settings };
   vm.runInContext(script ?? '', editorContext({ RED }));
   return def;
 }
@@ -73,6 +80,35 @@ describe('editor settings > the sensor table reaches the editors through the run
     const validate = editorDefinition('threshold-alert').defaults.rules.validate;
     assert.equal(validate(SENSOR_KEYS.map((sensor) => ({ sensor, op: '>', bound: 1, severity: 'HIGH' }))), true);
     assert.equal(validate([{ sensor: 'co', op: '>', bound: 1, severity: 'HIGH' }]), false);
+  });
+
+  it("the default rule tables are the detectors' own (lib/thresholds.ts, lib/window-alert.ts), and window alert's keys the aggregates of a window result", function () {
+    const s = editorRedSettings();
+    assert.deepEqual(s.smokeThresholdAlertRules, DEFAULT_RULES);
+    assert.deepEqual(s.smokeWindowAlertRules, DEFAULT_WINDOW_RULES);
+    assert.deepEqual(s.smokeWindowAlertAggregates, WINDOW_AGGREGATES);
+  });
+
+  for (const [name, rules, keys] of [
+    ['threshold-alert', DEFAULT_RULES, SENSOR_KEYS],
+    ['window-alert', DEFAULT_WINDOW_RULES, WINDOW_AGGREGATES],
+  ] as const) {
+    it(`${name}: the editor's default table is the runtime's, as it travels (JSON), and its rules are valid in the editor`, function () {
+      const rulesSetting = editorDefinition(name).defaults.rules;
+      const sent = JSON.parse(JSON.stringify(editorRedSettings()));
+      const travelled = editorDefinitionWith(name, sent).defaults.rules;
+      for (const s of [rulesSetting, travelled]) {
+        assert.deepEqual(JSON.parse(JSON.stringify(s.value)), JSON.parse(JSON.stringify(rules)));
+        assert.deepEqual([...s.keys], [...keys]);
+        assert.equal(s.validate(s.value), true);
+      }
+    });
+  }
+
+  it('window alert: the editor accepts a rule on every aggregate of a window result, and no reading sensor', function () {
+    const validate = editorDefinition('window-alert').defaults.rules.validate;
+    assert.equal(validate(WINDOW_AGGREGATES.map((sensor) => ({ sensor, op: '>', bound: 1, severity: 'HIGH' }))), true);
+    assert.equal(validate([{ sensor: 'temperature', op: '>', bound: 1, severity: 'HIGH' }]), false);
   });
 
   it('z-score anomaly: the editor defaults to the z-scored sensors and accepts the numeric ones only', function () {
