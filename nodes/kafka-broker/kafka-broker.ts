@@ -8,19 +8,14 @@ import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } fr
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { parseBrokers } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
+import { BROKER_CREDENTIALS, editorSettings } from '../nr/editor-settings';
 import type { BrokerState, BrokerUser, KafkaBrokerConfig } from '../nr/kafka-client';
 import { BrokerConnection } from '../nr/kafka-connection';
 import { shared, useCatalogues, type Translate } from '../nr/i18n';
 import type { NodeDef, RED } from '../nr/types';
 
-interface Credentials {
-  username?: string;
-  password?: string;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  passphrase?: string;
-}
+/** The node's credentials as the runtime hands them over: a text per field of {@link BROKER_CREDENTIALS}, each optional. */
+type Credentials = Partial<Record<keyof typeof BROKER_CREDENTIALS, string>>;
 
 const SASL = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
 
@@ -119,14 +114,5 @@ export = function (RED: RED) {
     });
   }
 
-  RED.nodes.registerType('smoke-kafka-broker', KafkaBrokerNode as never, {
-    credentials: {
-      username: { type: 'text' },
-      password: { type: 'password' },
-      ca: { type: 'text' },
-      cert: { type: 'text' },
-      key: { type: 'password' },
-      passphrase: { type: 'password' },
-    },
-  } as never);
+  RED.nodes.registerType('smoke-kafka-broker', KafkaBrokerNode as never, { credentials: BROKER_CREDENTIALS, ...editorSettings('smoke-kafka-broker') } as never);
 };

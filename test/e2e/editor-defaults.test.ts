@@ -8,7 +8,9 @@
  * - the editor's defaults are the runtime's defaults;
  * - opening each node's dialog and clicking Done, then deploying, changes no setting's meaning: each
  *   deployed value is absent, empty, or means the runtime default; and the runtime reports no
- *   invalid configuration.
+ *   invalid configuration;
+ * - the kafka broker's dialog edits the credentials the runtime registers (they reach the editor as a
+ *   node setting): what is typed in is deployed as credentials, not into the flow.
  *
  * Without /usr/bin/chromium the suite is skipped (under CI=true it fails).
  */
@@ -495,8 +497,10 @@ describe('e2e > the editor accepts flows that leave settings out (runtime defaul
 
     // Done on an untouched dialog may write the shown defaults out: deploy whatever the editor now holds.
     await inPage(page, `RED.nodes.dirty(true);`);
+    const deployed = page.waitForResponse((res) => res.url().endsWith('/flows') && res.request().method() === 'POST', { timeout: 30_000 });
     await page.click('#red-ui-header-button-deploy');
     try {
+      assert.equal((await deployed).status(), 200);
       await page.waitForSelector('#red-ui-header-button-deploy.disabled', { timeout: 30_000 });
     } catch (err) {
       const notes = await page.locator('.red-ui-notification').allInnerTexts();
@@ -517,5 +521,29 @@ describe('e2e > the editor accepts flows that leave settings out (runtime defaul
     }
     assert.deepEqual(changed, [], 'settings whose meaning the dialog changed');
     assert.doesNotMatch(nr!.output(), /Invalid configuration/, 'a node refused the settings its dialog saved');
+  });
+
+  it("edits the kafka broker's credentials in its dialog (the fields the runtime registers): deployed as credentials, never in the flow", async function () {
+    await inPage(page, `RED.editor.editConfig('', 'smoke-kafka-broker', arg);`, BROKER);
+    const ok = '#node-config-dialog-ok';
+    await page.locator(ok).waitFor({ state: 'visible', timeout: 15_000 });
+    const fields = await inPage<Record<string, string | null>>(
+      page,
+      `const out = {};
+       for (const k of arg) out[k] = $('#node-config-input-' + k).length === 1 ? ($('#node-config-input-' + k).attr('type') || $('#node-config-input-' + k).prop('tagName').toLowerCase()) : null;
+       return out;`,
+      ['username', 'password', 'ca', 'cert', 'key', 'passphrase'],
+    );
+    assert.deepEqual(fields, { username: 'text', password: 'password', ca: 'textarea', cert: 'textarea', key: 'textarea', passphrase: 'password' });
+    await inPage(page, `$('#node-config-input-username').val('smoke-user'); $('#node-config-input-password').val('smoke-secret-pw');`);
+    await page.locator(ok).click();
+    await page.locator(ok).waitFor({ state: 'detached', timeout: 15_000 });
+    const deployed = page.waitForResponse((res) => res.url().endsWith('/flows') && res.request().method() === 'POST', { timeout: 30_000 });
+    await page.click('#red-ui-header-button-deploy');
+    assert.equal((await deployed).status(), 200);
+    const r = await fetch(`${nr!.base}/credentials/smoke-kafka-broker/${BROKER}`, { headers: { Accept: 'application/json' } });
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { username: 'smoke-user', has_password: true, ca: '', cert: '', has_key: false, has_passphrase: false });
+    assert.doesNotMatch(JSON.stringify(await deployedFlow(nr!.base)), /smoke-secret-pw|smoke-user/, 'no credential in the flow');
   });
 });

@@ -13,7 +13,7 @@ import { AGGREGATE_KEYS } from '../../nodes/lib/panes';
 import { NUMERIC_SENSORS, SENSOR_FIELDS, SENSOR_KEYS, ZSCORE_DEFAULT_SENSORS } from '../../nodes/lib/sensor-fields';
 import { DEFAULT_RULES } from '../../nodes/lib/thresholds';
 import { DEFAULT_WINDOW_RULES, WINDOW_AGGREGATES } from '../../nodes/lib/window-alert';
-import { EDITOR_SETTINGS } from '../../nodes/nr/editor-settings';
+import { BROKER_CREDENTIALS, EDITOR_SETTINGS } from '../../nodes/nr/editor-settings';
 import { editorContext, editorRedSettings, editorScript } from './_editor';
 import { pkg, root } from './_helper';
 
@@ -104,6 +104,16 @@ describe('editor settings > the sensor table reaches the editors through the run
       }
     });
   }
+
+  it("kafka broker: the dialog's credentials are those the runtime registers, secrets as passwords", function () {
+    const seen = registrations();
+    assert.deepEqual(seen.get('smoke-kafka-broker')?.credentials, BROKER_CREDENTIALS, 'the runtime registers them');
+    const def = editorDefinition('kafka-broker');
+    assert.deepEqual(def.credentials, BROKER_CREDENTIALS);
+    assert.deepEqual(JSON.parse(JSON.stringify(editorDefinitionWith('kafka-broker', JSON.parse(JSON.stringify(editorRedSettings()))).credentials)), BROKER_CREDENTIALS, 'as it travels (JSON)');
+    assert.deepEqual(Object.keys(def.credentials).filter((k) => def.credentials[k].type === 'password'), ['password', 'key', 'passphrase']);
+    for (const k of Object.keys(BROKER_CREDENTIALS)) assert.ok(!(k in def.defaults), `${k} is no flow property`);
+  });
 
   it('window alert: the editor accepts a rule on every aggregate of a window result, and no reading sensor', function () {
     const validate = editorDefinition('window-alert').defaults.rules.validate;
