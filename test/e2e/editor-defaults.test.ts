@@ -527,6 +527,8 @@ describe('e2e > the editor accepts flows that leave settings out (runtime defaul
     await inPage(page, `RED.editor.editConfig('', 'smoke-kafka-broker', arg);`, BROKER);
     const ok = '#node-config-dialog-ok';
     await page.locator(ok).waitFor({ state: 'visible', timeout: 15_000 });
+    // The form is built once the dialog has fetched the node's credentials: wait for its last field.
+    await page.locator('#node-config-input-passphrase').waitFor({ state: 'attached', timeout: 15_000 });
     const fields = await inPage<Record<string, string | null>>(
       page,
       `const out = {};
