@@ -9,7 +9,9 @@
  * number of records in it. Every node that passes records on keeps `msg.kafka` (the same object) on the
  * messages that carry them (validate's valid and invalid outputs, the detectors' pass-through). A sink
  * that has durably written `n` of those records calls `ack(msg.kafka.ack, n)`. Messages that carry no
- * records (alerts, window results) carry no ack token.
+ * records (alerts, window results) carry no such token. Records that end where no sink is behind them
+ * (kept in a window's state, or sent to an output without wires) are acknowledged by that node
+ * ({@link settle}).
  *
  * Holds: a node that keeps records in state and checkpoints that state now and then (the sliding
  * window with a persistent context store) calls `hold(msg.kafka.ack, itsNodeId)` when the message
@@ -83,6 +85,20 @@ export function ack(token: unknown, records: number): boolean {
   if (typeof h === 'function') h(token.id, records);
   else h.ack(token.id, records);
   return true;
+}
+
+/**
+ * Records that end at a node with nobody behind it to acknowledge them (flow-graph.ts
+ * `recordsEndHere`): kept in its state, or sent to an output without wires. Acknowledges the records of
+ * `msg` (its payload's items, or 1) when it carries a `kafka in`'s token; a holder holds the token first
+ * (on arrival), so the commit still waits for its checkpoint. A token of a node's own outputs (window
+ * results, alerts tracked by their partition task) is left alone: those count the sinks they reach.
+ */
+export function settle(msg: { payload?: unknown; kafka?: unknown }, records = Array.isArray(msg.payload) ? msg.payload.length : 1): void {
+  const token = (msg.kafka as { ack?: unknown } | null | undefined)?.ack;
+  if (!isAckToken(token) || records <= 0) return;
+  const h = consumers.get(token.consumer);
+  if (h !== undefined && typeof h !== 'function') h.ack(token.id, records);
 }
 
 /**

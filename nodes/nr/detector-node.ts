@@ -24,7 +24,8 @@ import { shared } from './i18n';
 import { NodeMetrics, installMetricsEndpoint, kafkaTimeOf } from './metrics';
 import { ThrottledStatus, compact } from './status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from './types';
-import { ackingSinks, isExactlyOnce, upstreamKafkaIns } from './flow-graph';
+import { settle } from './ack';
+import { ackingSinks, endingOutputs, isExactlyOnce, upstreamKafkaIns } from './flow-graph';
 import { TaskStore, itemMeta, type OutputMeta } from './task-store';
 
 export const EMIT_MODES: readonly EmitMode[] = ['every', 'change'];
@@ -91,6 +92,8 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
           warn: (t) => node.warn(t),
           outputs: sinks > 0 ? { sinks, reemit: (_tp, items, meta) => node.send([null, { payload: items, kafka: meta }]) } : undefined,
         });
+  // Readings passed on to an output 1 without wires end here: acknowledged, when nobody behind would (flow-graph.ts).
+  const passedOnEnds = endingOutputs(RED, node.id, 1)[0];
   // Only `emit: change` raises cleared alerts (severity NORMAL); the status counts them apart.
   const change = emit === 'change';
   installMetricsEndpoint(RED);
@@ -153,6 +156,7 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
         if (a === 'skip') {
           // A partition this runtime no longer owns: passed on, but it does not touch the state.
           send([msg, null]);
+          if (passedOnEnds) settle(msg);
           done();
           return;
         }
@@ -216,6 +220,7 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
       const list = batch || n === 0 ? alerts : scratch.slice();
       scratch.length = 0;
       send([msg, null]);
+      if (passedOnEnds) settle(msg);
       if (n > 0) {
         const id = msg._msgid;
         const meta = trig === null ? undefined : positions(tasks!, task!, list, trig);

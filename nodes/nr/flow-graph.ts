@@ -23,14 +23,7 @@ interface FlowNodeDef {
 
 /** Ids of the enabled `smoke-kafka-in` nodes upstream of `nodeId` (nearest first). */
 export function upstreamKafkaIns(RED: RED, nodeId: string, defs = flowDefs(RED)): string[] {
-  const into = new Map<string, string[]>();
-  for (const n of defs.values()) {
-    for (const to of targetsOf(n)) {
-      let list = into.get(to);
-      if (list === undefined) into.set(to, (list = []));
-      list.push(n.id);
-    }
-  }
+  const into = sourcesOf(defs);
   const found: string[] = [];
   const seen = new Set<string>([nodeId]);
   let frontier = [nodeId];
@@ -49,6 +42,48 @@ export function upstreamKafkaIns(RED: RED, nodeId: string, defs = flowDefs(RED))
     frontier = next;
   }
   return found;
+}
+
+/**
+ * Whether Kafka records reach `nodeId` with nobody to acknowledge them but this node: some enabled
+ * `kafka in` is upstream, and no path from one passes a csv sink (which acknowledges the records it
+ * writes and passes them on). Records that end at such a node, kept in its state (the sliding window)
+ * or sent to an output without wires, are acknowledged by the node itself (nodes/nr/ack.ts `settle`),
+ * as `kafka in` counts a message to an output without wires as handled; otherwise nothing would ever
+ * acknowledge them and an after-sink `kafka in` would stop at its in-flight limit. When some path
+ * passes a sink, the sink acknowledges: the node does not, so that no record is acknowledged twice.
+ */
+export function recordsEndHere(RED: RED, nodeId: string, defs = flowDefs(RED)): boolean {
+  const into = sourcesOf(defs);
+  const seen = new Set<string>([nodeId]);
+  let frontier = [nodeId];
+  let bare = false;
+  while (frontier.length > 0) {
+    const next: string[] = [];
+    for (const id of frontier) {
+      for (const from of into.get(id) ?? []) {
+        if (seen.has(from)) continue;
+        seen.add(from);
+        const def = defs.get(from);
+        if (def === undefined || def.d === true) continue;
+        if (def.type === CSV_SINK) return false;
+        if (def.type === 'smoke-kafka-in') bare = true;
+        else next.push(from);
+      }
+    }
+    frontier = next;
+  }
+  return bare;
+}
+
+/**
+ * For each of the `outputs` ports of `nodeId`: whether records it sends there end there (no wires) with
+ * nobody to acknowledge them but the node ({@link recordsEndHere}), so that it settles them.
+ */
+export function endingOutputs(RED: RED, nodeId: string, outputs: number, defs = flowDefs(RED)): boolean[] {
+  const ends = recordsEndHere(RED, nodeId, defs);
+  const wires = defs.get(nodeId)?.wires ?? [];
+  return Array.from({ length: outputs }, (_, p) => ends && (wires[p]?.length ?? 0) === 0);
 }
 
 /** Node types that acknowledge what they write (nodes/nr/ack.ts): a kafka out only when exactly-once. */
@@ -104,6 +139,19 @@ function targetsOf(n: FlowNodeDef): string[] {
   for (const port of n.wires ?? []) for (const to of port ?? []) out.push(to);
   if (n.type === 'link out') for (const to of n.links ?? []) out.push(to);
   return out;
+}
+
+/** Where each node's messages come from: the inverse of {@link targetsOf}. */
+function sourcesOf(defs: Map<string, FlowNodeDef>): Map<string, string[]> {
+  const into = new Map<string, string[]>();
+  for (const n of defs.values()) {
+    for (const to of targetsOf(n)) {
+      let list = into.get(to);
+      if (list === undefined) into.set(to, (list = []));
+      list.push(n.id);
+    }
+  }
+  return into;
 }
 
 function flowDefs(RED: RED): Map<string, FlowNodeDef> {

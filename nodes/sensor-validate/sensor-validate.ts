@@ -7,7 +7,9 @@
 import { DEFAULT_MAX_BYTES, type Fallbacks, type ValidationError } from '../lib/reading-types';
 import { createValidator } from '../lib/reading-validator';
 import type { Reading } from '../lib/types';
+import { settle } from '../nr/ack';
 import { ConfigReader } from '../nr/config';
+import { endingOutputs } from '../nr/flow-graph';
 import { handleInputError, reportBadConfig } from '../nr/errors';
 import { useCatalogues } from '../nr/i18n';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
@@ -73,6 +75,15 @@ export = function (RED: RED) {
     const status = new ThrottledStatus(node);
     const direct = property === 'payload';
     const get = (msg: NodeMessage): unknown => (direct ? msg.payload : RED.util.getMessageProperty(msg, property));
+    // Records sent to an output without wires end here: acknowledged, when nobody behind would (flow-graph.ts).
+    const ending = endingOutputs(RED, node.id, 2);
+    const emit = (send: Send, port: 0 | 1, m: NodeMessage): void => {
+      send(port === 0 ? [m, null] : [null, m]);
+      if (ending[port]) {
+        const v = get(m);
+        settle(m, Array.isArray(v) ? v.length : 1);
+      }
+    };
     const set = (msg: NodeMessage, value: unknown): void => {
       if (direct) msg.payload = value;
       else RED.util.setMessageProperty(msg, property, value, true);
@@ -97,12 +108,12 @@ export = function (RED: RED) {
         good++;
         metrics.readingsOut.inc();
         set(msg, r.reading);
-        send([msg, null]);
+        emit(send, 0, msg);
       } else {
         bad++;
         countInvalid(r.errors);
         msg.validation = { errors: r.errors };
-        send([null, msg]);
+        emit(send, 1, msg);
       }
     }
 
@@ -131,7 +142,7 @@ export = function (RED: RED) {
       if (invalid === null || errors === null) {
         if (valid.length > 0) {
           set(msg, valid);
-          send([msg, null]);
+          emit(send, 0, msg);
         }
         return;
       }
@@ -140,7 +151,7 @@ export = function (RED: RED) {
       if (valid.length === 0) {
         // Every item is invalid: the input array as it arrived is exactly the invalid items.
         msg.validation = validation;
-        send([null, msg]);
+        emit(send, 1, msg);
         return;
       }
       // Two messages: a shallow copy shares msg.kafka and the rest; a nested input property needs
@@ -157,8 +168,8 @@ export = function (RED: RED) {
       out2.validation = validation;
       set(msg, valid);
       // Separate send calls: in one call Node-RED deep-clones every message after the first.
-      send([msg, null]);
-      send([null, out2]);
+      emit(send, 0, msg);
+      emit(send, 1, out2);
     }
 
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => {

@@ -5,6 +5,7 @@
  * window-timers.ts. The adapter (sliding-window.ts) parses the config, hands over what it needs of the
  * node as a {@link WindowHost} and wires `handle` and `close` to the node's input and close events.
  */
+import { settle } from '../nr/ack';
 import { text } from '../nr/i18n';
 import type { TimerErrorHandler } from '../nr/timers';
 import type { Done, NodeMessage, Send } from '../nr/types';
@@ -68,10 +69,13 @@ export interface WindowRunnerOptions {
    * of them wrote each (exactly-once, with `changelogOf`); 0 or absent: not tracked.
    */
   trackResults?: number;
+  /** Records this window acknowledges (ack.ts settle): `kept` windowed ones, `late` ones to an unwired output 2. */
+  recordsEnd?: { kept: boolean; late: boolean };
 }
 
 export class WindowRunner {
   private readonly windows: SlidingWindows;
+  private readonly ends: { kept: boolean; late: boolean };
   /** Windows per source partition, in the changelog (with `changelogOf`). */
   private readonly tasks: TaskStore<SlidingWindows> | null = null;
   private readonly gate = new OffsetGate();
@@ -91,6 +95,7 @@ export class WindowRunner {
     private readonly host: WindowHost,
   ) {
     this.windows = new SlidingWindows(o.windows);
+    this.ends = o.recordsEnd ?? { kept: false, late: false };
     this.clock = new WindowTimers(o.windows, o.timeSource, {
       eachWindows: (fn) => this.eachWindows(fn),
       touch: (tp) => this.tasks!.touch(tp),
@@ -269,13 +274,13 @@ export class WindowRunner {
       const a = this.tasks.accept(msg, Array.isArray(msg.payload) ? msg.payload.length : -1);
       if (a === 'wait') return this.tasks.defer(msg, () => this.run(msg, send, done));
       // Records of a partition this runtime no longer owns (or owns again, restored since): not windowed.
-      if (a === 'skip') return done();
+      if (a === 'skip') return this.ended(msg, done);
       if (a !== 'local') {
         windows = a.state;
         from = a.from;
         if (!Array.isArray(msg.payload) && from > 0) {
           this.skipped++;
-          return done();
+          return this.ended(msg, done);
         }
       }
     }
@@ -314,12 +319,14 @@ export class WindowRunner {
       this.emit(out, true, send, task === null ? undefined : this.positions(task, out, trig!));
       // Late readings keep the record metadata (msg.kafka) of the batch they came in.
       if (late !== null) send([null, { ...msg, payload: late, late: info }]);
+      // Every item ends here but the late ones passed on to a wired output 2.
+      if (this.ends.kept) settle(msg, items.length - (late !== null && !this.ends.late ? late.length : 0));
     } else {
       this.lastWasArray = false;
       const pos = gated ? kafkaPosition(msg, -1) : null;
       if (pos !== null && pos.offset <= this.gate.highest(pos.key)) {
         this.skipped++;
-        return done();
+        return this.ended(msg, done);
       }
       if (pos !== null) this.took(pos.key, -1, pos.offset);
       const why = this.addOne(windows, msg.payload, msg, -1, now, out);
@@ -330,9 +337,16 @@ export class WindowRunner {
         msg.late = why;
         send([null, msg]);
       }
+      if (this.ends.kept && (why === null || this.ends.late)) settle(msg, 1);
     }
     this.clock.showStatus();
     done();
+  }
+
+  /** A message whose records the state has already (a redelivery) or will not take: they end here. */
+  private ended(msg: NodeMessage, done: Done): void {
+    if (this.ends.kept) settle(msg);
+    return done();
   }
 
   /** Results as messages: one per window after a single reading, one with an array after a batch. */

@@ -20,7 +20,7 @@ import { windowOptionProblems, type OutputMode } from '../lib/window';
 import { DEFAULT_MAX_DEVICES } from '../lib/devices';
 import { IDLE_TIMEOUT_UNIT, checkpointStore, nodeContextFile, type TimeSource } from './support';
 import { WindowRunner } from './runner';
-import { ackingSinks, upstreamKafkaIns } from '../nr/flow-graph';
+import { ackingSinks, endingOutputs, recordsEndHere, upstreamKafkaIns } from '../nr/flow-graph';
 import { editorSettings } from '../nr/editor-settings';
 
 /**
@@ -73,6 +73,7 @@ export = function (RED: RED) {
         stash,
         changelogOf,
         trackResults: changelogOf === undefined ? 0 : ackingSinks(RED, node.id, 0),
+        recordsEnd: { kept: recordsEndHere(RED, node.id), late: endingOutputs(RED, node.id, 2)[1] },
       },
       {
         id: node.id,

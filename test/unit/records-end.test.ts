@@ -1,0 +1,82 @@
+/**
+ * Records that end at a node with nobody behind to acknowledge them (nodes/nr/flow-graph.ts
+ * recordsEndHere / endingOutputs, nodes/nr/ack.ts settle): the sliding window that keeps the readings
+ * of `kafka in → sensor validate → sliding window`, an output without wires. Without them an after-sink
+ * kafka in stops at its in-flight limit (test/kafka/records-end.test.ts runs the flows on the broker).
+ */
+import { strict as assert } from 'node:assert';
+import { endingOutputs, recordsEndHere } from '../../nodes/nr/flow-graph';
+import { registerConsumer, settle, unregisterConsumer } from '../../nodes/nr/ack';
+import type { RED } from '../../nodes/nr/types';
+
+type Def = { id: string; type: string; wires?: string[][]; links?: string[]; d?: boolean };
+
+function red(defs: Def[]): RED {
+  return { nodes: { eachNode: (cb: (n: Def) => void) => defs.forEach(cb) } } as unknown as RED;
+}
+
+const kin = (wires: string[][], extra: Partial<Def> = {}): Def => ({ id: 'in', type: 'smoke-kafka-in', wires, ...extra });
+
+describe('records that end at a node (after-sink acknowledgements)', () => {
+  it('a node behind kafka in with no csv sink on the way: records end there', () => {
+    const r = red([kin([['validate'], [], []]), { id: 'validate', type: 'smoke-sensor-validate', wires: [['window'], []] }, { id: 'window', type: 'smoke-sliding-window', wires: [['csv'], []] }, { id: 'csv', type: 'smoke-csv-sink', wires: [] }]);
+    assert.equal(recordsEndHere(r, 'window'), true);
+    assert.equal(recordsEndHere(r, 'validate'), true);
+    assert.deepEqual(endingOutputs(r, 'validate', 2), [false, true], 'rejects to an output without wires');
+    assert.deepEqual(endingOutputs(r, 'window', 2), [false, true], 'late readings to an output without wires');
+  });
+
+  it('behind a csv sink the sink acknowledges: the node does not, not even on a mixed path', () => {
+    const r = red([
+      kin([['validate'], [], []]),
+      { id: 'validate', type: 'smoke-sensor-validate', wires: [['readings', 'window'], ['rejects']] },
+      { id: 'readings', type: 'smoke-csv-sink', wires: [['window', 'threshold']] },
+      { id: 'rejects', type: 'smoke-csv-sink', wires: [] },
+      { id: 'threshold', type: 'smoke-threshold-alert', wires: [[], []] },
+      { id: 'window', type: 'smoke-sliding-window', wires: [[], []] },
+    ]);
+    assert.equal(recordsEndHere(r, 'threshold'), false);
+    assert.deepEqual(endingOutputs(r, 'threshold', 2), [false, false]);
+    assert.equal(recordsEndHere(r, 'window'), false, 'one path through the readings sink: it acknowledges');
+    assert.deepEqual(endingOutputs(r, 'validate', 2), [false, false], 'both outputs wired');
+  });
+
+  it('no kafka in upstream (or only a disabled one): nothing to acknowledge', () => {
+    assert.equal(recordsEndHere(red([{ id: 'sim', type: 'smoke-sensor-sim', wires: [['window']] }, { id: 'window', type: 'smoke-sliding-window', wires: [[], []] }]), 'window'), false);
+    assert.equal(recordsEndHere(red([kin([['window']], { d: true }), { id: 'window', type: 'smoke-sliding-window', wires: [[], []] }]), 'window'), false);
+  });
+
+  it('follows link out → link in, and a loop ends', () => {
+    const r = red([
+      kin([['lo'], [], []]),
+      { id: 'lo', type: 'link out', links: ['li'] },
+      { id: 'li', type: 'link in', wires: [['fire']] },
+      { id: 'fire', type: 'smoke-fire-pattern', wires: [['fire'], []] },
+    ]);
+    assert.equal(recordsEndHere(r, 'fire'), true);
+    assert.deepEqual(endingOutputs(r, 'fire', 2), [false, true]);
+  });
+
+  it('settle acknowledges the records of a kafka in token, and leaves the tokens of a node\'s own outputs alone', () => {
+    const acks: [number, number][] = [];
+    const outputs: [number, number][] = [];
+    registerConsumer('unit-in', { ack: (id, n) => acks.push([id, n]) });
+    registerConsumer('unit-window/out', (id, n) => outputs.push([id, n]));
+    try {
+      settle({ payload: [1, 2, 3], kafka: { ack: { consumer: 'unit-in', id: 7, records: 10 } } });
+      settle({ payload: { deviceId: 'a' }, kafka: { ack: { consumer: 'unit-in', id: 8, records: 1 } } });
+      settle({ payload: [1, 2], kafka: { ack: { consumer: 'unit-in', id: 9, records: 10 } } }, 0);
+      settle({ payload: [1], kafka: { ack: { consumer: 'unit-window/out', id: 1, records: 1 } } });
+      settle({ payload: [1] });
+      settle({ payload: [1], kafka: { ack: { consumer: 'gone', id: 1, records: 1 } } });
+    } finally {
+      unregisterConsumer('unit-in');
+      unregisterConsumer('unit-window/out');
+    }
+    assert.deepEqual(acks, [
+      [7, 3],
+      [8, 1],
+    ]);
+    assert.deepEqual(outputs, []);
+  });
+});
