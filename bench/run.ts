@@ -12,7 +12,8 @@
  *       processing at-least-once against exactly-once (readings/s, and produce → alert latency as a
  *       read_committed consumer of the alerts topic sees it);
  *   (h) only with `--peer spark`: the seed's Spark Structured Streaming query (bench/spark) on the same
- *       topic right after the batch pipeline, readings/s, CPU and peak RSS of both, final windows compared.
+ *       topic right after the batch pipeline and our run of the same query alone (validate → sliding
+ *       window → windows CSV), readings/s, CPU and peak RSS of all three, final windows compared.
  * Output: a table on stdout, bench/results/bench-<time>.json and .svg (plus latest.json, latest.svg);
  * with --profile, CPU profiles of the measured intervals (bench/results/<time>-*.cpuprofile) and their
  * summaries.
@@ -430,8 +431,10 @@ async function main(o: BenchOptions): Promise<number> {
     }
   }
 
-  // ---- (h) the peer: our batch pipeline (the nodes' defaults) and then the seed's Spark query on the
-  // same topic, one after the other under the same machine load; their final windows compared.
+  // ---- (h) the peer: our batch pipeline (the nodes' defaults), our run of the seed's query alone
+  // (validate → sliding window → windows CSV, the like-for-like one) and then the seed's Spark query on
+  // the same topic, one after the other under the same machine load, each of ours with a fresh group;
+  // the final windows of both of ours compared with Spark's.
   if (loaded && nodesReady && !o.skip.has('peer') && o.peer === 'spark') {
     let build: Awaited<ReturnType<typeof buildSparkPeer>> | undefined;
     let buildError: string | undefined;
@@ -444,8 +447,10 @@ async function main(o: BenchOptions): Promise<number> {
       log(`spark peer: ${buildError}`);
     }
     const groupId = uniqueName('smoke-bench-peer');
-    groups.push(groupId);
+    const sameQueryGroupId = uniqueName('smoke-bench-peer-query');
+    groups.push(groupId, sameQueryGroupId);
     const windowsFile = path.join(os.tmpdir(), `smoke-bench-peer-windows-${id}.jsonl`);
+    const sameQueryWindowsFile = path.join(os.tmpdir(), `smoke-bench-peer-query-windows-${id}.jsonl`);
     try {
       // No time box: the windows are compared, so every reading has to get through.
       const ours = await step<PipelineResult>(
@@ -458,6 +463,17 @@ async function main(o: BenchOptions): Promise<number> {
       );
       report.peer = { peer: 'spark', topic, ours: count(ours), error: buildError };
       if (ours.result) log(`(h) ours: ${rate(ours.result.recordsPerSec)}, ${Math.round(ours.result.recordsPerCpuSec).toLocaleString('en-US')} readings/CPU-s, ${ours.result.windowsWritten ?? 0} final windows`);
+      const sameQuery = await step<PipelineResult>(
+        "(h) the same query as Spark's (validate → sliding window → windows CSV), batch mode",
+        'pipeline',
+        { brokers: o.brokers, topic, groupId: sameQueryGroupId, mode: 'batch', maxBatch: o.maxBatch, readings: o.readings, maxSeconds: 600, windowsFile: sameQueryWindowsFile, query: 'window' },
+        660_000 + o.readings,
+        undefined,
+        true,
+      );
+      report.peer.sameQuery = count(sameQuery);
+      const q = sameQuery.result;
+      if (q) log(`(h) ours, same query: ${rate(q.recordsPerSec)}, ${Math.round(q.recordsPerCpuSec).toLocaleString('en-US')} readings/CPU-s, ${q.windowsWritten ?? 0} final windows`);
       if (build) {
         log('(h) Spark Structured Streaming on the same topic ...');
         try {
@@ -465,6 +481,7 @@ async function main(o: BenchOptions): Promise<number> {
           report.peer.spark = spark.result;
           log(`(h) Spark: ${rate(spark.result.recordsPerSec)} processing, ${rate(spark.result.wallRecordsPerSec)} wall; ${spark.windows.length} final windows`);
           if (ours.ok && fs.existsSync(windowsFile)) report.peer.windows = compareWindows(readJsonLines(windowsFile), spark.windows);
+          if (sameQuery.ok && fs.existsSync(sameQueryWindowsFile)) report.peer.sameQueryWindows = compareWindows(readJsonLines(sameQueryWindowsFile), spark.windows);
         } catch (e) {
           failures++;
           report.peer.error = (e as Error).message;
@@ -473,6 +490,7 @@ async function main(o: BenchOptions): Promise<number> {
       } else failures++;
     } finally {
       fs.rmSync(windowsFile, { force: true });
+      fs.rmSync(sameQueryWindowsFile, { force: true });
     }
   }
 

@@ -20,13 +20,21 @@
  *
  * `windowsFile` (the peer section, issue 17): the final window results that passed the windows sink are
  * also written there, one JSON object per line, for the comparison with the peer's.
+ *
+ * `query: 'window'` (the peer section's like-for-like run): the seed's query only, validate → sliding
+ * window → windows CSV (lib/flows.ts). Its `durable` tap sits before the window, so a reading through it
+ * is validated, not yet windowed. The run ends when the last reading is through AND the windows sink has
+ * written every window result the sliding window sent (counted by an onSend hook on the window's output
+ * 1, the results of the last readings included: nothing more moved for 300 ms); the interval ends at the
+ * later of the last reading through and the last message through the `windows` tap behind the windows
+ * sink, and the CPU time is read when the counts last moved.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { currentRssMB, scenarioMain } from '../lib/child';
 import { countCsvRows } from '../lib/csvcount';
-import { ALERTS_OUT, WINDOWS_OUT, pipelineFlow } from '../lib/flows';
+import { ALERTS_OUT, WINDOWS_OUT, pipelineFlow, type PipelineQuery } from '../lib/flows';
 import { committedAtEnd, createTopic, deleteStateOf, endOffsets, kafkaClient, readTopic } from '../lib/kafka';
 import { benchGlobal, startNodeRed, type CompleteEvent, type SendEvent, type TapState } from '../lib/nodered';
 import { intervalProfiler } from '../lib/profiler';
@@ -48,6 +56,8 @@ export interface PipelineConfig {
   outputs?: { alertsTopic: string; windowsTopic?: string; partitions: number; maxQueue?: number };
   /** Also write the final window results (those behind the windows sink) to this file, as JSON lines. */
   windowsFile?: string;
+  /** The full pipeline (absent: the default) or only the seed's windowed query (lib/flows.ts). */
+  query?: PipelineQuery;
 }
 
 /** The kafka out side of a run with `outputs`. */
@@ -76,6 +86,8 @@ export interface OutputsResult {
 
 export interface PipelineResult {
   mode: 'single' | 'batch';
+  /** The flow measured: the full pipeline or only the seed's windowed query. */
+  query: PipelineQuery;
   /** Changelog checkpoints and exactly-once CSV on (the defaults), or off. */
   checkpoints: boolean;
   /** Readings measured: all of the topic, or those written when the time box ended the run. */
@@ -160,6 +172,9 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
   const done = { alerts: 0, windows: 0, failed: 0, last: 0 };
   // Final window results for the peer comparison, collected from the tap behind the windows sink.
   const finalWindows: unknown[] = [];
+  const windowOnly = cfg.query === 'window';
+  // The window query's results as the sliding window sent them (its output 1, to the windows sink).
+  const sent = { windows: 0 };
   if (cfg.windowsFile) {
     g.listeners.set('windows', (_n, msg) => {
       for (const w of Array.isArray(msg.payload) ? msg.payload : [msg.payload]) if ((w as { final?: unknown }).final === true) finalWindows.push(w);
@@ -167,7 +182,7 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
   }
   const t0 = performance.now();
   const nr = await startNodeRed(
-    pipelineFlow({ kafka: { ...cfg, topic: cfg.topic }, csvDir, checkpoints: cfg.checkpoints !== false, outputs: out }),
+    pipelineFlow({ kafka: { ...cfg, topic: cfg.topic }, csvDir, checkpoints: cfg.checkpoints !== false, outputs: out, query: cfg.query }),
   );
   try {
     if (out) {
@@ -179,6 +194,11 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
         else if (id === ALERTS_OUT) done.alerts += n;
         else done.windows += n;
         done.last = performance.now();
+      });
+    }
+    if (windowOnly) {
+      nr.RED.hooks.add('onSend.benchwindow', (events: SendEvent[]) => {
+        for (const e of events) if (e.source.id === 'window' && e.source.port === 0) sent.windows += Array.isArray(e.msg.payload) ? e.msg.payload.length : 1;
       });
     }
     nr.RED.hooks.add('onSend.benchstart', (events: SendEvent[]) => {
@@ -211,6 +231,25 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
     const outDone = () => done.alerts + done.windows + done.failed;
     let cpuAtEnd: NodeJS.CpuUsage | undefined;
     let unfinished = 0;
+    const windowsTap = tap('windows');
+    if (ok && windowOnly) {
+      // Until the windows sink passed on every result the window sent, and nothing moved for 300 ms
+      // (the window handles the last readings a hop after the durable tap). The CPU time is read when
+      // the counts last moved.
+      let last = '';
+      let lastChange = performance.now();
+      for (;;) {
+        const now = `${sent.windows}|${windowsTap.records}|${durable.records}`;
+        if (now !== last) {
+          last = now;
+          lastChange = performance.now();
+          cpuAtEnd = process.cpuUsage(cpu0);
+        }
+        if (timeUp()) break;
+        if (windowsTap.records >= sent.windows && performance.now() - lastChange >= 300) break;
+        await sleep(5);
+      }
+    }
     if (ok && out) {
       let lastIn = -1;
       let lastDone = -1;
@@ -241,7 +280,7 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
     const processed = durable.records + rejected.records;
     const timeBoxed = processed < cfg.readings;
     const lastReading = Math.max(durable.last, rejected.records > 0 ? rejected.last : 0);
-    const end = out && !timeBoxed ? Math.max(lastReading, done.last) : lastReading;
+    const end = out && !timeBoxed ? Math.max(lastReading, done.last) : windowOnly && !timeBoxed ? Math.max(lastReading, windowsTap.last) : lastReading;
     const committed = timeBoxed ? false : await waitFor(() => committedAtEnd(admin, cfg.groupId, cfg.topic, ends), 60_000, 50);
     const commitLagMs = timeBoxed ? NaN : performance.now() - lastReading;
     // Every node keeps the message shape, so the messages through the readings sink are kafka in's.
@@ -251,6 +290,7 @@ scenarioMain<PipelineConfig, PipelineResult>(async (cfg) => {
     const elapsedMs = end - first;
     const res: PipelineResult = {
       mode: cfg.mode,
+      query: cfg.query ?? 'full',
       checkpoints: cfg.checkpoints !== false,
       readings: processed,
       timeBoxed,
