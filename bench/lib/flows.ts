@@ -31,13 +31,10 @@
  * in its changelog and the windows CSV is exactly-once, as in the full pipeline. The taps keep their
  * names so that the scenario reads this flow as it reads the full one: `durable` now sits between
  * validate and the window (a reading validated and handed to the window, not one on disk: there is no
- * readings CSV), and `alerts` is wired to nothing. kafka in's commit is its default too (`auto`, kafkajs
- * commits after emission), not the full pipeline's `after-sink`: with `after-sink` a reading is
- * acknowledged only by a sink, and here the readings end in the window, which holds their ack tokens
- * until its checkpoint but never acknowledges them, so kafka in stops at `maxInFlight` (30,000)
- * unacknowledged readings (measured: 30,000 of 100,000, then nothing). The recovery guarantee of this run
- * is therefore weaker than the full pipeline's (a committed offset may be ahead of the window's last
- * checkpoint) and than Spark's, whose offsets are part of its checkpoint.
+ * readings CSV), and `alerts` is wired to nothing. kafka in commits after-sink, as in the full
+ * pipeline: the readings end in the window, which acknowledges them itself and holds them until the
+ * checkpoint that contains them (nodes/nr/ack.ts settle), so an offset is committed only once the
+ * window's state holds its reading, the guarantee Spark's checkpointed offsets give.
  *
  *   kafka in ─► sensor validate ─► [tap durable] ─► sliding window ─► csv sink (windows) ─► [tap windows]
  *                     │ 2                               │ 2
@@ -105,8 +102,7 @@ export function pipelineFlow(o: PipelineFlowOptions): FlowNode[] {
       // The node's defaults unless a measurement of other fetch sizes asks (see bench/run.ts KAFKA_IN_CONSUMER).
       ...(process.env.BENCH_FETCH_MAX_BYTES ? { fetchMaxBytes: Number(process.env.BENCH_FETCH_MAX_BYTES) } : {}),
       ...(process.env.BENCH_FETCH_MAX_BYTES_PER_PARTITION ? { fetchMaxBytesPerPartition: Number(process.env.BENCH_FETCH_MAX_BYTES_PER_PARTITION) } : {}),
-      // The window query leaves kafka in's commit at its default (see the module comment).
-      ...(o.query === 'window' ? {} : { commit: 'after-sink' }),
+      commit: 'after-sink',
       wires: [['validate'], ['rejects-sink'], []],
     });
   } else {
