@@ -23,24 +23,12 @@ interface FlowNodeDef {
 
 /** Ids of the enabled `smoke-kafka-in` nodes upstream of `nodeId` (nearest first). */
 export function upstreamKafkaIns(RED: RED, nodeId: string, defs = flowDefs(RED)): string[] {
-  const into = sourcesOf(defs);
   const found: string[] = [];
-  const seen = new Set<string>([nodeId]);
-  let frontier = [nodeId];
-  while (frontier.length > 0) {
-    const next: string[] = [];
-    for (const id of frontier) {
-      for (const from of into.get(id) ?? []) {
-        if (seen.has(from)) continue;
-        seen.add(from);
-        const def = defs.get(from);
-        if (def === undefined || def.d === true) continue;
-        if (def.type === 'smoke-kafka-in') found.push(from);
-        else next.push(from);
-      }
-    }
-    frontier = next;
-  }
+  upstream(defs, nodeId, (def) => {
+    if (def.type !== KAFKA_IN) return true;
+    found.push(def.id);
+    return false;
+  });
   return found;
 }
 
@@ -54,26 +42,15 @@ export function upstreamKafkaIns(RED: RED, nodeId: string, defs = flowDefs(RED))
  * passes a sink, the sink acknowledges: the node does not, so that no record is acknowledged twice.
  */
 export function recordsEndHere(RED: RED, nodeId: string, defs = flowDefs(RED)): boolean {
-  const into = sourcesOf(defs);
-  const seen = new Set<string>([nodeId]);
-  let frontier = [nodeId];
   let bare = false;
-  while (frontier.length > 0) {
-    const next: string[] = [];
-    for (const id of frontier) {
-      for (const from of into.get(id) ?? []) {
-        if (seen.has(from)) continue;
-        seen.add(from);
-        const def = defs.get(from);
-        if (def === undefined || def.d === true) continue;
-        if (def.type === CSV_SINK) return false;
-        if (def.type === 'smoke-kafka-in') bare = true;
-        else next.push(from);
-      }
-    }
-    frontier = next;
-  }
-  return bare;
+  let sink = false;
+  upstream(defs, nodeId, (def) => {
+    if (def.type === CSV_SINK) sink = true;
+    else if (def.type === KAFKA_IN) bare = true;
+    else return true;
+    return false;
+  });
+  return bare && !sink;
 }
 
 /**
@@ -88,6 +65,7 @@ export function endingOutputs(RED: RED, nodeId: string, outputs: number, defs = 
 
 /** Node types that acknowledge what they write (nodes/nr/ack.ts): a kafka out only when exactly-once. */
 const CSV_SINK = 'smoke-csv-sink';
+const KAFKA_IN = 'smoke-kafka-in';
 const KAFKA_OUT = 'smoke-kafka-out';
 
 /**
@@ -139,6 +117,28 @@ function targetsOf(n: FlowNodeDef): string[] {
   for (const port of n.wires ?? []) for (const to of port ?? []) out.push(to);
   if (n.type === 'link out') for (const to of n.links ?? []) out.push(to);
   return out;
+}
+
+/**
+ * Visits the enabled nodes upstream of `nodeId` once each, nearest first (breadth-first along the wires
+ * backwards); `visit` returns whether to go on past a node.
+ */
+function upstream(defs: Map<string, FlowNodeDef>, nodeId: string, visit: (def: FlowNodeDef) => boolean): void {
+  const into = sourcesOf(defs);
+  const seen = new Set<string>([nodeId]);
+  let frontier = [nodeId];
+  while (frontier.length > 0) {
+    const next: string[] = [];
+    for (const id of frontier) {
+      for (const from of into.get(id) ?? []) {
+        if (seen.has(from)) continue;
+        seen.add(from);
+        const def = defs.get(from);
+        if (def !== undefined && def.d !== true && visit(def)) next.push(from);
+      }
+    }
+    frontier = next;
+  }
 }
 
 /** Where each node's messages come from: the inverse of {@link targetsOf}. */

@@ -210,7 +210,8 @@ describe('kafka in > after-sink commits (at-least-once)', function () {
 });
 
 describe('kafka in > after-sink with the real pipeline (sensor validate → csv sink)', function () {
-  this.timeout(60_000);
+  const modules = [brokerModule, inModule, nodeModule('sensor-validate'), nodeModule('sliding-window'), nodeModule('threshold-alert'), nodeModule('csv-sink')];
+  this.timeout(90_000);
   let dir = '';
 
   before(async function () {
@@ -247,5 +248,59 @@ describe('kafka in > after-sink with the real pipeline (sensor validate → csv 
         .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/).slice(1).filter(Boolean));
     assert.equal(rows('historical_smoke_data_').length, 2000, 'every valid reading written once');
     assert.equal(rows('rejects_').length, 3, 'two undecodable records and one invalid reading written as rejects');
+  });
+
+  // Records whose path ends with no csv sink on the way: in the sliding window that keeps them (the
+  // seed's query), or on an output without wires. The node where they end acknowledges them (after its
+  // checkpoint holds them, when it keeps state); before, nothing did, and kafka in stopped at its
+  // in-flight limit without ever committing.
+  for (const [processing, mode] of [
+    ['at-least-once', 'batch'],
+    ['exactly-once', 'batch'],
+    ['exactly-once', 'single'],
+  ] as const) {
+    it(`${processing}, ${mode} mode: kafka in → validate → sliding window → csv sink (windows) commits every offset, past its in-flight limit`, async function () {
+      const topic = uniqueTopic('records-end-window');
+      await createTopic(topic, 2);
+      // 20 devices × 60 readings = 20 minutes of event time a device: windows close and are written.
+      await produce(topic, jsonMessages(readings(1200, 20)));
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-records-end-'));
+      const flow = [
+        brokerNode(),
+        { ...kafkaInNode(topic, { commit: 'after-sink', processing, mode, maxBatch: 50, maxInFlight: 100, commitInterval: 100 }), wires: [['validate'], [], []] },
+        { id: 'validate', type: 'smoke-sensor-validate', wires: [['window'], []] },
+        { id: 'window', type: 'smoke-sliding-window', wires: [['csv'], []] },
+        { id: 'csv', type: 'smoke-csv-sink', preset: 'windows', folder: dir, wires: [] },
+      ];
+      await helper.load(modules, flow);
+      await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic), 60_000);
+      const rows = () =>
+        fs
+          .readdirSync(dir)
+          .filter((f) => f.startsWith('window_results_'))
+          .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/).slice(1).filter(Boolean));
+      await waitFor(() => rows().length > 0, 10_000, () => 'window results in the csv file');
+    });
+  }
+
+  it('rejects to an output without wires and a threshold alert whose readings output has none: every offset committed', async function () {
+    const topic = uniqueTopic('records-end-unwired');
+    await createTopic(topic, 2);
+    const msgs = jsonMessages(readings(400, 8));
+    // Invalid readings (validate's output 2, not wired) among the valid ones.
+    for (let i = 0; i < 40; i++) msgs.splice(i * 10, 0, { key: 'dev-00', value: JSON.stringify({ device_id: 'dev-00', UTC: 1654733331, 'Temperature[C]': 'hot' }) });
+    await produce(topic, msgs);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-records-end-'));
+    const flow = [
+      brokerNode(),
+      { ...kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', maxBatch: 20, maxInFlight: 60, commitInterval: 100 }), wires: [['validate'], [], []] },
+      { id: 'validate', type: 'smoke-sensor-validate', wires: [['threshold'], []] },
+      { id: 'threshold', type: 'smoke-threshold-alert', wires: [[], ['alertsCsv']] },
+      { id: 'alertsCsv', type: 'smoke-csv-sink', preset: 'alerts', folder: dir, wires: [] },
+    ];
+    await helper.load(modules, flow);
+    const ends = await endOffsets(topic);
+    assert.equal(Object.values(ends).reduce((a, b) => a + b, 0), 440);
+    await waitForCommitted(`${topic}-group`, topic, ends, 60_000);
   });
 });
