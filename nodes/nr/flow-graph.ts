@@ -33,24 +33,42 @@ export function upstreamKafkaIns(RED: RED, nodeId: string, defs = flowDefs(RED))
 }
 
 /**
- * Whether Kafka records reach `nodeId` with nobody to acknowledge them but this node: some enabled
- * `kafka in` is upstream, and no path from one passes a csv sink (which acknowledges the records it
- * writes and passes them on). Records that end at such a node, kept in its state (the sliding window)
- * or sent to an output without wires, are acknowledged by the node itself (nodes/nr/ack.ts `settle`),
- * as `kafka in` counts a message to an output without wires as handled; otherwise nothing would ever
- * acknowledge them and an after-sink `kafka in` would stop at its in-flight limit. When some path
- * passes a sink, the sink acknowledges: the node does not, so that no record is acknowledged twice.
+ * Whether Kafka records that end at `nodeId` (kept in its state, as the sliding window keeps readings, or
+ * sent to an output without wires) have nobody to acknowledge them but this node: some enabled `kafka
+ * in` is upstream, no csv sink or kafka out lies on the way, and none can get the same records on a
+ * branch beside the way (a fan-out: `fire → csv sink` beside `fire → sliding window`). Then the node
+ * acknowledges them itself (nodes/nr/ack.ts `settle`), as `kafka in` counts a message to an output
+ * without wires as handled; otherwise nothing would ever acknowledge them and an after-sink `kafka in`
+ * would stop at its in-flight limit. Where a sink gets the records, the sink acknowledges and the node
+ * does not: an acknowledgement of its own would let the commit pass records the sink has not written.
+ * Sensor validate's outputs and a sliding window's late output carry other records than the rest (a
+ * rejects sink does not get the valid readings); any other node may send a record on every output.
  */
 export function recordsEndHere(RED: RED, nodeId: string, defs = flowDefs(RED)): boolean {
-  let bare = false;
-  let sink = false;
+  // The nodes on the way from a kafka in to this one (its ancestors, kafka in included).
+  const way = new Set<string>();
+  let sinkOnTheWay = false;
   upstream(defs, nodeId, (def) => {
-    if (def.type === CSV_SINK) sink = true;
-    else if (def.type === KAFKA_IN) bare = true;
-    else return true;
-    return false;
+    if (def.type === CSV_SINK || def.type === KAFKA_OUT) sinkOnTheWay = true;
+    way.add(def.id);
+    return def.type !== KAFKA_IN;
   });
-  return bare && !sink;
+  const ways = [...way].map((id) => defs.get(id)!);
+  if (sinkOnTheWay || !ways.some((d) => d.type === KAFKA_IN)) return false;
+  for (const d of ways) {
+    const ports = d.wires ?? [];
+    const onTheWay = (to: string) => to === nodeId || way.has(to);
+    const toward = ports.map((port) => (port ?? []).some(onTheWay));
+    const disjoint = DISJOINT_PORTS.has(d.type);
+    for (let p = 0; p < ports.length; p++) {
+      // Beside the way: the other targets of a port that leads toward this node, and for a node that may
+      // send one record on several outputs, every other output's targets (not a result output).
+      if (!toward[p] && (disjoint || p === RESULT_PORTS[d.type])) continue;
+      for (const to of ports[p] ?? []) if (!onTheWay(to) && recordsReachSink(defs, to)) return false;
+    }
+    if (d.type === 'link out') for (const to of d.links ?? []) if (!onTheWay(to) && recordsReachSink(defs, to)) return false;
+  }
+  return true;
 }
 
 /**
@@ -139,6 +157,41 @@ function upstream(defs: Map<string, FlowNodeDef>, nodeId: string, visit: (def: F
     }
     frontier = next;
   }
+}
+
+/**
+ * Outputs that carry no Kafka records (so no record's ack token): a sliding window's results (output 1)
+ * and a detector's alerts (output 2). Every other output of every node may pass records on.
+ */
+const RESULT_PORTS: Record<string, number> = {
+  'smoke-sliding-window': 0,
+  'smoke-threshold-alert': 1,
+  'smoke-zscore-anomaly': 1,
+  'smoke-fire-pattern': 1,
+  'smoke-window-alert': 1,
+};
+
+/** Nodes whose outputs carry different records (a record leaves on one of them only). */
+const DISJOINT_PORTS = new Set(['smoke-sensor-validate', 'smoke-sliding-window', 'smoke-kafka-in']);
+
+/** Whether records sent to node `start` can reach a csv sink or a kafka out (which may acknowledge them). */
+function recordsReachSink(defs: Map<string, FlowNodeDef>, start: string): boolean {
+  const seen = new Set<string>();
+  const stack = [start];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const def = defs.get(id);
+    if (def === undefined || def.d === true) continue;
+    if (def.type === CSV_SINK || def.type === KAFKA_OUT) return true;
+    const skip = RESULT_PORTS[def.type];
+    (def.wires ?? []).forEach((port, p) => {
+      if (p !== skip) for (const to of port ?? []) stack.push(to);
+    });
+    if (def.type === 'link out') stack.push(...(def.links ?? []));
+  }
+  return false;
 }
 
 /** Where each node's messages come from: the inverse of {@link targetsOf}. */

@@ -66,7 +66,8 @@ describe('kafka broker: round trip with kafkajs', function () {
       const kafka = kafkaClient();
       const sent = makeReadings();
 
-      producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+      // Idempotent: a send retried after a timeout on a busy machine must not write its batch twice.
+      producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
       for (let i = 0; i < sent.length; i += 200) {
         await producer.send({

@@ -41,6 +41,46 @@ describe('records that end at a node (after-sink acknowledgements)', () => {
     assert.deepEqual(endingOutputs(r, 'validate', 2), [false, false], 'both outputs wired');
   });
 
+  it('a csv sink beside the way gets the same records (a fan-out): it acknowledges, the node does not', () => {
+    // The reliability pipeline: fire pattern → csv sink (readings) and → sliding window.
+    const r = red([
+      kin([['validate'], ['rejects'], []]),
+      { id: 'validate', type: 'smoke-sensor-validate', wires: [['fire'], ['rejects']] },
+      { id: 'fire', type: 'smoke-fire-pattern', wires: [['readings', 'window'], ['alerts']] },
+      { id: 'readings', type: 'smoke-csv-sink', wires: [[]] },
+      { id: 'rejects', type: 'smoke-csv-sink', wires: [[]] },
+      { id: 'alerts', type: 'smoke-csv-sink', wires: [[]] },
+      { id: 'window', type: 'smoke-sliding-window', wires: [['windows'], []] },
+      { id: 'windows', type: 'smoke-csv-sink', wires: [[]] },
+    ]);
+    assert.equal(recordsEndHere(r, 'window'), false);
+    assert.deepEqual(endingOutputs(r, 'window', 2), [false, false], 'late readings: the readings sink has them too');
+    // A function node may send one record on both outputs: a sink on its other output gets it too.
+    const f = red([
+      kin([['fn'], [], []]),
+      { id: 'fn', type: 'function', wires: [['window'], ['csv']] },
+      { id: 'csv', type: 'smoke-csv-sink', wires: [[]] },
+      { id: 'window', type: 'smoke-sliding-window', wires: [[], []] },
+    ]);
+    assert.equal(recordsEndHere(f, 'window'), false);
+  });
+
+  it('a sink on another output of sensor validate, or behind the results, gets other records: the node still acknowledges its own', () => {
+    // The seed's query with its rejects written: validate → window → csv sink (windows), validate's rejects → csv sink.
+    const r = red([
+      kin([['validate'], ['rejects'], []]),
+      { id: 'validate', type: 'smoke-sensor-validate', wires: [['window'], ['rejects']] },
+      { id: 'rejects', type: 'smoke-csv-sink', wires: [[]] },
+      { id: 'window', type: 'smoke-sliding-window', wires: [['windows', 'windowAlert'], []] },
+      { id: 'windows', type: 'smoke-csv-sink', wires: [[]] },
+      { id: 'windowAlert', type: 'smoke-window-alert', wires: [[], ['alerts']] },
+      { id: 'alerts', type: 'smoke-csv-sink', wires: [[]] },
+      { id: 'threshold', type: 'smoke-threshold-alert', wires: [[], ['alerts']] },
+    ]);
+    assert.equal(recordsEndHere(r, 'window'), true);
+    assert.deepEqual(endingOutputs(r, 'window', 2), [false, true]);
+  });
+
   it('no kafka in upstream (or only a disabled one): nothing to acknowledge', () => {
     assert.equal(recordsEndHere(red([{ id: 'sim', type: 'smoke-sensor-sim', wires: [['window']] }, { id: 'window', type: 'smoke-sliding-window', wires: [[], []] }]), 'window'), false);
     assert.equal(recordsEndHere(red([kin([['window']], { d: true }), { id: 'window', type: 'smoke-sliding-window', wires: [[], []] }]), 'window'), false);
