@@ -36,9 +36,11 @@ export class RecordDecoder {
     this.error = null;
     if (!this.json) return text;
     if (isBlank(text)) return this.fail(EMPTY, text);
-    // Nesting deeper than the limit takes more opening brackets than the limit: a reading (about 260
-    // characters with 6 brackets, five of them in Kaggle keys such as "Temperature[C]") skips the scan.
-    if (text.length > MAX_DEPTH && moreOpenersThan(text, MAX_DEPTH) && nestingDepth(text) > MAX_DEPTH) {
+    // JSON nested deeper than the limit holds more than the limit's opening brackets, each with its
+    // closing one: more than 2 × MAX_DEPTH characters (a shorter text with that many openers does not
+    // parse, and goes to output 2 as invalid JSON). A reading (about 260 characters with 6 brackets, five
+    // of them in Kaggle keys such as "Temperature[C]") skips even the count of brackets.
+    if (text.length > 2 * MAX_DEPTH && moreOpenersThan(text, MAX_DEPTH) && nestingDepth(text) > MAX_DEPTH) {
       return this.fail(`JSON nested deeper than ${MAX_DEPTH} levels`, text);
     }
     let parsed: unknown;

@@ -102,6 +102,13 @@ describe('kafka-records > JSON decode', function () {
     assert.equal(d.error, `JSON nested deeper than ${MAX_DEPTH} levels`);
   });
 
+  it('a text too short to nest deeper than MAX_DEPTH and be JSON still goes to output 2 (as invalid JSON)', function () {
+    const unclosed = '['.repeat(MAX_DEPTH + 1) + ']'.repeat(MAX_DEPTH - 1);
+    assert.ok(unclosed.length <= 2 * MAX_DEPTH);
+    assert.equal(d.decode(Buffer.from(unclosed)), undefined);
+    assert.match(d.error ?? '', /^invalid JSON: /);
+  });
+
   it('routes an empty JSON array to output 2: it carries no reading, and nothing downstream would acknowledge it', function () {
     assert.equal(d.decode(Buffer.from(' [ ] ')), undefined);
     assert.equal(d.error, EMPTY_ARRAY);
