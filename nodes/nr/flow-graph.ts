@@ -93,19 +93,11 @@ const KAFKA_OUT = 'smoke-kafka-out';
  */
 export function ackingSinks(RED: RED, nodeId: string, port: number): number {
   const defs = flowDefs(RED);
-  const start = defs.get(nodeId)?.wires?.[port] ?? [];
-  const seen = new Set<string>([nodeId]);
-  const stack = [...start];
   let n = 0;
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const def = defs.get(id);
-    if (def === undefined || def.d === true) continue;
-    if (def.type === CSV_SINK || (def.type === KAFKA_OUT && exactlyOnceSource(RED, id, defs).kafkaIn !== undefined)) n++;
-    stack.push(...targetsOf(def));
-  }
+  downstream(defs, defs.get(nodeId)?.wires?.[port] ?? [], nodeId, (def) => {
+    if (def.type === CSV_SINK || (def.type === KAFKA_OUT && exactlyOnceSource(RED, def.id, defs).kafkaIn !== undefined)) n++;
+    return targetsOf(def);
+  });
   return n;
 }
 
@@ -176,22 +168,33 @@ const DISJOINT_PORTS = new Set(['smoke-sensor-validate', 'smoke-sliding-window',
 
 /** Whether records sent to node `start` can reach a csv sink or a kafka out (which may acknowledge them). */
 function recordsReachSink(defs: Map<string, FlowNodeDef>, start: string): boolean {
-  const seen = new Set<string>();
-  const stack = [start];
+  let found = false;
+  downstream(defs, [start], undefined, (def) => {
+    if (found || def.type === CSV_SINK || def.type === KAFKA_OUT) {
+      found = true;
+      return [];
+    }
+    // Every output but one that carries results instead of records.
+    const skip = RESULT_PORTS[def.type];
+    return skip === undefined ? targetsOf(def) : targetsOf({ ...def, wires: (def.wires ?? []).map((port, p) => (p === skip ? [] : port)) });
+  });
+  return found;
+}
+
+/**
+ * Visits the enabled nodes reachable from `starts` once each (depth first along the wires, `from` not
+ * visited); `visit` returns where to go on from a node.
+ */
+function downstream(defs: Map<string, FlowNodeDef>, starts: readonly string[], from: string | undefined, visit: (def: FlowNodeDef) => readonly string[]): void {
+  const seen = new Set<string>(from === undefined ? [] : [from]);
+  const stack = [...starts];
   while (stack.length > 0) {
     const id = stack.pop()!;
     if (seen.has(id)) continue;
     seen.add(id);
     const def = defs.get(id);
-    if (def === undefined || def.d === true) continue;
-    if (def.type === CSV_SINK || def.type === KAFKA_OUT) return true;
-    const skip = RESULT_PORTS[def.type];
-    (def.wires ?? []).forEach((port, p) => {
-      if (p !== skip) for (const to of port ?? []) stack.push(to);
-    });
-    if (def.type === 'link out') stack.push(...(def.links ?? []));
+    if (def !== undefined && def.d !== true) stack.push(...visit(def));
   }
-  return false;
 }
 
 /** Where each node's messages come from: the inverse of {@link targetsOf}. */

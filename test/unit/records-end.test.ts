@@ -5,7 +5,7 @@
  * kafka in stops at its in-flight limit (test/kafka/records-end.test.ts runs the flows on the broker).
  */
 import { strict as assert } from 'node:assert';
-import { endingOutputs, recordsEndHere } from '../../nodes/nr/flow-graph';
+import { ackingSinks, endingOutputs, recordsEndHere } from '../../nodes/nr/flow-graph';
 import { registerConsumer, settle, unregisterConsumer } from '../../nodes/nr/ack';
 import type { RED } from '../../nodes/nr/types';
 
@@ -79,6 +79,10 @@ describe('records that end at a node (after-sink acknowledgements)', () => {
     ]);
     assert.equal(recordsEndHere(r, 'window'), true);
     assert.deepEqual(endingOutputs(r, 'window', 2), [false, true]);
+    // The sinks that acknowledge the window's results (the same downstream walk): both csv sinks behind output 1.
+    assert.equal(ackingSinks(r, 'window', 0), 2);
+    assert.equal(ackingSinks(r, 'window', 1), 0);
+    assert.equal(ackingSinks(r, 'validate', 1), 1);
   });
 
   it('no kafka in upstream (or only a disabled one): nothing to acknowledge', () => {
