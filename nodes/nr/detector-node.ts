@@ -25,7 +25,7 @@ import { NodeMetrics, installMetricsEndpoint, kafkaTimeOf } from './metrics';
 import { ThrottledStatus, compact } from './status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from './types';
 import { settle } from './ack';
-import { ackingSinks, endingOutputs, isExactlyOnce, upstreamKafkaIns } from './flow-graph';
+import { ackingSinks, isExactlyOnce, recordEnds, upstreamKafkaIns } from './flow-graph';
 import { TaskStore, itemMeta, type OutputMeta } from './task-store';
 
 export const EMIT_MODES: readonly EmitMode[] = ['every', 'change'];
@@ -93,7 +93,7 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
           outputs: sinks > 0 ? { sinks, reemit: (_tp, items, meta) => node.send([null, { payload: items, kafka: meta }]) } : undefined,
         });
   // Readings passed on to an output 1 without wires end here: acknowledged, when nobody behind would (flow-graph.ts).
-  const passedOnEnds = endingOutputs(RED, node.id, 1)[0];
+  const passedOnEnds = recordEnds(RED, node.id, 1).outputs[0];
   // Only `emit: change` raises cleared alerts (severity NORMAL); the status counts them apart.
   const change = emit === 'change';
   installMetricsEndpoint(RED);

@@ -72,13 +72,14 @@ export function recordsEndHere(RED: RED, nodeId: string, defs = flowDefs(RED)): 
 }
 
 /**
- * For each of the `outputs` ports of `nodeId`: whether records it sends there end there (no wires) with
- * nobody to acknowledge them but the node ({@link recordsEndHere}), so that it settles them.
+ * Where records end at `nodeId` with nobody to acknowledge them but the node, so that it settles them:
+ * `here`, records it keeps ({@link recordsEndHere}); `outputs`, for each of its `outputs` ports, records
+ * it sends there (no wires).
  */
-export function endingOutputs(RED: RED, nodeId: string, outputs: number, defs = flowDefs(RED)): boolean[] {
-  const ends = recordsEndHere(RED, nodeId, defs);
+export function recordEnds(RED: RED, nodeId: string, outputs: number, defs = flowDefs(RED)): { here: boolean; outputs: boolean[] } {
+  const here = recordsEndHere(RED, nodeId, defs);
   const wires = defs.get(nodeId)?.wires ?? [];
-  return Array.from({ length: outputs }, (_, p) => ends && (wires[p]?.length ?? 0) === 0);
+  return { here, outputs: Array.from({ length: outputs }, (_, p) => here && (wires[p]?.length ?? 0) === 0) };
 }
 
 /** Node types that acknowledge what they write (nodes/nr/ack.ts): a kafka out only when exactly-once. */
@@ -121,10 +122,12 @@ export function isExactlyOnce(RED: RED, kafkaInId: string): boolean {
   return flowDefs(RED).get(kafkaInId)?.processing === 'exactly-once';
 }
 
-/** Where a node's messages go: its wires' targets, and a `link out`'s `link in` nodes. */
-function targetsOf(n: FlowNodeDef): string[] {
+/** Where a node's messages go: its wires' targets (but those of output `skip`), and a `link out`'s `link in` nodes. */
+function targetsOf(n: FlowNodeDef, skip?: number): string[] {
   const out: string[] = [];
-  for (const port of n.wires ?? []) for (const to of port ?? []) out.push(to);
+  (n.wires ?? []).forEach((port, p) => {
+    if (p !== skip) for (const to of port ?? []) out.push(to);
+  });
   if (n.type === 'link out') for (const to of n.links ?? []) out.push(to);
   return out;
 }
@@ -175,8 +178,7 @@ function recordsReachSink(defs: Map<string, FlowNodeDef>, start: string): boolea
       return [];
     }
     // Every output but one that carries results instead of records.
-    const skip = RESULT_PORTS[def.type];
-    return skip === undefined ? targetsOf(def) : targetsOf({ ...def, wires: (def.wires ?? []).map((port, p) => (p === skip ? [] : port)) });
+    return targetsOf(def, RESULT_PORTS[def.type]);
   });
   return found;
 }

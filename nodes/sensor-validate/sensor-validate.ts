@@ -9,7 +9,7 @@ import { createValidator } from '../lib/reading-validator';
 import type { Reading } from '../lib/types';
 import { settle } from '../nr/ack';
 import { ConfigReader } from '../nr/config';
-import { endingOutputs } from '../nr/flow-graph';
+import { recordEnds } from '../nr/flow-graph';
 import { handleInputError, reportBadConfig } from '../nr/errors';
 import { useCatalogues } from '../nr/i18n';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
@@ -76,7 +76,7 @@ export = function (RED: RED) {
     const direct = property === 'payload';
     const get = (msg: NodeMessage): unknown => (direct ? msg.payload : RED.util.getMessageProperty(msg, property));
     // Records sent to an output without wires end here: acknowledged, when nobody behind would (flow-graph.ts).
-    const ending = endingOutputs(RED, node.id, 2);
+    const ending = recordEnds(RED, node.id, 2).outputs;
     const emit = (send: Send, port: 0 | 1, m: NodeMessage): void => {
       send(port === 0 ? [m, null] : [null, m]);
       if (ending[port]) {

@@ -20,7 +20,7 @@ import { windowOptionProblems, type OutputMode } from '../lib/window';
 import { DEFAULT_MAX_DEVICES } from '../lib/devices';
 import { IDLE_TIMEOUT_UNIT, checkpointStore, nodeContextFile, type TimeSource } from './support';
 import { WindowRunner } from './runner';
-import { ackingSinks, endingOutputs, recordsEndHere, upstreamKafkaIns } from '../nr/flow-graph';
+import { ackingSinks, recordEnds, upstreamKafkaIns } from '../nr/flow-graph';
 import { editorSettings } from '../nr/editor-settings';
 
 /**
@@ -62,6 +62,8 @@ export = function (RED: RED) {
     const problems = [...c.problems, ...aggs.problems, ...store.problems, ...windowOptionProblems(opts)];
     if (problems.length > 0) return reportBadConfig(node, problems);
 
+    // Readings that end here (kept, or late to an output 2 without wires) with nobody behind to acknowledge them.
+    const ends = recordEnds(RED, node.id, 2);
     const runner = new WindowRunner(
       {
         windows: opts,
@@ -73,7 +75,7 @@ export = function (RED: RED) {
         stash,
         changelogOf,
         trackResults: changelogOf === undefined ? 0 : ackingSinks(RED, node.id, 0),
-        recordsEnd: { kept: recordsEndHere(RED, node.id), late: endingOutputs(RED, node.id, 2)[1] },
+        recordsEnd: { kept: ends.here, late: ends.outputs[1] },
       },
       {
         id: node.id,

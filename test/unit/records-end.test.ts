@@ -1,11 +1,11 @@
 /**
  * Records that end at a node with nobody behind to acknowledge them (nodes/nr/flow-graph.ts
- * recordsEndHere / endingOutputs, nodes/nr/ack.ts settle): the sliding window that keeps the readings
+ * recordsEndHere / recordEnds, nodes/nr/ack.ts settle): the sliding window that keeps the readings
  * of `kafka in → sensor validate → sliding window`, an output without wires. Without them an after-sink
  * kafka in stops at its in-flight limit (test/kafka/records-end.test.ts runs the flows on the broker).
  */
 import { strict as assert } from 'node:assert';
-import { ackingSinks, endingOutputs, recordsEndHere } from '../../nodes/nr/flow-graph';
+import { ackingSinks, recordEnds, recordsEndHere } from '../../nodes/nr/flow-graph';
 import { registerConsumer, settle, unregisterConsumer } from '../../nodes/nr/ack';
 import type { RED } from '../../nodes/nr/types';
 
@@ -22,8 +22,8 @@ describe('records that end at a node (after-sink acknowledgements)', () => {
     const r = red([kin([['validate'], [], []]), { id: 'validate', type: 'smoke-sensor-validate', wires: [['window'], []] }, { id: 'window', type: 'smoke-sliding-window', wires: [['csv'], []] }, { id: 'csv', type: 'smoke-csv-sink', wires: [] }]);
     assert.equal(recordsEndHere(r, 'window'), true);
     assert.equal(recordsEndHere(r, 'validate'), true);
-    assert.deepEqual(endingOutputs(r, 'validate', 2), [false, true], 'rejects to an output without wires');
-    assert.deepEqual(endingOutputs(r, 'window', 2), [false, true], 'late readings to an output without wires');
+    assert.deepEqual(recordEnds(r, 'validate', 2).outputs, [false, true], 'rejects to an output without wires');
+    assert.deepEqual(recordEnds(r, 'window', 2).outputs, [false, true], 'late readings to an output without wires');
   });
 
   it('behind a csv sink the sink acknowledges: the node does not, not even on a mixed path', () => {
@@ -36,9 +36,9 @@ describe('records that end at a node (after-sink acknowledgements)', () => {
       { id: 'window', type: 'smoke-sliding-window', wires: [[], []] },
     ]);
     assert.equal(recordsEndHere(r, 'threshold'), false);
-    assert.deepEqual(endingOutputs(r, 'threshold', 2), [false, false]);
+    assert.deepEqual(recordEnds(r, 'threshold', 2).outputs, [false, false]);
     assert.equal(recordsEndHere(r, 'window'), false, 'one path through the readings sink: it acknowledges');
-    assert.deepEqual(endingOutputs(r, 'validate', 2), [false, false], 'both outputs wired');
+    assert.deepEqual(recordEnds(r, 'validate', 2).outputs, [false, false], 'both outputs wired');
   });
 
   it('a csv sink beside the way gets the same records (a fan-out): it acknowledges, the node does not', () => {
@@ -54,7 +54,7 @@ describe('records that end at a node (after-sink acknowledgements)', () => {
       { id: 'windows', type: 'smoke-csv-sink', wires: [[]] },
     ]);
     assert.equal(recordsEndHere(r, 'window'), false);
-    assert.deepEqual(endingOutputs(r, 'window', 2), [false, false], 'late readings: the readings sink has them too');
+    assert.deepEqual(recordEnds(r, 'window', 2).outputs, [false, false], 'late readings: the readings sink has them too');
     // A function node may send one record on both outputs: a sink on its other output gets it too.
     const f = red([
       kin([['fn'], [], []]),
@@ -78,7 +78,7 @@ describe('records that end at a node (after-sink acknowledgements)', () => {
       { id: 'threshold', type: 'smoke-threshold-alert', wires: [[], ['alerts']] },
     ]);
     assert.equal(recordsEndHere(r, 'window'), true);
-    assert.deepEqual(endingOutputs(r, 'window', 2), [false, true]);
+    assert.deepEqual(recordEnds(r, 'window', 2).outputs, [false, true]);
     // The sinks that acknowledge the window's results (the same downstream walk): both csv sinks behind output 1.
     assert.equal(ackingSinks(r, 'window', 0), 2);
     assert.equal(ackingSinks(r, 'window', 1), 0);
@@ -98,7 +98,7 @@ describe('records that end at a node (after-sink acknowledgements)', () => {
       { id: 'fire', type: 'smoke-fire-pattern', wires: [['fire'], []] },
     ]);
     assert.equal(recordsEndHere(r, 'fire'), true);
-    assert.deepEqual(endingOutputs(r, 'fire', 2), [false, true]);
+    assert.deepEqual(recordEnds(r, 'fire', 2).outputs, [false, true]);
   });
 
   it('settle acknowledges the records of a kafka in token, and leaves the tokens of a node\'s own outputs alone', () => {
