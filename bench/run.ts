@@ -453,27 +453,23 @@ async function main(o: BenchOptions): Promise<number> {
     const sameQueryWindowsFile = path.join(os.tmpdir(), `smoke-bench-peer-query-windows-${id}.jsonl`);
     try {
       // No time box: the windows are compared, so every reading has to get through.
-      const ours = await step<PipelineResult>(
-        '(h) pipeline, batch mode (for the peer comparison)',
-        'pipeline',
-        { brokers: o.brokers, topic, groupId, mode: 'batch', maxBatch: o.maxBatch, readings: o.readings, maxSeconds: 600, windowsFile },
-        660_000 + o.readings,
-        undefined,
-        true,
-      );
+      const ourRun = async (label: string, name: string, groupId: string, windowsFile: string, query?: 'window') => {
+        const r = await step<PipelineResult>(
+          label,
+          'pipeline',
+          { brokers: o.brokers, topic, groupId, mode: 'batch', maxBatch: o.maxBatch, readings: o.readings, maxSeconds: 600, windowsFile, ...(query ? { query } : {}) },
+          660_000 + o.readings,
+          undefined,
+          true,
+        );
+        const x = r.result;
+        if (x) log(`(h) ${name}: ${rate(x.recordsPerSec)}, ${Math.round(x.recordsPerCpuSec).toLocaleString('en-US')} readings/CPU-s, ${x.windowsWritten ?? 0} final windows`);
+        return r;
+      };
+      const ours = await ourRun('(h) pipeline, batch mode (for the peer comparison)', 'ours', groupId, windowsFile);
       report.peer = { peer: 'spark', topic, ours: count(ours), error: buildError };
-      if (ours.result) log(`(h) ours: ${rate(ours.result.recordsPerSec)}, ${Math.round(ours.result.recordsPerCpuSec).toLocaleString('en-US')} readings/CPU-s, ${ours.result.windowsWritten ?? 0} final windows`);
-      const sameQuery = await step<PipelineResult>(
-        "(h) the same query as Spark's (validate → sliding window → windows CSV), batch mode",
-        'pipeline',
-        { brokers: o.brokers, topic, groupId: sameQueryGroupId, mode: 'batch', maxBatch: o.maxBatch, readings: o.readings, maxSeconds: 600, windowsFile: sameQueryWindowsFile, query: 'window' },
-        660_000 + o.readings,
-        undefined,
-        true,
-      );
+      const sameQuery = await ourRun("(h) the same query as Spark's (validate → sliding window → windows CSV), batch mode", 'ours, same query', sameQueryGroupId, sameQueryWindowsFile, 'window');
       report.peer.sameQuery = count(sameQuery);
-      const q = sameQuery.result;
-      if (q) log(`(h) ours, same query: ${rate(q.recordsPerSec)}, ${Math.round(q.recordsPerCpuSec).toLocaleString('en-US')} readings/CPU-s, ${q.windowsWritten ?? 0} final windows`);
       if (build) {
         log('(h) Spark Structured Streaming on the same topic ...');
         try {
