@@ -164,6 +164,25 @@ export async function openEditor(page: Page, base: string): Promise<void> {
 }
 
 /**
+ * Waits until the editor's top tray (an edit dialog) has finished opening. Node-RED builds the dialog,
+ * then, a timer later, sizes its panes and focuses its first field; a dialog that fetches credentials
+ * (the kafka broker) is built only once they arrive. Done or Cancel clicked before that closes the panes
+ * first, and Node-RED's opening step then throws "Cannot read properties of null (reading 'resize')" in
+ * the page. A user cannot click that fast; a test can, on a loaded machine: wait for the focus.
+ */
+export async function trayOpened(page: Page, timeout = 15_000): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const trays = document.querySelectorAll('#red-ui-editor-stack .red-ui-tray');
+      const top = trays[trays.length - 1];
+      return !!top && !!document.activeElement && top.contains(document.activeElement);
+    },
+    undefined,
+    { timeout },
+  );
+}
+
+/**
  * Clicks Deploy and waits for the editor to report success: the "Successfully deployed" notification,
  * and the deploy button back to "nothing to deploy".
  */

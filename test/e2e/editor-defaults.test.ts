@@ -27,6 +27,7 @@ import { DEFAULT_RULES } from '../../nodes/lib/thresholds';
 import { ZSCORE_DEFAULT_SENSORS } from '../../nodes/lib/types';
 import { DEFAULT_WINDOW_RULES } from '../../nodes/lib/window-alert';
 import { ZSCORE_DEFAULTS } from '../../nodes/lib/zscore';
+import { trayOpened } from './_browser';
 import { freePort, stopProcess, waitForHttp } from './_process';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -489,6 +490,7 @@ describe('e2e > the editor accepts flows that leave settings out (runtime defaul
       if (config) await inPage(page, `RED.editor.editConfig('', arg.type, arg.id);`, { type, id });
       else await inPage(page, `RED.editor.edit(RED.nodes.node(arg));`, id);
       await page.locator(ok).waitFor({ state: 'visible', timeout: 15_000 });
+      await trayOpened(page);
       await page.locator(ok).click();
       await page.locator(ok).waitFor({ state: 'detached', timeout: 15_000 });
     }
@@ -529,6 +531,7 @@ describe('e2e > the editor accepts flows that leave settings out (runtime defaul
     await page.locator(ok).waitFor({ state: 'visible', timeout: 15_000 });
     // The form is built once the dialog has fetched the node's credentials: wait for its last field.
     await page.locator('#node-config-input-passphrase').waitFor({ state: 'attached', timeout: 15_000 });
+    await trayOpened(page);
     const fields = await inPage<Record<string, string | null>>(
       page,
       `const out = {};
