@@ -289,18 +289,19 @@
   }
 
   /**
-   * A detector's defaults: name and version, then `own` (its own settings, in order), then the settings
-   * every detector has, as nodes/nr/detector-node.ts reads them: emit, max devices, idle timeout (a
-   * plain number in seconds) and state.
+   * A setting every detector has, as nodes/nr/detector-node.ts reads it: `emit`, `maxDevices`,
+   * `idleTimeout` (a plain number in seconds) or `state`, a new `{ value, validate }` each call. The
+   * detectors list them by name in their own literal `defaults`, where the Flow Library reads the
+   * settings of a node (test/nodes/flow-library.test.ts).
    */
-  function detectorDefaults(own) {
-    var d = { name: { value: '' }, version: { value: 1 } };
-    Object.keys(own).forEach(function (k) { d[k] = own[k]; });
-    d.emit = { value: 'every', validate: oneOf(['every', 'change']) };
-    d.maxDevices = { value: 10000, validate: integer({ min: 0 }) };
-    d.idleTimeout = { value: '1 hour', validate: duration() };
-    d.state = { value: 'auto', validate: oneOf(['auto', 'changelog', 'none']) };
-    return d;
+  function detectorSetting(key) {
+    switch (key) {
+      case 'emit': return { value: 'every', validate: oneOf(['every', 'change']) };
+      case 'maxDevices': return { value: 10000, validate: integer({ min: 0 }) };
+      case 'idleTimeout': return { value: '1 hour', validate: duration() };
+      case 'state': return { value: 'auto', validate: oneOf(['auto', 'changelog', 'none']) };
+      default: throw new Error('not a setting every detector has: ' + key);
+    }
   }
 
   /**
@@ -603,7 +604,7 @@
     labelStyle: labelStyle,
     outputLabels: outputLabels,
     stateHint: stateHint,
-    detectorDefaults: detectorDefaults,
+    detectorSetting: detectorSetting,
     detectorPrepare: detectorPrepare,
     ruleSetting: ruleSetting,
     ruleTable: ruleTable,

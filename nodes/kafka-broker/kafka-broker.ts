@@ -8,7 +8,7 @@ import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } fr
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { parseBrokers } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
-import { BROKER_CREDENTIALS, editorSettings } from '../nr/editor-settings';
+import { BROKER_CREDENTIALS } from '../nr/editor-settings';
 import type { BrokerState, BrokerUser, KafkaBrokerConfig } from '../nr/kafka-client';
 import { BrokerConnection } from '../nr/kafka-connection';
 import { shared, useCatalogues, type Translate } from '../nr/i18n';
@@ -114,5 +114,5 @@ export = function (RED: RED) {
     });
   }
 
-  RED.nodes.registerType('smoke-kafka-broker', KafkaBrokerNode as never, { credentials: BROKER_CREDENTIALS, ...editorSettings('smoke-kafka-broker') } as never);
+  RED.nodes.registerType('smoke-kafka-broker', KafkaBrokerNode as never, { credentials: BROKER_CREDENTIALS } as never);
 };

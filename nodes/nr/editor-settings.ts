@@ -1,8 +1,8 @@
 /**
  * The values the node editors check against, from where the runtime keeps them (the sensor lists from
  * the sensor table, lib/sensor-fields.ts; the default rule tables of threshold alert and window alert,
- * lib/thresholds.ts and lib/window-alert.ts; kafka in's default fetch sizes, lib/kafka-fetch.ts; the kafka
- * broker's credential fields, below), so that no editor keeps a copy. Node-RED's way for a runtime to hand values to its editor: node settings,
+ * lib/thresholds.ts and lib/window-alert.ts; kafka in's default fetch sizes, lib/kafka-fetch.ts), so that
+ * no editor keeps a copy. Node-RED's way for a runtime to hand values to its editor: node settings,
  * registered with `RED.nodes.registerType(type, constructor, editorSettings(type))` and exported
  * (`exportable: true`) to the editor as `RED.settings.<name>` before any node's editor script runs. A
  * name must start with the node type in camel case. As with every node setting, a settings.js entry
@@ -18,7 +18,9 @@ import { DEFAULT_WINDOW_RULES, WINDOW_AGGREGATES } from '../lib/window-alert';
  * The kafka broker's credentials: the secrets (SASL password, TLS key and passphrase) and the
  * certificates, which Node-RED keeps apart from the flow JSON, encrypted. The runtime registers them
  * with the node type (kafka-broker.ts) and the broker's dialog edits them (its `credentials`); a
- * `password` is never sent back to the editor, which only learns that one is set.
+ * `password` is never sent back to the editor, which only learns that one is set. The dialog writes
+ * them out as an object literal, where the Flow Library reads a node's credentials, and
+ * test/nodes/editor-settings.test.ts keeps that copy equal to this one.
  */
 export const BROKER_CREDENTIALS = {
   username: { type: 'text' },
@@ -39,8 +41,6 @@ export const EDITOR_SETTINGS = {
   'smoke-window-alert': { smokeWindowAlertAggregates: WINDOW_AGGREGATES, smokeWindowAlertRules: DEFAULT_WINDOW_RULES },
   /** The sensors that may be scored, and those scored when the list is left out. */
   'smoke-zscore-anomaly': { smokeZscoreAnomalySensors: NUMERIC_SENSORS, smokeZscoreAnomalyDefaultSensors: ZSCORE_DEFAULT_SENSORS },
-  /** The credential fields of the dialog ({@link BROKER_CREDENTIALS}). */
-  'smoke-kafka-broker': { smokeKafkaBrokerCredentials: BROKER_CREDENTIALS },
   /** The fetch sizes an empty setting takes, by mode (`{ maxBytes, maxBytesPerPartition }`). */
   'smoke-kafka-in': { smokeKafkaInFetchSizes: { single: FETCH_SMALL, batch: FETCH_LARGE } },
 } as const;

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { EDITOR_SETTINGS } from '../../nodes/nr/editor-settings';
+import { pkg } from './_helper';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -43,4 +44,35 @@ export function editorContext(globals: Record<string, unknown>): vm.Context {
  */
 export function editorRedSettings(): Record<string, unknown> {
   return Object.assign({}, ...Object.values(EDITOR_SETTINGS));
+}
+
+export interface EditorDef {
+  category: string;
+  defaults: Record<string, { value: unknown; required?: boolean; type?: string; validate?: (this: unknown, v: unknown) => boolean }>;
+}
+
+/**
+ * The definition each node's editor registers, from the `RED.nodes.registerType(...)` script of its
+ * .html, run after resources/editor.js against a stub of the editor's RED (validators behave like the
+ * editor's).
+ */
+export function editorDefs(): Map<string, EditorDef> {
+  const defs = new Map<string, EditorDef>();
+  const RED = {
+    nodes: { registerType: (type: string, def: EditorDef) => defs.set(type, def) },
+    validators: {
+      number: (blankAllowed?: boolean) => (v: unknown) =>
+        (blankAllowed === true && (v === '' || v === undefined || v === null)) || (v !== '' && v !== null && Number.isFinite(Number(v))),
+      regex: (re: RegExp) => (v: unknown) => re.test(String(v)),
+      typedInput: () => () => true,
+    },
+    _: (key: string) => key,
+    settings: editorRedSettings(),
+  };
+  for (const file of Object.values(pkg['node-red'].nodes)) {
+    const script = editorScript(fs.readFileSync(path.join(root, file.replace(/^dist\//, '').replace(/\.js$/, '.html')), 'utf8'));
+    if (!script) throw new Error(`${file}: no editor script`);
+    vm.runInContext(script, editorContext({ RED, $: () => ({}) }));
+  }
+  return defs;
 }

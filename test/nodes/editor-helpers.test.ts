@@ -156,13 +156,12 @@ describe('editor helpers > resources/editor.js', function () {
     assert.deepEqual(results(E.topicList(), ['smoke', 'a, b,c', 'a,,b', '', null, '${TOPICS}', '   ', ',', 'a, bad topic', 'a, ..']), [['smoke', true], ['a, b,c', true], ['a,,b', true], ['', true], [null, true], ['${TOPICS}', true], ['   ', false], [',', false], ['a, bad topic', false], ['a, ..', false]]);
   });
 
-  it('detectorDefaults: name and version, the own settings in order, then emit, max devices, idle timeout and state with their runtime defaults', function () {
+  it('detectorSetting: emit, max devices, idle timeout and state with their runtime defaults, a new object each call', function () {
     const E = helpers();
-    const own = { zMedium: { value: 3, validate: E.number({ above: 0 }) } };
-    const d = E.detectorDefaults(own);
-    assert.deepEqual(Object.keys(d), ['name', 'version', 'zMedium', 'emit', 'maxDevices', 'idleTimeout', 'state']);
-    assert.equal(d.zMedium, own.zMedium, 'the own settings as given');
-    assert.deepEqual([d.name.value, d.version.value, d.emit.value, d.maxDevices.value, d.idleTimeout.value, d.state.value], ['', 1, 'every', 10000, '1 hour', 'auto']);
+    const d = Object.fromEntries(['emit', 'maxDevices', 'idleTimeout', 'state'].map((k) => [k, E.detectorSetting(k)]));
+    assert.deepEqual([d.emit.value, d.maxDevices.value, d.idleTimeout.value, d.state.value], ['every', 10000, '1 hour', 'auto']);
+    assert.notEqual(E.detectorSetting('emit'), E.detectorSetting('emit'), 'no definition shares an object with another');
+    assert.throws(() => E.detectorSetting('zMedium'), /not a setting every detector has: zMedium/);
     assert.deepEqual(results(d.emit.validate, ['every', 'change', '', 'often']), [['every', true], ['change', true], ['', true], ['often', false]]);
     assert.deepEqual(results(d.maxDevices.validate, ['0', '10', '${MAX}', '-1', '1.5']), [['0', true], ['10', true], ['${MAX}', true], ['-1', false], ['1.5', false]]);
     assert.deepEqual(results(d.idleTimeout.validate, ['0', '3600', '90 s', 'soon']), [['0', true], ['3600', true], ['90 s', true], ['soon', false]]);

@@ -25,7 +25,7 @@ function registrations(): Map<string, any> {
   const RED = { settings: {}, nodes: { registerType: (type: string, _ctor: unknown, opts?: unknown) => seen.set(type, opts) } };
   // The built module itself (nodeModule wraps it for a real runtime's catalogues, which this stub is not).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  for (const name of Object.keys(EDITOR_SETTINGS).map((t) => t.replace(/^smoke-/, ''))) (require(path.join(root, 'dist', 'nodes', name, `${name}.js`)) as (red: unknown) => void)(RED);
+  for (const name of [...Object.keys(EDITOR_SETTINGS), 'smoke-kafka-broker'].map((t) => t.replace(/^smoke-/, ''))) (require(path.join(root, 'dist', 'nodes', name, `${name}.js`)) as (red: unknown) => void)(RED);
   return seen;
 }
 
@@ -109,8 +109,7 @@ describe('editor settings > the sensor table reaches the editors through the run
     const seen = registrations();
     assert.deepEqual(seen.get('smoke-kafka-broker')?.credentials, BROKER_CREDENTIALS, 'the runtime registers them');
     const def = editorDefinition('kafka-broker');
-    assert.deepEqual(def.credentials, BROKER_CREDENTIALS);
-    assert.deepEqual(JSON.parse(JSON.stringify(editorDefinitionWith('kafka-broker', JSON.parse(JSON.stringify(editorRedSettings()))).credentials)), BROKER_CREDENTIALS, 'as it travels (JSON)');
+    assert.deepEqual(JSON.parse(JSON.stringify(def.credentials)), BROKER_CREDENTIALS, "the dialog's own copy (an object literal, for the Flow Library) is the runtime's");
     assert.deepEqual(Object.keys(def.credentials).filter((k) => def.credentials[k].type === 'password'), ['password', 'key', 'passphrase']);
     for (const k of Object.keys(BROKER_CREDENTIALS)) assert.ok(!(k in def.defaults), `${k} is no flow property`);
   });

@@ -9,8 +9,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as vm from 'node:vm';
-import { editorContext, editorRedSettings, editorScript } from './_editor';
+import { editorDefs } from './_editor';
 import { allNodeModules, helper, pkg, root } from './_helper';
 import { freePort } from '../e2e/_process';
 import { bootstrap, createTopic, kafkaClient, requireKafka, uniqueTopic } from '../kafka/broker';
@@ -58,37 +57,6 @@ function modulesFor(nodes: FlowNode[]): unknown[] {
 }
 
 const smokeTypes = Object.keys(pkg['node-red'].nodes);
-
-interface EditorDef {
-  category: string;
-  defaults: Record<string, { value: unknown; required?: boolean; type?: string; validate?: (this: unknown, v: unknown) => boolean }>;
-}
-
-/**
- * The definition each node's editor registers, from the `RED.nodes.registerType(...)` script of its
- * .html, run after resources/editor.js against a stub of the editor's RED (validators behave like the
- * editor's).
- */
-function editorDefs(): Map<string, EditorDef> {
-  const defs = new Map<string, EditorDef>();
-  const RED = {
-    nodes: { registerType: (type: string, def: EditorDef) => defs.set(type, def) },
-    validators: {
-      number: (blankAllowed?: boolean) => (v: unknown) =>
-        (blankAllowed === true && (v === '' || v === undefined || v === null)) || (v !== '' && v !== null && Number.isFinite(Number(v))),
-      regex: (re: RegExp) => (v: unknown) => re.test(String(v)),
-      typedInput: () => () => true,
-    },
-    _: (key: string) => key,
-    settings: editorRedSettings(),
-  };
-  for (const file of Object.values(pkg['node-red'].nodes)) {
-    const script = editorScript(fs.readFileSync(path.join(root, file.replace(/^dist\//, '').replace(/\.js$/, '.html')), 'utf8'));
-    assert.ok(script, `${file}: no editor script`);
-    vm.runInContext(script, editorContext({ RED, $: () => ({}) }));
-  }
-  return defs;
-}
 
 /** Keys every flow node may carry besides its editor defaults. */
 const FLOW_KEYS = new Set(['id', 'type', 'z', 'x', 'y', 'w', 'h', 'g', 'wires', 'name', 'info', 'd', 'l']);
