@@ -72,7 +72,7 @@ function isObject(v: unknown): v is Reading {
  */
 export function attachDetector(RED: RED, node: Node, create: () => Detector, emit: EmitMode = 'every', changelogOf?: string, stateful = true): void {
   const detector = create();
-  // Alerts that reach a csv sink or an exactly-once kafka out are tracked until written and kept in
+  // Alerts that reach a csv sink or a kafka out are tracked until written and kept in
   // checkpoints (exactly-once).
   const sinks = changelogOf === undefined ? 0 : ackingSinks(RED, node.id, 1);
   // A detector without state between readings (emit: every) needs partition tasks only behind an

@@ -82,21 +82,21 @@ export function recordEnds(RED: RED, nodeId: string, outputs: number, defs = flo
   return { here, outputs: Array.from({ length: outputs }, (_, p) => here && (wires[p]?.length ?? 0) === 0) };
 }
 
-/** Node types that acknowledge what they write (nodes/nr/ack.ts): a kafka out only when exactly-once. */
+/** Node types that acknowledge what they write (nodes/nr/ack.ts): a csv sink its rows, a kafka out its records. */
 const CSV_SINK = 'smoke-csv-sink';
 const KAFKA_IN = 'smoke-kafka-in';
 const KAFKA_OUT = 'smoke-kafka-out';
 
 /**
- * How many sinks messages sent on output `port` of `nodeId` reach that acknowledge them: csv sinks, and
- * kafka outs that send exactly-once (see {@link exactlyOnceSource}). A node that tracks its outputs
- * until written waits for that many acknowledgements of each (nodes/nr/task-store.ts).
+ * How many sinks messages sent on output `port` of `nodeId` reach that acknowledge them: csv sinks and
+ * kafka outs. A node that tracks its outputs until written waits for that many acknowledgements of each
+ * (nodes/nr/task-store.ts).
  */
 export function ackingSinks(RED: RED, nodeId: string, port: number): number {
   const defs = flowDefs(RED);
   let n = 0;
   downstream(defs, defs.get(nodeId)?.wires?.[port] ?? [], nodeId, (def) => {
-    if (def.type === CSV_SINK || (def.type === KAFKA_OUT && exactlyOnceSource(RED, def.id, defs).kafkaIn !== undefined)) n++;
+    if (def.type === CSV_SINK || def.type === KAFKA_OUT) n++;
     return targetsOf(def);
   });
   return n;
@@ -169,7 +169,7 @@ const RESULT_PORTS: Record<string, number> = {
 /** Nodes whose outputs carry different records (a record leaves on one of them only). */
 const DISJOINT_PORTS = new Set(['smoke-sensor-validate', 'smoke-sliding-window', 'smoke-kafka-in']);
 
-/** Whether records sent to node `start` can reach a csv sink or a kafka out (which may acknowledge them). */
+/** Whether records sent to node `start` can reach a csv sink or a kafka out (which acknowledge them). */
 function recordsReachSink(defs: Map<string, FlowNodeDef>, start: string): boolean {
   let found = false;
   downstream(defs, [start], undefined, (def) => {

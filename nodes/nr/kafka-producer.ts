@@ -8,6 +8,7 @@
 import { CompressionTypes, Partitioners, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { Backoff, type BackoffOptions } from '../lib/kafka-backoff';
 import { classifyError, isRetriable } from '../lib/kafka-errors';
+import { ack } from './ack';
 import { failToCatch } from './errors';
 import type { Translate } from './i18n';
 import { type BrokerState, ClientRunner, type Deadline, disconnectWithin, errorText, type KafkaBrokerConfig, settleWithin } from './kafka-client';
@@ -274,6 +275,9 @@ export class KafkaOutRunner extends ClientRunner {
       else {
         this.sent += e.messages.length;
         this.metrics.kafkaProduced.inc(e.messages.length);
+        // The broker has the records: acknowledged to an after-sink kafka in (or a detector's outbox)
+        // upstream, as a csv sink acknowledges its written rows.
+        ack((e.msg.kafka as { ack?: unknown } | undefined)?.ack, e.messages.length);
         e.done();
       }
     }

@@ -65,7 +65,7 @@ export interface WindowRunnerOptions {
    */
   changelogOf?: string;
   /**
-   * Acknowledging sinks the results reach (a csv sink, an exactly-once kafka out): track them until all
+   * Acknowledging sinks the results reach (a csv sink, a kafka out): track them until all
    * of them wrote each (exactly-once, with `changelogOf`); 0 or absent: not tracked.
    */
   trackResults?: number;

@@ -16,6 +16,7 @@ import {
   jsonMessages,
   kafkaInNode,
   nodeModule,
+  outModule,
   produce,
   readings,
   recordStatus,
@@ -303,4 +304,39 @@ describe('kafka in > after-sink with the real pipeline (sensor validate → csv 
     assert.equal(Object.values(ends).reduce((a, b) => a + b, 0), 440);
     await waitForCommitted(`${topic}-group`, topic, ends, 60_000);
   });
+});
+
+describe('kafka in > after-sink with kafka out (at-least-once) as the sink', function () {
+  this.timeout(90_000);
+
+  before(async function () {
+    await requireKafka(this);
+  });
+
+  afterEach(async function () {
+    await helper.unload();
+  });
+
+  // A kafka out acknowledges the records it sends once the broker acknowledged them, in either
+  // processing mode; before, only an exactly-once one did, and kafka in → … → kafka out (at-least-once)
+  // never committed and stopped at its in-flight limit.
+  for (const mode of ['single', 'batch'] as const) {
+    it(`${mode} mode: kafka in → sensor validate → kafka out commits every offset past its in-flight limit, once the records are on the out topic`, async function () {
+      const topic = uniqueTopic('aftersink-out-src');
+      const out = uniqueTopic('aftersink-out-dst');
+      await createTopic(topic, 2);
+      await createTopic(out, 2);
+      await produce(topic, jsonMessages(readings(1200, 20)));
+      const flow = [
+        brokerNode(),
+        { ...kafkaInNode(topic, { commit: 'after-sink', mode, maxBatch: 50, maxInFlight: 100, commitInterval: 100 }), wires: [['validate'], [], []] },
+        { id: 'validate', type: 'smoke-sensor-validate', wires: [['out'], []] },
+        { id: 'out', type: 'smoke-kafka-out', broker: 'broker', topic: out, wires: [] },
+      ];
+      await helper.load([brokerModule, inModule, outModule, nodeModule('sensor-validate')], flow);
+      await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic), 60_000);
+      const sent = await endOffsets(out);
+      assert.equal(Object.values(sent).reduce((a, b) => a + b, 0), 1200, 'every reading on the out topic, once (no retries here)');
+    });
+  }
 });

@@ -85,6 +85,19 @@ describe('records that end at a node (after-sink acknowledgements)', () => {
     assert.equal(ackingSinks(r, 'validate', 1), 1);
   });
 
+  it('a kafka out acknowledges what it sends, in either processing mode: it counts as a sink of the results, and the node behind it does not settle', () => {
+    const r = red([
+      kin([['validate'], [], []]),
+      { id: 'validate', type: 'smoke-sensor-validate', wires: [['threshold', 'out'], []] },
+      { id: 'out', type: 'smoke-kafka-out', wires: [] },
+      { id: 'threshold', type: 'smoke-threshold-alert', wires: [[], ['alertsOut', 'alertsCsv']] },
+      { id: 'alertsOut', type: 'smoke-kafka-out', wires: [] },
+      { id: 'alertsCsv', type: 'smoke-csv-sink', wires: [[]] },
+    ]);
+    assert.equal(ackingSinks(r, 'threshold', 1), 2, 'the alerts reach a kafka out and a csv sink: both acknowledge each');
+    assert.equal(recordsEndHere(r, 'threshold'), false, 'the kafka out beside the detector gets the same readings and acknowledges them');
+  });
+
   it('no kafka in upstream (or only a disabled one): nothing to acknowledge', () => {
     assert.equal(recordsEndHere(red([{ id: 'sim', type: 'smoke-sensor-sim', wires: [['window']] }, { id: 'window', type: 'smoke-sliding-window', wires: [[], []] }]), 'window'), false);
     assert.equal(recordsEndHere(red([kin([['window']], { d: true }), { id: 'window', type: 'smoke-sliding-window', wires: [[], []] }]), 'window'), false);
