@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ack } from '../nr/ack';
+import { ack, type HoldRelease, holdUntilAcked, NOTHING_HELD } from '../nr/ack';
 import { Deadline, settleWithin } from '../nr/kafka-client';
 import { ConfigReader } from '../nr/config';
 import { errorMessage, handleInputError, reportBadConfig } from '../nr/errors';
@@ -25,7 +25,7 @@ import { rejectRows } from '../lib/csv-rejects';
 import { CsvWriter, UnwrittenError, type GroupCommit, type Segment } from './writer';
 import { JournalFile, journalPath, recoverFiles } from './exactly-once';
 import { SinkPositions, advance, covers, parseSinkState, type Positions } from '../nr/sink-positions';
-import { upstreamKafkaIns } from '../nr/flow-graph';
+import { sinkSharesRecords, upstreamKafkaIns } from '../nr/flow-graph';
 import { tasksOf } from '../nr/partition-tasks';
 
 /** Node-RED abandons a close after 15 s: give up on unwritten rows (with errors) well before, keeping time for the last commit. */
@@ -223,10 +223,10 @@ export = function (RED: RED) {
       }
     }
 
-    const handle = (msg: NodeMessage, send: Send, done: Done): void => {
+    const handle = (msg: NodeMessage, send: Send, done: Done, release: HoldRelease): void => {
       const now = Date.now();
       if (recovering !== null) {
-        recovering.push(() => handle(msg, send, done));
+        recovering.push(() => handle(msg, send, done, release));
         return;
       }
       let items: unknown[] = preset === 'rejects' ? rejectRows(msg, now) : Array.isArray(msg.payload) ? msg.payload : [msg.payload];
@@ -236,7 +236,7 @@ export = function (RED: RED) {
       const all = items.length;
       if (positions !== null) {
         const a = positions.accept(msg, Array.isArray(msg.payload) ? items.length : -1);
-        if (a === 'wait') return positions.defer(msg, () => handle(msg, send, done));
+        if (a === 'wait') return positions.defer(msg, () => handle(msg, send, done, release));
         // A partition another runtime owns now: it writes these records (not acknowledged here).
         if (a === 'skip') return done();
         if (a !== 'local') {
@@ -293,6 +293,7 @@ export = function (RED: RED) {
         // Cut back: the partition moved to another runtime before these rows were committed.
         if (aborted) return done();
         ack((msg.kafka as { ack?: unknown } | undefined)?.ack, group === undefined ? rows : all);
+        release();
         metrics.csvRows.inc(rows);
         // End-to-end from the record's Kafka timestamp; without Kafka, from the message's arrival here.
         const ts = kafkaTimeOf(msg);
@@ -302,7 +303,10 @@ export = function (RED: RED) {
         done();
       }, group, top);
     };
-    node.on('input', handle);
+    // Records another sink gets too are held here until written (ack.ts holdUntilAcked): on arrival,
+    // before a wait for the crash recovery or the partition's restore.
+    const shares = sinkSharesRecords(RED, node.id);
+    node.on('input', (msg: NodeMessage, send: Send, done: Done) => handle(msg, send, done, shares ? holdUntilAcked(msg, node.id) : NOTHING_HELD));
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;

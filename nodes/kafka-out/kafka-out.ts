@@ -7,7 +7,8 @@ import { CompressionTypes, type Message } from 'kafkajs';
 import { isValidTopic } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
 import { failToCatch, handleInputError } from '../nr/errors';
-import { exactlyOnceSource } from '../nr/flow-graph';
+import { holdUntilAcked, NOTHING_HELD } from '../nr/ack';
+import { exactlyOnceSource, sinkSharesRecords } from '../nr/flow-graph';
 import { Deadline, closeWith, settleWithin, usableBroker } from '../nr/kafka-client';
 import { KafkaOutRunner } from '../nr/kafka-producer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
@@ -95,6 +96,8 @@ export = function (RED: RED) {
     // condition: the first goes through done(err), the others to the Catch nodes only (no log line each),
     // until a message is accepted.
     let lastInputError = '';
+    // Records another sink gets too are held here until the broker has them (ack.ts holdUntilAcked).
+    const shares = sinkSharesRecords(RED, node.id);
     node.on('input', (msg: NodeMessage, _send: Send, done: Done) => {
       try {
         const to = topic || (typeof msg.topic === 'string' ? msg.topic.trim() : '');
@@ -107,9 +110,10 @@ export = function (RED: RED) {
           ? items.map((el) => ({ key: keyOf(msg, el), value: toValue(el) }))
           : [{ key: keyOf(msg), value: toValue(msg.payload) }];
         lastInputError = '';
+        const release = shares ? holdUntilAcked(msg, node.id) : NOTHING_HELD;
         // Exactly-once: the items from `from` on (the earlier ones were committed before).
-        if (tx !== null && tx.send(msg, to, items ? items.length : -1, (from) => (from === 0 ? messages : messages.slice(from)), done)) return;
-        runner.enqueue(to, messages, msg, done);
+        if (tx !== null && tx.send(msg, to, items ? items.length : -1, (from) => (from === 0 ? messages : messages.slice(from)), done, release)) return;
+        runner.enqueue(to, messages, msg, done, release);
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
         if (e.message === lastInputError) failToCatch(node, e, msg, done);

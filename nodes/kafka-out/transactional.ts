@@ -14,7 +14,7 @@
  * Transactions are shared: the messages that arrive while one is in flight go in the next.
  */
 import type { CompressionTypes, Message } from 'kafkajs';
-import { ack } from '../nr/ack';
+import { ack, type HoldRelease, NOTHING_HELD } from '../nr/ack';
 import { tasksOf, type AbortCause, type OutputRecords, type Taken } from '../nr/partition-tasks';
 import { SinkPositions } from '../nr/sink-positions';
 import type { Done, NodeMessage } from '../nr/types';
@@ -26,6 +26,8 @@ interface Entry {
   token: unknown;
   items: number;
   done: Done;
+  /** Gives back the hold on the message's records (ack.ts holdUntilAcked), once acknowledged. */
+  release: HoldRelease;
   settled: boolean;
 }
 
@@ -61,11 +63,11 @@ export class TransactionalOut extends SinkPositions {
    * Returns false for a message that is not of this kafka in's partition tasks (no `msg.kafka`, an
    * inject): the caller sends it the ordinary way.
    */
-  send(msg: NodeMessage, topic: string, items: number, build: (from: number) => Message[], done: Done): boolean {
+  send(msg: NodeMessage, topic: string, items: number, build: (from: number) => Message[], done: Done, release: HoldRelease = NOTHING_HELD): boolean {
     const a = this.accept(msg as Record<string, unknown>, items);
     if (a === 'local') return false;
     if (a === 'wait') {
-      this.defer(msg as Record<string, unknown>, () => void this.send(msg, topic, items, build, done));
+      this.defer(msg as Record<string, unknown>, () => void this.send(msg, topic, items, build, done, release));
       return true;
     }
     // A partition this runtime no longer owns: its owner sends these (not acknowledged here).
@@ -79,11 +81,12 @@ export class TransactionalOut extends SinkPositions {
     if (messages.length === 0) {
       // Every item was committed before (a redelivery): acknowledged, not sent again.
       ack(token, n);
+      release();
       done();
       return true;
     }
     this.stage(a.tp, a.top);
-    const entry: Entry = { topic, messages, token, items: n, done, settled: false };
+    const entry: Entry = { topic, messages, token, items: n, done, release, settled: false };
     const list = this.pending.get(a.tp);
     if (list !== undefined) {
       // A checkpoint is asked for already and has not taken the staged messages yet: this one rides along.
@@ -165,6 +168,7 @@ export class TransactionalOut extends SinkPositions {
     e.settled = true;
     if (why === undefined) {
       ack(e.token, e.items);
+      e.release();
       this.events.committed(e.messages.length);
     } else this.events.aborted(e.messages.length, why);
     e.done();

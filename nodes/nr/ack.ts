@@ -13,6 +13,11 @@
  * (kept in a window's state, or sent to an output without wires) are acknowledged by that node
  * ({@link settle}).
  *
+ * Sinks that share records (a fan-out of the same records to two csv sinks, or to a csv sink and a
+ * kafka out: flow-graph.ts `sinkSharesRecords`) each hold the unit from the message's arrival until they
+ * acknowledged it ({@link holdUntilAcked}): the acknowledgements of one sink alone reach the record
+ * count, and would complete the unit before the other sink wrote it.
+ *
  * Holds: a node that keeps records in state and checkpoints that state now and then (the sliding
  * window with a persistent context store) calls `hold(msg.kafka.ack, itsNodeId)` when the message
  * arrives, and `release(token, itsNodeId)` once a checkpoint that contains those records is durable.
@@ -121,4 +126,26 @@ export function release(token: AckToken, holderId: string): boolean {
   if (!h || typeof h === 'function' || !h.release) return false;
   h.release(token.id, holderId);
   return true;
+}
+
+/** What a sink calls once it acknowledged a message's records: gives back the hold taken on arrival. */
+export type HoldRelease = () => void;
+
+/** The release of a message nothing was held for. */
+export const NOTHING_HELD: HoldRelease = () => {};
+
+/**
+ * A sink that shares records with another sink (flow-graph.ts `sinkSharesRecords`) holds the unit behind
+ * the message's token from the message's arrival (call this synchronously in the input handler) until it
+ * has acknowledged the records: call the function it returns right after `ack`. Without the hold the
+ * first sink's acknowledgement would complete the unit. A message whose records are never written
+ * (a failed write) keeps its hold, and the commit stays behind it, as it stays behind the missing
+ * acknowledgement.
+ */
+export function holdUntilAcked(msg: { payload?: unknown; kafka?: unknown }, holderId: string): HoldRelease {
+  const token = (msg.kafka as { ack?: unknown } | null | undefined)?.ack;
+  if (hold(token, holderId) !== 'held') return NOTHING_HELD;
+  return () => {
+    release(token as AckToken, holderId);
+  };
 }

@@ -45,6 +45,29 @@ export function upstreamKafkaIns(RED: RED, nodeId: string, defs = flowDefs(RED))
  * rejects sink does not get the valid readings); any other node may send a record on every output.
  */
 export function recordsEndHere(RED: RED, nodeId: string, defs = flowDefs(RED)): boolean {
+  const p = recordPaths(defs, nodeId);
+  return p.fromKafka && !p.otherSink;
+}
+
+/**
+ * Whether sink `nodeId` (a csv sink or kafka out) may get Kafka records that another csv sink or kafka
+ * out gets too: on the way from the kafka in, or on a branch beside it (`validate → csv sink` and
+ * `validate → kafka out`, or two csv sinks of the same readings). Each acknowledges all of them, and a
+ * unit counts as acknowledged once its records are, so the first sink's write would let the commit pass
+ * rows the other has not written: such a sink holds each message's token from its arrival until it
+ * acknowledged it ({@link holdUntilAcked}).
+ */
+export function sinkSharesRecords(RED: RED, nodeId: string, defs = flowDefs(RED)): boolean {
+  const p = recordPaths(defs, nodeId);
+  return p.fromKafka && p.otherSink;
+}
+
+/**
+ * The ways of the Kafka records that reach `nodeId`: `fromKafka`, some enabled `kafka in` is upstream;
+ * `otherSink`, a csv sink or kafka out lies on the way from it, or can get the same records on a branch
+ * beside the way (see {@link recordsEndHere}).
+ */
+function recordPaths(defs: Map<string, FlowNodeDef>, nodeId: string): { fromKafka: boolean; otherSink: boolean } {
   // The nodes on the way from a kafka in to this one (its ancestors, kafka in included).
   const way = new Set<string>();
   let sinkOnTheWay = false;
@@ -54,7 +77,8 @@ export function recordsEndHere(RED: RED, nodeId: string, defs = flowDefs(RED)): 
     return def.type !== KAFKA_IN;
   });
   const ways = [...way].map((id) => defs.get(id)!);
-  if (sinkOnTheWay || !ways.some((d) => d.type === KAFKA_IN)) return false;
+  const fromKafka = ways.some((d) => d.type === KAFKA_IN);
+  if (sinkOnTheWay || !fromKafka) return { fromKafka, otherSink: sinkOnTheWay };
   for (const d of ways) {
     const ports = d.wires ?? [];
     const onTheWay = (to: string) => to === nodeId || way.has(to);
@@ -64,11 +88,11 @@ export function recordsEndHere(RED: RED, nodeId: string, defs = flowDefs(RED)): 
       // Beside the way: the other targets of a port that leads toward this node, and for a node that may
       // send one record on several outputs, every other output's targets (not a result output).
       if (!toward[p] && (disjoint || p === RESULT_PORTS[d.type])) continue;
-      for (const to of ports[p] ?? []) if (!onTheWay(to) && recordsReachSink(defs, to)) return false;
+      for (const to of ports[p] ?? []) if (!onTheWay(to) && recordsReachSink(defs, to)) return { fromKafka, otherSink: true };
     }
-    if (d.type === 'link out') for (const to of d.links ?? []) if (!onTheWay(to) && recordsReachSink(defs, to)) return false;
+    if (d.type === 'link out') for (const to of d.links ?? []) if (!onTheWay(to) && recordsReachSink(defs, to)) return { fromKafka, otherSink: true };
   }
-  return true;
+  return { fromKafka, otherSink: false };
 }
 
 /**

@@ -8,7 +8,7 @@
 import { CompressionTypes, Partitioners, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { Backoff, type BackoffOptions } from '../lib/kafka-backoff';
 import { classifyError, isRetriable } from '../lib/kafka-errors';
-import { ack } from './ack';
+import { ack, type HoldRelease, NOTHING_HELD } from './ack';
 import { failToCatch } from './errors';
 import type { Translate } from './i18n';
 import { type BrokerState, ClientRunner, type Deadline, disconnectWithin, errorText, type KafkaBrokerConfig, settleWithin } from './kafka-client';
@@ -34,6 +34,8 @@ interface Entry {
   messages: Message[];
   msg: NodeMessage;
   done: Done;
+  /** Gives back the hold on the message's records (ack.ts holdUntilAcked), once acknowledged. */
+  release: HoldRelease;
   settled: boolean;
 }
 
@@ -86,10 +88,11 @@ export class KafkaOutRunner extends ClientRunner {
   }
 
   /**
-   * Queue one message's records; `done` is called once the broker acknowledged them. A message that
-   * fails goes to the Catch nodes (see failToCatch).
+   * Queue one message's records; `done` is called once the broker acknowledged them, after they were
+   * acknowledged upstream (and `release` called). A message that fails goes to the Catch nodes (see
+   * failToCatch).
    */
-  enqueue(topic: string, messages: Message[], msg: NodeMessage, done: Done): void {
+  enqueue(topic: string, messages: Message[], msg: NodeMessage, done: Done, release: HoldRelease = NOTHING_HELD): void {
     if (messages.length === 0) {
       done();
       return;
@@ -103,7 +106,7 @@ export class KafkaOutRunner extends ClientRunner {
       return;
     }
     this.refusedFull = 0;
-    this.queue.push({ topic, messages, msg, done, settled: false });
+    this.queue.push({ topic, messages, msg, done, release, settled: false });
     this.queued += messages.length;
     void this.pump();
   }
@@ -278,6 +281,7 @@ export class KafkaOutRunner extends ClientRunner {
         // The broker has the records: acknowledged to an after-sink kafka in (or a detector's outbox)
         // upstream, as a csv sink acknowledges its written rows.
         ack((e.msg.kafka as { ack?: unknown } | undefined)?.ack, e.messages.length);
+        e.release();
         e.done();
       }
     }

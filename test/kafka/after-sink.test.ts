@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createTopic, requireKafka, uniqueTopic } from './broker';
+import { makeReadOnly, makeWritable, mountProblem, mountTmpfs, unavailable, unmountAll } from '../reliability/_faults';
 import {
   ackRegistry,
   brokerModule,
@@ -339,4 +340,65 @@ describe('kafka in > after-sink with kafka out (at-least-once) as the sink', fun
       assert.equal(Object.values(sent).reduce((a, b) => a + b, 0), 1200, 'every reading on the out topic, once (no retries here)');
     });
   }
+});
+
+describe('kafka in > after-sink with two sinks of the same records', function () {
+  this.timeout(90_000);
+  const dirs: string[] = [];
+
+  before(async function () {
+    await requireKafka(this);
+  });
+
+  afterEach(async function () {
+    await helper.unload();
+    for (const d of dirs.splice(0)) {
+      unmountAll(d);
+      fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  // Each sink acknowledges every record it gets, and a unit counts as acknowledged once its records are:
+  // before, the first sink's write completed the unit, and a crash then lost the rows the other had not
+  // written. A sink that shares its records with another holds them from their arrival until written.
+  it('validate → two csv sinks, one on a read-only file system: its records stay in flight, nothing is committed until it wrote them too, then each row once in each', async function () {
+    const problem = mountProblem();
+    if (problem) return unavailable(this, problem);
+    const topic = uniqueTopic('aftersink-two-sinks');
+    await createTopic(topic, 2);
+    await produce(topic, jsonMessages(readings(600, 10)));
+    const dirA = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-two-sinks-a-'));
+    dirs.push(dirA);
+    const dirB = mountTmpfs('smoke-two-sinks-b-', 8 << 20);
+    dirs.push(dirB);
+    const how = makeReadOnly(dirB);
+    const flow = [
+      brokerNode(),
+      { ...kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', maxBatch: 50, commitInterval: 100, metricsInterval: 1 }), wires: [['validate'], [], ['metrics']] },
+      { id: 'metrics', type: 'helper' },
+      { id: 'validate', type: 'smoke-sensor-validate', wires: [['csvA', 'csvB'], []] },
+      { id: 'csvA', type: 'smoke-csv-sink', preset: 'readings', folder: dirA, wires: [] },
+      { id: 'csvB', type: 'smoke-csv-sink', preset: 'readings', folder: dirB, retryDelay: 50, wires: [] },
+    ];
+    await helper.load([brokerModule, inModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
+    const health: Array<{ inFlight: number; records: number }> = [];
+    helper.getNode('metrics').on('input', (msg: { payload: { inFlight: number; records: number } }) => health.push(msg.payload));
+    const rows = (dir: string) =>
+      fs
+        .readdirSync(dir)
+        .filter((f) => f.startsWith('historical_smoke_data_'))
+        .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/).slice(1).filter(Boolean));
+    await waitFor(() => rows(dirA).length === 600, 30_000, () => `${rows(dirA).length}/600 rows in A`);
+    // The first report of kafka in's health after A wrote them all: B has not, so they are all in flight.
+    const seen = health.length;
+    await waitFor(() => health.length > seen, 10_000, () => 'a health report after A wrote every row');
+    assert.deepEqual({ inFlight: health.at(-1)!.inFlight, records: health.at(-1)!.records }, { inFlight: 600, records: 600 }, 'every record held by the sink that has not written it');
+    assert.deepEqual(Object.values(await committedOffsets(`${topic}-group`, topic)).filter((o) => o > 0), [], 'no offset committed past a record B has not written');
+    assert.equal(rows(dirB).length, 0);
+
+    makeWritable(dirB, how);
+    await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic), 60_000);
+    assert.equal(rows(dirB).length, 600, 'B wrote every row once its file system was writable again');
+    assert.equal(rows(dirA).length, 600, 'and A each row once');
+  });
 });

@@ -5,8 +5,9 @@
  * kafka in stops at its in-flight limit (test/kafka/records-end.test.ts runs the flows on the broker).
  */
 import { strict as assert } from 'node:assert';
-import { ackingSinks, recordEnds, recordsEndHere } from '../../nodes/nr/flow-graph';
-import { registerConsumer, settle, unregisterConsumer } from '../../nodes/nr/ack';
+import { ackingSinks, recordEnds, recordsEndHere, sinkSharesRecords } from '../../nodes/nr/flow-graph';
+import { ack, holdUntilAcked, registerConsumer, settle, unregisterConsumer } from '../../nodes/nr/ack';
+import { OffsetTracker } from '../../nodes/lib/kafka-offsets';
 import type { RED } from '../../nodes/nr/types';
 
 type Def = { id: string; type: string; wires?: string[][]; links?: string[]; d?: boolean };
@@ -135,5 +136,46 @@ describe('records that end at a node (after-sink acknowledgements)', () => {
       [8, 1],
     ]);
     assert.deepEqual(outputs, []);
+  });
+
+  it('a sink shares records when another csv sink or kafka out gets the same ones, on the way or beside it; not the valid readings and the rejects', () => {
+    const r = red([
+      kin([['validate'], ['rejects'], []]),
+      { id: 'validate', type: 'smoke-sensor-validate', wires: [['readings', 'backup', 'forward', 'threshold'], ['rejects']] },
+      { id: 'readings', type: 'smoke-csv-sink', wires: [] },
+      { id: 'backup', type: 'smoke-csv-sink', wires: [] },
+      { id: 'forward', type: 'smoke-kafka-out', wires: [] },
+      { id: 'rejects', type: 'smoke-csv-sink', wires: [] },
+      { id: 'threshold', type: 'smoke-threshold-alert', wires: [[], ['alerts']] },
+      { id: 'alerts', type: 'smoke-csv-sink', wires: [] },
+    ]);
+    for (const id of ['readings', 'backup', 'forward']) assert.equal(sinkSharesRecords(r, id), true, id);
+    assert.equal(sinkSharesRecords(r, 'rejects'), false, "validate's outputs carry other records; kafka in's output 2 others again");
+    assert.equal(sinkSharesRecords(r, 'alerts'), true, "alerts carry no records, but the detector's readings reach the other sinks beside it (its hold is then a no-op: no kafka in token)");
+    const alone = red([kin([['validate'], [], []]), { id: 'validate', type: 'smoke-sensor-validate', wires: [['readings'], ['rejects']] }, { id: 'readings', type: 'smoke-csv-sink', wires: [] }, { id: 'rejects', type: 'smoke-csv-sink', wires: [] }]);
+    assert.equal(sinkSharesRecords(alone, 'readings'), false, 'one sink a record: nothing to hold');
+    assert.equal(sinkSharesRecords(red([{ id: 'sim', type: 'smoke-sensor-sim', wires: [['a', 'b']] }, { id: 'a', type: 'smoke-csv-sink' }, { id: 'b', type: 'smoke-csv-sink' }]), 'a'), false, 'no kafka in: no tokens');
+  });
+
+  it('two sinks of the same records: the unit completes when the second one acknowledged, not the first', () => {
+    const tracker = new OffsetTracker();
+    registerConsumer('unit-in2', { ack: (id, n) => tracker.ack(id, n), hold: (id, h) => tracker.hold(id, h), release: (id, h) => void tracker.release(id, h) });
+    try {
+      const id = tracker.track('t', 0, 0, 9, 10, Date.now());
+      const msg = (): { payload: number[]; kafka: unknown } => ({ payload: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], kafka: { ack: { consumer: 'unit-in2', id, records: 10 } } });
+      // Both sinks get the message in the same step (a fan-out), before either wrote it.
+      const [a, b] = [msg(), msg()];
+      const releaseA = holdUntilAcked(a, 'csvA');
+      const releaseB = holdUntilAcked(b, 'outB');
+      ack((a.kafka as { ack: unknown }).ack, 10);
+      releaseA();
+      assert.equal(tracker.commitOffset('t', 0), 0, 'one sink wrote the records, the other has not: no commit past them');
+      ack((b.kafka as { ack: unknown }).ack, 10);
+      releaseB();
+      assert.equal(tracker.commitOffset('t', 0), 10, 'both wrote them');
+      assert.doesNotThrow(() => holdUntilAcked({ payload: 1 }, 'csvA')(), 'no token: nothing held, the release does nothing');
+    } finally {
+      unregisterConsumer('unit-in2');
+    }
   });
 });
