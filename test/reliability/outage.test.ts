@@ -181,7 +181,19 @@ describe('reliability > broker outage (30 s) mid-stream', function () {
       }
       // kafka out empties its queue
       await waitFor(() => /sent$/.test(outStatus[outStatus.length - 1]?.text ?? ''), 60_000, () => `kafka out: ${JSON.stringify(outStatus.slice(-3))}`);
-      await sleep(700);
+      // The local readings (no Kafka offset to commit) written too, and both nodes green again (their
+      // status is throttled): what the checks below read.
+      const distinctRows = () => {
+        const r = readCsv(folder, 'historical_smoke_data_');
+        const [d, u] = [r.header.indexOf('device_id'), r.header.indexOf('UTC')];
+        return new Set(r.rows.map((row) => `${row[d]}|${row[u]}`)).size;
+      };
+      await waitFor(() => distinctRows() >= N + localSent, 30_000, () => `${distinctRows()} of ${N + localSent} readings in the CSV`);
+      await waitFor(
+        () => inStatus.slice(redIn).some((s) => s.fill === 'green') && outStatus.slice(redOut).some((s) => s.fill === 'green'),
+        10_000,
+        () => `kafka in ${JSON.stringify(inStatus.slice(-2))}, kafka out ${JSON.stringify(outStatus.slice(-2))}`,
+      );
       forgetSpyCalls(helper);
 
       // every reading in the file
