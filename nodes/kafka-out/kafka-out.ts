@@ -99,6 +99,8 @@ export = function (RED: RED) {
     // Records another sink gets too are held here until the broker has them (ack.ts holdUntilAcked).
     const shares = sinkSharesRecords(RED, node.id);
     node.on('input', (msg: NodeMessage, _send: Send, done: Done) => {
+      // Before anything can fail: a message that fails keeps its records from being committed.
+      const release = shares ? holdUntilAcked(msg, node.id) : NOTHING_HELD;
       try {
         const to = topic || (typeof msg.topic === 'string' ? msg.topic.trim() : '');
         if (!to) throw new Error(t('smoke-kafka-out.errors.no-topic'));
@@ -110,7 +112,6 @@ export = function (RED: RED) {
           ? items.map((el) => ({ key: keyOf(msg, el), value: toValue(el) }))
           : [{ key: keyOf(msg), value: toValue(msg.payload) }];
         lastInputError = '';
-        const release = shares ? holdUntilAcked(msg, node.id) : NOTHING_HELD;
         // Exactly-once: the items from `from` on (the earlier ones were committed before).
         if (tx !== null && tx.send(msg, to, items ? items.length : -1, (from) => (from === 0 ? messages : messages.slice(from)), done, release)) return;
         runner.enqueue(to, messages, msg, done, release);

@@ -94,6 +94,7 @@ export class KafkaOutRunner extends ClientRunner {
    */
   enqueue(topic: string, messages: Message[], msg: NodeMessage, done: Done, release: HoldRelease = NOTHING_HELD): void {
     if (messages.length === 0) {
+      release();
       done();
       return;
     }
