@@ -25,7 +25,7 @@ import { rejectRows } from '../lib/csv-rejects';
 import { CsvWriter, UnwrittenError, type GroupCommit, type Segment } from './writer';
 import { JournalFile, journalPath, recoverFiles } from './exactly-once';
 import { SinkPositions, advance, covers, parseSinkState, type Positions } from '../nr/sink-positions';
-import { sinkSharesRecords, upstreamKafkaIns } from '../nr/flow-graph';
+import { sinkAcknowledges, sinkSharesRecords, upstreamKafkaIns } from '../nr/flow-graph';
 import { tasksOf } from '../nr/partition-tasks';
 
 /** Node-RED abandons a close after 15 s: give up on unwritten rows (with errors) well before, keeping time for the last commit. */
@@ -223,6 +223,10 @@ export = function (RED: RED) {
       }
     }
 
+    // Whether this sink acknowledges what it wrote: with another sink behind it, that sink does
+    // (flow-graph.ts sinkAcknowledges); and whether it holds records that another sink gets too.
+    const acknowledges = sinkAcknowledges(RED, node.id);
+    const shares = acknowledges && sinkSharesRecords(RED, node.id);
     const handle = (msg: NodeMessage, send: Send, done: Done, release: HoldRelease): void => {
       const now = Date.now();
       if (recovering !== null) {
@@ -292,8 +296,10 @@ export = function (RED: RED) {
         if (err) return handleInputError(node, err, done, (err as NodeJS.ErrnoException).code ?? t('smoke-csv-sink.status.write-failed'));
         // Cut back: the partition moved to another runtime before these rows were committed.
         if (aborted) return done();
-        ack((msg.kafka as { ack?: unknown } | undefined)?.ack, group === undefined ? rows : all);
-        release();
+        if (acknowledges) {
+          ack((msg.kafka as { ack?: unknown } | undefined)?.ack, group === undefined ? rows : all);
+          release();
+        }
         metrics.csvRows.inc(rows);
         // End-to-end from the record's Kafka timestamp; without Kafka, from the message's arrival here.
         const ts = kafkaTimeOf(msg);
@@ -305,7 +311,6 @@ export = function (RED: RED) {
     };
     // Records another sink gets too are held here until written (ack.ts holdUntilAcked): on arrival,
     // before a wait for the crash recovery or the partition's restore.
-    const shares = sinkSharesRecords(RED, node.id);
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => handle(msg, send, done, shares ? holdUntilAcked(msg, node.id) : NOTHING_HELD));
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -113,17 +113,34 @@ const KAFKA_OUT = 'smoke-kafka-out';
 
 /**
  * How many sinks messages sent on output `port` of `nodeId` reach that acknowledge them: csv sinks and
- * kafka outs. A node that tracks its outputs until written waits for that many acknowledgements of each
- * (nodes/nr/task-store.ts).
+ * kafka outs ({@link sinkAcknowledges}). A node that tracks its outputs until written waits for that
+ * many acknowledgements of each (nodes/nr/task-store.ts).
  */
 export function ackingSinks(RED: RED, nodeId: string, port: number): number {
   const defs = flowDefs(RED);
   let n = 0;
   downstream(defs, defs.get(nodeId)?.wires?.[port] ?? [], nodeId, (def) => {
-    if (def.type === CSV_SINK || def.type === KAFKA_OUT) n++;
+    if (def.type === KAFKA_OUT || (def.type === CSV_SINK && !passesRecordsOn(defs, def))) n++;
     return targetsOf(def);
   });
   return n;
+}
+
+/**
+ * Whether sink `nodeId` acknowledges what it wrote. Not a csv sink whose output leads to another csv sink
+ * or kafka out (`csv sink → kafka out`: archive, then publish): it passes each message on once written,
+ * and the sink behind it acknowledges the records once it has them too. Were both to acknowledge, the
+ * first one's acknowledgement would complete the records before the second got them, and a crash in
+ * between would lose the second one's copy.
+ */
+export function sinkAcknowledges(RED: RED, nodeId: string, defs = flowDefs(RED)): boolean {
+  const def = defs.get(nodeId);
+  return def === undefined || !passesRecordsOn(defs, def);
+}
+
+/** Whether a sink's output leads its records to another csv sink or kafka out. */
+function passesRecordsOn(defs: Map<string, FlowNodeDef>, def: FlowNodeDef): boolean {
+  return def.type === CSV_SINK && targetsOf(def).some((to) => recordsReachSink(defs, to));
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   committedOffsets,
   type Collected,
   endOffsets,
+  freePort,
   helper,
   inModule,
   jsonMessages,
@@ -321,6 +322,68 @@ describe('kafka in > after-sink with kafka out (at-least-once) as the sink', fun
   // A kafka out acknowledges the records it sends once the broker acknowledged them, in either
   // processing mode; before, only an exactly-once one did, and kafka in → … → kafka out (at-least-once)
   // never committed and stopped at its in-flight limit.
+  it('kafka in → sensor validate → csv sink → kafka out (archive, then publish): every offset committed, every reading in the file and on the topic', async function () {
+    const topic = uniqueTopic('aftersink-chain-src');
+    const out = uniqueTopic('aftersink-chain-dst');
+    await createTopic(topic, 2);
+    await createTopic(out, 2);
+    await produce(topic, jsonMessages(readings(600, 10)));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-chain-'));
+    try {
+      const flow = [
+        brokerNode(),
+        { ...kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', maxBatch: 50, maxInFlight: 100, commitInterval: 100 }), wires: [['validate'], [], []] },
+        { id: 'validate', type: 'smoke-sensor-validate', wires: [['archive'], []] },
+        { id: 'archive', type: 'smoke-csv-sink', preset: 'readings', folder: dir, wires: [['out']] },
+        { id: 'out', type: 'smoke-kafka-out', broker: 'broker', topic: out, wires: [] },
+      ];
+      await helper.load([brokerModule, inModule, outModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
+      await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic), 60_000);
+      const rows = fs
+        .readdirSync(dir)
+        .filter((f) => f.startsWith('historical_smoke_data_'))
+        .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/).slice(1).filter(Boolean));
+      assert.equal(rows.length, 600, 'every reading in the file');
+      assert.equal(Object.values(await endOffsets(out)).reduce((a, b) => a + b, 0), 600, 'every reading on the topic');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('csv sink → kafka out whose broker is unreachable: the csv sink wrote every reading, and still nothing is committed (the kafka out has not sent them)', async function () {
+    const topic = uniqueTopic('aftersink-chain-down');
+    await createTopic(topic, 2);
+    await produce(topic, jsonMessages(readings(300, 10)));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-chain-'));
+    try {
+      const flow = [
+        brokerNode(),
+        brokerNode('nowhere', { brokers: `127.0.0.1:${await freePort()}` }),
+        { ...kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', maxBatch: 50, commitInterval: 100, metricsInterval: 1 }), wires: [['validate'], [], ['metrics']] },
+        { id: 'metrics', type: 'helper' },
+        { id: 'validate', type: 'smoke-sensor-validate', wires: [['archive'], []] },
+        { id: 'archive', type: 'smoke-csv-sink', preset: 'readings', folder: dir, wires: [['out']] },
+        { id: 'out', type: 'smoke-kafka-out', broker: 'nowhere', topic: 'never-sent', wires: [] },
+      ];
+      await helper.load([brokerModule, inModule, outModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
+      const health: Array<{ inFlight: number; records: number }> = [];
+      helper.getNode('metrics').on('input', (msg: { payload: { inFlight: number; records: number } }) => health.push(msg.payload));
+      const rows = () =>
+        fs
+          .readdirSync(dir)
+          .filter((f) => f.startsWith('historical_smoke_data_'))
+          .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/).slice(1).filter(Boolean));
+      await waitFor(() => rows().length === 300, 30_000, () => `${rows().length}/300 rows in the file`);
+      // The first report of kafka in's health after the sink wrote them all: the kafka out has not sent them.
+      const seen = health.length;
+      await waitFor(() => health.length > seen, 10_000, () => 'a health report after the csv sink wrote every row');
+      assert.deepEqual({ inFlight: health.at(-1)!.inFlight, records: health.at(-1)!.records }, { inFlight: 300, records: 300 });
+      assert.deepEqual(Object.values(await committedOffsets(`${topic}-group`, topic)).filter((o) => o > 0), [], 'nothing committed before the kafka out sent it');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   for (const mode of ['single', 'batch'] as const) {
     it(`${mode} mode: kafka in → sensor validate → kafka out commits every offset past its in-flight limit, once the records are on the out topic`, async function () {
       const topic = uniqueTopic('aftersink-out-src');

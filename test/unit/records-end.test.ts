@@ -5,7 +5,7 @@
  * kafka in stops at its in-flight limit (test/kafka/records-end.test.ts runs the flows on the broker).
  */
 import { strict as assert } from 'node:assert';
-import { ackingSinks, recordEnds, recordsEndHere, sinkSharesRecords } from '../../nodes/nr/flow-graph';
+import { ackingSinks, recordEnds, recordsEndHere, sinkAcknowledges, sinkSharesRecords } from '../../nodes/nr/flow-graph';
 import { ack, holdUntilAcked, registerConsumer, settle, unregisterConsumer } from '../../nodes/nr/ack';
 import { OffsetTracker } from '../../nodes/lib/kafka-offsets';
 import type { RED } from '../../nodes/nr/types';
@@ -177,5 +177,24 @@ describe('records that end at a node (after-sink acknowledgements)', () => {
     } finally {
       unregisterConsumer('unit-in2');
     }
+  });
+
+  it('a csv sink whose output leads to another sink (archive, then publish) leaves the acknowledgement to that sink', () => {
+    const r = red([
+      kin([['validate'], [], []]),
+      { id: 'validate', type: 'smoke-sensor-validate', wires: [['archive', 'threshold'], []] },
+      { id: 'archive', type: 'smoke-csv-sink', wires: [['fn']] },
+      { id: 'fn', type: 'function', wires: [['publish']] },
+      { id: 'publish', type: 'smoke-kafka-out', wires: [] },
+      { id: 'threshold', type: 'smoke-threshold-alert', wires: [[], ['alertsCsv', 'alertsDebugCsv']] },
+      { id: 'alertsCsv', type: 'smoke-csv-sink', wires: [['publishAlerts']] },
+      { id: 'publishAlerts', type: 'smoke-kafka-out', wires: [] },
+      { id: 'alertsDebugCsv', type: 'smoke-csv-sink', wires: [['debug']] },
+      { id: 'debug', type: 'debug', wires: [] },
+    ]);
+    assert.equal(sinkAcknowledges(r, 'archive'), false, 'the kafka out behind it acknowledges, once it has them too');
+    assert.equal(sinkAcknowledges(r, 'publish'), true);
+    assert.equal(sinkAcknowledges(r, 'alertsDebugCsv'), true, 'a debug node behind a sink is no sink');
+    assert.equal(ackingSinks(r, 'threshold', 1), 2, "the detector's alerts: acknowledged by the kafka out behind the first csv sink, and by the second csv sink");
   });
 });
