@@ -60,9 +60,9 @@ export = function (RED: RED) {
     const folder = path.resolve(base, cfg.string('folder', 'data'));
     const pattern = cfg.string('filename', DEFAULT_FILE_PATTERN[preset]);
     const patternProblem = checkRelativeName(pattern);
-    if (patternProblem) cfg.problems.push(`filename: ${patternProblem}`);
+    if (patternProblem) cfg.problems.push(t('smoke-csv-sink.config.filename', { problem: patternProblem }));
     let columns = parseColumns(def.columns);
-    if (columns === null) cfg.problems.push('columns must be a comma-separated list or a JSON array of distinct names');
+    if (columns === null) cfg.problems.push(t('smoke-csv-sink.config.columns'));
     const timeKey = cfg.string('timeKey', 'timestamp');
     const byProcessing = preset === 'rejects' || cfg.oneOf('dateBy', ['event', 'processing'] as const, 'event') === 'processing';
     const allowMsgFilename = cfg.boolean('allowMsgFilename', false);

@@ -48,9 +48,9 @@ export = function (RED: RED) {
     const maxRetryTime = cfg.number('retryMax', 30000, { min: 1, integer: true });
     const retries = cfg.number('retries', 5, { min: 0, max: 100, integer: true });
     const problems = [...parsed.problems, ...cfg.problems];
-    if (maxRetryTime < initialRetryTime) problems.push('retryMax must be >= retryInitial');
-    if (mechanism !== 'none' && (!creds.username || !creds.password)) problems.push(`SASL ${mechanism} needs a username and a password`);
-    if (tls && Boolean(creds.cert) !== Boolean(creds.key)) problems.push('a TLS client certificate needs its key (and the key its certificate)');
+    if (maxRetryTime < initialRetryTime) problems.push(t('smoke-kafka-broker.config.retry'));
+    if (mechanism !== 'none' && (!creds.username || !creds.password)) problems.push(t('smoke-kafka-broker.config.sasl-credentials', { mechanism }));
+    if (tls && Boolean(creds.cert) !== Boolean(creds.key)) problems.push(t('smoke-kafka-broker.config.tls-key'));
 
     // No CA given: Node's own store of public CAs (plus NODE_EXTRA_CA_CERTS), what managed services use.
     let ssl: TlsOptions | undefined;

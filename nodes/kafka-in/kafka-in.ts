@@ -12,10 +12,13 @@ import { editorSettings } from '../nr/editor-settings';
 import { closeWith, usableBroker } from '../nr/kafka-client';
 import { KafkaInRunner, type KafkaInOptions } from '../nr/kafka-consumer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
-import { useCatalogues, type Translate } from '../nr/i18n';
+import { shared, text, useCatalogues, type Translate } from '../nr/i18n';
 import type { Node, NodeDef, RED } from '../nr/types';
 
-/** Parse the node's settings (every default per CONTRACT §7); problems are collected, not thrown. */
+/**
+ * Parse the node's settings (every default per CONTRACT §7); problems are collected, not thrown. Their
+ * texts come through nr/i18n's `text` / `shared`: this runs before the node has a `RED._` at hand.
+ */
 function readOptions(def: Record<string, unknown>): { options: KafkaInOptions; problems: string[] } {
   const cfg = new ConfigReader(def);
   const topics = splitList(cfg.string('topics', 'smoke_stream'));
@@ -47,11 +50,11 @@ function readOptions(def: Record<string, unknown>): { options: KafkaInOptions; p
     lagIntervalMs: cfg.duration('lagInterval', 5000, 'ms'),
   };
   const problems = [...cfg.problems];
-  if (topics.length === 0) problems.push('at least one topic is needed');
-  for (const t of topics) if (!isValidTopic(t)) problems.push(`"${t}" is not a valid topic name`);
-  if (options.groupId.length === 0) problems.push('a group id is needed');
-  if (options.heartbeatInterval >= options.sessionTimeout) problems.push('heartbeatInterval must be below sessionTimeout');
-  if (options.backoff.maxMs < options.backoff.initialMs) problems.push('backoffMax must be >= backoffInitial');
+  if (topics.length === 0) problems.push(text('smoke-kafka-in.config.no-topics'));
+  for (const topic of topics) if (!isValidTopic(topic)) problems.push(shared('smoke-kafka-broker.common.config.bad-topic', { topic }));
+  if (options.groupId.length === 0) problems.push(text('smoke-kafka-in.config.no-group'));
+  if (options.heartbeatInterval >= options.sessionTimeout) problems.push(text('smoke-kafka-in.config.heartbeat'));
+  if (options.backoff.maxMs < options.backoff.initialMs) problems.push(shared('smoke-kafka-broker.common.config.backoff'));
   problems.push(...fetchSizeProblems(options.fetchMaxBytes, options.fetchMaxBytesPerPartition));
   return { options, problems };
 }

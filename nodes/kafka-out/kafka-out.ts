@@ -12,7 +12,7 @@ import { exactlyOnceSource, sinkSharesRecords } from '../nr/flow-graph';
 import { Deadline, closeWith, settleWithin, usableBroker } from '../nr/kafka-client';
 import { KafkaOutRunner } from '../nr/kafka-producer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
-import { useCatalogues, type Translate } from '../nr/i18n';
+import { shared, useCatalogues, type Translate } from '../nr/i18n';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
 import { TransactionalOut, type TxnAbort } from './transactional';
 
@@ -60,9 +60,9 @@ export = function (RED: RED) {
       closeFlushMs: 5000,
     };
     const problems = [...cfg.problems];
-    if (topic && !isValidTopic(topic)) problems.push(`"${topic}" is not a valid topic name`);
-    if (idempotent && acks !== -1) problems.push('an idempotent producer needs acks = -1 (all)');
-    if (options.backoff.maxMs < options.backoff.initialMs) problems.push('backoffMax must be >= backoffInitial');
+    if (topic && !isValidTopic(topic)) problems.push(shared('smoke-kafka-broker.common.config.bad-topic', { topic }));
+    if (idempotent && acks !== -1) problems.push(t('smoke-kafka-out.config.idempotent-acks'));
+    if (options.backoff.maxMs < options.backoff.initialMs) problems.push(shared('smoke-kafka-broker.common.config.backoff'));
     const broker = usableBroker(RED, node, def.broker, problems);
     if (broker === null) return;
     // For an array payload, a key property under `payload.` is read from each element.
@@ -104,7 +104,7 @@ export = function (RED: RED) {
       try {
         const to = topic || (typeof msg.topic === 'string' ? msg.topic.trim() : '');
         if (!to) throw new Error(t('smoke-kafka-out.errors.no-topic'));
-        if (!isValidTopic(to)) throw new Error(t('smoke-kafka-out.errors.bad-topic', { topic: to }));
+        if (!isValidTopic(to)) throw new Error(shared('smoke-kafka-broker.common.config.bad-topic', { topic: to }));
         if (msg.payload === undefined) throw new Error(t('smoke-kafka-out.errors.no-payload'));
         const items = Array.isArray(msg.payload) ? (msg.payload as unknown[]) : null;
         // Built before it is queued or staged: a value that cannot be sent fails its message here.

@@ -2,9 +2,11 @@
  * Reading a node's configuration: every setting may be absent (hand-written flows: the contract's
  * default applies), a string from the editor, or `${ENV}` already substituted by Node-RED. Problems
  * are collected so the node can show all of them at once (CONTRACT §1: an unusable setting is a red
- * status with a clear message, never a surprise).
+ * status with a clear message, never a surprise). Their texts are shared ones
+ * (`smoke-kafka-broker.common.config.*`, nodes/nr/i18n.ts): every node reads its settings here.
  */
 import { parseDuration } from '../lib/duration';
+import { shared } from './i18n';
 
 export interface NumberRule {
   min?: number;
@@ -34,7 +36,7 @@ export class ConfigReader {
     if (v === undefined) return def;
     if (v === true || v === 'true') return true;
     if (v === false || v === 'false') return false;
-    this.problems.push(`${key} must be true or false (got ${JSON.stringify(v)})`);
+    this.problems.push(shared('smoke-kafka-broker.common.config.not-boolean', { key, got: JSON.stringify(v) }));
     return def;
   }
 
@@ -51,7 +53,7 @@ export class ConfigReader {
     if (v === undefined) return defMs;
     const ms = parseDuration(v, unit);
     if (ms === null) {
-      this.problems.push(`${key} is not a duration (got ${JSON.stringify(v)}; e.g. "5 minutes", "30s")`);
+      this.problems.push(shared('smoke-kafka-broker.common.config.not-duration', { key, got: JSON.stringify(v) }));
       return defMs;
     }
     return this.check(key, ms, v, rule) ? ms : defMs;
@@ -61,7 +63,7 @@ export class ConfigReader {
     const v = this.raw(key);
     if (v === undefined) return def;
     if ((values as readonly string[]).includes(String(v))) return String(v) as T;
-    this.problems.push(`${key} must be one of ${values.join(', ')} (got ${JSON.stringify(v)})`);
+    this.problems.push(shared('smoke-kafka-broker.common.config.not-one-of', { key, values: values.join(', '), got: JSON.stringify(v) }));
     return def;
   }
 
@@ -73,26 +75,27 @@ export class ConfigReader {
     try {
       return JSON.parse(v) as T;
     } catch {
-      this.problems.push(`${key} is not valid JSON`);
+      this.problems.push(shared('smoke-kafka-broker.common.config.not-json', { key }));
       return def;
     }
   }
 
   private check(key: string, n: number, v: unknown, rule: NumberRule): boolean {
     if (!Number.isFinite(n)) {
-      this.problems.push(`${key} must be a number (got ${JSON.stringify(v)})`);
+      this.problems.push(shared('smoke-kafka-broker.common.config.not-number', { key, got: JSON.stringify(v) }));
       return false;
     }
     if (rule.integer && !Number.isInteger(n)) {
-      this.problems.push(`${key} must be a whole number (got ${n})`);
+      this.problems.push(shared('smoke-kafka-broker.common.config.not-whole', { key, got: String(n) }));
       return false;
     }
     if (rule.min !== undefined && (rule.exclusiveMin ? n <= rule.min : n < rule.min)) {
-      this.problems.push(`${key} must be ${rule.exclusiveMin ? '>' : '>='} ${rule.min} (got ${n})`);
+      const bound = rule.exclusiveMin ? 'smoke-kafka-broker.common.config.above' : 'smoke-kafka-broker.common.config.at-least';
+      this.problems.push(shared(bound, { key, min: String(rule.min), got: String(n) }));
       return false;
     }
     if (rule.max !== undefined && n > rule.max) {
-      this.problems.push(`${key} must be <= ${rule.max} (got ${n})`);
+      this.problems.push(shared('smoke-kafka-broker.common.config.at-most', { key, max: String(rule.max), got: String(n) }));
       return false;
     }
     return true;

@@ -39,7 +39,7 @@ export function readStateOption(RED: RED, node: Node, c: ConfigReader): string |
   const mode = c.oneOf('state', STATE_MODES, 'auto');
   if (mode === 'none') return undefined;
   const ins = upstreamKafkaIns(RED, node.id);
-  if (mode === 'changelog' && ins.length !== 1) c.problems.push(`state "changelog" needs exactly one kafka in upstream (found ${ins.length})`);
+  if (mode === 'changelog' && ins.length !== 1) c.problems.push(shared('smoke-kafka-broker.common.config.changelog-upstream', { found: ins.length }));
   return ins.length === 1 ? ins[0] : undefined;
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Admin, Kafka } from 'kafkajs';
 import { reportBadConfig } from './errors';
+import { shared } from './i18n';
 import { setStatus } from './status';
 import type { Node, RED } from './types';
 
@@ -184,7 +185,7 @@ export function nextUnitId(): number {
  */
 export function usableBroker(RED: RED, node: Node, brokerId: unknown, problems: string[]): KafkaBrokerConfig | null {
   const broker = RED.nodes.getNode(String(brokerId ?? '')) as KafkaBrokerConfig | null;
-  if (!broker || typeof broker.register !== 'function') problems.push('no kafka broker configured');
+  if (!broker || typeof broker.register !== 'function') problems.push(shared('smoke-kafka-broker.common.config.no-broker'));
   if (problems.length > 0) {
     reportBadConfig(node, problems);
     return null;

@@ -66,7 +66,7 @@ export = function (RED: RED) {
     try {
       RED.util.normalisePropertyExpression(property);
     } catch {
-      problems.push(`property is not a message property (got ${JSON.stringify(property)})`);
+      problems.push(RED._('smoke-sensor-validate.config.property', { got: JSON.stringify(property) }));
     }
     if (problems.length > 0) return reportBadConfig(node, problems);
 

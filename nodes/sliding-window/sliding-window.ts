@@ -12,7 +12,7 @@ import { reportTimerErrors } from '../nr/timers';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
 import { ConfigReader } from '../nr/config';
 import { handleInputError, reportBadConfig } from '../nr/errors';
-import { useCatalogues } from '../nr/i18n';
+import { shared, useCatalogues } from '../nr/i18n';
 import { setStatus } from '../nr/status';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { parseAggregates, DEFAULT_AGGREGATES } from '../lib/panes';
@@ -54,7 +54,7 @@ export = function (RED: RED) {
     const state = c.oneOf('state', STATES, 'auto');
     const kafkaIns = state === 'auto' || state === 'changelog' ? upstreamKafkaIns(RED, node.id) : [];
     const changelogOf = kafkaIns.length === 1 ? kafkaIns[0] : undefined;
-    if (state === 'changelog' && kafkaIns.length !== 1) c.problems.push(`state "changelog" needs exactly one kafka in upstream (found ${kafkaIns.length})`);
+    if (state === 'changelog' && kafkaIns.length !== 1) c.problems.push(shared('smoke-kafka-broker.common.config.changelog-upstream', { found: kafkaIns.length }));
     const settings = RED.settings as unknown as Record<string, unknown>;
     const store = state === 'none' ? checkpointStore({}, '') : checkpointStore(settings, c.string('store', ''));
     const holdCommits = c.boolean('holdCommits', true);

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { toEpochMs } from '../lib/time';
+import { text } from '../nr/i18n';
 
 /**
  * The unit of a bare-number `idleTimeout` (and of every other bare-number duration) of the sliding
@@ -135,13 +136,13 @@ export function checkpointStore(settings: Record<string, unknown>, name: string)
   const names = Object.keys(stores);
   const wanted = name.trim();
   if (wanted !== '' && wanted !== 'default' && !(wanted in stores)) {
-    const known = names.length ? names.join(', ') : 'none: settings.js has no contextStorage';
+    const known = names.length ? names.join(', ') : text('smoke-sliding-window.config.no-stores');
     return {
       name: undefined,
       configured: names.length > 0,
       persistent: false,
       writeBehind: null,
-      problems: [`context store "${wanted}" is not configured (stores: ${known})`],
+      problems: [text('smoke-sliding-window.config.no-store', { store: wanted, stores: known })],
     };
   }
   let key: string | undefined = wanted === '' ? 'default' : wanted;

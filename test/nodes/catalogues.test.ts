@@ -68,6 +68,20 @@ const AS_BEFORE: [key: string, substitutions: Record<string, string | number>, t
   ['smoke-kafka-out.why.fenced', {}, 'fenced: another runtime took the partition over'],
   ['smoke-csv-sink.errors.write-failed-tries', { label: 'CSV', name: 'a.csv', attempts: 3, error: 'EIO: i/o error' }, 'CSV write to a.csv failed after 3 attempts: EIO: i/o error'],
   ['smoke-sliding-window.status.counts-late', { devices: '2', windows: '10', late: '1' }, '2 dev / 10 win 1 late'],
+  // Configuration problems (nodes/nr/config.ts and the adapters), as "Invalid configuration: …" lists them.
+  ['smoke-kafka-broker.common.config.not-boolean', { key: 'fsync', got: '"yes"' }, 'fsync must be true or false (got "yes")'],
+  ['smoke-kafka-broker.common.config.not-duration', { key: 'slide', got: '"soon"' }, 'slide is not a duration (got "soon"; e.g. "5 minutes", "30s")'],
+  ['smoke-kafka-broker.common.config.not-one-of', { key: 'emit', values: 'every, change', got: '"x"' }, 'emit must be one of every, change (got "x")'],
+  ['smoke-kafka-broker.common.config.not-json', { key: 'rules' }, 'rules is not valid JSON'],
+  ['smoke-kafka-broker.common.config.not-number', { key: 'maxBytes', got: '"big"' }, 'maxBytes must be a number (got "big")'],
+  ['smoke-kafka-broker.common.config.not-whole', { key: 'flushRows', got: '1.5' }, 'flushRows must be a whole number (got 1.5)'],
+  ['smoke-kafka-broker.common.config.at-least', { key: 'maxBytes', min: '0', got: '-1' }, 'maxBytes must be >= 0 (got -1)'],
+  ['smoke-kafka-broker.common.config.above', { key: 'size', min: '0', got: '0' }, 'size must be > 0 (got 0)'],
+  ['smoke-kafka-broker.common.config.at-most', { key: 'retries', max: '100', got: '101' }, 'retries must be <= 100 (got 101)'],
+  ['smoke-kafka-broker.common.config.bad-topic', { topic: 'bad topic!' }, '"bad topic!" is not a valid topic name'],
+  ['smoke-kafka-broker.common.config.changelog-upstream', { found: 0 }, 'state "changelog" needs exactly one kafka in upstream (found 0)'],
+  ['smoke-kafka-broker.config.sasl-credentials', { mechanism: 'scram-sha-256' }, 'SASL scram-sha-256 needs a username and a password'],
+  ['smoke-sliding-window.config.no-store', { store: 'disk', stores: 'memory, file' }, 'context store "disk" is not configured (stores: memory, file)'],
 ];
 
 describe('catalogue > moved texts read as before', function () {
@@ -94,6 +108,22 @@ describe('catalogue > shared texts in a running flow', function () {
       const errors = callsOf(n, 'error').map((a) => String(a[0]));
       assert.ok(errors.length === 1 && errors[0].startsWith('Invalid configuration: '), `${id}: ${errors.join('\n')}`);
     }
+  });
+
+  it('logs each configuration problem as its catalogue text with the values filled in', async function () {
+    await helper.load([nodeModule('sensor-validate')], [{ id: 'v', type: 'smoke-sensor-validate', missing: 'bogus', maxBytes: 'lots', property: 'payload..x', wires: [[], []] }]);
+    const shared = namespaceOf('smoke-kafka-broker');
+    const problems = [
+      await translate(`${shared}:smoke-kafka-broker.common.config.not-one-of`, { key: 'missing', values: 'reject, null, fill', got: '"bogus"' }),
+      await translate(`${shared}:smoke-kafka-broker.common.config.not-number`, { key: 'maxBytes', got: '"lots"' }),
+      await translate(`${namespaceOf('smoke-sensor-validate')}:smoke-sensor-validate.config.property`, { got: '"payload..x"' }),
+    ];
+    const want = await translate(`${shared}:smoke-kafka-broker.common.errors.invalid-config`, { problems: problems.join('; ') });
+    assert.equal(
+      want,
+      'Invalid configuration: missing must be one of reject, null, fill (got "bogus"); maxBytes must be a number (got "lots"); property is not a message property (got "payload..x")',
+    );
+    assert.deepEqual(callsOf(helper.getNode('v') as TestNode, 'error').map((a) => a[0]), [want]);
   });
 
   it('kafka in and kafka out behind a broker with a bad configuration show the broker\'s "broker config"', async function () {

@@ -1,8 +1,8 @@
 /**
  * One way for the texts a node shows or logs: the locale catalogue (nodes/nr/i18n.ts). A status text,
- * a log / warn / error line or a node's own error message written as an English literal in an adapter
- * fails here with its file and line; so does a catalogue key that is not in the en-US catalogue (a
- * typo would show the raw key to a user).
+ * a log / warn / error line, a configuration problem or a node's own error message written as an
+ * English literal in an adapter fails here with its file and line; so does a catalogue key that is not
+ * in the en-US catalogue (a typo would show the raw key to a user).
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -27,6 +27,9 @@ const SINKS: { what: string; re: RegExp }[] = [
   { what: 'status text', re: /\blet\s+\w*[Tt]ext\s*=\s*(['"`])/dg },
   { what: 'log line', re: /\bwarnOnce\([^,()]+,\s*(['"`])/dg },
   { what: 'error message', re: /\bnew [A-Za-z]*Error\(\s*(['"`])/dg },
+  // A configuration problem, which reaches the user inside "Invalid configuration: …".
+  { what: 'config problem', re: /\bproblems\.push\(\s*(['"`])/dg },
+  { what: 'config problem', re: /\bproblems:\s*\[\s*(['"`])/dg },
 ];
 
 /**
@@ -92,6 +95,8 @@ describe('catalogue > the rule: no text literals in the Node-RED adapters', func
       'let text = `${n} dev`;',
       "host.warnOnce('restore', `restore of ${tp} failed`);",
       "throw new Error('no topic');",
+      "cfg.problems.push(`filename: ${problem}`);",
+      "return { problems: [`context store ${name} is not configured`] };",
     ];
     for (const s of samples) assert.ok(SINKS.some(({ re }) => new RegExp(re.source).test(s)), s);
     assert.ok(!SINKS.some(({ re }) => new RegExp(re.source).test("node.warn(RED._('smoke-csv-sink.warn.torn-row'));")));
