@@ -3,6 +3,7 @@
  * - node statuses: the admin API does not expose them, so the flow gets a `status` node (scoped to the
  *   nodes to watch) → a function node that makes one JSON line `{ t, id, fill, shape, text }` → a core
  *   `file` node appending it to a file the test reads;
+ * - kafka in's health reports (its output 3) the same way, one JSON line each with the time it came;
  * - log lines of the child's console, each with the time the test received it;
  * - a counter of the package's metrics endpoint;
  * - the rows of CSV files while they are being written (a torn last line skipped).
@@ -49,17 +50,63 @@ export function statusTap(file: string, scope: string[], tab: string): FlowNode[
 
 /** The complete lines of a status tap's file so far. */
 export function readStatuses(file: string): StatusLine[] {
+  return readJsonLines<StatusLine>(file);
+}
+
+/** One health report of a kafka in (its output 3, `metricsInterval`), as the health tap wrote it (t: the child's clock, ms). */
+export interface HealthLine {
+  t: number;
+  /** Records emitted since the node started. */
+  records: number;
+  /** Records emitted and not yet acknowledged by every sink (nor held by a node that keeps them). */
+  inFlight: number;
+  state: string;
+}
+
+/**
+ * Flow nodes that append each health report they get to `file` as a JSON line: wire a kafka in's
+ * output 3 to `healthLine` (and give it a `metricsInterval`).
+ */
+export function healthTap(file: string, tab: string): FlowNode[] {
+  const at = (n: FlowNode, y: number): FlowNode => ({ z: tab, x: 700, y, ...n });
+  return [
+    at(
+      {
+        id: 'healthLine',
+        type: 'function',
+        name: 'health as a JSON line',
+        func: 'msg.payload = JSON.stringify(Object.assign({ t: Date.now() }, msg.payload));\nreturn msg;',
+        outputs: 1,
+        noerr: 0,
+        initialize: '',
+        finalize: '',
+        libs: [],
+        wires: [['healthFile']],
+      },
+      620,
+    ),
+    at({ id: 'healthFile', type: 'file', name: 'health.jsonl', filename: file, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [[]] }, 660),
+  ];
+}
+
+/** The complete lines of a health tap's file so far. */
+export function readHealth(file: string): HealthLine[] {
+  return readJsonLines<HealthLine>(file);
+}
+
+/** The complete JSON lines of a file a core `file` node appends to (a line it is still writing left out). */
+function readJsonLines<T>(file: string): T[] {
   let text = '';
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
     return [];
   }
-  const out: StatusLine[] = [];
+  const out: T[] = [];
   for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
     if (!line) continue;
     try {
-      out.push(JSON.parse(line) as StatusLine);
+      out.push(JSON.parse(line) as T);
     } catch {
       // a line the file node is still writing
     }
