@@ -26,25 +26,24 @@ export interface StatusLine {
 
 /** Flow nodes that append every status of the `scope` nodes to `file` as JSON lines. */
 export function statusTap(file: string, scope: string[], tab: string): FlowNode[] {
+  const [line, ...rest] = jsonLineTap(
+    { id: 'statusLine', name: 'status as a JSON line', file: 'statusFile', y: 540 },
+    'const s = msg.status || {};\nmsg.payload = JSON.stringify({ t: Date.now(), id: s.source && s.source.id, fill: s.fill, shape: s.shape, text: s.text });\nreturn msg;',
+    file,
+    tab,
+  );
+  return [{ id: 'statusTap', type: 'status', name: 'watched statuses', scope, wires: [[line.id]], z: tab, x: 700, y: 500 }, line, ...rest];
+}
+
+/**
+ * A function node `id` that turns each message into one JSON line (`func`) → a core `file` node that
+ * appends it to `file`; below each other at `y`.
+ */
+function jsonLineTap(o: { id: string; name: string; file: string; y: number }, func: string, file: string, tab: string): FlowNode[] {
   const at = (n: FlowNode, y: number): FlowNode => ({ z: tab, x: 700, y, ...n });
   return [
-    at({ id: 'statusTap', type: 'status', name: 'watched statuses', scope, wires: [['statusLine']] }, 500),
-    at(
-      {
-        id: 'statusLine',
-        type: 'function',
-        name: 'status as a JSON line',
-        func: 'const s = msg.status || {};\nmsg.payload = JSON.stringify({ t: Date.now(), id: s.source && s.source.id, fill: s.fill, shape: s.shape, text: s.text });\nreturn msg;',
-        outputs: 1,
-        noerr: 0,
-        initialize: '',
-        finalize: '',
-        libs: [],
-        wires: [['statusFile']],
-      },
-      540,
-    ),
-    at({ id: 'statusFile', type: 'file', name: 'statuses.jsonl', filename: file, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [[]] }, 580),
+    at({ id: o.id, type: 'function', name: o.name, func, outputs: 1, noerr: 0, initialize: '', finalize: '', libs: [], wires: [[o.file]] }, o.y),
+    at({ id: o.file, type: 'file', name: path.basename(file), filename: file, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [[]] }, o.y + 40),
   ];
 }
 
@@ -68,25 +67,7 @@ export interface HealthLine {
  * output 3 to `healthLine` (and give it a `metricsInterval`).
  */
 export function healthTap(file: string, tab: string): FlowNode[] {
-  const at = (n: FlowNode, y: number): FlowNode => ({ z: tab, x: 700, y, ...n });
-  return [
-    at(
-      {
-        id: 'healthLine',
-        type: 'function',
-        name: 'health as a JSON line',
-        func: 'msg.payload = JSON.stringify(Object.assign({ t: Date.now() }, msg.payload));\nreturn msg;',
-        outputs: 1,
-        noerr: 0,
-        initialize: '',
-        finalize: '',
-        libs: [],
-        wires: [['healthFile']],
-      },
-      620,
-    ),
-    at({ id: 'healthFile', type: 'file', name: 'health.jsonl', filename: file, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [[]] }, 660),
-  ];
+  return jsonLineTap({ id: 'healthLine', name: 'health as a JSON line', file: 'healthFile', y: 620 }, 'msg.payload = JSON.stringify(Object.assign({ t: Date.now() }, msg.payload));\nreturn msg;', file, tab);
 }
 
 /** The complete lines of a health tap's file so far. */

@@ -43,6 +43,46 @@ export interface PipelineOptions {
   windowsThroughChange?: boolean;
 }
 
+/** The kafka broker node of the reliability flows (id `broker`): the project's broker, short timeouts and retries. */
+export function reliabilityBroker(clientId: string): FlowNode {
+  return {
+    id: 'broker',
+    type: 'smoke-kafka-broker',
+    brokers: bootstrap().join(','),
+    clientId,
+    connectionTimeout: 1000,
+    requestTimeout: 10000,
+    retryInitial: 100,
+    retryMax: 1000,
+    retries: 3,
+  };
+}
+
+/**
+ * The kafka in node of the reliability flows (id `kin`, on `broker`): batch mode, after-sink commits,
+ * `extra` on top (its batch size, commit interval, wires).
+ */
+export function reliabilityKafkaIn(topic: string, groupId: string, extra: Record<string, unknown>): FlowNode {
+  return {
+    id: 'kin',
+    type: 'smoke-kafka-in',
+    broker: 'broker',
+    topics: topic,
+    groupId,
+    start: 'earliest',
+    mode: 'batch',
+    commit: 'after-sink',
+    // checkpoints more often than the default 5 s: more of them between the faults, and shorter waits for the end
+    checkpointInterval: 1000,
+    // a SIGKILLed member stays in the group until its session expires: keep that short
+    sessionTimeout: 6000,
+    heartbeatInterval: 1000,
+    backoffInitial: 200,
+    backoffMax: 2000,
+    ...extra,
+  };
+}
+
 /** File name pattern of the z-score alerts sink (`zscoreAlertsCsv: true`); read back with prefix `zscore_alerts_`. */
 export const ZSCORE_ALERTS_FILE = 'zscore_alerts_{date}.csv';
 
@@ -54,39 +94,8 @@ export function pipelineFlow(o: PipelineOptions): FlowNode[] {
   const zAlerts = o.zscoreAlertsCsv ? [...alerts, 'csvZAlerts'] : alerts;
   const flow: FlowNode[] = [
     { id: tab, type: 'tab', label: 'reliability pipeline' },
-    {
-      id: 'broker',
-      type: 'smoke-kafka-broker',
-      brokers: bootstrap().join(','),
-      clientId: o.clientId ?? 'smoke-reliability',
-      connectionTimeout: 1000,
-      requestTimeout: 10000,
-      retryInitial: 100,
-      retryMax: 1000,
-      retries: 3,
-    },
-    at({
-      id: 'kin',
-      type: 'smoke-kafka-in',
-      broker: 'broker',
-      topics: o.topic,
-      groupId: o.groupId,
-      start: 'earliest',
-      mode: 'batch',
-      maxBatch: o.maxBatch ?? 1000,
-      commit: 'after-sink',
-      commitInterval: 500,
-      // checkpoints more often than the default 5 s: more of them between the faults, and shorter waits for the end
-      checkpointInterval: 1000,
-      // a SIGKILLed member stays in the group until its session expires: keep that short
-      sessionTimeout: 6000,
-      heartbeatInterval: 1000,
-      backoffInitial: 200,
-      backoffMax: 2000,
-      lagInterval: 1000,
-      ...(o.kafkaIn ?? {}),
-      wires: [['validate'], ['sinkRejects'], []],
-    }),
+    reliabilityBroker(o.clientId ?? 'smoke-reliability'),
+    at(reliabilityKafkaIn(o.topic, o.groupId, { maxBatch: o.maxBatch ?? 1000, commitInterval: 500, lagInterval: 1000, ...(o.kafkaIn ?? {}), wires: [['validate'], ['sinkRejects'], []] })),
     at({ id: 'validate', type: 'smoke-sensor-validate', wires: [['threshold'], ['sinkRejects']] }),
     at({ id: 'threshold', type: 'smoke-threshold-alert', wires: [['zscore'], alerts] }),
     at({ id: 'zscore', type: 'smoke-zscore-anomaly', wires: [['fire'], zAlerts] }),

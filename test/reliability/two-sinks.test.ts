@@ -17,12 +17,13 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Producer } from 'kafkajs';
-import { bootstrap, createTopic, kafkaClient, requireKafka, uniqueTopic } from '../kafka/broker';
+import { createTopic, kafkaClient, requireKafka, uniqueTopic } from '../kafka/broker';
 import { committedOffsets, endOffsets } from '../kafka/_kafka-nodes';
 import { diffIsClean, diffText, readCsv, readingsDiff, type OutputDiff } from './_check';
 import { DEFAULT_SHAPE, produceReadings, testProducer, type StreamShape } from './_data';
 import { makeReadOnly, makeWritable, mountProblem, mountTmpfs, unavailable, unmountAll } from './_faults';
 import { healthTap, readHealth, rowsNow, type HealthLine } from './_observe';
+import { reliabilityBroker, reliabilityKafkaIn } from './_pipeline';
 import { NodeRedChild, createUserDir, killLeftovers, removeDir, type FlowNode } from './_runtime';
 
 /** 10 devices, one reading every 5 s each: 2,000 readings stay within one UTC day (one file per sink). */
@@ -44,37 +45,8 @@ function twoSinksFlow(o: { topic: string; groupId: string; folderA: string; fold
   const at = (n: FlowNode): FlowNode => ({ z: TAB, x: 200, y: (y += 40), ...n });
   return [
     { id: TAB, type: 'tab', label: 'two sinks of the same records' },
-    {
-      id: 'broker',
-      type: 'smoke-kafka-broker',
-      brokers: bootstrap().join(','),
-      clientId: 'smoke-two-sinks',
-      connectionTimeout: 1000,
-      requestTimeout: 10000,
-      retryInitial: 100,
-      retryMax: 1000,
-      retries: 3,
-    },
-    at({
-      id: 'kin',
-      type: 'smoke-kafka-in',
-      broker: 'broker',
-      topics: o.topic,
-      groupId: o.groupId,
-      start: 'earliest',
-      mode: 'batch',
-      maxBatch: 200,
-      commit: 'after-sink',
-      commitInterval: 100,
-      checkpointInterval: 1000,
-      // the SIGKILLed member stays in the group until its session expires: keep that short
-      sessionTimeout: 6000,
-      heartbeatInterval: 1000,
-      backoffInitial: 200,
-      backoffMax: 2000,
-      metricsInterval: 1,
-      wires: [['validate'], [], ['healthLine']],
-    }),
+    reliabilityBroker('smoke-two-sinks'),
+    at(reliabilityKafkaIn(o.topic, o.groupId, { maxBatch: 200, commitInterval: 100, metricsInterval: 1, wires: [['validate'], [], ['healthLine']] })),
     at({ id: 'validate', type: 'smoke-sensor-validate', wires: [['csvA', 'csvB'], []] }),
     at({ id: 'csvA', type: 'smoke-csv-sink', preset: 'readings', folder: o.folderA, wires: [[]] }),
     // a short retry delay: B writes soon after its file system is writable again
