@@ -78,6 +78,30 @@ for (const entry of fs.readdirSync(nodesDir, { withFileTypes: true })) {
     }
   }
 }
-console.log(`build: tsc ${tscFailed ? 'FAILED' : 'done'}, ${copied} editor assets copied to dist/nodes`);
+// The help pages name the sensors of the sensor table (nodes/lib/sensor-fields.ts) where they say
+// `<!--sensor-keys-->` (a comma list) or `<!--sensor-keys:code-->` (each key in <code>): a sensor added
+// to the table reaches the help with it.
+const sensorFields = path.join(out, 'lib', 'sensor-fields.js');
+let helpPages = 0;
+if (fs.existsSync(sensorFields)) {
+  const keys = require(sensorFields).SENSOR_KEYS;
+  const listed = (code) => keys.map((k) => (code ? `<code>${k}</code>` : k)).join(', ');
+  for (const node of fs.readdirSync(out, { withFileTypes: true })) {
+    const locales = path.join(out, node.name, 'locales');
+    if (!node.isDirectory() || !fs.existsSync(locales)) continue;
+    for (const lang of fs.readdirSync(locales)) {
+      for (const f of fs.readdirSync(path.join(locales, lang)).filter((n) => n.endsWith('.html'))) {
+        const file = path.join(locales, lang, f);
+        const text = fs.readFileSync(file, 'utf8');
+        const filled = text.replace(/<!--sensor-keys(:code)?-->/g, (_, code) => listed(code !== undefined));
+        if (filled !== text) {
+          fs.writeFileSync(file, filled);
+          helpPages++;
+        }
+      }
+    }
+  }
+}
+console.log(`build: tsc ${tscFailed ? 'FAILED' : 'done'}, ${copied} editor assets copied to dist/nodes, sensor keys in ${helpPages} help pages`);
 if (tscFailed) process.exit(1);
 fs.writeFileSync(stampFile, stamp);

@@ -1,14 +1,15 @@
 /**
  * Adding a sensor is one line in the sensor table (issue 16 point 1). The proof: the package's nodes/
  * sources are copied to a temporary folder, ONE row is added to SENSOR_TABLE (nodes/lib/sensor-fields.ts)
- * and nothing else, the copy is built with tsc (type check included: the `Reading` type and every
- * exhaustive use of it follow the table), and readings that carry the new sensor run through the copy's
+ * and nothing else, the copy is built with the package's build (tsc, type check included: the `Reading`
+ * type and every exhaustive use of it follow the table; the help pages that name the sensors list it),
+ * and readings that carry the new sensor run through the copy's
  * real nodes in Node-RED: sensor validate range-checks it (an out-of-range or absent value goes to
  * output 2), z-score anomaly scores it by default (an outlier alerts on it), sliding window averages it
  * when its aggregate is configured (`avgCo`: the contract's default result columns are fixed, CONTRACT
  * §5), and csv sink writes its column in the readings file (after the contract's 14 sensors, before
  * `device_id`: table order). The sim, which models the contract's sensors only, sends the new one's
- * fill default. tsc on the copy takes about 10 s.
+ * fill default. The build of the copy takes about 10 s.
  */
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
@@ -69,9 +70,11 @@ describe('sensor table > adding a sensor is one line in the table', function () 
     assert.ok(last > 0, 'the table has its fireAlarm row');
     lines.splice(last + 1, 0, NEW_ROW);
     fs.writeFileSync(table, lines.join('\n'));
-    const tsc = require.resolve('typescript/bin/tsc');
-    await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', 'dist'], { cwd: tmp }).catch((err) => {
-      throw new Error(`tsc failed on the copy with the new row:\n${err.stdout}${err.stderr}`);
+    // The package's own build (tsc, then the editors, locales and help pages next to the code).
+    fs.mkdirSync(path.join(tmp, 'scripts'));
+    fs.copyFileSync(path.join(root, 'scripts', 'build.js'), path.join(tmp, 'scripts', 'build.js'));
+    await promisify(execFile)(process.execPath, [path.join('scripts', 'build.js')], { cwd: tmp }).catch((err) => {
+      throw new Error(`the build failed on the copy with the new row:\n${err.stdout}${err.stderr}`);
     });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     load = (name) => require(path.join(tmp, 'dist', 'nodes', name, `${name}.js`));
@@ -93,6 +96,13 @@ describe('sensor table > adding a sensor is one line in the table', function () 
     const after = fs.readFileSync(path.join(tmp, TABLE_FILE), 'utf8').split('\n');
     assert.deepEqual(after.filter((l) => !before.includes(l)), [NEW_ROW]);
     assert.equal(after.length, before.length + 1);
+  });
+
+  it("lists it in the help pages that name the reading's sensors (sensor validate's output, the sim's canonical shape)", function () {
+    const help = (node: string) => fs.readFileSync(path.join(tmp, 'dist', 'nodes', node, 'locales', 'en-US', `${node}.html`), 'utf8');
+    assert.match(help('sensor-validate'), /\{ deviceId, timestamp, temperature, [^}]*, fireAlarm, co, location\? \}/);
+    assert.match(help('sensor-sim'), /<code>fireAlarm<\/code>, <code>co<\/code>\./);
+    for (const node of ['sensor-validate', 'sensor-sim']) assert.doesNotMatch(help(node), /sensor-keys/, `${node}: a marker left unfilled`);
   });
 
   it('the sim, which does not model it, sends its fill default: its readings stay valid in both shapes', function () {
