@@ -25,7 +25,7 @@ import { rejectRows } from '../lib/csv-rejects';
 import { CsvWriter, UnwrittenError, type GroupCommit, type Segment } from './writer';
 import { JournalFile, journalPath, recoverFiles } from './exactly-once';
 import { SinkPositions, advance, covers, parseSinkState, type Positions } from '../nr/sink-positions';
-import { sinkAcknowledges, sinkSharesRecords, upstreamKafkaIns } from '../nr/flow-graph';
+import { sinkRole, upstreamKafkaIns } from '../nr/flow-graph';
 import { tasksOf } from '../nr/partition-tasks';
 
 /** Node-RED abandons a close after 15 s: give up on unwritten rows (with errors) well before, keeping time for the last commit. */
@@ -223,10 +223,9 @@ export = function (RED: RED) {
       }
     }
 
-    // Whether this sink acknowledges what it wrote: with another sink behind it, that sink does
-    // (flow-graph.ts sinkAcknowledges); and whether it holds records that another sink gets too.
-    const acknowledges = sinkAcknowledges(RED, node.id);
-    const shares = acknowledges && sinkSharesRecords(RED, node.id);
+    // Whether this sink acknowledges what it wrote (with another sink behind it, that sink does), and
+    // whether it holds records that another sink gets too (flow-graph.ts sinkRole).
+    const { acknowledges, holds } = sinkRole(RED, node.id);
     const handle = (msg: NodeMessage, send: Send, done: Done, release: HoldRelease): void => {
       const now = Date.now();
       if (recovering !== null) {
@@ -311,7 +310,7 @@ export = function (RED: RED) {
     };
     // Records another sink gets too are held here until written (ack.ts holdUntilAcked): on arrival,
     // before a wait for the crash recovery or the partition's restore.
-    node.on('input', (msg: NodeMessage, send: Send, done: Done) => handle(msg, send, done, shares ? holdUntilAcked(msg, node.id) : NOTHING_HELD));
+    node.on('input', (msg: NodeMessage, send: Send, done: Done) => handle(msg, send, done, holds ? holdUntilAcked(msg, node.id) : NOTHING_HELD));
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;

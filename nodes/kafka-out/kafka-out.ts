@@ -8,7 +8,7 @@ import { isValidTopic } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
 import { failToCatch, handleInputError } from '../nr/errors';
 import { holdUntilAcked, NOTHING_HELD } from '../nr/ack';
-import { exactlyOnceSource, sinkSharesRecords } from '../nr/flow-graph';
+import { exactlyOnceSource, sinkRole } from '../nr/flow-graph';
 import { Deadline, closeWith, settleWithin, usableBroker } from '../nr/kafka-client';
 import { KafkaOutRunner } from '../nr/kafka-producer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
@@ -97,10 +97,10 @@ export = function (RED: RED) {
     // until a message is accepted.
     let lastInputError = '';
     // Records another sink gets too are held here until the broker has them (ack.ts holdUntilAcked).
-    const shares = sinkSharesRecords(RED, node.id);
+    const { holds } = sinkRole(RED, node.id);
     node.on('input', (msg: NodeMessage, _send: Send, done: Done) => {
       // Before anything can fail: a message that fails keeps its records from being committed.
-      const release = shares ? holdUntilAcked(msg, node.id) : NOTHING_HELD;
+      const release = holds ? holdUntilAcked(msg, node.id) : NOTHING_HELD;
       try {
         const to = topic || (typeof msg.topic === 'string' ? msg.topic.trim() : '');
         if (!to) throw new Error(t('smoke-kafka-out.errors.no-topic'));

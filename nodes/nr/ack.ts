@@ -14,7 +14,7 @@
  * ({@link settle}).
  *
  * Sinks that share records (a fan-out of the same records to two csv sinks, or to a csv sink and a
- * kafka out: flow-graph.ts `sinkSharesRecords`) each hold the unit from the message's arrival until they
+ * kafka out: flow-graph.ts `sinkRole`) each hold the unit from the message's arrival until they
  * acknowledged it ({@link holdUntilAcked}): the acknowledgements of one sink alone reach the record
  * count, and would complete the unit before the other sink wrote it.
  *
@@ -135,7 +135,7 @@ export type HoldRelease = () => void;
 export const NOTHING_HELD: HoldRelease = () => {};
 
 /**
- * A sink that shares records with another sink (flow-graph.ts `sinkSharesRecords`) holds the unit behind
+ * A sink that shares records with another sink (flow-graph.ts `sinkRole`) holds the unit behind
  * the message's token from the message's arrival (call this synchronously in the input handler) until it
  * has acknowledged the records: call the function it returns right after `ack`. Without the hold the
  * first sink's acknowledgement would complete the unit. A message whose records are never written

@@ -50,16 +50,25 @@ export function recordsEndHere(RED: RED, nodeId: string, defs = flowDefs(RED)): 
 }
 
 /**
- * Whether sink `nodeId` (a csv sink or kafka out) may get Kafka records that another csv sink or kafka
- * out gets too: on the way from the kafka in, or on a branch beside it (`validate → csv sink` and
- * `validate → kafka out`, or two csv sinks of the same readings). Each acknowledges all of them, and a
- * unit counts as acknowledged once its records are, so the first sink's write would let the commit pass
- * rows the other has not written: such a sink holds each message's token from its arrival until it
- * acknowledged it ({@link holdUntilAcked}).
+ * What sink `nodeId` (a csv sink or kafka out) does with the Kafka records it writes:
+ * - `acknowledges`: it acknowledges them (nodes/nr/ack.ts), unless it is a csv sink whose output leads
+ *   to another sink (`csv sink → kafka out`: archive, then publish). That one passes each message on once
+ *   written and the sink behind acknowledges the records once it has them too; were both to acknowledge,
+ *   the first one's acknowledgement would complete the records before the second got them, and a crash
+ *   in between would lose the second one's copy.
+ * - `holds`: it acknowledges them, and another csv sink or kafka out may get the same records, on the
+ *   way from the kafka in or on a branch beside it (`validate → csv sink` and `validate → kafka out`, or
+ *   two csv sinks of the same readings). Each acknowledges all of them, and a unit counts as acknowledged
+ *   once its records are, so the first sink's write would let the commit pass rows the other has not
+ *   written: such a sink holds each message's token from its arrival until it acknowledged it
+ *   (ack.ts `holdUntilAcked`).
  */
-export function sinkSharesRecords(RED: RED, nodeId: string, defs = flowDefs(RED)): boolean {
+export function sinkRole(RED: RED, nodeId: string, defs = flowDefs(RED)): { acknowledges: boolean; holds: boolean } {
+  const def = defs.get(nodeId);
+  const acknowledges = def === undefined || !passesRecordsOn(defs, def);
+  if (!acknowledges) return { acknowledges, holds: false };
   const p = recordPaths(defs, nodeId);
-  return p.fromKafka && p.otherSink;
+  return { acknowledges, holds: p.fromKafka && p.otherSink };
 }
 
 /**
@@ -113,7 +122,7 @@ const KAFKA_OUT = 'smoke-kafka-out';
 
 /**
  * How many sinks messages sent on output `port` of `nodeId` reach that acknowledge them: csv sinks and
- * kafka outs ({@link sinkAcknowledges}). A node that tracks its outputs until written waits for that
+ * kafka outs that acknowledge ({@link sinkRole}). A node that tracks its outputs until written waits for that
  * many acknowledgements of each (nodes/nr/task-store.ts).
  */
 export function ackingSinks(RED: RED, nodeId: string, port: number): number {
@@ -124,18 +133,6 @@ export function ackingSinks(RED: RED, nodeId: string, port: number): number {
     return targetsOf(def);
   });
   return n;
-}
-
-/**
- * Whether sink `nodeId` acknowledges what it wrote. Not a csv sink whose output leads to another csv sink
- * or kafka out (`csv sink → kafka out`: archive, then publish): it passes each message on once written,
- * and the sink behind it acknowledges the records once it has them too. Were both to acknowledge, the
- * first one's acknowledgement would complete the records before the second got them, and a crash in
- * between would lose the second one's copy.
- */
-export function sinkAcknowledges(RED: RED, nodeId: string, defs = flowDefs(RED)): boolean {
-  const def = defs.get(nodeId);
-  return def === undefined || !passesRecordsOn(defs, def);
 }
 
 /** Whether a sink's output leads its records to another csv sink or kafka out. */

@@ -5,7 +5,7 @@
  * kafka in stops at its in-flight limit (test/kafka/records-end.test.ts runs the flows on the broker).
  */
 import { strict as assert } from 'node:assert';
-import { ackingSinks, recordEnds, recordsEndHere, sinkAcknowledges, sinkSharesRecords } from '../../nodes/nr/flow-graph';
+import { ackingSinks, recordEnds, recordsEndHere, sinkRole } from '../../nodes/nr/flow-graph';
 import { ack, holdUntilAcked, registerConsumer, settle, unregisterConsumer } from '../../nodes/nr/ack';
 import { OffsetTracker } from '../../nodes/lib/kafka-offsets';
 import type { RED } from '../../nodes/nr/types';
@@ -149,12 +149,12 @@ describe('records that end at a node (after-sink acknowledgements)', () => {
       { id: 'threshold', type: 'smoke-threshold-alert', wires: [[], ['alerts']] },
       { id: 'alerts', type: 'smoke-csv-sink', wires: [] },
     ]);
-    for (const id of ['readings', 'backup', 'forward']) assert.equal(sinkSharesRecords(r, id), true, id);
-    assert.equal(sinkSharesRecords(r, 'rejects'), false, "validate's outputs carry other records; kafka in's output 2 others again");
-    assert.equal(sinkSharesRecords(r, 'alerts'), true, "alerts carry no records, but the detector's readings reach the other sinks beside it (its hold is then a no-op: no kafka in token)");
+    for (const id of ['readings', 'backup', 'forward']) assert.equal(sinkRole(r, id).holds, true, id);
+    assert.equal(sinkRole(r, 'rejects').holds, false, "validate's outputs carry other records; kafka in's output 2 others again");
+    assert.equal(sinkRole(r, 'alerts').holds, true, "alerts carry no records, but the detector's readings reach the other sinks beside it (its hold is then a no-op: no kafka in token)");
     const alone = red([kin([['validate'], [], []]), { id: 'validate', type: 'smoke-sensor-validate', wires: [['readings'], ['rejects']] }, { id: 'readings', type: 'smoke-csv-sink', wires: [] }, { id: 'rejects', type: 'smoke-csv-sink', wires: [] }]);
-    assert.equal(sinkSharesRecords(alone, 'readings'), false, 'one sink a record: nothing to hold');
-    assert.equal(sinkSharesRecords(red([{ id: 'sim', type: 'smoke-sensor-sim', wires: [['a', 'b']] }, { id: 'a', type: 'smoke-csv-sink' }, { id: 'b', type: 'smoke-csv-sink' }]), 'a'), false, 'no kafka in: no tokens');
+    assert.equal(sinkRole(alone, 'readings').holds, false, 'one sink a record: nothing to hold');
+    assert.equal(sinkRole(red([{ id: 'sim', type: 'smoke-sensor-sim', wires: [['a', 'b']] }, { id: 'a', type: 'smoke-csv-sink' }, { id: 'b', type: 'smoke-csv-sink' }]), 'a').holds, false, 'no kafka in: no tokens');
   });
 
   it('two sinks of the same records: the unit completes when the second one acknowledged, not the first', () => {
@@ -192,9 +192,9 @@ describe('records that end at a node (after-sink acknowledgements)', () => {
       { id: 'alertsDebugCsv', type: 'smoke-csv-sink', wires: [['debug']] },
       { id: 'debug', type: 'debug', wires: [] },
     ]);
-    assert.equal(sinkAcknowledges(r, 'archive'), false, 'the kafka out behind it acknowledges, once it has them too');
-    assert.equal(sinkAcknowledges(r, 'publish'), true);
-    assert.equal(sinkAcknowledges(r, 'alertsDebugCsv'), true, 'a debug node behind a sink is no sink');
+    assert.equal(sinkRole(r, 'archive').acknowledges, false, 'the kafka out behind it acknowledges, once it has them too');
+    assert.equal(sinkRole(r, 'publish').acknowledges, true);
+    assert.equal(sinkRole(r, 'alertsDebugCsv').acknowledges, true, 'a debug node behind a sink is no sink');
     assert.equal(ackingSinks(r, 'threshold', 1), 2, "the detector's alerts: acknowledged by the kafka out behind the first csv sink, and by the second csv sink");
   });
 });
