@@ -88,18 +88,18 @@ function recordPaths(defs: Map<string, FlowNodeDef>, nodeId: string): { fromKafk
   const ways = [...way].map((id) => defs.get(id)!);
   const fromKafka = ways.some((d) => d.type === KAFKA_IN);
   if (sinkOnTheWay || !fromKafka) return { fromKafka, otherSink: sinkOnTheWay };
+  const onTheWay = (to: string) => to === nodeId || way.has(to);
   for (const d of ways) {
-    const ports = d.wires ?? [];
-    const onTheWay = (to: string) => to === nodeId || way.has(to);
-    const toward = ports.map((port) => (port ?? []).some(onTheWay));
+    // A link out's links are one more port (it has no wires of its own).
+    const ports = d.type === 'link out' ? [...(d.wires ?? []), d.links ?? []] : (d.wires ?? []);
     const disjoint = DISJOINT_PORTS.has(d.type);
     for (let p = 0; p < ports.length; p++) {
+      const port = ports[p] ?? [];
       // Beside the way: the other targets of a port that leads toward this node, and for a node that may
       // send one record on several outputs, every other output's targets (not a result output).
-      if (!toward[p] && (disjoint || p === RESULT_PORTS[d.type])) continue;
-      for (const to of ports[p] ?? []) if (!onTheWay(to) && recordsReachSink(defs, to)) return { fromKafka, otherSink: true };
+      if (!port.some(onTheWay) && (disjoint || p === RESULT_PORTS[d.type])) continue;
+      if (port.some((to) => !onTheWay(to) && recordsReachSink(defs, to))) return { fromKafka, otherSink: true };
     }
-    if (d.type === 'link out') for (const to of d.links ?? []) if (!onTheWay(to) && recordsReachSink(defs, to)) return { fromKafka, otherSink: true };
   }
   return { fromKafka, otherSink: false };
 }
