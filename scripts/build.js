@@ -86,19 +86,14 @@ let helpPages = 0;
 if (fs.existsSync(sensorFields)) {
   const keys = require(sensorFields).SENSOR_KEYS;
   const listed = (code) => keys.map((k) => (code ? `<code>${k}</code>` : k)).join(', ');
-  for (const node of fs.readdirSync(out, { withFileTypes: true })) {
-    const locales = path.join(out, node.name, 'locales');
-    if (!node.isDirectory() || !fs.existsSync(locales)) continue;
-    for (const lang of fs.readdirSync(locales)) {
-      for (const f of fs.readdirSync(path.join(locales, lang)).filter((n) => n.endsWith('.html'))) {
-        const file = path.join(locales, lang, f);
-        const text = fs.readFileSync(file, 'utf8');
-        const filled = text.replace(/<!--sensor-keys(:code)?-->/g, (_, code) => listed(code !== undefined));
-        if (filled !== text) {
-          fs.writeFileSync(file, filled);
-          helpPages++;
-        }
-      }
+  // dist/nodes/<node>/locales/<lang>/<node>.html
+  for (const rel of fs.readdirSync(out, { recursive: true }).filter((f) => /^[^/\\]+[/\\]locales[/\\][^/\\]+[/\\][^/\\]+\.html$/.test(f))) {
+    const file = path.join(out, rel);
+    const text = fs.readFileSync(file, 'utf8');
+    const filled = text.replace(/<!--sensor-keys(:code)?-->/g, (_, code) => listed(code !== undefined));
+    if (filled !== text) {
+      fs.writeFileSync(file, filled);
+      helpPages++;
     }
   }
 }
