@@ -49,6 +49,31 @@ async function commitCycle(topic: string, groupId: string, got: Collected, parti
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const holds = require(path.join(__dirname, '..', '..', 'dist', 'nodes', 'nr', 'ack.js')) as typeof import('../../nodes/nr/ack');
 
+/** The data rows (header left out) of the csv files in `dir` whose names start with `prefix`. */
+function csvRows(dir: string, prefix = 'historical_smoke_data_'): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith(prefix))
+    .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/).slice(1).filter(Boolean));
+}
+
+type Health = { inFlight: number; records: number };
+
+/** kafka in's health reports as helper node `id` (wired to its output 3) receives them. */
+function healthReports(id: string): Health[] {
+  const health: Health[] = [];
+  helper.getNode(id).on('input', (msg: { payload: Health }) => health.push(msg.payload));
+  return health;
+}
+
+/** The first of kafka in's health reports that comes after this call. */
+async function nextHealth(health: Health[], what: string): Promise<Pick<Health, 'inFlight' | 'records'>> {
+  const seen = health.length;
+  await waitFor(() => health.length > seen, 10_000, () => `a health report after ${what}`);
+  const h = health.at(-1)!;
+  return { inFlight: h.inFlight, records: h.records };
+}
+
 describe('kafka in > after-sink commits (at-least-once)', function () {
   this.timeout(60_000);
 
@@ -244,13 +269,8 @@ describe('kafka in > after-sink with the real pipeline (sensor validate → csv 
     await helper.load([brokerModule, inModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
     await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic), 30_000);
 
-    const files = fs.readdirSync(dir);
-    const rows = (prefix: string) =>
-      files
-        .filter((f) => f.startsWith(prefix))
-        .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/).slice(1).filter(Boolean));
-    assert.equal(rows('historical_smoke_data_').length, 2000, 'every valid reading written once');
-    assert.equal(rows('rejects_').length, 3, 'two undecodable records and one invalid reading written as rejects');
+    assert.equal(csvRows(dir).length, 2000, 'every valid reading written once');
+    assert.equal(csvRows(dir, 'rejects_').length, 3, 'two undecodable records and one invalid reading written as rejects');
   });
 
   // Records whose path ends with no csv sink on the way: in the sliding window that keeps them (the
@@ -277,12 +297,7 @@ describe('kafka in > after-sink with the real pipeline (sensor validate → csv 
       ];
       await helper.load(modules, flow);
       await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic), 60_000);
-      const rows = () =>
-        fs
-          .readdirSync(dir)
-          .filter((f) => f.startsWith('window_results_'))
-          .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/).slice(1).filter(Boolean));
-      await waitFor(() => rows().length > 0, 10_000, () => 'window results in the csv file');
+      await waitFor(() => csvRows(dir, 'window_results_').length > 0, 10_000, () => 'window results in the csv file');
     });
   }
 
@@ -308,8 +323,15 @@ describe('kafka in > after-sink with the real pipeline (sensor validate → csv 
   });
 });
 
-describe('kafka in > after-sink with kafka out (at-least-once) as the sink', function () {
+describe('kafka in > after-sink: every sink acknowledges (kafka out, two sinks of the same records, a chain)', function () {
   this.timeout(90_000);
+  const dirs: string[] = [];
+  /** `dir`, unmounted and removed after the test. */
+  const keep = (dir: string): string => {
+    dirs.push(dir);
+    return dir;
+  };
+  const folder = (prefix: string): string => keep(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
 
   before(async function () {
     await requireKafka(this);
@@ -317,73 +339,15 @@ describe('kafka in > after-sink with kafka out (at-least-once) as the sink', fun
 
   afterEach(async function () {
     await helper.unload();
+    for (const d of dirs.splice(0)) {
+      unmountAll(d);
+      fs.rmSync(d, { recursive: true, force: true });
+    }
   });
 
   // A kafka out acknowledges the records it sends once the broker acknowledged them, in either
   // processing mode; before, only an exactly-once one did, and kafka in → … → kafka out (at-least-once)
   // never committed and stopped at its in-flight limit.
-  it('kafka in → sensor validate → csv sink → kafka out (archive, then publish): every offset committed, every reading in the file and on the topic', async function () {
-    const topic = uniqueTopic('aftersink-chain-src');
-    const out = uniqueTopic('aftersink-chain-dst');
-    await createTopic(topic, 2);
-    await createTopic(out, 2);
-    await produce(topic, jsonMessages(readings(600, 10)));
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-chain-'));
-    try {
-      const flow = [
-        brokerNode(),
-        { ...kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', maxBatch: 50, maxInFlight: 100, commitInterval: 100 }), wires: [['validate'], [], []] },
-        { id: 'validate', type: 'smoke-sensor-validate', wires: [['archive'], []] },
-        { id: 'archive', type: 'smoke-csv-sink', preset: 'readings', folder: dir, wires: [['out']] },
-        { id: 'out', type: 'smoke-kafka-out', broker: 'broker', topic: out, wires: [] },
-      ];
-      await helper.load([brokerModule, inModule, outModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
-      await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic), 60_000);
-      const rows = fs
-        .readdirSync(dir)
-        .filter((f) => f.startsWith('historical_smoke_data_'))
-        .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/).slice(1).filter(Boolean));
-      assert.equal(rows.length, 600, 'every reading in the file');
-      assert.equal(Object.values(await endOffsets(out)).reduce((a, b) => a + b, 0), 600, 'every reading on the topic');
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('csv sink → kafka out whose broker is unreachable: the csv sink wrote every reading, and still nothing is committed (the kafka out has not sent them)', async function () {
-    const topic = uniqueTopic('aftersink-chain-down');
-    await createTopic(topic, 2);
-    await produce(topic, jsonMessages(readings(300, 10)));
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-chain-'));
-    try {
-      const flow = [
-        brokerNode(),
-        brokerNode('nowhere', { brokers: `127.0.0.1:${await freePort()}` }),
-        { ...kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', maxBatch: 50, commitInterval: 100, metricsInterval: 1 }), wires: [['validate'], [], ['metrics']] },
-        { id: 'metrics', type: 'helper' },
-        { id: 'validate', type: 'smoke-sensor-validate', wires: [['archive'], []] },
-        { id: 'archive', type: 'smoke-csv-sink', preset: 'readings', folder: dir, wires: [['out']] },
-        { id: 'out', type: 'smoke-kafka-out', broker: 'nowhere', topic: 'never-sent', wires: [] },
-      ];
-      await helper.load([brokerModule, inModule, outModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
-      const health: Array<{ inFlight: number; records: number }> = [];
-      helper.getNode('metrics').on('input', (msg: { payload: { inFlight: number; records: number } }) => health.push(msg.payload));
-      const rows = () =>
-        fs
-          .readdirSync(dir)
-          .filter((f) => f.startsWith('historical_smoke_data_'))
-          .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/).slice(1).filter(Boolean));
-      await waitFor(() => rows().length === 300, 30_000, () => `${rows().length}/300 rows in the file`);
-      // The first report of kafka in's health after the sink wrote them all: the kafka out has not sent them.
-      const seen = health.length;
-      await waitFor(() => health.length > seen, 10_000, () => 'a health report after the csv sink wrote every row');
-      assert.deepEqual({ inFlight: health.at(-1)!.inFlight, records: health.at(-1)!.records }, { inFlight: 300, records: 300 });
-      assert.deepEqual(Object.values(await committedOffsets(`${topic}-group`, topic)).filter((o) => o > 0), [], 'nothing committed before the kafka out sent it');
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
   for (const mode of ['single', 'batch'] as const) {
     it(`${mode} mode: kafka in → sensor validate → kafka out commits every offset past its in-flight limit, once the records are on the out topic`, async function () {
       const topic = uniqueTopic('aftersink-out-src');
@@ -403,23 +367,6 @@ describe('kafka in > after-sink with kafka out (at-least-once) as the sink', fun
       assert.equal(Object.values(sent).reduce((a, b) => a + b, 0), 1200, 'every reading on the out topic, once (no retries here)');
     });
   }
-});
-
-describe('kafka in > after-sink with two sinks of the same records', function () {
-  this.timeout(90_000);
-  const dirs: string[] = [];
-
-  before(async function () {
-    await requireKafka(this);
-  });
-
-  afterEach(async function () {
-    await helper.unload();
-    for (const d of dirs.splice(0)) {
-      unmountAll(d);
-      fs.rmSync(d, { recursive: true, force: true });
-    }
-  });
 
   // Each sink acknowledges every record it gets, and a unit counts as acknowledged once its records are:
   // before, the first sink's write completed the unit, and a crash then lost the rows the other had not
@@ -430,10 +377,8 @@ describe('kafka in > after-sink with two sinks of the same records', function ()
     const topic = uniqueTopic('aftersink-two-sinks');
     await createTopic(topic, 2);
     await produce(topic, jsonMessages(readings(600, 10)));
-    const dirA = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-two-sinks-a-'));
-    dirs.push(dirA);
-    const dirB = mountTmpfs('smoke-two-sinks-b-', 8 << 20);
-    dirs.push(dirB);
+    const dirA = folder('smoke-two-sinks-a-');
+    const dirB = keep(mountTmpfs('smoke-two-sinks-b-', 8 << 20));
     const how = makeReadOnly(dirB);
     const flow = [
       brokerNode(),
@@ -444,24 +389,59 @@ describe('kafka in > after-sink with two sinks of the same records', function ()
       { id: 'csvB', type: 'smoke-csv-sink', preset: 'readings', folder: dirB, retryDelay: 50, wires: [] },
     ];
     await helper.load([brokerModule, inModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
-    const health: Array<{ inFlight: number; records: number }> = [];
-    helper.getNode('metrics').on('input', (msg: { payload: { inFlight: number; records: number } }) => health.push(msg.payload));
-    const rows = (dir: string) =>
-      fs
-        .readdirSync(dir)
-        .filter((f) => f.startsWith('historical_smoke_data_'))
-        .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/).slice(1).filter(Boolean));
-    await waitFor(() => rows(dirA).length === 600, 30_000, () => `${rows(dirA).length}/600 rows in A`);
-    // The first report of kafka in's health after A wrote them all: B has not, so they are all in flight.
-    const seen = health.length;
-    await waitFor(() => health.length > seen, 10_000, () => 'a health report after A wrote every row');
-    assert.deepEqual({ inFlight: health.at(-1)!.inFlight, records: health.at(-1)!.records }, { inFlight: 600, records: 600 }, 'every record held by the sink that has not written it');
+    const health = healthReports('metrics');
+    await waitFor(() => csvRows(dirA).length === 600, 30_000, () => `${csvRows(dirA).length}/600 rows in A`);
+    // B has not written them, so they are all in flight.
+    assert.deepEqual(await nextHealth(health, 'A wrote every row'), { inFlight: 600, records: 600 }, 'every record held by the sink that has not written it');
     assert.deepEqual(Object.values(await committedOffsets(`${topic}-group`, topic)).filter((o) => o > 0), [], 'no offset committed past a record B has not written');
-    assert.equal(rows(dirB).length, 0);
+    assert.equal(csvRows(dirB).length, 0);
 
     makeWritable(dirB, how);
     await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic), 60_000);
-    assert.equal(rows(dirB).length, 600, 'B wrote every row once its file system was writable again');
-    assert.equal(rows(dirA).length, 600, 'and A each row once');
+    assert.equal(csvRows(dirB).length, 600, 'B wrote every row once its file system was writable again');
+    assert.equal(csvRows(dirA).length, 600, 'and A each row once');
+  });
+
+  // A csv sink passes each message on once written: with a kafka out behind it, the kafka out acknowledges.
+  it('kafka in → sensor validate → csv sink → kafka out (archive, then publish): every offset committed, every reading in the file and on the topic', async function () {
+    const topic = uniqueTopic('aftersink-chain-src');
+    const out = uniqueTopic('aftersink-chain-dst');
+    await createTopic(topic, 2);
+    await createTopic(out, 2);
+    await produce(topic, jsonMessages(readings(600, 10)));
+    const dir = folder('smoke-chain-');
+    const flow = [
+      brokerNode(),
+      { ...kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', maxBatch: 50, maxInFlight: 100, commitInterval: 100 }), wires: [['validate'], [], []] },
+      { id: 'validate', type: 'smoke-sensor-validate', wires: [['archive'], []] },
+      { id: 'archive', type: 'smoke-csv-sink', preset: 'readings', folder: dir, wires: [['out']] },
+      { id: 'out', type: 'smoke-kafka-out', broker: 'broker', topic: out, wires: [] },
+    ];
+    await helper.load([brokerModule, inModule, outModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
+    await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic), 60_000);
+    assert.equal(csvRows(dir).length, 600, 'every reading in the file');
+    assert.equal(Object.values(await endOffsets(out)).reduce((a, b) => a + b, 0), 600, 'every reading on the topic');
+  });
+
+  it('csv sink → kafka out whose broker is unreachable: the csv sink wrote every reading, and still nothing is committed (the kafka out has not sent them)', async function () {
+    const topic = uniqueTopic('aftersink-chain-down');
+    await createTopic(topic, 2);
+    await produce(topic, jsonMessages(readings(300, 10)));
+    const dir = folder('smoke-chain-');
+    const flow = [
+      brokerNode(),
+      brokerNode('nowhere', { brokers: `127.0.0.1:${await freePort()}` }),
+      { ...kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', maxBatch: 50, commitInterval: 100, metricsInterval: 1 }), wires: [['validate'], [], ['metrics']] },
+      { id: 'metrics', type: 'helper' },
+      { id: 'validate', type: 'smoke-sensor-validate', wires: [['archive'], []] },
+      { id: 'archive', type: 'smoke-csv-sink', preset: 'readings', folder: dir, wires: [['out']] },
+      { id: 'out', type: 'smoke-kafka-out', broker: 'nowhere', topic: 'never-sent', wires: [] },
+    ];
+    await helper.load([brokerModule, inModule, outModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
+    const health = healthReports('metrics');
+    await waitFor(() => csvRows(dir).length === 300, 30_000, () => `${csvRows(dir).length}/300 rows in the file`);
+    // The kafka out has not sent them.
+    assert.deepEqual(await nextHealth(health, 'the csv sink wrote every row'), { inFlight: 300, records: 300 });
+    assert.deepEqual(Object.values(await committedOffsets(`${topic}-group`, topic)).filter((o) => o > 0), [], 'nothing committed before the kafka out sent it');
   });
 });
