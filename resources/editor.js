@@ -165,6 +165,21 @@
   }
 
   /**
+   * Validator (the kafka broker's list): absent or empty, one ${ENV} reference, or host:port entries
+   * separated by commas (an IPv6 host in brackets, a scheme such as "kafka://" and ${ENV} parts inside
+   * an entry and empty entries allowed).
+   */
+  function brokerList() {
+    return function (v) {
+      if (absent(v)) return true;
+      return /^\s*\$\{[A-Za-z_][A-Za-z0-9_]*\}\s*$/.test(v) || String(v).split(',').every(function (b) {
+        b = b.trim().replace(/^[A-Za-z_]+:\/\//, '').replace(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'host');
+        return b === '' || /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(b);
+      });
+    };
+  }
+
+  /**
    * For oneditprepare: a flow that omits a setting runs with its default, so show that default in the
    * dialog; saving it then keeps the behaviour instead of turning an absent setting into a different
    * one. A checkbox shows what the runtime reads: "true" / "false" as text, its default when unset.
@@ -595,6 +610,7 @@
     isTopic: isTopic,
     topicName: topicName,
     topicList: topicList,
+    brokerList: brokerList,
     showDefaults: showDefaults,
     follow: follow,
     upstreamKafkaIns: upstreamKafkaIns,

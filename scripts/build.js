@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Build: tsc (CommonJS) for nodes/**/*.ts into dist/nodes, then copy each node's editor html,
-// locales and icons next to its .js so Node-RED finds them.
+// Build: tsc (CommonJS) for nodes/**/*.ts into dist/nodes, then copy each node's editor html (its
+// shared parts filled in: scripts/editor-parts.js), locales and icons next to its .js so Node-RED finds them.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { expandEditor } = require('./editor-parts');
 
 const root = path.resolve(__dirname, '..');
 const tsc = require.resolve('typescript/bin/tsc');
@@ -39,7 +40,7 @@ function sourceStamp() {
     }
   };
   walk(path.join(root, 'nodes'));
-  for (const f of ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.js']) if (fs.existsSync(path.join(root, f))) add(path.join(root, f));
+  for (const f of ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.js', 'scripts/editor-parts.js']) if (fs.existsSync(path.join(root, f))) add(path.join(root, f));
   h.update(require('typescript').version);
   return h.digest('hex');
 }
@@ -73,7 +74,9 @@ for (const entry of fs.readdirSync(nodesDir, { withFileTypes: true })) {
       fs.cpSync(from, path.join(dst, f.name), { recursive: true });
       copied++;
     } else if (f.isFile() && f.name.endsWith('.html')) {
-      fs.copyFileSync(from, path.join(dst, f.name));
+      const html = fs.readFileSync(from, 'utf8');
+      const type = /RED\.nodes\.registerType\('([^']+)'/.exec(html)?.[1] ?? `smoke-${entry.name}`;
+      fs.writeFileSync(path.join(dst, f.name), expandEditor(html, type));
       copied++;
     }
   }

@@ -1,8 +1,5 @@
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import * as vm from 'node:vm';
-import { editorContext, editorRedSettings, editorScript } from '../nodes/_editor';
+import { editorDefinition } from '../nodes/_editor';
 import { SASL_PASSWORD, SASL_USERNAME, createTopic, requireKafka, saslBootstrap, uniqueTopic } from './broker';
 import {
   brokerModule,
@@ -16,7 +13,6 @@ import {
   produce,
   readings,
   recordStatus,
-  root,
   sinks,
   waitFor,
 } from './_kafka-nodes';
@@ -96,10 +92,7 @@ describe('kafka broker > SASL, TLS and credentials', function () {
 
     // the editor definition: secrets are credentials of type password, and no default holds one nor a
     // certificate (the editor's Export writes the defaults only)
-    const html = fs.readFileSync(path.join(root, 'nodes', 'kafka-broker', 'kafka-broker.html'), 'utf8');
-    let def: { defaults: Record<string, unknown>; credentials: Record<string, { type: string }> } | undefined;
-    const RED = { nodes: { registerType: (_type: string, d: typeof def) => (def = d) }, settings: editorRedSettings() };
-    vm.runInContext(editorScript(html)!, editorContext({ RED }));
+    const def = editorDefinition('smoke-kafka-broker') as { defaults: Record<string, unknown>; credentials: Record<string, { type: string }> } | undefined;
     assert.ok(def, 'the broker editor registers a definition');
     for (const secret of ['password', 'username', 'key', 'passphrase', 'ca', 'cert']) {
       assert.ok(!(secret in def.defaults), `${secret} is not a flow property`);

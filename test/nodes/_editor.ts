@@ -14,6 +14,36 @@ const root = path.resolve(__dirname, '..', '..');
 /** The helpers shared by the node editors (Node-RED serves resources/ at resources/<module name>/). */
 export const EDITOR_JS = path.join(root, 'resources', 'editor.js');
 
+/** The editor's RED.validators that the node editors use, behaving like the editor's. */
+const RED_VALIDATORS = {
+  number: (blankAllowed?: boolean) => (v: unknown) =>
+    (blankAllowed === true && (v === '' || v === undefined || v === null)) || (v !== '' && v !== null && Number.isFinite(Number(v))),
+  regex: (re: RegExp) => (v: unknown) => re.test(String(v)),
+  typedInput: () => () => true,
+};
+
+/**
+ * A node's editor file as Node-RED and the Flow Library get it: the one the build ships in dist/ (its
+ * shared parts filled in from `// @smoke-stream` lines: scripts/editor-parts.js), by node type.
+ */
+export function editorHtml(type: string): string {
+  const file = pkg['node-red'].nodes[type];
+  if (!file) throw new Error(`no node type ${type} in package.json`);
+  return fs.readFileSync(path.join(root, file.replace(/\.js$/, '.html')), 'utf8');
+}
+
+/**
+ * The definition the editor of node `type` registers, its script run after resources/editor.js with
+ * `settings` as RED.settings (by default the runtime's, editorRedSettings).
+ */
+export function editorDefinition(type: string, settings: Record<string, unknown> = editorRedSettings()): any {
+  const registered: { type: string; def: any }[] = [];
+  const RED = { nodes: { registerType: (t: string, def: any) => registered.push({ type: t, def }) }, validators: RED_VALIDATORS, settings };
+  vm.runInContext(editorScript(editorHtml(type)) ?? '', editorContext({ RED }));
+  if (registered.length !== 1 || registered[0].type !== type) throw new Error(`${type}: registers ${registered.map((r) => r.type).join(', ') || 'nothing'}`);
+  return registered[0].def;
+}
+
 /** The body of a node editor's `<script type="text/javascript">`: its RED.nodes.registerType call. */
 export function editorScript(html: string): string | undefined {
   return /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)?.[1];
@@ -60,18 +90,13 @@ export function editorDefs(): Map<string, EditorDef> {
   const defs = new Map<string, EditorDef>();
   const RED = {
     nodes: { registerType: (type: string, def: EditorDef) => defs.set(type, def) },
-    validators: {
-      number: (blankAllowed?: boolean) => (v: unknown) =>
-        (blankAllowed === true && (v === '' || v === undefined || v === null)) || (v !== '' && v !== null && Number.isFinite(Number(v))),
-      regex: (re: RegExp) => (v: unknown) => re.test(String(v)),
-      typedInput: () => () => true,
-    },
+    validators: RED_VALIDATORS,
     _: (key: string) => key,
     settings: editorRedSettings(),
   };
-  for (const file of Object.values(pkg['node-red'].nodes)) {
-    const script = editorScript(fs.readFileSync(path.join(root, file.replace(/^dist\//, '').replace(/\.js$/, '.html')), 'utf8'));
-    if (!script) throw new Error(`${file}: no editor script`);
+  for (const type of Object.keys(pkg['node-red'].nodes)) {
+    const script = editorScript(editorHtml(type));
+    if (!script) throw new Error(`${type}: no editor script`);
     vm.runInContext(script, editorContext({ RED, $: () => ({}) }));
   }
   return defs;

@@ -1,11 +1,9 @@
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as vm from 'node:vm';
 import { DEFAULT_FIRE_BOUNDS } from '../../nodes/lib/fire-pattern';
 import { DEFAULT_RULES } from '../../nodes/lib/thresholds';
 import { NUMERIC_SENSORS } from '../../nodes/lib/types';
-import { editorContext, editorRedSettings, editorScript } from './_editor';
+import { editorDefinition } from './_editor';
 import { helper, nodeModule, root } from './_helper';
 import { quietReading } from '../unit/_reading';
 
@@ -415,21 +413,9 @@ describe('detector nodes > configuration', function () {
   });
 });
 
-/** Run a node's editor script (after resources/editor.js) against a stub RED and return the definition it registers. */
-function editorDefinition(name: string): { type: string; def: any } {
-  const script = editorScript(fs.readFileSync(path.join(root, 'nodes', name, `${name}.html`), 'utf8'));
-  assert.ok(script, 'editor script present');
-  const registered: { type: string; def: any }[] = [];
-  const RED = { nodes: { registerType: (type: string, def: any) => registered.push({ type, def }) }, settings: editorRedSettings() };
-  vm.runInContext(script, editorContext({ RED }));
-  assert.equal(registered.length, 1);
-  return registered[0];
-}
-
 describe('detector nodes > editors', function () {
   it('threshold alert: the editor default table is the runtime default table', function () {
-    const { type, def } = editorDefinition('threshold-alert');
-    assert.equal(type, 'smoke-threshold-alert');
+    const def = editorDefinition('smoke-threshold-alert');
     assert.deepEqual(JSON.parse(JSON.stringify(def.defaults.rules.value)), JSON.parse(JSON.stringify(DEFAULT_RULES)));
     assert.equal(def.defaults.version.value, 1);
     assert.equal(def.paletteLabel, 'threshold alert');
@@ -443,7 +429,7 @@ describe('detector nodes > editors', function () {
   });
 
   it('zscore anomaly: editor defaults are the runtime defaults, and the fields accept ${ENV}', function () {
-    const { def } = editorDefinition('zscore-anomaly');
+    const def = editorDefinition('smoke-zscore-anomaly');
     const d = def.defaults;
     assert.deepEqual([d.windowSize.value, d.minValues.value, d.zMedium.value, d.zHigh.value], [100, 30, 3, 4]);
     assert.deepEqual([...d.sensors.value], NUMERIC_SENSORS);
@@ -459,7 +445,7 @@ describe('detector nodes > editors', function () {
   });
 
   it('fire pattern: editor defaults are the runtime defaults', function () {
-    const { def } = editorDefinition('fire-pattern');
+    const def = editorDefinition('smoke-fire-pattern');
     const d = def.defaults;
     assert.deepEqual({ temperature: d.temperature.value, tvoc: d.tvoc.value, eco2: d.eco2.value, pm2_5: d.pm2_5.value }, DEFAULT_FIRE_BOUNDS);
     assert.equal(d.tvoc.validate('abc'), false);

@@ -379,7 +379,7 @@ const REMOVED: [what: string, text: string | RegExp][] = [
 describe('editor helpers > the node editors', function () {
   const editors = Object.entries(pkg['node-red'].nodes).map(([type, file]) => ({
     type,
-    file: file.replace(/^dist\//, '').replace(/\.js$/, '.html'),
+    file: file.replace(/\.js$/, '.html'),
   }));
 
   it('are one per node type of package.json', function () {

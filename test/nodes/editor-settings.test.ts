@@ -5,16 +5,14 @@
  * Chromium against a real runtime.
  */
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as vm from 'node:vm';
 import { defaultFetchSizes } from '../../nodes/lib/kafka-fetch';
 import { AGGREGATE_KEYS } from '../../nodes/lib/panes';
 import { NUMERIC_SENSORS, SENSOR_FIELDS, SENSOR_KEYS, ZSCORE_DEFAULT_SENSORS } from '../../nodes/lib/sensor-fields';
 import { DEFAULT_RULES } from '../../nodes/lib/thresholds';
 import { DEFAULT_WINDOW_RULES, WINDOW_AGGREGATES } from '../../nodes/lib/window-alert';
 import { BROKER_CREDENTIALS, EDITOR_SETTINGS } from '../../nodes/nr/editor-settings';
-import { editorContext, editorRedSettings, editorScript } from './_editor';
+import { editorDefinition, editorHtml, editorRedSettings } from './_editor';
 import { pkg, root } from './_helper';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -27,20 +25,6 @@ function registrations(): Map<string, any> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   for (const name of [...Object.keys(EDITOR_SETTINGS), 'smoke-kafka-broker'].map((t) => t.replace(/^smoke-/, ''))) (require(path.join(root, 'dist', 'nodes', name, `${name}.js`)) as (red: unknown) => void)(RED);
   return seen;
-}
-
-/** The definition a node's editor registers, run after resources/editor.js with the runtime's RED.settings. */
-function editorDefinition(name: string): any {
-  return editorDefinitionWith(name, editorRedSettings());
-}
-
-/** The definition a node's editor registers, run after resources/editor.js with `settings` as RED.settings. */
-function editorDefinitionWith(name: string, settings: Record<string, unknown>): any {
-  const script = editorScript(fs.readFileSync(path.join(root, 'nodes', name, `${name}.html`), 'utf8'));
-  let def: any;
-  const RED = { nodes: { registerType: (_type: string, d: any) => (def = d) }, settings };
-  vm.runInContext(script ?? '', editorContext({ RED }));
-  return def;
 }
 
 describe('editor settings > the sensor table reaches the editors through the runtime', function () {
@@ -71,13 +55,13 @@ describe('editor settings > the sensor table reaches the editors through the run
   });
 
   it('sliding window: the editor accepts every aggregate the runtime does, and nothing else', function () {
-    const validate = editorDefinition('sliding-window').defaults.aggregates.validate;
+    const validate = editorDefinition('smoke-sliding-window').defaults.aggregates.validate;
     assert.equal(validate(AGGREGATE_KEYS.join(', ')), true);
     for (const bad of ['avgSmoke', 'medianPm25', 'avgtemperature', 'avgTemperature, avgCo']) assert.equal(validate(bad), false, bad);
   });
 
   it('threshold alert: the editor accepts a rule on every sensor of the table, and no other', function () {
-    const validate = editorDefinition('threshold-alert').defaults.rules.validate;
+    const validate = editorDefinition('smoke-threshold-alert').defaults.rules.validate;
     assert.equal(validate(SENSOR_KEYS.map((sensor) => ({ sensor, op: '>', bound: 1, severity: 'HIGH' }))), true);
     assert.equal(validate([{ sensor: 'co', op: '>', bound: 1, severity: 'HIGH' }]), false);
   });
@@ -94,9 +78,9 @@ describe('editor settings > the sensor table reaches the editors through the run
     ['window-alert', DEFAULT_WINDOW_RULES, WINDOW_AGGREGATES],
   ] as const) {
     it(`${name}: the editor's default table is the runtime's, as it travels (JSON), and its rules are valid in the editor`, function () {
-      const rulesSetting = editorDefinition(name).defaults.rules;
+      const rulesSetting = editorDefinition(`smoke-${name}`).defaults.rules;
       const sent = JSON.parse(JSON.stringify(editorRedSettings()));
-      const travelled = editorDefinitionWith(name, sent).defaults.rules;
+      const travelled = editorDefinition(`smoke-${name}`, sent).defaults.rules;
       for (const s of [rulesSetting, travelled]) {
         assert.deepEqual(JSON.parse(JSON.stringify(s.value)), JSON.parse(JSON.stringify(rules)));
         assert.deepEqual([...s.keys], [...keys]);
@@ -108,20 +92,20 @@ describe('editor settings > the sensor table reaches the editors through the run
   it("kafka broker: the dialog's credentials are those the runtime registers, secrets as passwords", function () {
     const seen = registrations();
     assert.deepEqual(seen.get('smoke-kafka-broker')?.credentials, BROKER_CREDENTIALS, 'the runtime registers them');
-    const def = editorDefinition('kafka-broker');
+    const def = editorDefinition('smoke-kafka-broker');
     assert.deepEqual(JSON.parse(JSON.stringify(def.credentials)), BROKER_CREDENTIALS, "the dialog's own copy (an object literal, for the Flow Library) is the runtime's");
     assert.deepEqual(Object.keys(def.credentials).filter((k) => def.credentials[k].type === 'password'), ['password', 'key', 'passphrase']);
     for (const k of Object.keys(BROKER_CREDENTIALS)) assert.ok(!(k in def.defaults), `${k} is no flow property`);
   });
 
   it('window alert: the editor accepts a rule on every aggregate of a window result, and no reading sensor', function () {
-    const validate = editorDefinition('window-alert').defaults.rules.validate;
+    const validate = editorDefinition('smoke-window-alert').defaults.rules.validate;
     assert.equal(validate(WINDOW_AGGREGATES.map((sensor) => ({ sensor, op: '>', bound: 1, severity: 'HIGH' }))), true);
     assert.equal(validate([{ sensor: 'temperature', op: '>', bound: 1, severity: 'HIGH' }]), false);
   });
 
   it('z-score anomaly: the editor defaults to the z-scored sensors and accepts the numeric ones only', function () {
-    const sensors = editorDefinition('zscore-anomaly').defaults.sensors;
+    const sensors = editorDefinition('smoke-zscore-anomaly').defaults.sensors;
     assert.deepEqual([...sensors.value], ZSCORE_DEFAULT_SENSORS);
     assert.equal(sensors.validate([...NUMERIC_SENSORS]), true);
     assert.equal(sensors.validate(['cnt']), false);
@@ -129,8 +113,8 @@ describe('editor settings > the sensor table reaches the editors through the run
   });
 
   it('no node editor spells out a sensor list (a sensor name is in at most its own settings, never as a list)', function () {
-    for (const file of Object.values(pkg['node-red'].nodes)) {
-      const html = fs.readFileSync(path.join(root, file.replace(/^dist\//, '').replace(/\.js$/, '.html')), 'utf8');
+    for (const file of Object.keys(pkg['node-red'].nodes)) {
+      const html = editorHtml(file);
       // Names no editor needs for its own settings: a list that holds them is a copy of the table.
       for (const name of ['rawEthanol', 'RawEthanol', 'nc0_5', 'Nc05']) assert.ok(!html.includes(name), `${file}: ${name}`);
     }

@@ -10,7 +10,7 @@ import { parseDuration } from '../../nodes/lib/duration';
 import { ConfigReader } from '../../nodes/nr/config';
 import { IDLE_TIMEOUT_UNIT as DETECTOR_UNIT, readDetectorOptions } from '../../nodes/nr/detector-node';
 import { IDLE_TIMEOUT_UNIT as WINDOW_UNIT } from '../../nodes/sliding-window/support';
-import { editorTemplate } from './_editor';
+import { editorHtml, editorTemplate } from './_editor';
 import { root } from './_helper';
 
 /** Words that state each unit in an editor's label. */
@@ -18,7 +18,7 @@ const UNIT_WORDS: Record<string, RegExp> = { s: /\bseconds\b/, ms: /^ms$|\bmilli
 
 /** The text the editor of `node` shows right after its idleTimeout field (the locale label of the span there). */
 function unitLabel(node: string): string {
-  const html = editorTemplate(fs.readFileSync(path.join(root, 'nodes', node, `${node}.html`), 'utf8'));
+  const html = editorTemplate(editorHtml(`smoke-${node}`));
   const m = /id="node-input-idleTimeout"[^>]*>\s*<span data-i18n="smoke-[\w-]+\.label\.(\w+)"><\/span>/.exec(html);
   assert.ok(m, `${node}: no unit label after the idle timeout field`);
   const locale = JSON.parse(fs.readFileSync(path.join(root, 'nodes', node, 'locales', 'en-US', `${node}.json`), 'utf8'));

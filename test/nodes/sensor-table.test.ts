@@ -72,7 +72,7 @@ describe('sensor table > adding a sensor is one line in the table', function () 
     fs.writeFileSync(table, lines.join('\n'));
     // The package's own build (tsc, then the editors, locales and help pages next to the code).
     fs.mkdirSync(path.join(tmp, 'scripts'));
-    fs.copyFileSync(path.join(root, 'scripts', 'build.js'), path.join(tmp, 'scripts', 'build.js'));
+    for (const f of ['build.js', 'editor-parts.js']) fs.copyFileSync(path.join(root, 'scripts', f), path.join(tmp, 'scripts', f));
     await promisify(execFile)(process.execPath, [path.join('scripts', 'build.js')], { cwd: tmp }).catch((err) => {
       throw new Error(`the build failed on the copy with the new row:\n${err.stdout}${err.stderr}`);
     });

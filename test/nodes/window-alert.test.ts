@@ -5,13 +5,11 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import * as vm from 'node:vm';
 import { DEFAULT_WINDOW_RULES, WINDOW_AGGREGATES, WindowAlertDetector } from '../../nodes/lib/window-alert';
 import type { Alert, Reading } from '../../nodes/lib/types';
 import { DATA_FILE, KAGGLE_TO_CANONICAL } from '../fixtures/csv-readings';
-import { editorContext, editorRedSettings, editorScript } from './_editor';
-import { helper, nodeModule, root } from './_helper';
+import { editorDefinition } from './_editor';
+import { helper, nodeModule } from './_helper';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Msg = Record<string, any>;
@@ -157,14 +155,7 @@ describe('window-alert node > behind a real sliding window on the real data', fu
 
 describe('window-alert node > editor', function () {
   it("the editor's default rules are the lib's (the seed's)", function () {
-    const script = editorScript(fs.readFileSync(path.join(root, 'nodes', 'window-alert', 'window-alert.html'), 'utf8'));
-    assert.ok(script, 'editor script present');
-    const registered: { type: string; def: any }[] = [];
-    const RED = { nodes: { registerType: (type: string, def: any) => registered.push({ type, def }) }, settings: editorRedSettings() };
-    vm.runInContext(script, editorContext({ RED }));
-    assert.equal(registered.length, 1);
-    const { type, def } = registered[0];
-    assert.equal(type, 'smoke-window-alert');
+    const def = editorDefinition('smoke-window-alert');
     assert.deepEqual(JSON.parse(JSON.stringify(def.defaults.rules.value)), DEFAULT_WINDOW_RULES.map((x) => ({ ...x })));
     assert.deepEqual([...def.defaults.rules.keys], [...WINDOW_AGGREGATES], 'a rule may name each aggregate of a window result');
   });
