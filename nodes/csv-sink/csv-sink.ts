@@ -26,6 +26,7 @@ import { CsvWriter, UnwrittenError, type GroupCommit, type Segment } from './wri
 import { JournalFile, journalPath, recoverFiles } from './exactly-once';
 import { SinkPositions, advance, covers, parseSinkState, type Positions } from '../nr/sink-positions';
 import { sinkRole, upstreamKafkaIns } from '../nr/flow-graph';
+import { watchFlowAround } from '../nr/flow-watch';
 import { tasksOf } from '../nr/partition-tasks';
 
 /** Node-RED abandons a close after 15 s: give up on unwritten rows (with errors) well before, keeping time for the last commit. */
@@ -76,7 +77,8 @@ export = function (RED: RED) {
     };
     // Exactly-once behind one kafka in (not for rejects: they come from two paths out of offset order).
     const eoMode = cfg.oneOf('exactlyOnce', ['auto', 'off'] as const, 'auto');
-    const kafkaIns = eoMode === 'auto' && preset !== 'rejects' ? upstreamKafkaIns(RED, node.id) : [];
+    const exactlyOnceSources = (): string[] => (eoMode === 'auto' && preset !== 'rejects' ? upstreamKafkaIns(RED, node.id) : []);
+    const kafkaIns = exactlyOnceSources();
     const eoOf = kafkaIns.length === 1 ? kafkaIns[0] : undefined;
     if (cfg.problems.length > 0) return reportBadConfig(node, cfg.problems);
     const positions = eoOf === undefined ? null : new SinkPositions(node.id, eoOf);
@@ -226,6 +228,7 @@ export = function (RED: RED) {
     // Whether this sink acknowledges what it wrote (with another sink behind it, that sink does), and
     // whether it holds records that another sink gets too (flow-graph.ts sinkRole).
     const { acknowledges, holds } = sinkRole(RED, node.id);
+    watchFlowAround(RED, node, () => [exactlyOnceSources(), sinkRole(RED, node.id)]);
     const handle = (msg: NodeMessage, send: Send, done: Done, release: HoldRelease): void => {
       const now = Date.now();
       if (recovering !== null) {

@@ -26,6 +26,7 @@ import { ThrottledStatus, compact } from './status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from './types';
 import { settle } from './ack';
 import { ackingSinks, isExactlyOnce, recordEnds, upstreamKafkaIns } from './flow-graph';
+import { watchFlowAround } from './flow-watch';
 import { TaskStore, itemMeta, type OutputMeta } from './task-store';
 
 export const EMIT_MODES: readonly EmitMode[] = ['every', 'change'];
@@ -314,6 +315,12 @@ export function registerDetectorNode<D extends NodeDef = NodeDef>(RED: RED, type
     const all = [...c.problems, ...(problems?.() ?? [])];
     if (all.length > 0) return reportBadConfig(this, all);
     attachDetector(RED, this, create, emit, changelogOf, stateful);
+    // What attachDetector took from the flow: the kafka in its state follows, the sinks of its alerts
+    // and whether readings passed on end here.
+    watchFlowAround(RED, this, () => {
+      const source = readStateOption(RED, this, new ConfigReader(config as unknown as Record<string, unknown>));
+      return [source, source === undefined ? 0 : ackingSinks(RED, this.id, 1), recordEnds(RED, this.id, 1).outputs[0]];
+    });
   }
   RED.nodes.registerType(type, DetectorNode, registration);
 }

@@ -10,6 +10,7 @@ import type { Reading } from '../lib/types';
 import { settle } from '../nr/ack';
 import { ConfigReader } from '../nr/config';
 import { recordEnds } from '../nr/flow-graph';
+import { watchFlowAround } from '../nr/flow-watch';
 import { handleInputError, reportBadConfig } from '../nr/errors';
 import { useCatalogues } from '../nr/i18n';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
@@ -77,6 +78,7 @@ export = function (RED: RED) {
     const get = (msg: NodeMessage): unknown => (direct ? msg.payload : RED.util.getMessageProperty(msg, property));
     // Records sent to an output without wires end here: acknowledged, when nobody behind would (flow-graph.ts).
     const ending = recordEnds(RED, node.id, 2).outputs;
+    watchFlowAround(RED, node, () => recordEnds(RED, node.id, 2).outputs);
     const emit = (send: Send, port: 0 | 1, m: NodeMessage): void => {
       send(port === 0 ? [m, null] : [null, m]);
       if (ending[port]) {

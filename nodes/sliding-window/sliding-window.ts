@@ -21,6 +21,7 @@ import { DEFAULT_MAX_DEVICES } from '../lib/devices';
 import { IDLE_TIMEOUT_UNIT, checkpointStore, nodeContextFile, type TimeSource } from './support';
 import { WindowRunner } from './runner';
 import { ackingSinks, recordEnds, upstreamKafkaIns } from '../nr/flow-graph';
+import { watchFlowAround } from '../nr/flow-watch';
 import { editorSettings } from '../nr/editor-settings';
 
 /**
@@ -52,7 +53,8 @@ export = function (RED: RED) {
     const checkpointMs = c.duration('checkpoint', 10_000, 'ms', { min: 0 });
     const aggs = parseAggregates(c.string('aggregates', DEFAULT_AGGREGATES.join(', ')));
     const state = c.oneOf('state', STATES, 'auto');
-    const kafkaIns = state === 'auto' || state === 'changelog' ? upstreamKafkaIns(RED, node.id) : [];
+    const kafkaInsOf = (): string[] => (state === 'auto' || state === 'changelog' ? upstreamKafkaIns(RED, node.id) : []);
+    const kafkaIns = kafkaInsOf();
     const changelogOf = kafkaIns.length === 1 ? kafkaIns[0] : undefined;
     if (state === 'changelog' && kafkaIns.length !== 1) c.problems.push(shared('smoke-kafka-broker.common.config.changelog-upstream', { found: kafkaIns.length }));
     const settings = RED.settings as unknown as Record<string, unknown>;
@@ -64,6 +66,11 @@ export = function (RED: RED) {
 
     // Readings that end here (kept, or late to an output 2 without wires) with nobody behind to acknowledge them.
     const ends = recordEnds(RED, node.id, 2);
+    watchFlowAround(RED, node, () => {
+      const ins = kafkaInsOf();
+      const of = ins.length === 1 ? ins[0] : undefined;
+      return [of, of === undefined ? 0 : ackingSinks(RED, node.id, 0), recordEnds(RED, node.id, 2)];
+    });
     const runner = new WindowRunner(
       {
         windows: opts,
