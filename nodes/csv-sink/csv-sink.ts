@@ -26,7 +26,7 @@ import { CsvWriter, UnwrittenError, type GroupCommit, type Segment } from './wri
 import { JournalFile, journalPath, recoverFiles } from './exactly-once';
 import { SinkPositions, advance, covers, parseSinkState, type Positions } from '../nr/sink-positions';
 import { sinkRole, upstreamKafkaIns } from '../nr/flow-graph';
-import { watchFlowAround } from '../nr/flow-watch';
+import { afterEveryDeploy, watchFlowAround } from '../nr/flow-watch';
 import { tasksOf } from '../nr/partition-tasks';
 
 /** Node-RED abandons a close after 15 s: give up on unwritten rows (with errors) well before, keeping time for the last commit. */
@@ -226,13 +226,15 @@ export = function (RED: RED) {
     }
 
     // Whether this sink acknowledges what it wrote (with another sink behind it, that sink does), and
-    // whether it holds records that another sink gets too (flow-graph.ts sinkRole).
-    const { acknowledges, holds } = sinkRole(RED, node.id);
-    watchFlowAround(RED, node, () => [exactlyOnceSources(), sinkRole(RED, node.id)]);
-    const handle = (msg: NodeMessage, send: Send, done: Done, release: HoldRelease): void => {
+    // whether it holds records that another sink gets too (flow-graph.ts sinkRole): taken per message on
+    // arrival, from the flow as the last deploy left it.
+    let role = sinkRole(RED, node.id);
+    afterEveryDeploy(RED, node, () => (role = sinkRole(RED, node.id)));
+    watchFlowAround(RED, node, exactlyOnceSources);
+    const handle = (msg: NodeMessage, send: Send, done: Done, acknowledges: boolean, release: HoldRelease): void => {
       const now = Date.now();
       if (recovering !== null) {
-        recovering.push(() => handle(msg, send, done, release));
+        recovering.push(() => handle(msg, send, done, acknowledges, release));
         return;
       }
       let items: unknown[] = preset === 'rejects' ? rejectRows(msg, now) : Array.isArray(msg.payload) ? msg.payload : [msg.payload];
@@ -242,7 +244,7 @@ export = function (RED: RED) {
       const all = items.length;
       if (positions !== null) {
         const a = positions.accept(msg, Array.isArray(msg.payload) ? items.length : -1);
-        if (a === 'wait') return positions.defer(msg, () => handle(msg, send, done, release));
+        if (a === 'wait') return positions.defer(msg, () => handle(msg, send, done, acknowledges, release));
         // A partition another runtime owns now: it writes these records (not acknowledged here).
         if (a === 'skip') return done();
         if (a !== 'local') {
@@ -313,7 +315,7 @@ export = function (RED: RED) {
     };
     // Records another sink gets too are held here until written (ack.ts holdUntilAcked): on arrival,
     // before a wait for the crash recovery or the partition's restore.
-    node.on('input', (msg: NodeMessage, send: Send, done: Done) => handle(msg, send, done, holds ? holdUntilAcked(msg, node.id) : NOTHING_HELD));
+    node.on('input', (msg: NodeMessage, send: Send, done: Done) => handle(msg, send, done, role.acknowledges, role.holds ? holdUntilAcked(msg, node.id) : NOTHING_HELD));
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;

@@ -9,7 +9,7 @@ import { ConfigReader } from '../nr/config';
 import { failToCatch, handleInputError } from '../nr/errors';
 import { holdUntilAcked, NOTHING_HELD } from '../nr/ack';
 import { exactlyOnceSource, sinkRole } from '../nr/flow-graph';
-import { watchFlowAround } from '../nr/flow-watch';
+import { afterEveryDeploy, watchFlowAround } from '../nr/flow-watch';
 import { Deadline, closeWith, settleWithin, usableBroker } from '../nr/kafka-client';
 import { KafkaOutRunner } from '../nr/kafka-producer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
@@ -97,9 +97,11 @@ export = function (RED: RED) {
     // condition: the first goes through done(err), the others to the Catch nodes only (no log line each),
     // until a message is accepted.
     let lastInputError = '';
-    // Records another sink gets too are held here until the broker has them (ack.ts holdUntilAcked).
-    const { holds } = sinkRole(RED, node.id);
-    watchFlowAround(RED, node, () => [exactlyOnceSource(RED, node.id), sinkRole(RED, node.id).holds]);
+    // Records another sink gets too are held here until the broker has them (ack.ts holdUntilAcked);
+    // from the flow as the last deploy left it.
+    let { holds } = sinkRole(RED, node.id);
+    afterEveryDeploy(RED, node, () => ({ holds } = sinkRole(RED, node.id)));
+    watchFlowAround(RED, node, () => exactlyOnceSource(RED, node.id));
     node.on('input', (msg: NodeMessage, _send: Send, done: Done) => {
       // Before anything can fail: a message that fails keeps its records from being committed.
       const release = holds ? holdUntilAcked(msg, node.id) : NOTHING_HELD;

@@ -10,7 +10,7 @@ import type { Reading } from '../lib/types';
 import { settle } from '../nr/ack';
 import { ConfigReader } from '../nr/config';
 import { recordEnds } from '../nr/flow-graph';
-import { watchFlowAround } from '../nr/flow-watch';
+import { afterEveryDeploy } from '../nr/flow-watch';
 import { handleInputError, reportBadConfig } from '../nr/errors';
 import { useCatalogues } from '../nr/i18n';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
@@ -76,9 +76,10 @@ export = function (RED: RED) {
     const status = new ThrottledStatus(node);
     const direct = property === 'payload';
     const get = (msg: NodeMessage): unknown => (direct ? msg.payload : RED.util.getMessageProperty(msg, property));
-    // Records sent to an output without wires end here: acknowledged, when nobody behind would (flow-graph.ts).
-    const ending = recordEnds(RED, node.id, 2).outputs;
-    watchFlowAround(RED, node, () => recordEnds(RED, node.id, 2).outputs);
+    // Records sent to an output without wires end here: acknowledged, when nobody behind would
+    // (flow-graph.ts); from the flow as the last deploy left it.
+    let ending = recordEnds(RED, node.id, 2).outputs;
+    afterEveryDeploy(RED, node, () => (ending = recordEnds(RED, node.id, 2).outputs));
     const emit = (send: Send, port: 0 | 1, m: NodeMessage): void => {
       send(port === 0 ? [m, null] : [null, m]);
       if (ending[port]) {

@@ -9,7 +9,7 @@
  *   window results → kafka out as well (optional: `windowsTopic`)
  *   zscore anomaly output 2 → csv sink (alerts preset, files `zscore_alerts_*.csv`; optional)
  */
-import { bootstrap } from '../kafka/broker';
+import { bootstrap, kafkaClient } from '../kafka/broker';
 import type { FlowNode } from './_runtime';
 
 export interface PipelineOptions {
@@ -126,4 +126,27 @@ export function pipelineFlow(o: PipelineOptions): FlowNode[] {
     flow.push(at({ id: 'koutWindows', type: 'smoke-kafka-out', broker: 'broker', topic: o.windowsTopic, keyProperty: 'payload.deviceId', idempotent: true, backoffInitial: 200, backoffMax: 2000, ...(o.kafkaOut ?? {}), wires: [] }));
   }
   return flow;
+}
+
+/** Delete a test's topic and the topics its nodes made for its consumer group (`<group>-<node id>-changelog`). */
+export async function deleteTopics(topic: string, groupId: string): Promise<void> {
+  const admin = kafkaClient({ clientId: 'smoke-reliability-cleanup' }).admin();
+  await admin.connect();
+  try {
+    const ours = (await admin.listTopics()).filter((t) => t === topic || t.startsWith(`${groupId}-`));
+    await admin.deleteTopics({ topics: ours, timeout: 5000 }).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Run a test's undo steps newest first, each even when one before it failed (its message logged). */
+export async function undoAll(steps: Array<() => unknown>): Promise<void> {
+  for (const undo of steps.reverse()) {
+    try {
+      await undo();
+    } catch (err) {
+      console.log(`      cleanup: ${err instanceof Error ? err.message : err}`);
+    }
+  }
 }

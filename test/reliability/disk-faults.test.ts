@@ -52,7 +52,7 @@ import {
   unprivilegedUser,
 } from './_faults';
 import { LineLog, logText, nodeCounter, parseCompact, readStatuses, rowsNow, statusTap, statusText, type StatusLine } from './_observe';
-import { pipelineFlow } from './_pipeline';
+import { deleteTopics, pipelineFlow } from './_pipeline';
 import { NodeRedChild, RED_JS, createUserDir, killLeftovers, removeDir, root, type FlowNode } from './_runtime';
 
 /** 20 devices, one reading every 15 s each; reading 3,000 is the first of 2022-06-09 (UTC). */
@@ -489,14 +489,3 @@ async function createTopicRetrying(topic: string): Promise<void> {
   }
 }
 
-/** The scenario's topic and whatever topics the nodes made for its group (changelogs). */
-async function deleteTopics(topic: string, groupId: string): Promise<void> {
-  const admin = kafkaClient({ clientId: 'smoke-reliability-cleanup' }).admin();
-  await admin.connect();
-  try {
-    const ours = (await admin.listTopics()).filter((t) => t === topic || t.includes(groupId));
-    await admin.deleteTopics({ topics: ours, timeout: 5000 }).catch(() => undefined);
-  } finally {
-    await admin.disconnect();
-  }
-}

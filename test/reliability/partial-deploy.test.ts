@@ -1,86 +1,143 @@
 /**
  * A partial deploy in a real Node-RED runtime (a child process, its admin API, the deployment type the
- * editor's "Modified Nodes" sends): kafka in (after-sink) → sensor validate → csv sink A runs; a deploy
- * adds csv sink B beside A. Node-RED restarts validate (its wires changed) and starts B, and leaves A
- * running on what it derived at its start: that it is the only sink of its records, so it does not hold
- * them for B. A says so, once, in the log (nodes/nr/flow-watch.ts); a full deploy then starts it with the
- * new flow, and it says nothing.
+ * editor's "Modified Nodes" sends): kafka in (batch, after-sink) → sensor validate → csv sink A runs; a
+ * deploy adds csv sink B beside A. Node-RED restarts validate (its wires changed) and starts B, and
+ * leaves A running. A's folder, a small tmpfs, is then made read-only. A must hold the records it shares
+ * with B from then on (nodes/nr/flow-watch.ts): B writes every reading and nothing is committed while A
+ * has written nothing; once A can write, everything is committed and each folder holds every reading
+ * once. Had A kept the role it started with (the only sink of its records, nothing to hold), B's writes
+ * alone would have completed the records and let the offsets be committed past rows A never wrote.
+ *
+ * Needs root on Linux (mount); where that is missing the test is skipped with the reason, except under
+ * CI=true as root, where it fails.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { createTopic, requireKafka, uniqueTopic } from '../kafka/broker';
-import { reliabilityBroker, reliabilityKafkaIn } from './_pipeline';
+import { committedOffsets, endOffsets } from '../kafka/_kafka-nodes';
+import { diffIsClean, diffText, readCsv, readingsDiff } from './_check';
+import { DEFAULT_SHAPE, produceReadings, testProducer, type StreamShape } from './_data';
+import { makeReadOnly, makeWritable, mountProblem, mountTmpfs, unavailable, unmountAll } from './_faults';
+import { healthTap, readHealth, rowsNow } from './_observe';
+import { deleteTopics, reliabilityBroker, reliabilityKafkaIn, undoAll } from './_pipeline';
 import { NodeRedChild, createUserDir, killLeftovers, removeDir, type FlowNode } from './_runtime';
 
 const TAB = 'partial-deploy-tab';
-const WAIT_MS = 30_000;
+/** 10 devices, one reading every 5 s each: within one UTC day (one file per sink). */
+const SHAPE: StreamShape = { devices: 10, startSec: DEFAULT_SHAPE.startSec, stepSec: 5 };
+const N = 600;
+const READINGS_FILE = 'historical_smoke_data_';
+const WAIT_MS = 45_000;
 
-// The warning, as the runtime logs it (the shared catalogue).
+// What a node that cannot follow the new flow warns (the shared catalogue); A can, and must not.
 const CHANGED = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'nodes', 'kafka-broker', 'locales', 'en-US', 'kafka-broker.json'), 'utf8'))['smoke-kafka-broker'].common.warn['flow-changed'] as string;
 
-/** The log lines of node `id` that carry the warning. */
-const warnings = (log: string, id: string): string[] => log.split('\n').filter((l) => l.includes(`:${id}]`) && l.includes(CHANGED));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Resolves once the log has `count` deploys' closing lines ("Started flows", "Started modified nodes").
- * Node-RED emits flows:started, in which the nodes check the flow around them, before it logs that line.
- */
-async function deployed(nr: NodeRedChild, count: number): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while ((nr.log().match(/Started (flows|modified nodes|modified flows)/g) ?? []).length < count) {
-    if (Date.now() > deadline) throw new Error(`no deploy #${count} in the log:\n${nr.log().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Distinct readings (device and event time) in the complete rows of a folder's readings files now. */
+const readingsNow = (folder: string): number => new Set(rowsNow(folder, READINGS_FILE).map((cell) => `${cell('device_id')}|${cell('UTC')}`)).size;
 
-describe('reliability > a partial deploy around a running after-sink sink (real Node-RED runtime)', function () {
+/** The deploys' closing lines in the log ("Started flows", "Started modified nodes"): Node-RED logs one after flows:started. */
+const deploys = (log: string): number => (log.match(/Started (flows|modified nodes|modified flows)/g) ?? []).length;
+
+describe('reliability > a partial deploy adds a second sink beside a running after-sink sink (real Node-RED runtime)', function () {
   this.timeout(120_000);
-  let nr: NodeRedChild | null = null;
-  let userDir = '';
-  let out = '';
+  let cleanups: Array<() => unknown> = [];
 
   before(async function () {
     await requireKafka(this);
   });
 
-  after(async function () {
-    await nr?.stop();
+  afterEach(async function () {
+    await undoAll(cleanups);
+    cleanups = [];
     killLeftovers();
-    if (userDir) removeDir(userDir);
-    if (out) fs.rmSync(out, { recursive: true, force: true });
   });
 
-  it('the sink left running warns once that it runs on the old flow; after a full deploy it does not', async function () {
-    const topic = uniqueTopic('partial-deploy');
-    await createTopic(topic, 1);
-    out = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-partial-deploy-'));
+  it('the sink left running holds the records it now shares: nothing committed while it (read-only) wrote nothing and the new one wrote all, then every reading once in each', async function () {
+    const problem = mountProblem();
+    if (problem) return unavailable(this, problem);
+    const topic = uniqueTopic('rel-partial-deploy');
+    const groupId = `${topic}-group`;
+    await createTopic(topic, 2);
+    cleanups.push(() => deleteTopics(topic, groupId));
+
+    const userDir = createUserDir({ flow: [] });
+    cleanups.push(() => removeDir(userDir));
+    const folderA = mountTmpfs('smoke-partial-deploy-a-', 8 << 20);
+    cleanups.push(() => {
+      const left = unmountAll(folderA);
+      fs.rmSync(folderA, { recursive: true, force: true });
+      if (left.length > 0) throw new Error(`unmounting ${folderA}: ${left.join('; ')}`);
+    });
+    const folderB = path.join(userDir, 'csv-b');
+    const healthFile = path.join(userDir, 'health.jsonl');
     const at = (n: FlowNode): FlowNode => ({ z: TAB, x: 200, y: 100, ...n });
-    const sink = (id: string): FlowNode => at({ id, type: 'smoke-csv-sink', preset: 'readings', folder: path.join(out, id), wires: [[]] });
-    const flow = (sinks: string[]): FlowNode[] => [
+    const flow = (sinks: FlowNode[]): FlowNode[] => [
       { id: TAB, type: 'tab', label: 'partial deploy' },
       reliabilityBroker('smoke-partial-deploy'),
-      at(reliabilityKafkaIn(topic, `${topic}-group`, { wires: [['validate'], [], []] })),
-      at({ id: 'validate', type: 'smoke-sensor-validate', wires: [sinks, []] }),
-      ...sinks.map(sink),
+      at(reliabilityKafkaIn(topic, groupId, { maxBatch: 100, commitInterval: 100, metricsInterval: 1, wires: [['validate'], [], ['healthLine']] })),
+      at({ id: 'validate', type: 'smoke-sensor-validate', wires: [sinks.map((s) => s.id), []] }),
+      ...sinks.map(at),
+      ...healthTap(healthFile, TAB),
     ];
-    userDir = createUserDir({ flow: flow(['csvA']) });
-    nr = new NodeRedChild(userDir);
+    // a short retry delay: A writes soon after its file system is writable again
+    const sinkA: FlowNode = { id: 'csvA', type: 'smoke-csv-sink', preset: 'readings', folder: folderA, retryDelay: 50, wires: [[]] };
+    const sinkB: FlowNode = { id: 'csvB', type: 'smoke-csv-sink', preset: 'readings', folder: folderB, wires: [[]] };
+    fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow([sinkA]), null, 2));
+    const nr = new NodeRedChild(userDir);
+    cleanups.push(() => nr.kill());
     await nr.start();
 
-    // "Modified Nodes": validate is rewired and B is new; A is not touched.
-    const partial = await nr.api('POST', '/flows', flow(['csvA', 'csvB']), { 'Node-RED-Deployment-Type': 'nodes' });
-    assert.equal(partial.status, 204, partial.text);
-    await deployed(nr, 2);
-    assert.equal(warnings(nr.log(), 'csvA').length, 1, `A's warning in the log:\n${nr.log().slice(-3000)}`);
-    assert.deepEqual(warnings(nr.log(), 'csvB'), [], 'B started with the new flow');
-    assert.deepEqual(warnings(nr.log(), 'validate'), [], 'validate restarted with the new flow');
+    const waitUntil = async <T>(what: string, cond: () => Promise<T | null | false | undefined> | T | null | false | undefined): Promise<T> => {
+      const deadline = Date.now() + WAIT_MS;
+      for (;;) {
+        const v = await cond();
+        if (v) return v;
+        if (!nr.running || Date.now() > deadline) {
+          throw new Error(`${nr.running ? 'timed out' : 'Node-RED exited'} waiting for ${what}; A ${readingsNow(folderA)}, B ${readingsNow(folderB)} readings\n${nr.log().slice(-2500)}`);
+        }
+        await sleep(100);
+      }
+    };
 
-    const full = await nr.api('POST', '/flows', flow(['csvA', 'csvB']), { 'Node-RED-Deployment-Type': 'full' });
-    assert.equal(full.status, 204, full.text);
-    await deployed(nr, 3);
-    assert.equal(warnings(nr.log(), 'csvA').length, 1, 'no second warning: the full deploy started A with the flow as it is');
-    assert.doesNotMatch(nr.log(), /TypeError/, 'no error from the deploys');
+    // ---- "Modified Nodes": B beside A; A keeps running, and cannot write from now on ----------------
+    const res = await nr.api('POST', '/flows', flow([sinkA, sinkB]), { 'Node-RED-Deployment-Type': 'nodes' });
+    assert.equal(res.status, 204, res.text);
+    await waitUntil('the partial deploy', () => deploys(nr.log()) >= 2);
+    assert.match(nr.log(), /Started modified nodes/);
+    const how = makeReadOnly(folderA);
+
+    const producer = await testProducer();
+    try {
+      await produceReadings(producer, topic, 0, N, SHAPE);
+    } finally {
+      await producer.disconnect();
+    }
+    const ends = await endOffsets(topic);
+    await waitUntil(`B to hold all ${N} readings`, () => readingsNow(folderB) >= N);
+    const bDone = Date.now();
+    const health = await waitUntil('a health report of kafka in after B held every reading', () => readHealth(healthFile).find((h) => h.t > bDone));
+    const committedWhileA = Object.fromEntries(Object.entries(await committedOffsets(groupId, topic)).filter(([, o]) => o > 0));
+    assert.deepEqual(
+      { inFlight: health.inFlight, records: health.records, committed: committedWhileA, a: readingsNow(folderA) },
+      { inFlight: N, records: N, committed: {}, a: 0 },
+      'every record held for A, nothing committed',
+    );
+
+    // ---- A writable: everything committed, each reading once in each folder -------------------------
+    makeWritable(folderA, how);
+    await waitUntil('every partition committed to its end', async () => {
+      const committed = await committedOffsets(groupId, topic);
+      return Object.keys(ends).every((p) => committed[Number(p)] === ends[Number(p)]);
+    });
+    for (const [name, folder] of [['A', folderA], ['B', folderB]] as const) {
+      const d = readingsDiff(readCsv(folder, READINGS_FILE), N, SHAPE);
+      assert.ok(diffIsClean(d), `${name}: ${d.rows} rows for ${d.expected} readings: ${diffText(d)}`);
+    }
+    assert.ok(!nr.log().includes(CHANGED), 'A follows the new flow: no warning');
+    assert.doesNotMatch(nr.log(), /TypeError/, 'no error from the deploy');
+    assert.equal(await nr.stop(), 0);
   });
 });

@@ -17,13 +17,13 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Producer } from 'kafkajs';
-import { createTopic, kafkaClient, requireKafka, uniqueTopic } from '../kafka/broker';
+import { createTopic, requireKafka, uniqueTopic } from '../kafka/broker';
 import { committedOffsets, endOffsets } from '../kafka/_kafka-nodes';
 import { diffIsClean, diffText, readCsv, readingsDiff, type OutputDiff } from './_check';
 import { DEFAULT_SHAPE, produceReadings, testProducer, type StreamShape } from './_data';
 import { makeReadOnly, makeWritable, mountProblem, mountTmpfs, unavailable, unmountAll } from './_faults';
 import { healthTap, readHealth, rowsNow, type HealthLine } from './_observe';
-import { reliabilityBroker, reliabilityKafkaIn } from './_pipeline';
+import { deleteTopics, reliabilityBroker, reliabilityKafkaIn, undoAll } from './_pipeline';
 import { NodeRedChild, createUserDir, killLeftovers, removeDir, type FlowNode } from './_runtime';
 
 /** 10 devices, one reading every 5 s each: 2,000 readings stay within one UTC day (one file per sink). */
@@ -60,18 +60,6 @@ function readingsNow(folder: string): number {
   return new Set(rowsNow(folder, READINGS_FILE).map((cell) => `${cell('device_id')}|${cell('UTC')}`)).size;
 }
 
-/** The topic and the changelog topics kafka in made for the group (`<group>-<node id>-changelog`). */
-async function deleteTopics(topic: string, groupId: string): Promise<void> {
-  const admin = kafkaClient({ clientId: 'smoke-two-sinks-cleanup' }).admin();
-  await admin.connect();
-  try {
-    const ours = (await admin.listTopics()).filter((t) => t === topic || t.startsWith(`${groupId}-`));
-    await admin.deleteTopics({ topics: ours, timeout: 5000 }).catch(() => undefined);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 describe('reliability > two sinks of the same records (one cannot write; SIGKILL, restart)', function () {
   this.timeout(120_000);
   /** Undo steps of the test, run in reverse order after it, also when it failed. */
@@ -82,13 +70,7 @@ describe('reliability > two sinks of the same records (one cannot write; SIGKILL
   });
 
   afterEach(async function () {
-    for (const undo of cleanups.reverse()) {
-      try {
-        await undo();
-      } catch (err) {
-        console.log(`      cleanup: ${err instanceof Error ? err.message : err}`);
-      }
-    }
+    await undoAll(cleanups);
     cleanups = [];
     killLeftovers();
   });
