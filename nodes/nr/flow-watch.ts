@@ -17,19 +17,35 @@ import type { RED } from './types';
 /** Node-RED's runtime event once a deploy (full or partial) has started the flows. */
 const FLOWS_STARTED = 'flows:started';
 
+/**
+ * The callbacks of the nodes that watch deploys, by the runtime's event emitter: one listener on it for
+ * all of them (Node.js warns of a leak past 10 listeners of one event, and a flow has more nodes).
+ */
+const watchers = new WeakMap<RED['events'], Set<() => void>>();
+
 /** Calls `fn` after every later deploy (Node-RED's `flows:started`), until the node closes. */
 export function afterEveryDeploy(RED: RED, node: Node, fn: () => void): () => void {
-  const listener = (): void => {
+  let callbacks = watchers.get(RED.events);
+  if (callbacks === undefined) {
+    const all = new Set<() => void>();
+    RED.events.on(FLOWS_STARTED, () => {
+      for (const f of [...all]) f();
+    });
+    watchers.set(RED.events, all);
+    callbacks = all;
+  }
+  const callback = (): void => {
     try {
       fn();
     } catch {
       // a flow being replaced part-way: the next deploy's event asks again
     }
   };
+  const set = callbacks;
   const stop = (): void => {
-    RED.events.removeListener(FLOWS_STARTED, listener);
+    set.delete(callback);
   };
-  RED.events.on(FLOWS_STARTED, listener);
+  set.add(callback);
   node.on('close', stop);
   return stop;
 }
