@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { EventEmitter } from 'node:events';
 import { afterEveryDeploy, watchFlowAround } from '../../nodes/nr/flow-watch';
+import { shared } from '../../nodes/nr/i18n';
 import type { RED } from '../../nodes/nr/types';
 
 type FakeNode = EventEmitter & { warnings: string[]; warn(text: string): void };
@@ -64,7 +65,7 @@ describe('flow-watch > warns when what a node derived changed', function () {
     source = [];
     deploy();
     assert.equal(node.warnings.length, 1);
-    // the catalogue's key: outside Node-RED there is no catalogue to look it up in
-    assert.equal(node.warnings[0], 'smoke-kafka-broker.common.warn.flow-changed');
+    // the catalogue's text (its key where no Node-RED runtime has loaded the catalogues in this process)
+    assert.equal(node.warnings[0], shared('smoke-kafka-broker.common.warn.flow-changed'));
   });
 });
