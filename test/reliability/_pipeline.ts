@@ -139,14 +139,3 @@ export async function deleteTopics(topic: string, groupId: string): Promise<void
     await admin.disconnect();
   }
 }
-
-/** Run a test's undo steps newest first, each even when one before it failed (its message logged). */
-export async function undoAll(steps: Array<() => unknown>): Promise<void> {
-  for (const undo of steps.reverse()) {
-    try {
-      await undo();
-    } catch (err) {
-      console.log(`      cleanup: ${err instanceof Error ? err.message : err}`);
-    }
-  }
-}

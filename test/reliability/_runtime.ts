@@ -37,6 +37,30 @@ export function killLeftovers(): void {
   children.clear();
 }
 
+/** Run a test's undo steps newest first, each even when one before it failed (its message logged). */
+export async function undoAll(steps: Array<() => unknown>): Promise<void> {
+  for (const undo of steps.reverse()) {
+    try {
+      await undo();
+    } catch (err) {
+      console.log(`      cleanup: ${err instanceof Error ? err.message : err}`);
+    }
+  }
+}
+
+/**
+ * A suite's undo steps: push to the returned list; after each test (a failed one too) they run newest
+ * first (undoAll) and any runtime left running is killed.
+ */
+export function undoAfterEach(): Array<() => unknown> {
+  const steps: Array<() => unknown> = [];
+  afterEach(async function () {
+    await undoAll(steps.splice(0));
+    killLeftovers();
+  });
+  return steps;
+}
+
 /** A fresh user directory with the package linked in, settings.js and flows.json. */
 export function createUserDir(opts: UserDirOptions): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-reliability-'));

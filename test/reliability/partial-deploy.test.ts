@@ -20,8 +20,8 @@ import { diffIsClean, diffText, readCsv, readingsDiff } from './_check';
 import { DEFAULT_SHAPE, produceReadings, testProducer, type StreamShape } from './_data';
 import { makeReadOnly, makeWritable, mountProblem, mountTmpfs, unavailable, unmountAll } from './_faults';
 import { healthTap, readHealth, rowsNow } from './_observe';
-import { deleteTopics, reliabilityBroker, reliabilityKafkaIn, undoAll } from './_pipeline';
-import { NodeRedChild, createUserDir, killLeftovers, removeDir, type FlowNode } from './_runtime';
+import { deleteTopics, reliabilityBroker, reliabilityKafkaIn } from './_pipeline';
+import { NodeRedChild, createUserDir, removeDir, undoAfterEach, type FlowNode } from './_runtime';
 
 const TAB = 'partial-deploy-tab';
 /** 10 devices, one reading every 5 s each: within one UTC day (one file per sink). */
@@ -43,16 +43,11 @@ const deploys = (log: string): number => (log.match(/Started (flows|modified nod
 
 describe('reliability > a partial deploy adds a second sink beside a running after-sink sink (real Node-RED runtime)', function () {
   this.timeout(120_000);
-  let cleanups: Array<() => unknown> = [];
+  /** Undo steps of the test, run in reverse order after it, also when it failed. */
+  const cleanups = undoAfterEach();
 
   before(async function () {
     await requireKafka(this);
-  });
-
-  afterEach(async function () {
-    await undoAll(cleanups);
-    cleanups = [];
-    killLeftovers();
   });
 
   it('the sink left running holds the records it now shares: nothing committed while it (read-only) wrote nothing and the new one wrote all, then every reading once in each', async function () {

@@ -23,8 +23,8 @@ import { diffIsClean, diffText, readCsv, readingsDiff, type OutputDiff } from '.
 import { DEFAULT_SHAPE, produceReadings, testProducer, type StreamShape } from './_data';
 import { makeReadOnly, makeWritable, mountProblem, mountTmpfs, unavailable, unmountAll } from './_faults';
 import { healthTap, readHealth, rowsNow, type HealthLine } from './_observe';
-import { deleteTopics, reliabilityBroker, reliabilityKafkaIn, undoAll } from './_pipeline';
-import { NodeRedChild, createUserDir, killLeftovers, removeDir, type FlowNode } from './_runtime';
+import { deleteTopics, reliabilityBroker, reliabilityKafkaIn } from './_pipeline';
+import { NodeRedChild, createUserDir, removeDir, undoAfterEach, type FlowNode } from './_runtime';
 
 /** 10 devices, one reading every 5 s each: 2,000 readings stay within one UTC day (one file per sink). */
 const SHAPE: StreamShape = { devices: 10, startSec: DEFAULT_SHAPE.startSec, stepSec: 5 };
@@ -63,16 +63,10 @@ function readingsNow(folder: string): number {
 describe('reliability > two sinks of the same records (one cannot write; SIGKILL, restart)', function () {
   this.timeout(120_000);
   /** Undo steps of the test, run in reverse order after it, also when it failed. */
-  let cleanups: Array<() => unknown> = [];
+  const cleanups = undoAfterEach();
 
   before(async function () {
     await requireKafka(this);
-  });
-
-  afterEach(async function () {
-    await undoAll(cleanups);
-    cleanups = [];
-    killLeftovers();
   });
 
   it('validate → csv sinks A and B, B read-only: nothing is committed while B has written nothing, and after a SIGKILL and a restart with B writable each holds every reading exactly once', async function () {
