@@ -25,7 +25,7 @@ import { NodeMetrics, installMetricsEndpoint, kafkaTimeOf } from './metrics';
 import { ThrottledStatus, compact } from './status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from './types';
 import { settle } from './ack';
-import { ackingSinks, isExactlyOnce, recordEnds, upstreamKafkaIns } from './flow-graph';
+import { changelogSource, isExactlyOnce, recordEnds, trackedSinks } from './flow-graph';
 import { watchFlowAround } from './flow-watch';
 import { TaskStore, itemMeta, type OutputMeta } from './task-store';
 
@@ -36,12 +36,9 @@ export const STATE_MODES = ['auto', 'changelog', 'none'] as const;
 export type StateMode = (typeof STATE_MODES)[number];
 
 /** The `state` setting, and the `kafka in` whose partitions the state follows (undefined: memory only). */
-export function readStateOption(RED: RED, node: Node, c: ConfigReader): string | undefined {
+export function readStateOption(RED: RED, node: Node, c: ConfigReader): { mode: string; changelogOf: string | undefined } {
   const mode = c.oneOf('state', STATE_MODES, 'auto');
-  if (mode === 'none') return undefined;
-  const ins = upstreamKafkaIns(RED, node.id);
-  if (mode === 'changelog' && ins.length !== 1) c.problems.push(shared('smoke-kafka-broker.common.config.changelog-upstream', { found: ins.length }));
-  return ins.length === 1 ? ins[0] : undefined;
+  return { mode, changelogOf: changelogSource(RED, node.id, mode, c.problems) };
 }
 
 /**
@@ -75,7 +72,7 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
   const detector = create();
   // Alerts that reach a csv sink or a kafka out are tracked until written and kept in
   // checkpoints (exactly-once).
-  const sinks = changelogOf === undefined ? 0 : ackingSinks(RED, node.id, 1);
+  const sinks = trackedSinks(RED, node.id, 1, changelogOf);
   // A detector without state between readings (emit: every) needs partition tasks only behind an
   // exactly-once kafka in whose alerts reach a sink: for their positions, and to hold their records
   // until the alerts are written.
@@ -311,15 +308,15 @@ export function registerDetectorNode<D extends NodeDef = NodeDef>(RED: RED, type
     RED.nodes.createNode(this, config);
     const c = new ConfigReader(config as unknown as Record<string, unknown>);
     const { create, emit, stateful, problems } = setup(c, config);
-    const changelogOf = readStateOption(RED, this, c);
+    const { mode, changelogOf } = readStateOption(RED, this, c);
     const all = [...c.problems, ...(problems?.() ?? [])];
     if (all.length > 0) return reportBadConfig(this, all);
     attachDetector(RED, this, create, emit, changelogOf, stateful);
     // What attachDetector took from the flow: the kafka in its state follows, the sinks of its alerts
     // and whether readings passed on end here.
     watchFlowAround(RED, this, () => {
-      const source = readStateOption(RED, this, new ConfigReader(config as unknown as Record<string, unknown>));
-      return [source, source === undefined ? 0 : ackingSinks(RED, this.id, 1), recordEnds(RED, this.id, 1).outputs[0]];
+      const source = changelogSource(RED, this.id, mode);
+      return [source, trackedSinks(RED, this.id, 1, source), recordEnds(RED, this.id, 1).outputs[0]];
     });
   }
   RED.nodes.registerType(type, DetectorNode, registration);

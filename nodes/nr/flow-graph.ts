@@ -8,6 +8,7 @@
  * lists the `link in` nodes it sends to; a `link call` returns to its caller, which this does not
  * follow).
  */
+import { shared } from './i18n';
 import type { RED } from './types';
 
 interface FlowNodeDef {
@@ -30,6 +31,28 @@ export function upstreamKafkaIns(RED: RED, nodeId: string, defs = flowDefs(RED))
     return false;
   });
   return found;
+}
+
+/**
+ * The `kafka in` whose partitions the state of stateful node `nodeId` follows (its changelog), in state
+ * mode `mode`: with `auto` or `changelog` the one kafka in upstream, when there is exactly one; with any
+ * other mode, or none or several upstream, none (the state stays in memory or its own store). With
+ * `changelog` and not exactly one upstream, the problem goes to `problems`.
+ */
+export function changelogSource(RED: RED, nodeId: string, mode: string, problems: string[] = []): string | undefined {
+  if (mode !== 'auto' && mode !== 'changelog') return undefined;
+  const ins = upstreamKafkaIns(RED, nodeId);
+  if (mode === 'changelog' && ins.length !== 1) problems.push(shared('smoke-kafka-broker.common.config.changelog-upstream', { found: ins.length }));
+  return ins.length === 1 ? ins[0] : undefined;
+}
+
+/**
+ * How many acknowledging sinks a stateful node with changelog `changelogOf` tracks the results of its
+ * output `port` for ({@link ackingSinks}), keeping them in its checkpoints until written (exactly-once);
+ * none without a changelog.
+ */
+export function trackedSinks(RED: RED, nodeId: string, port: number, changelogOf: string | undefined): number {
+  return changelogOf === undefined ? 0 : ackingSinks(RED, nodeId, port);
 }
 
 /**

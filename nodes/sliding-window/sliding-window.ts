@@ -12,7 +12,7 @@ import { reportTimerErrors } from '../nr/timers';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
 import { ConfigReader } from '../nr/config';
 import { handleInputError, reportBadConfig } from '../nr/errors';
-import { shared, useCatalogues } from '../nr/i18n';
+import { useCatalogues } from '../nr/i18n';
 import { setStatus } from '../nr/status';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { parseAggregates, DEFAULT_AGGREGATES } from '../lib/panes';
@@ -20,7 +20,7 @@ import { windowOptionProblems, type OutputMode } from '../lib/window';
 import { DEFAULT_MAX_DEVICES } from '../lib/devices';
 import { IDLE_TIMEOUT_UNIT, checkpointStore, nodeContextFile, type TimeSource } from './support';
 import { WindowRunner } from './runner';
-import { ackingSinks, recordEnds, upstreamKafkaIns } from '../nr/flow-graph';
+import { changelogSource, recordEnds, trackedSinks } from '../nr/flow-graph';
 import { watchFlowAround } from '../nr/flow-watch';
 import { editorSettings } from '../nr/editor-settings';
 
@@ -53,10 +53,7 @@ export = function (RED: RED) {
     const checkpointMs = c.duration('checkpoint', 10_000, 'ms', { min: 0 });
     const aggs = parseAggregates(c.string('aggregates', DEFAULT_AGGREGATES.join(', ')));
     const state = c.oneOf('state', STATES, 'auto');
-    const kafkaInsOf = (): string[] => (state === 'auto' || state === 'changelog' ? upstreamKafkaIns(RED, node.id) : []);
-    const kafkaIns = kafkaInsOf();
-    const changelogOf = kafkaIns.length === 1 ? kafkaIns[0] : undefined;
-    if (state === 'changelog' && kafkaIns.length !== 1) c.problems.push(shared('smoke-kafka-broker.common.config.changelog-upstream', { found: kafkaIns.length }));
+    const changelogOf = changelogSource(RED, node.id, state, c.problems);
     const settings = RED.settings as unknown as Record<string, unknown>;
     const store = state === 'none' ? checkpointStore({}, '') : checkpointStore(settings, c.string('store', ''));
     const holdCommits = c.boolean('holdCommits', true);
@@ -67,9 +64,8 @@ export = function (RED: RED) {
     // Readings that end here (kept, or late to an output 2 without wires) with nobody behind to acknowledge them.
     const ends = recordEnds(RED, node.id, 2);
     watchFlowAround(RED, node, () => {
-      const ins = kafkaInsOf();
-      const of = ins.length === 1 ? ins[0] : undefined;
-      return [of, of === undefined ? 0 : ackingSinks(RED, node.id, 0), recordEnds(RED, node.id, 2)];
+      const source = changelogSource(RED, node.id, state);
+      return [source, trackedSinks(RED, node.id, 0, source), recordEnds(RED, node.id, 2)];
     });
     const runner = new WindowRunner(
       {
@@ -81,7 +77,7 @@ export = function (RED: RED) {
         checkpointMs,
         stash,
         changelogOf,
-        trackResults: changelogOf === undefined ? 0 : ackingSinks(RED, node.id, 0),
+        trackResults: trackedSinks(RED, node.id, 0, changelogOf),
         recordsEnd: { kept: ends.here, late: ends.outputs[1] },
       },
       {

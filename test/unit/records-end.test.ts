@@ -5,7 +5,7 @@
  * kafka in stops at its in-flight limit (test/kafka/records-end.test.ts runs the flows on the broker).
  */
 import { strict as assert } from 'node:assert';
-import { ackingSinks, recordEnds, recordsEndHere, sinkRole } from '../../nodes/nr/flow-graph';
+import { ackingSinks, changelogSource, recordEnds, recordsEndHere, sinkRole, trackedSinks } from '../../nodes/nr/flow-graph';
 import { ack, holdUntilAcked, registerConsumer, settle, unregisterConsumer } from '../../nodes/nr/ack';
 import { OffsetTracker } from '../../nodes/lib/kafka-offsets';
 import type { RED } from '../../nodes/nr/types';
@@ -84,6 +84,22 @@ describe('records that end at a node (after-sink acknowledgements)', () => {
     assert.equal(ackingSinks(r, 'window', 0), 2);
     assert.equal(ackingSinks(r, 'window', 1), 0);
     assert.equal(ackingSinks(r, 'validate', 1), 1);
+  });
+
+  it("a stateful node's changelog: the one kafka in upstream in state auto or changelog, none in any other mode; results tracked only with one", () => {
+    const window = { id: 'window', type: 'smoke-sliding-window', wires: [['csv'], []] };
+    const csv = { id: 'csv', type: 'smoke-csv-sink', wires: [] };
+    const one = red([kin([['window'], [], []]), window, csv]);
+    const two = red([kin([['window'], [], []]), kin([['window'], [], []], { id: 'in2' }), window, csv]);
+    for (const mode of ['auto', 'changelog']) assert.equal(changelogSource(one, 'window', mode), 'in', mode);
+    for (const mode of ['none', 'context']) assert.equal(changelogSource(one, 'window', mode), undefined, mode);
+    const problems: string[] = [];
+    assert.equal(changelogSource(two, 'window', 'auto', problems), undefined);
+    assert.deepEqual(problems, [], 'auto: memory only, no problem');
+    assert.equal(changelogSource(two, 'window', 'changelog', problems), undefined);
+    assert.equal(problems.length, 1, 'changelog needs exactly one kafka in');
+    assert.equal(trackedSinks(one, 'window', 0, 'in'), 1);
+    assert.equal(trackedSinks(one, 'window', 0, undefined), 0, 'without a changelog nothing is tracked');
   });
 
   it('a kafka out acknowledges what it sends, in either processing mode: it counts as a sink of the results, and the node behind it does not settle', () => {
