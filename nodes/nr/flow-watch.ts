@@ -23,29 +23,32 @@ const FLOWS_STARTED = 'flows:started';
  */
 const watchers = new WeakMap<RED['events'], Set<() => void>>();
 
+/** The callbacks run after every deploy on `events`, with the one listener that runs them. */
+function deployCallbacks(events: RED['events']): Set<() => void> {
+  let all = watchers.get(events);
+  if (all === undefined) {
+    const callbacks = new Set<() => void>();
+    events.on(FLOWS_STARTED, () => {
+      for (const f of [...callbacks]) {
+        try {
+          f();
+        } catch {
+          // a flow being replaced part-way: the next deploy's event asks again
+        }
+      }
+    });
+    watchers.set(events, (all = callbacks));
+  }
+  return all;
+}
+
 /** Calls `fn` after every later deploy (Node-RED's `flows:started`), until the node closes. */
 export function afterEveryDeploy(RED: RED, node: Node, fn: () => void): () => void {
-  let callbacks = watchers.get(RED.events);
-  if (callbacks === undefined) {
-    const all = new Set<() => void>();
-    RED.events.on(FLOWS_STARTED, () => {
-      for (const f of [...all]) f();
-    });
-    watchers.set(RED.events, all);
-    callbacks = all;
-  }
-  const callback = (): void => {
-    try {
-      fn();
-    } catch {
-      // a flow being replaced part-way: the next deploy's event asks again
-    }
-  };
-  const set = callbacks;
+  const callbacks = deployCallbacks(RED.events);
   const stop = (): void => {
-    set.delete(callback);
+    callbacks.delete(fn);
   };
-  set.add(callback);
+  callbacks.add(fn);
   node.on('close', stop);
   return stop;
 }
