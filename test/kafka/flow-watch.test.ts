@@ -13,17 +13,15 @@ import * as path from 'node:path';
 import { createTopic, requireKafka, uniqueTopic } from './broker';
 import { brokerModule, brokerNode, helper, inModule, kafkaInNode, nodeModule } from './_kafka-nodes';
 import { deployInto } from '../_deploy';
+import { callsOf } from '../nodes/_helper';
 
 // The text the nodes warn with (the shared catalogue, as the runtime loads it).
 const CHANGED = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'nodes', 'kafka-broker', 'locales', 'en-US', 'kafka-broker.json'), 'utf8'))['smoke-kafka-broker'].common.warn['flow-changed'] as string;
 
-/** The flow-changed warnings node `id` has logged (the helper spies on warn for all nodes: its own calls). */
+/** The flow-changed warnings node `id` has logged. */
 function flowWarnings(id: string): string[] {
-  const node = helper.getNode(id) as { warn: { getCalls(): { thisValue: unknown; args: unknown[] }[] } };
-  return node.warn
-    .getCalls()
-    .filter((c) => c.thisValue === node)
-    .map((c) => String(c.args[0]))
+  return callsOf(helper.getNode(id), 'warn')
+    .map((args) => String(args[0]))
     .filter((w) => w === CHANGED);
 }
 

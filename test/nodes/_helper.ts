@@ -36,3 +36,16 @@ export { helper };
 export function deploy(flow: unknown[], type: 'full' | 'nodes' | 'flows', credentials: Record<string, unknown> = {}): Promise<void> {
   return deployInto(helper, flow, type, credentials);
 }
+
+/**
+ * The arguments of every `method` call (status, warn, error, log) that `node` made: the test helper spies
+ * on Node.prototype, so each spy records the calls of every node. Typed loosely, as tests read them.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function callsOf(node: unknown, method: 'status' | 'warn' | 'error' | 'log'): any[][] {
+  const spy = (node as Record<string, { getCalls(): { thisValue: unknown; args: unknown[] }[] }>)[method];
+  return spy
+    .getCalls()
+    .filter((c) => c.thisValue === node)
+    .map((c) => c.args);
+}

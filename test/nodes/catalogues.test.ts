@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { keysUsed } from '../unit/_catalogue-sources';
 import { namespaceOf, translate } from './_catalogues';
-import { helper, nodeModule } from './_helper';
+import { callsOf, helper, nodeModule } from './_helper';
 
 type Call = { thisValue: unknown; args: unknown[] };
 interface TestNode {
@@ -14,10 +14,6 @@ interface TestNode {
   error: { getCalls(): Call[] };
 }
 
-/** The arguments of every `method` call of node `n` (the spies are on Node.prototype). */
-function callsOf(n: TestNode, method: 'status' | 'error'): unknown[][] {
-  return n[method].getCalls().filter((c) => c.thisValue === n).map((c) => c.args);
-}
 
 describe('catalogue > keys resolve with Node-RED i18n', function () {
   it('every key the adapters use is a text in its node set namespace', async function () {

@@ -4,7 +4,7 @@ import { DEFAULT_FIRE_BOUNDS } from '../../nodes/lib/fire-pattern';
 import { DEFAULT_RULES } from '../../nodes/lib/thresholds';
 import { NUMERIC_SENSORS } from '../../nodes/lib/types';
 import { editorDefinition } from './_editor';
-import { helper, nodeModule, root } from './_helper';
+import { callsOf, helper, nodeModule, root } from './_helper';
 import { quietReading } from '../unit/_reading';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -120,10 +120,6 @@ async function statusBecomes(node: any, text: string | RegExp): Promise<any> {
   }
 }
 
-/** Calls of a prototype spy (node-red-node-test-helper spies on Node.prototype) made by `node`. */
-function callsOf(node: any, method: 'status' | 'error' | 'warn'): any[][] {
-  return node[method].getCalls().filter((c: any) => c.thisValue === node).map((c: any) => c.args);
-}
 
 describe('detector nodes > pass-through and alerts', function () {
   this.timeout(20000);

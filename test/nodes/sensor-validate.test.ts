@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { createValidator } from '../../nodes/lib/reading-validator';
-import { helper, nodeModule } from './_helper';
+import { callsOf, helper, nodeModule } from './_helper';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Msg = Record<string, any>;
@@ -88,9 +88,6 @@ async function start(config: Record<string, unknown> = {}): Promise<Harness> {
   return h;
 }
 
-function callsOf(node: any, method: 'status' | 'error'): any[][] {
-  return node[method].getCalls().filter((c: any) => c.thisValue === node).map((c: any) => c.args);
-}
 
 describe('sensor-validate > single readings', function () {
   this.timeout(20000);
