@@ -381,10 +381,11 @@ async function main(o: BenchOptions): Promise<number> {
             'pipeline',
             { brokers: o.brokers, topic: eosTopic, groupId, mode: 'batch', maxBatch: o.maxBatch, readings: o.eosReadings, maxSeconds: o.maxSeconds, processing, outputs: { ...outputs, partitions: o.partitions } },
             180_000 + o.eosReadings * 2,
-            undefined,
+            profileDir ? path.join(profileDir, `${id}-eos-${tag(processing)}-${pair}.cpuprofile`) : undefined,
             true,
           );
           eos.runs.push({ pair, processing, ...count(r) });
+          if (r.profile && fs.existsSync(r.profile)) report.profiles.push(profileOf(r.profile, r.result?.readings ?? o.eosReadings));
           const x = r.result;
           if (x?.outputs) {
             const tb = x.timeBoxed ? `, TIME-BOXED after ${x.readings.toLocaleString('en-US')} readings` : '';

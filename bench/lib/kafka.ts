@@ -2,6 +2,7 @@
  * Broker helpers of the bench: reachability (starting scripts/kafka/kafka.sh when nothing answers),
  * fresh topics, loading readings, end and committed offsets.
  */
+import './package-kafkajs';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';

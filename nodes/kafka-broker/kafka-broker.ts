@@ -4,7 +4,8 @@
  * TLS key and passphrase) and the certificates live in credentials, never in the flow JSON, and no log
  * line carries them (a failure is logged with the client's message and what to change).
  */
-import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { KafkaConfig, LogEntry, SASLOptions } from 'kafkajs';
+import { Kafka, logLevel } from '../nr/kafkajs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { parseBrokers } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';

@@ -3,7 +3,8 @@
  * by `msg.key` or a configured property such as `payload.deviceId`, to the configured topic or
  * `msg.topic`. `done()` follows the broker's acknowledgement (CONTRACT §7).
  */
-import { CompressionTypes, type Message } from 'kafkajs';
+import type { Message } from 'kafkajs';
+import { CompressionTypes } from '../nr/kafkajs';
 import { isValidTopic } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
 import { failToCatch, handleInputError } from '../nr/errors';

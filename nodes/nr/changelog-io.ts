@@ -5,7 +5,8 @@
  * asked for.
  */
 import { randomUUID } from 'node:crypto';
-import { AssignerProtocol, type Admin, type Kafka, type PartitionAssigner } from 'kafkajs';
+import type { Admin, Kafka, PartitionAssigner } from 'kafkajs';
+import { AssignerProtocol } from './kafkajs';
 import { ChangelogReader } from '../lib/changelog';
 
 /**

@@ -5,7 +5,8 @@
  * the Catch nodes with its error, and the condition is logged once with its count, not once per
  * message (see failToCatch). Nothing is dropped silently.
  */
-import { CompressionTypes, Partitioners, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { Message, Producer, TopicMessages } from 'kafkajs';
+import { CompressionTypes, Partitioners } from './kafkajs';
 import { Backoff, type BackoffOptions } from '../lib/kafka-backoff';
 import { classifyError, isRetriable } from '../lib/kafka-errors';
 import { ack, type HoldRelease, NOTHING_HELD } from './ack';

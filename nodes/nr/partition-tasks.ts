@@ -26,7 +26,8 @@
  * checkpoint timer, close) and their producers; the restore lives in ./task-restore.ts, a checkpoint's
  * transaction in ./task-commit.ts, the shared types in ./task-types.ts.
  */
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners } from './kafkajs';
 import { changelogTopic, taskKey } from '../lib/changelog';
 import { shared, text } from './i18n';
 import { disconnectWithin, errorText, settleWithin } from './kafka-client';
