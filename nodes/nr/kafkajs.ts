@@ -1,8 +1,57 @@
 /**
- * kafkajs, as this package's modules take its values: first the producer's linear grouping of a
- * send's records by partition (kafkajs-grouping.ts, which must load before kafkajs does), then kafkajs.
- * Type-only imports may come from 'kafkajs' itself.
+ * kafkajs, as this package's modules take its values. Before kafkajs loads, two of its producer's
+ * internal functions are replaced by equal ones without their cost (kafkajs 2.2.4 is its last
+ * release; the fixes were never merged):
+ * - the grouping of a send's records by partition, quadratic in kafkajs (`kafkajs-grouping.ts`);
+ * - the encoding of a record, which allocated several buffers per record (`kafkajs-record.ts`).
+ * A kafkajs module takes such a function when it loads, so each can only be replaced before that: when
+ * another module loaded this copy of kafkajs first, or the kafkajs found is another version, kafkajs
+ * keeps its own (correct, slower). Type-only imports may come from 'kafkajs' itself.
  */
-import './kafkajs-grouping';
+import path from 'node:path';
+import { groupMessagesPerPartition } from './kafkajs-grouping';
+import { recordEncoder, type EncoderLike, type RecordArgs } from './kafkajs-record';
+
+/** The kafkajs release whose internal functions are replaced. */
+export const KAFKAJS_VERSION = '2.2.4';
+
+/** What became of a replacement: `installed`, or kafkajs' own kept because kafkajs was `loaded-first`, is an `other-version` or was `not-found`. */
+export type Replacement = 'installed' | 'loaded-first' | 'other-version' | 'not-found';
+
+const REPLACED = Symbol.for('smoke-stream.kafkajs-replacement');
+
+/** kafkajs' `src` folder, or why its functions are not replaced. */
+function kafkajsSource(): string | Exclude<Replacement, 'installed' | 'loaded-first'> {
+  try {
+    const pkg = require.resolve('kafkajs/package.json');
+    return (require(pkg) as { version: string }).version === KAFKAJS_VERSION ? path.join(path.dirname(pkg), 'src') : 'other-version';
+  } catch {
+    return 'not-found';
+  }
+}
+
+/**
+ * Put `make(kafkajs' own, load)` in place of kafkajs' module `file` (under `src/`), unless one of the
+ * modules that take it when they load (`takenBy`) is loaded already; `load` requires another of them.
+ */
+function replace<T>(file: string, takenBy: readonly string[], make: (original: T, load: (file: string) => unknown) => object): Replacement {
+  const src = kafkajsSource();
+  if (src === 'other-version' || src === 'not-found') return src;
+  const load = (f: string): unknown => require(path.join(src, f));
+  const target = path.join(src, file);
+  if ((require.cache[target]?.exports as Record<symbol, unknown> | undefined)?.[REPLACED]) return 'installed';
+  if (takenBy.some((f) => require.cache[path.join(src, f)] !== undefined)) return 'loaded-first';
+  const replacement = Object.assign(make(load(file) as T, load), { [REPLACED]: true });
+  require.cache[target]!.exports = replacement;
+  return 'installed';
+}
+
+/** Which of kafkajs' functions this process uses: ours (`installed`) or kafkajs' own, and why. */
+export const replacements: Readonly<{ grouping: Replacement; record: Replacement }> = {
+  grouping: replace('producer/groupMessagesPerPartition.js', ['producer/sendMessages.js'], () => groupMessagesPerPartition),
+  record: replace('protocol/recordBatch/record/v0/index.js', ['protocol/requests/produce/v3/request.js'], (original: (args: RecordArgs) => EncoderLike, load) =>
+    recordEncoder(original, load('protocol/encoder.js') as { prototype: EncoderLike }),
+  ),
+};
 
 export { AssignerProtocol, CompressionTypes, Kafka, Partitioners, logLevel } from 'kafkajs';
