@@ -1,16 +1,19 @@
 /**
- * kafkajs, as this package's modules take its values. Before kafkajs loads, two of its producer's
- * internal functions are replaced by equal ones without their cost (kafkajs 2.2.4 is its last
- * release; the fixes were never merged):
- * - the grouping of a send's records by partition, quadratic in kafkajs (`kafkajs-grouping.ts`);
- * - the encoding of a record, which allocated several buffers per record (`kafkajs-record.ts`).
+ * kafkajs, as this package's modules take its values. Before kafkajs loads, three of its internal
+ * functions are replaced by equal ones without their cost (kafkajs 2.2.4 is its last release; the
+ * grouping's fix was never merged):
+ * - the producer's grouping of a send's records by partition, quadratic in kafkajs (`kafkajs-grouping.ts`);
+ * - the producer's encoding of a record, several buffers per record in kafkajs (`kafkajs-record-encode.ts`);
+ * - the consumer's decoding of a record, `Long` arithmetic on decimal text per record in kafkajs
+ *   (`kafkajs-record-decode.ts`).
  * A kafkajs module takes such a function when it loads, so each can only be replaced before that: when
  * another module loaded this copy of kafkajs first, or the kafkajs found is another version, kafkajs
  * keeps its own (correct, slower). Type-only imports may come from 'kafkajs' itself.
  */
 import path from 'node:path';
 import { groupMessagesPerPartition } from './kafkajs-grouping';
-import { recordEncoder, type EncoderLike, type RecordArgs } from './kafkajs-record';
+import { recordDecoder, type DecoderLike } from './kafkajs-record-decode';
+import { recordEncoder, type EncoderLike, type RecordArgs } from './kafkajs-record-encode';
 
 /** The kafkajs release whose internal functions are replaced. */
 export const KAFKAJS_VERSION = '2.2.4';
@@ -47,11 +50,12 @@ function replace<T>(file: string, takenBy: readonly string[], make: (original: T
 }
 
 /** Which of kafkajs' functions this process uses: ours (`installed`) or kafkajs' own, and why. */
-export const replacements: Readonly<{ grouping: Replacement; record: Replacement }> = {
+export const replacements: Readonly<{ grouping: Replacement; recordEncoder: Replacement; recordDecoder: Replacement }> = {
   grouping: replace('producer/groupMessagesPerPartition.js', ['producer/sendMessages.js'], () => groupMessagesPerPartition),
-  record: replace('protocol/recordBatch/record/v0/index.js', ['protocol/requests/produce/v3/request.js'], (original: (args: RecordArgs) => EncoderLike, load) =>
+  recordEncoder: replace('protocol/recordBatch/record/v0/index.js', ['protocol/requests/produce/v3/request.js'], (original: (args: RecordArgs) => EncoderLike, load) =>
     recordEncoder(original, load('protocol/encoder.js') as { prototype: EncoderLike }),
   ),
+  recordDecoder: replace('protocol/recordBatch/record/v0/decoder.js', ['protocol/recordBatch/v0/decoder.js'], (original: (decoder: DecoderLike) => unknown) => recordDecoder(original)),
 };
 
 export { AssignerProtocol, CompressionTypes, Kafka, Partitioners, logLevel } from 'kafkajs';

@@ -1,26 +1,40 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import Module from 'node:module';
 import path from 'node:path';
 import fc from 'fast-check';
 import { Partitioners } from 'kafkajs';
 import { KAFKAJS_VERSION } from '../../nodes/nr/kafkajs';
 import { groupMessagesPerPartition, type GroupingArgs } from '../../nodes/nr/kafkajs-grouping';
-import { recordEncoder, type EncoderLike, type RecordArgs } from '../../nodes/nr/kafkajs-record';
+import { recordDecoder, type BatchContext, type DecoderLike } from '../../nodes/nr/kafkajs-record-decode';
+import { recordEncoder, type EncoderLike, type RecordArgs } from '../../nodes/nr/kafkajs-record-encode';
 
 type Message = { key?: string | null; value: string; partition?: number };
 type Group = (args: GroupingArgs<Message>) => Record<number, Message[]>;
 type Encode = (args: RecordArgs) => EncoderLike;
 
-// kafkajs' own functions, read from their files: this process loaded kafkajs before the module under
-// test, so kafkajs kept them (the last test checks that a process where the package loads first does not).
+// kafkajs' own functions, compiled afresh from their files: in this process the package may have put
+// its own in their place already (any test file that loads a node loads nodes/nr/kafkajs.ts).
 const ROOT = path.join(__dirname, '..', '..');
 const SRC = path.join(ROOT, 'node_modules', 'kafkajs', 'src');
-const kafkajsGrouping = require(path.join(SRC, 'producer/groupMessagesPerPartition.js')) as Group;
-const kafkajsRecord = require(path.join(SRC, 'protocol/recordBatch/record/v0/index.js')) as Encode;
+function kafkajsOwn<T>(file: string): T {
+  const full = path.join(SRC, file);
+  const m = new Module(full, module) as Module & { _compile(code: string, file: string): void };
+  m.filename = full;
+  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(full));
+  m._compile(fs.readFileSync(full, 'utf8'), full);
+  assert.equal((m.exports as Record<symbol, unknown>)[Symbol.for('smoke-stream.kafkajs-replacement')], undefined);
+  return m.exports as T;
+}
+const kafkajsGrouping = kafkajsOwn<Group>('producer/groupMessagesPerPartition.js');
+const kafkajsRecord = kafkajsOwn<Encode>('protocol/recordBatch/record/v0/index.js');
+const kafkajsRecordDecoder = kafkajsOwn<(d: DecoderLike, c?: BatchContext) => unknown>('protocol/recordBatch/record/v0/decoder.js');
 const Encoder = require(path.join(SRC, 'protocol/encoder.js')) as { prototype: EncoderLike };
+const Decoder = require(path.join(SRC, 'protocol/decoder.js')) as new (b: Buffer) => DecoderLike & { readVarIntBytes(): Buffer };
 const bytes = (e: EncoderLike): Buffer => e.buf.subarray(0, e.offset);
 
-describe('kafkajs (the producer functions the package replaces)', function () {
+describe('kafkajs (the functions the package replaces)', function () {
   it('the kafkajs installed is the version they were written for', function () {
     assert.equal((require('kafkajs/package.json') as { version: string }).version, KAFKAJS_VERSION);
   });
@@ -102,6 +116,55 @@ describe('kafkajs (the producer functions the package replaces)', function () {
     });
   });
 
+  describe('record decoding', function () {
+    const ours = recordDecoder(kafkajsRecordDecoder);
+    /** A record's bytes as the batch decoder hands them on (kafkajs' encoder writes its length first). */
+    const body = (args: RecordArgs): Buffer => new Decoder(bytes(kafkajsRecord(args))).readVarIntBytes();
+    const plain = fc.oneof(fc.constant(null), fc.string({ maxLength: 300 }), fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)));
+    const int64 = fc.oneof(fc.nat({ max: 2 ** 40 }), fc.constant(-1), fc.bigInt({ min: 2n ** 53n - 5n, max: 2n ** 63n - 1n })).map(String);
+    const context = fc.record({
+      firstOffset: int64,
+      firstTimestamp: int64,
+      maxTimestamp: int64,
+      magicByte: fc.constant(2),
+      isControlBatch: fc.option(fc.boolean(), { nil: undefined }),
+      timestampType: fc.constantFrom(0, 1, -1),
+      producerId: fc.constant('-1'),
+    });
+    const record = fc.record({
+      offsetDelta: fc.oneof(fc.nat({ max: 5000 }), fc.nat({ max: 2 ** 31 - 1 })),
+      timestampDelta: fc.oneof(fc.integer({ min: -5000, max: 5000 }), fc.integer({ min: -(2 ** 45), max: 2 ** 45 })),
+      key: plain,
+      value: plain,
+      headers: fc.oneof(fc.constant({}), fc.dictionary(fc.string({ minLength: 1, maxLength: 5 }), fc.oneof(fc.string(), fc.array(fc.string(), { minLength: 1, maxLength: 3 })), { maxKeys: 3 })),
+    });
+
+    it("reads what kafkajs' own reads, in batches of any first offset and timestamp, with or without headers (property)", function () {
+      fc.assert(
+        fc.property(fc.array(fc.tuple(context, fc.array(record, { minLength: 1, maxLength: 5 })), { minLength: 1, maxLength: 4 }), (batches) => {
+          for (const [ctx, records] of batches) {
+            for (const args of records) {
+              const b = body(args);
+              const theirs = kafkajsRecordDecoder(new Decoder(b), ctx);
+              const mine = ours(new Decoder(b), ctx) as { batchContext: unknown; key: Buffer | null };
+              assert.deepEqual(mine, theirs);
+              assert.equal(mine.batchContext, ctx);
+              // A view of the fetched bytes, as kafkajs' slice is.
+              if (mine.key !== null && mine.key.length > 0) assert.equal(mine.key.buffer, b.buffer);
+            }
+          }
+        }),
+        { numRuns: 1000 },
+      );
+    });
+
+    it('fails a record without a batch context as kafkajs does (its offset has no base)', function () {
+      const b = body({ key: 'k', value: 'v', offsetDelta: 3, timestampDelta: 7 });
+      assert.throws(() => kafkajsRecordDecoder(new Decoder(b)), TypeError);
+      assert.throws(() => ours(new Decoder(b)), TypeError);
+    });
+  });
+
   it("the package's are the ones kafkajs' producer uses when the package loads kafkajs; kafkajs keeps its own when it was loaded first", function () {
     const probe = (first: string) =>
       JSON.parse(
@@ -115,17 +178,21 @@ describe('kafkajs (the producer functions the package replaces)', function () {
              const { groupMessagesPerPartition } = require(${JSON.stringify(path.join(ROOT, 'dist/nodes/nr/kafkajs-grouping.js'))});
              const src = ${JSON.stringify(SRC)};
              const grouping = require(src + '/producer/groupMessagesPerPartition.js') === groupMessagesPerPartition;
-             const record = require(src + '/protocol/recordBatch/record/v0/index.js')[Symbol.for('smoke-stream.kafkajs-replacement')] === true;
-             process.stdout.write(JSON.stringify({ replacements, grouping, record }));`,
+             const ours = (f) => require(src + f)[Symbol.for('smoke-stream.kafkajs-replacement')] === true;
+             const encoder = ours('/protocol/recordBatch/record/v0/index.js');
+             const decoder = ours('/protocol/recordBatch/record/v0/decoder.js');
+             process.stdout.write(JSON.stringify({ replacements, grouping, encoder, decoder }));`,
           ],
           { cwd: ROOT, encoding: 'utf8' },
         ),
       );
-    assert.deepEqual(probe(''), { replacements: { grouping: 'installed', record: 'installed' }, grouping: true, record: true });
-    assert.deepEqual(probe(`require(${JSON.stringify(path.join(ROOT, 'node_modules/kafkajs'))}); require(${JSON.stringify(path.join(SRC, 'protocol/requests/produce/v3/request.js'))});`), {
-      replacements: { grouping: 'loaded-first', record: 'loaded-first' },
+    assert.deepEqual(probe(''), { replacements: { grouping: 'installed', recordEncoder: 'installed', recordDecoder: 'installed' }, grouping: true, encoder: true, decoder: true });
+    const first = ['protocol/requests/produce/v3/request.js', 'protocol/recordBatch/v0/decoder.js'].map((f) => `require(${JSON.stringify(path.join(SRC, f))});`).join(' ');
+    assert.deepEqual(probe(`require(${JSON.stringify(path.join(ROOT, 'node_modules/kafkajs'))}); ${first}`), {
+      replacements: { grouping: 'loaded-first', recordEncoder: 'loaded-first', recordDecoder: 'loaded-first' },
       grouping: false,
-      record: false,
+      encoder: false,
+      decoder: false,
     });
   });
 });
