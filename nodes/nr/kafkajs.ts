@@ -21,7 +21,8 @@ export const KAFKAJS_VERSION = '2.2.4';
 /** What became of a replacement: `installed`, or kafkajs' own kept because kafkajs was `loaded-first`, is an `other-version` or was `not-found`. */
 export type Replacement = 'installed' | 'loaded-first' | 'other-version' | 'not-found';
 
-const REPLACED = Symbol.for('smoke-stream.kafkajs-replacement');
+/** Marks a function put in kafkajs by this module (one per process, whichever copy of the package put it). */
+export const REPLACED = Symbol.for('@smoke-stream/node-red-smoke-stream: a kafkajs replacement');
 
 /** kafkajs' `src` folder, or why its functions are not replaced. */
 function kafkajsSource(): string | Exclude<Replacement, 'installed' | 'loaded-first'> {

@@ -5,7 +5,7 @@ import Module from 'node:module';
 import path from 'node:path';
 import fc from 'fast-check';
 import { Partitioners } from 'kafkajs';
-import { KAFKAJS_VERSION } from '../../nodes/nr/kafkajs';
+import { KAFKAJS_VERSION, REPLACED } from '../../nodes/nr/kafkajs';
 import { groupMessagesPerPartition, type GroupingArgs } from '../../nodes/nr/kafkajs-grouping';
 import { recordDecoder, type BatchContext, type DecoderLike } from '../../nodes/nr/kafkajs-record-decode';
 import { recordEncoder, type EncoderLike, type RecordArgs } from '../../nodes/nr/kafkajs-record-encode';
@@ -24,7 +24,7 @@ function kafkajsOwn<T>(file: string): T {
   m.filename = full;
   m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(full));
   m._compile(fs.readFileSync(full, 'utf8'), full);
-  assert.equal((m.exports as Record<symbol, unknown>)[Symbol.for('smoke-stream.kafkajs-replacement')], undefined);
+  assert.equal((m.exports as Record<symbol, unknown>)[REPLACED], undefined);
   return m.exports as T;
 }
 const kafkajsGrouping = kafkajsOwn<Group>('producer/groupMessagesPerPartition.js');
@@ -174,11 +174,11 @@ describe('kafkajs (the functions the package replaces)', function () {
             '-e',
             `${first}
              require(${JSON.stringify(path.join(ROOT, 'dist/nodes/nr/kafka-producer.js'))});
-             const { replacements } = require(${JSON.stringify(path.join(ROOT, 'dist/nodes/nr/kafkajs.js'))});
+             const { replacements, REPLACED } = require(${JSON.stringify(path.join(ROOT, 'dist/nodes/nr/kafkajs.js'))});
              const { groupMessagesPerPartition } = require(${JSON.stringify(path.join(ROOT, 'dist/nodes/nr/kafkajs-grouping.js'))});
              const src = ${JSON.stringify(SRC)};
              const grouping = require(src + '/producer/groupMessagesPerPartition.js') === groupMessagesPerPartition;
-             const ours = (f) => require(src + f)[Symbol.for('smoke-stream.kafkajs-replacement')] === true;
+             const ours = (f) => require(src + f)[REPLACED] === true;
              const encoder = ours('/protocol/recordBatch/record/v0/index.js');
              const decoder = ours('/protocol/recordBatch/record/v0/decoder.js');
              process.stdout.write(JSON.stringify({ replacements, grouping, encoder, decoder }));`,
