@@ -13,6 +13,7 @@ import { exactlyOnceSource, sinkRole } from '../nr/flow-graph';
 import { afterEveryDeploy, watchFlowAround } from '../nr/flow-watch';
 import { Deadline, closeWith, settleWithin, usableBroker } from '../nr/kafka-client';
 import { KafkaOutRunner } from '../nr/kafka-producer';
+import { propertyReader } from '../nr/message-property';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { shared, useCatalogues, type Translate } from '../nr/i18n';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
@@ -64,18 +65,15 @@ export = function (RED: RED) {
     const problems = [...cfg.problems];
     if (topic && !isValidTopic(topic)) problems.push(shared('smoke-kafka-broker.common.config.bad-topic', { topic }));
     if (idempotent && acks !== -1) problems.push(t('smoke-kafka-out.config.idempotent-acks'));
+    const messageKey = keyProperty ? propertyReader(RED, keyProperty) : null;
+    if (keyProperty && messageKey === null) problems.push(t('smoke-kafka-out.config.key-property', { got: JSON.stringify(keyProperty) }));
     if (options.backoff.maxMs < options.backoff.initialMs) problems.push(shared('smoke-kafka-broker.common.config.backoff'));
     const broker = usableBroker(RED, node, def.broker, problems);
     if (broker === null) return;
     // For an array payload, a key property under `payload.` is read from each element.
-    const perElement = keyProperty.startsWith('payload.') ? keyProperty.slice('payload.'.length) : null;
+    const elementKey = keyProperty.startsWith('payload.') ? propertyReader(RED, keyProperty.slice('payload.'.length), 'payload') : null;
     const keyOf = (msg: NodeMessage, element?: unknown): string | null => {
-      const v =
-        element !== undefined && perElement !== null
-          ? RED.util.getMessageProperty({ payload: element } as NodeMessage, keyProperty)
-          : keyProperty
-            ? RED.util.getMessageProperty(msg, keyProperty)
-            : msg.key;
+      const v = element !== undefined && elementKey !== null ? elementKey(element as object) : messageKey !== null ? messageKey(msg) : msg.key;
       if (v === undefined || v === null) return null;
       return typeof v === 'object' ? JSON.stringify(v) : String(v);
     };

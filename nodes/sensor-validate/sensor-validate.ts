@@ -13,6 +13,7 @@ import { recordEnds } from '../nr/flow-graph';
 import { afterEveryDeploy } from '../nr/flow-watch';
 import { handleInputError, reportBadConfig } from '../nr/errors';
 import { useCatalogues } from '../nr/i18n';
+import { propertyReader } from '../nr/message-property';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
 import { ThrottledStatus, compact } from '../nr/status';
 import type { Done, Node, NodeDef, NodeMessage, RED, Send } from '../nr/types';
@@ -64,18 +65,13 @@ export = function (RED: RED) {
     const maxBytes = c.number('maxBytes', DEFAULT_MAX_BYTES, { min: 0, integer: true });
     const property = c.string('property', 'payload').trim();
     const problems = [...c.problems];
-    try {
-      RED.util.normalisePropertyExpression(property);
-    } catch {
-      problems.push(RED._('smoke-sensor-validate.config.property', { got: JSON.stringify(property) }));
-    }
-    if (problems.length > 0) return reportBadConfig(node, problems);
+    const get = propertyReader(RED, property);
+    if (get === null) problems.push(RED._('smoke-sensor-validate.config.property', { got: JSON.stringify(property) }));
+    if (problems.length > 0 || get === null) return reportBadConfig(node, problems);
 
     const validator = createValidator({ missing, outOfRange, maxBytes });
     const metrics = new NodeMetrics(node as Node & { name?: string });
     const status = new ThrottledStatus(node);
-    const direct = property === 'payload';
-    const get = (msg: NodeMessage): unknown => (direct ? msg.payload : RED.util.getMessageProperty(msg, property));
     // Records sent to an output without wires end here: acknowledged, when nobody behind would
     // (flow-graph.ts); from the flow as the last deploy left it.
     let ending = recordEnds(RED, node.id, 2).outputs;
@@ -87,6 +83,7 @@ export = function (RED: RED) {
         settle(m, Array.isArray(v) ? v.length : 1);
       }
     };
+    const direct = property === 'payload';
     const set = (msg: NodeMessage, value: unknown): void => {
       if (direct) msg.payload = value;
       else RED.util.setMessageProperty(msg, property, value, true);

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { deployInto } from '../_deploy';
+import { callsOf } from '../nodes/_helper';
 import { createTopic, requireKafka, uniqueTopic } from './broker';
 import {
   brokerModule,
@@ -261,5 +262,15 @@ describe('kafka out', function () {
     const node = helper.getNode('kout');
     assert.equal(hasInputHandler(node), false);
     assert.equal(node.status.lastCall?.args[0].text, 'bad config');
+  });
+
+  it('refuses a key property that is no message property (bad config, no input handler, the problem logged)', async function () {
+    const flow = [brokerNode(), { id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic: 't', keyProperty: 'payload..deviceId' }];
+    await helper.load([brokerModule, outModule], flow);
+    const node = helper.getNode('kout');
+    assert.equal(hasInputHandler(node), false);
+    assert.equal(node.status.lastCall?.args[0].text, 'bad config');
+    const logged = callsOf(node, 'error').map((args) => String(args[0]));
+    assert.ok(logged.some((text) => text.includes('key from is not a message property (got "payload..deviceId")')), logged.join('\n'));
   });
 });
