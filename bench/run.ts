@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runScenario, type ChildOutcome } from './lib/child';
 import { brokerAvailable, deleteStateOf, ensureBroker, kafkaClient, uniqueName } from './lib/kafka';
+import { kafkajsFunctions } from './lib/package-kafkajs';
 import { parseOptions, type BenchOptions } from './lib/options';
 import { NO_CHECKPOINTS, chartSvg, checkpointCost, computeTargets, eosCost, formatReport, measured, type BenchReport, type Processing } from './lib/report';
 import { formatSummary, summariseProfile, type ProfileSummary } from './profile-summary';
@@ -129,7 +130,7 @@ async function main(o: BenchOptions): Promise<number> {
       loadAvgEnd: [],
       node: process.version,
       nodeRed: version('node-red'),
-      kafkajs: version('kafkajs'),
+      kafkajs: `${version('kafkajs')} (${kafkajsFunctions()})`,
     },
     notes: [],
     runtimeCeiling: {},

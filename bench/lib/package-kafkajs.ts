@@ -4,4 +4,12 @@
  * run in the same processes as its Node-RED runtimes and would load kafkajs before the package does:
  * bench/lib/kafka.ts imports this first, so the package loads kafkajs first, as in a runtime.
  */
-import '../../dist/nodes/nr/kafkajs';
+import { replacements } from '../../dist/nodes/nr/kafkajs';
+
+/** Which of kafkajs' functions the bench's processes use, as the report says it. */
+export function kafkajsFunctions(): string {
+  const own = Object.entries(replacements)
+    .filter(([, r]) => r !== 'installed')
+    .map(([name, r]) => `${name}: kafkajs' own (${r})`);
+  return own.length === 0 ? "the package's grouping, record encoding and decoding" : own.join(', ');
+}
