@@ -150,6 +150,14 @@ export async function nodeCounter(baseUrl: string, metric: string, nodeId: strin
   }
 }
 
+/** Name prefix of the readings CSV files (the csv sink's `readings` preset). */
+export const READINGS_FILE = 'historical_smoke_data_';
+
+/** Distinct readings (device and event time) in the complete rows of a folder's readings files now. */
+export function readingsNow(folder: string): number {
+  return new Set(rowsNow(folder, READINGS_FILE).map((cell) => `${cell('device_id')}|${cell('UTC')}`)).size;
+}
+
 /**
  * The complete data rows (header → cell) of the CSV files of `folder` whose name starts with `prefix`,
  * read while they may be written to: a torn last line (no newline yet, or cut short) is left out.

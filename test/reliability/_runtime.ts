@@ -187,6 +187,25 @@ export class NodeRedChild {
     }
   }
 
+  /**
+   * Polls `cond` every `everyMs` until it gives a value, while Node-RED runs: fails when it exits or
+   * after `timeoutMs`, with `story()` (what the test saw so far) in the message.
+   */
+  async waitFor<T>(
+    what: string,
+    cond: () => Promise<T | null | false | undefined> | T | null | false | undefined,
+    o: { timeoutMs: number; everyMs?: number; story: () => string },
+  ): Promise<T> {
+    const deadline = Date.now() + o.timeoutMs;
+    for (;;) {
+      if (!this.running) throw new Error(`Node-RED exited while waiting for ${what}\n${o.story()}`);
+      const v = await cond();
+      if (v) return v;
+      if (Date.now() > deadline) throw new Error(`timed out after ${(o.timeoutMs / 1000).toFixed(1)} s waiting for ${what}\n${o.story()}`);
+      await new Promise((r) => setTimeout(r, o.everyMs ?? 100));
+    }
+  }
+
   /** The admin API (no adminAuth in these settings). */
   async api(method: string, pathname: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string; json: unknown }> {
     const res = await fetch(`${this.url}${pathname}`, {

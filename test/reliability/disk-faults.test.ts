@@ -319,16 +319,8 @@ describe('reliability > disk faults (csv sink on a real file system: full, read-
       lines.push(`Node-RED log (tail):\n${nr.log().slice(-2500)}`);
       return lines.join('\n');
     };
-    const waitUntil = async <T>(what: string, timeoutMs: number, cond: () => Promise<T | null | false | undefined>, missing: () => string = () => ''): Promise<T> => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        if (!nr.running) throw new Error(`Node-RED exited while waiting for ${what}\n${story()}`);
-        const v = await cond();
-        if (v) return v;
-        if (Date.now() > deadline) throw new Error(`timed out after ${secs(timeoutMs)} waiting for ${what}${missing() ? ` (${missing()})` : ''}\n${story()}`);
-        await sleep(POLL_MS);
-      }
-    };
+    const waitUntil = <T>(what: string, timeoutMs: number, cond: () => Promise<T | null | false | undefined>, missing: () => string = () => ''): Promise<T> =>
+      nr.waitFor(what, cond, { timeoutMs, everyMs: POLL_MS, story: () => `${missing() ? `(${missing()})\n` : ''}${story()}` });
 
     await waitUntil(`the first ${BEFORE} readings committed`, WAIT_MS, async () => {
       await checkCommits();

@@ -19,7 +19,7 @@ import { committedOffsets, endOffsets } from '../kafka/_kafka-nodes';
 import { diffIsClean, diffText, readCsv, readingsDiff } from './_check';
 import { DEFAULT_SHAPE, produceReadings, testProducer, type StreamShape } from './_data';
 import { makeReadOnly, makeWritable, mountProblem, mountTmpfs, unavailable, unmountAll } from './_faults';
-import { healthTap, readHealth, rowsNow } from './_observe';
+import { READINGS_FILE, healthTap, readHealth, readingsNow } from './_observe';
 import { deleteTopics, reliabilityBroker, reliabilityKafkaIn } from './_pipeline';
 import { NodeRedChild, createUserDir, removeDir, undoAfterEach, type FlowNode } from './_runtime';
 import { brokerRed } from '../nodes/_catalogues';
@@ -28,14 +28,7 @@ const TAB = 'partial-deploy-tab';
 /** 10 devices, one reading every 5 s each: within one UTC day (one file per sink). */
 const SHAPE: StreamShape = { devices: 10, startSec: DEFAULT_SHAPE.startSec, stepSec: 5 };
 const N = 600;
-const READINGS_FILE = 'historical_smoke_data_';
 const WAIT_MS = 45_000;
-
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Distinct readings (device and event time) in the complete rows of a folder's readings files now. */
-const readingsNow = (folder: string): number => new Set(rowsNow(folder, READINGS_FILE).map((cell) => `${cell('device_id')}|${cell('UTC')}`)).size;
 
 /** The deploys' closing lines in the log ("Started flows", "Started modified nodes"): Node-RED logs one after flows:started. */
 const deploys = (log: string): number => (log.match(/Started (flows|modified nodes|modified flows)/g) ?? []).length;
@@ -84,17 +77,9 @@ describe('reliability > a partial deploy adds a second sink beside a running aft
     cleanups.push(() => nr.kill());
     await nr.start();
 
-    const waitUntil = async <T>(what: string, cond: () => Promise<T | null | false | undefined> | T | null | false | undefined): Promise<T> => {
-      const deadline = Date.now() + WAIT_MS;
-      for (;;) {
-        const v = await cond();
-        if (v) return v;
-        if (!nr.running || Date.now() > deadline) {
-          throw new Error(`${nr.running ? 'timed out' : 'Node-RED exited'} waiting for ${what}; A ${readingsNow(folderA)}, B ${readingsNow(folderB)} readings\n${nr.log().slice(-2500)}`);
-        }
-        await sleep(100);
-      }
-    };
+    const story = () => `A ${readingsNow(folderA)}, B ${readingsNow(folderB)} readings\n${nr.log().slice(-2500)}`;
+    const waitUntil = <T>(what: string, cond: () => Promise<T | null | false | undefined> | T | null | false | undefined): Promise<T> =>
+      nr.waitFor(what, cond, { timeoutMs: WAIT_MS, story });
 
     // ---- "Modified Nodes": B beside A; A keeps running, and cannot write from now on ----------------
     const res = await nr.api('POST', '/flows', flow([sinkA, sinkB]), { 'Node-RED-Deployment-Type': 'nodes' });

@@ -22,7 +22,7 @@ import { committedOffsets, endOffsets } from '../kafka/_kafka-nodes';
 import { diffIsClean, diffText, readCsv, readingsDiff, type OutputDiff } from './_check';
 import { DEFAULT_SHAPE, produceReadings, testProducer, type StreamShape } from './_data';
 import { makeReadOnly, makeWritable, mountProblem, mountTmpfs, unavailable, unmountAll } from './_faults';
-import { healthTap, readHealth, rowsNow, type HealthLine } from './_observe';
+import { READINGS_FILE, healthTap, readHealth, readingsNow, rowsNow, type HealthLine } from './_observe';
 import { deleteTopics, reliabilityBroker, reliabilityKafkaIn } from './_pipeline';
 import { NodeRedChild, createUserDir, removeDir, undoAfterEach, type FlowNode } from './_runtime';
 
@@ -31,12 +31,10 @@ const SHAPE: StreamShape = { devices: 10, startSec: DEFAULT_SHAPE.startSec, step
 const N = 2000;
 const PARTITIONS = 2;
 const TAB = 'two-sinks-tab';
-const READINGS_FILE = 'historical_smoke_data_';
 /** Time any one wait may take: the restart includes the killed member's session expiry (6 s). */
 const WAIT_MS = 45_000;
 const POLL_MS = 100;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** The flow of this file (see its comment); kafka in's health reports go to `healthFile`. */
@@ -53,11 +51,6 @@ function twoSinksFlow(o: { topic: string; groupId: string; folderA: string; fold
     at({ id: 'csvB', type: 'smoke-csv-sink', preset: 'readings', folder: o.folderB, retryDelay: 50, wires: [[]] }),
     ...healthTap(o.healthFile, TAB),
   ];
-}
-
-/** Distinct readings (device and event time) in the complete rows of a folder's readings files now. */
-function readingsNow(folder: string): number {
-  return new Set(rowsNow(folder, READINGS_FILE).map((cell) => `${cell('device_id')}|${cell('UTC')}`)).size;
 }
 
 describe('reliability > two sinks of the same records (one cannot write; SIGKILL, restart)', function () {
@@ -119,16 +112,8 @@ describe('reliability > two sinks of the same records (one cannot write; SIGKILL
           .join(' · ')}`,
         `Node-RED log (tail):\n${nr.log().slice(-2500)}`,
       ].join('\n');
-    const waitUntil = async <T>(what: string, cond: () => Promise<T | null | false | undefined> | T | null | false | undefined): Promise<T> => {
-      const deadline = Date.now() + WAIT_MS;
-      for (;;) {
-        if (!nr.running) throw new Error(`Node-RED exited while waiting for ${what}\n${story()}`);
-        const v = await cond();
-        if (v) return v;
-        if (Date.now() > deadline) throw new Error(`timed out after ${secs(WAIT_MS)} waiting for ${what}\n${story()}`);
-        await sleep(POLL_MS);
-      }
-    };
+    const waitUntil = <T>(what: string, cond: () => Promise<T | null | false | undefined> | T | null | false | undefined): Promise<T> =>
+      nr.waitFor(what, cond, { timeoutMs: WAIT_MS, everyMs: POLL_MS, story });
 
     // ---- first run: A writes every reading, B none --------------------------------------------
     await nr.start();
