@@ -25,21 +25,21 @@ export type Replacement = 'installed' | 'loaded-first' | 'other-version' | 'not-
 export const REPLACED = Symbol.for('@smoke-stream/node-red-smoke-stream: a kafkajs replacement');
 
 /** kafkajs' `src` folder, or why its functions are not replaced. */
-function kafkajsSource(): string | Exclude<Replacement, 'installed' | 'loaded-first'> {
+const SRC = ((): string | Exclude<Replacement, 'installed' | 'loaded-first'> => {
   try {
     const pkg = require.resolve('kafkajs/package.json');
     return (require(pkg) as { version: string }).version === KAFKAJS_VERSION ? path.join(path.dirname(pkg), 'src') : 'other-version';
   } catch {
     return 'not-found';
   }
-}
+})();
 
 /**
  * Put `make(kafkajs' own, load)` in place of kafkajs' module `file` (under `src/`), unless one of the
  * modules that take it when they load (`takenBy`) is loaded already; `load` requires another of them.
  */
 function replace<T>(file: string, takenBy: readonly string[], make: (original: T, load: (file: string) => unknown) => object): Replacement {
-  const src = kafkajsSource();
+  const src = SRC;
   if (src === 'other-version' || src === 'not-found') return src;
   const load = (f: string): unknown => require(path.join(src, f));
   const target = path.join(src, file);
