@@ -33,8 +33,12 @@ interface Unit {
   /** Emission time, epoch ms. */
   at: number;
   done: boolean;
-  /** Holds per holder (a node id): how many times it held the unit and has not released it yet. */
-  holds: Map<string, number> | null;
+  /**
+   * Holders (node ids) with a hold not yet released, one entry per hold (a holder holding twice is in
+   * it twice). A plain array: a unit has a few holds at most, and in single mode there is a unit per
+   * record, so a Map per unit would be most of what the tracker keeps alive.
+   */
+  holds: string[] | null;
 }
 
 /**
@@ -69,6 +73,8 @@ export interface OffsetTrackerOptions {
 export class OffsetTracker {
   private readonly units = new Map<number, Unit>();
   private readonly parts = new Map<string, PartitionState>();
+  /** The partition of the last tracked unit (see partition()). */
+  private lastPart: PartitionState | null = null;
   private readonly nextId: () => number;
   private seq = 0;
   private pendingRecords = 0;
@@ -143,7 +149,7 @@ export class OffsetTracker {
     if (unit === undefined || !(records > 0)) return false;
     const n = Math.min(records, unit.records - unit.acked);
     unit.acked += n;
-    const held = unit.holds !== null && unit.holds.size > 0;
+    const held = unit.holds !== null && unit.holds.length > 0;
     if (!held) this.pendingRecords -= n;
     else this.heldAcked += n;
     if (unit.acked < unit.records || held) return false;
@@ -162,13 +168,13 @@ export class OffsetTracker {
       // Ids of this tracker that are neither pending nor possibly dropped were completed.
       return id >= this.firstId && id <= this.lastId && id > this.droppedUpTo ? 'late' : 'unknown';
     }
-    const holds = (unit.holds ??= new Map());
+    const holds = (unit.holds ??= []);
     // From now on the unit's acknowledged records count as in flight again (see inFlight).
-    if (holds.size === 0) {
+    if (holds.length === 0) {
       this.pendingRecords += unit.acked;
       this.heldAcked += unit.acked;
     }
-    holds.set(holder, (holds.get(holder) ?? 0) + 1);
+    holds.push(holder);
     return 'held';
   }
 
@@ -178,14 +184,14 @@ export class OffsetTracker {
    */
   release(id: number, holder: string): boolean {
     const unit = this.units.get(id);
-    const n = unit?.holds?.get(holder);
-    if (unit === undefined || unit.holds === null || n === undefined) return false;
-    if (n > 1) {
-      unit.holds.set(holder, n - 1);
-      return false;
-    }
-    unit.holds.delete(holder);
-    if (unit.holds.size > 0) return false;
+    const holds = unit?.holds;
+    if (unit === undefined || holds === null || holds === undefined) return false;
+    const i = holds.lastIndexOf(holder);
+    if (i < 0) return false;
+    // Order does not matter: the last entry takes the released one's place.
+    holds[i] = holds[holds.length - 1];
+    holds.pop();
+    if (holds.length > 0) return false;
     this.pendingRecords -= unit.acked;
     this.heldAcked -= unit.acked;
     if (unit.acked < unit.records) return false;
@@ -252,12 +258,16 @@ export class OffsetTracker {
   }
 
   private partition(topic: string, partition: number): PartitionState {
+    // Consecutive units mostly come from one partition (a fetched batch): no key built for them.
+    const last = this.lastPart;
+    if (last !== null && last.partition === partition && last.topic === topic) return last;
     const k = key(topic, partition);
     let p = this.parts.get(k);
     if (p === undefined) {
       p = { key: k, topic, partition, queue: [], head: 0, highest: -1, committed: -1 };
       this.parts.set(k, p);
     }
+    this.lastPart = p;
     return p;
   }
 
@@ -286,13 +296,14 @@ export class OffsetTracker {
       const u = part.queue[i];
       if (u.done) continue;
       this.units.delete(u.id);
-      const held = u.holds !== null && u.holds.size > 0;
+      const held = u.holds !== null && u.holds.length > 0;
       this.pendingRecords -= held ? u.records : u.records - u.acked;
       if (held) this.heldAcked -= u.acked;
       dropped++;
     }
     if (dropped > 0) this.droppedUpTo = this.lastId;
     this.parts.delete(part.key);
+    if (this.lastPart === part) this.lastPart = null;
     return dropped;
   }
 }

@@ -318,6 +318,71 @@ describe('kafka-offsets > holds of stateful nodes', function () {
   });
 });
 
+describe('kafka-offsets > holds and partitions against a model', function () {
+  it('holds of several holders, each any number of times, over partitions that are revoked and come back (property)', function () {
+    type Op =
+      | { op: 'track'; p: number; size: number }
+      | { op: 'ack'; u: number }
+      | { op: 'hold' | 'release'; u: number; h: string }
+      | { op: 'retain'; keep: number };
+    const holder = fc.constantFrom('window', 'zscore', 'sink');
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ op: fc.constant('track' as const), p: fc.integer({ min: 0, max: 2 }), size: fc.integer({ min: 1, max: 4 }) }),
+      fc.record({ op: fc.constant('ack' as const), u: fc.nat() }),
+      fc.record({ op: fc.constantFrom('hold' as const, 'release' as const), u: fc.nat(), h: holder }),
+      fc.record({ op: fc.constant('retain' as const), keep: fc.integer({ min: 0, max: 2 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 120 }), (ops) => {
+        const t = new OffsetTracker();
+        interface M { id: number; p: number; first: number; size: number; acked: boolean; holds: string[]; gone: boolean }
+        const units: M[] = [];
+        const next = [0, 0, 0];
+        /** Partitions dropped by the last retain and not tracked since. */
+        const revoked = new Set<number>();
+        const complete = (u: M) => u.acked && u.holds.length === 0;
+        for (const o of ops) {
+          if (o.op === 'track') {
+            const first = next[o.p];
+            next[o.p] += o.size;
+            revoked.delete(o.p);
+            units.push({ id: t.track('t', o.p, first, first + o.size - 1, o.size, 0), p: o.p, first, size: o.size, acked: false, holds: [], gone: false });
+          } else if (o.op === 'retain') {
+            t.retain({ t: [o.keep] });
+            for (const u of units) if (u.p !== o.keep) u.gone = true;
+            for (const p of [0, 1, 2]) if (p !== o.keep) revoked.add(p);
+          } else if (units.length > 0) {
+            const u = units[o.u % units.length];
+            const live = !u.gone && !complete(u);
+            if (o.op === 'ack') {
+              assert.equal(t.ack(u.id, u.size), live && !u.acked && u.holds.length === 0);
+              if (live) u.acked = true;
+            } else if (o.op === 'hold') {
+              const r = t.hold(u.id, o.h);
+              if (live) {
+                assert.equal(r, 'held');
+                u.holds.push(o.h);
+              } else assert.notEqual(r, 'held');
+            } else {
+              const i = live ? u.holds.indexOf(o.h) : -1;
+              if (i >= 0) u.holds.splice(i, 1);
+              assert.equal(t.release(u.id, o.h), i >= 0 && complete(u));
+            }
+          }
+          for (const p of [0, 1, 2]) {
+            const mine = units.filter((u) => u.p === p && !u.gone);
+            const pending = mine.find((u) => !complete(u));
+            const want = revoked.has(p) || mine.length === 0 ? undefined : pending ? pending.first : Math.max(...mine.map((u) => u.first + u.size));
+            assert.equal(t.commitOffset('t', p), want, `partition ${p} after ${JSON.stringify(o)}`);
+          }
+          assert.equal(t.inFlight, units.filter((u) => !u.gone && !complete(u)).reduce((s, u) => s + u.size, 0));
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
 describe('kafka-offsets > many units', function () {
   it('stays linear over 100,000 single-record units acknowledged in order', function () {
     const t = new OffsetTracker();
