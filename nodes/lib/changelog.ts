@@ -25,9 +25,26 @@ export interface ChangelogRecord {
   value: string | null;
 }
 
-/** The task key of a source partition. */
+/**
+ * Task keys made so far, by topic and partition: every message of a partition task asks for its key
+ * (each stateful node and sink, per message), and the same string each time is neither built again nor
+ * hashed again by the maps it is looked up in.
+ */
+const taskKeys = new Map<string, string[]>();
+/** Kept topics at most (a runtime reads few; beyond, the cache starts again). */
+const MAX_KEYED_TOPICS = 1024;
+/** Partitions kept per topic: numbers beyond are built each time (no sparse array for a wild number). */
+const MAX_KEYED_PARTITION = 4096;
+
+/** The task key of a source partition: `topic:partition`. */
 export function taskKey(topic: string, partition: number): string {
-  return `${topic}:${partition}`;
+  if (!(partition >= 0 && partition < MAX_KEYED_PARTITION && Number.isInteger(partition))) return `${topic}:${partition}`;
+  let keys = taskKeys.get(topic);
+  if (keys === undefined) {
+    if (taskKeys.size >= MAX_KEYED_TOPICS) taskKeys.clear();
+    taskKeys.set(topic, (keys = []));
+  }
+  return (keys[partition] ??= `${topic}:${partition}`);
 }
 
 /** Key of the restore marker of task `tp`. */

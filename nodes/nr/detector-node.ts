@@ -18,6 +18,7 @@
 import type { Detector, DetectorOptions } from '../lib/detector';
 import { DEFAULT_IDLE_MS, DEFAULT_MAX_DEVICES } from '../lib/detector';
 import type { Alert, EmitMode, Reading } from '../lib/types';
+import { taskKey } from '../lib/changelog';
 import { ConfigReader } from './config';
 import { handleInputError, reportBadConfig } from './errors';
 import { shared } from './i18n';
@@ -251,7 +252,7 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
 function positions(tasks: TaskStore<Detector>, task: { topic: string; partition: number; epoch: unknown }, alerts: Alert[], trig: number[]): OutputMeta {
   const seqs: number[] = new Array(alerts.length);
   for (let j = 0; j < alerts.length; j++) seqs[j] = j > 0 && trig[j] === trig[j - 1] ? seqs[j - 1] + 1 : 0;
-  return tasks.outputs(`${task.topic}:${task.partition}`, task.epoch, alerts, trig, seqs, false);
+  return tasks.outputs(taskKey(task.topic, task.partition), task.epoch, alerts, trig, seqs, false);
 }
 
 /** Alert counters by type and severity, one increment per kind and message; returns the cleared alerts (NORMAL: not counted). */

@@ -12,6 +12,7 @@
  * crash whether its last flush landed (nodes/csv-sink/exactly-once.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { taskKey } from '../lib/changelog';
 import { WaitingMessages, changelogOf, registerStore, tasksOf, type PartitionStore, type Taken } from './partition-tasks';
 
 /** `[offset, seq]`. */
@@ -133,7 +134,7 @@ export class SinkPositions implements PartitionStore {
   accept(msg: Record<string, unknown>, items: number): SinkAccess | 'local' | 'skip' | 'wait' {
     const k = msg.kafka as KafkaMeta | undefined;
     if (typeof k !== 'object' || k === null || typeof k.topic !== 'string' || typeof k.partition !== 'number' || k.epoch === undefined) return 'local';
-    const tp = `${k.topic}:${k.partition}`;
+    const tp = taskKey(k.topic, k.partition);
     const tasks = tasksOf(this.consumerId);
     if (this.closed || tasks === undefined || !tasks.current(tp, k.epoch)) return 'skip';
     const part = this.parts.get(tp);

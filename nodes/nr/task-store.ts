@@ -8,6 +8,7 @@
 import type { AckToken } from './ack';
 import { hold, registerConsumer, unregisterConsumer } from './ack';
 import { shared } from './i18n';
+import { taskKey } from '../lib/changelog';
 import { WaitingMessages, changelogOf, registerStore, tasksOf, type PartitionStore, type Taken } from './partition-tasks';
 
 /** The position of item `i` of an outputs' meta, for a message of its own (they share the ack token). */
@@ -189,7 +190,7 @@ export class TaskStore<S> implements PartitionStore {
     const k = msg.kafka as KafkaMeta | undefined;
     if (typeof k !== 'object' || k === null || typeof k.topic !== 'string' || typeof k.partition !== 'number' || k.epoch === undefined) return 'local';
     const tasks = tasksOf(this.consumerId);
-    const tp = `${k.topic}:${k.partition}`;
+    const tp = taskKey(k.topic, k.partition);
     if (tasks === undefined || !tasks.current(tp, k.epoch)) return 'skip';
     if (this.closed) {
       // After the final checkpoint: the records must not be committed on the strength of the sinks

@@ -11,6 +11,7 @@ import type { TimerErrorHandler } from '../nr/timers';
 import type { Done, NodeMessage, Send } from '../nr/types';
 import type { NodeMetrics } from '../nr/metrics';
 import { SlidingWindows, type SlidingWindowOptions, type WindowResult } from '../lib/window';
+import { taskKey } from '../lib/changelog';
 import { OffsetGate, kafkaPosition, readingTime, type CheckpointStore, type TimeSource } from './support';
 import { Checkpointer, checkpointSeqInFile, type CheckpointerOptions, type Durability } from './checkpoint';
 import { TaskStore, itemMeta, type OutputMeta } from '../nr/task-store';
@@ -362,7 +363,7 @@ export class WindowRunner {
     if (out.length === 0) return undefined;
     const seqs: number[] = new Array(out.length);
     for (let j = 0; j < out.length; j++) seqs[j] = j > 0 && trig[j] === trig[j - 1] ? seqs[j - 1] + 1 : 0;
-    return this.tasks!.outputs(`${task.topic}:${task.partition}`, task.epoch, out, trig, seqs, false);
+    return this.tasks!.outputs(taskKey(task.topic, task.partition), task.epoch, out, trig, seqs, false);
   }
 
   private sendResults(out: WindowResult[], asArray: boolean, send: Send, meta?: OutputMeta): void {

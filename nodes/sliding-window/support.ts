@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { toEpochMs } from '../lib/time';
+import { taskKey } from '../lib/changelog';
 import { text } from '../nr/i18n';
 
 /**
@@ -61,7 +62,7 @@ export function kafkaPosition(msg: Record<string, unknown>, items: number): Kafk
   const k = msg.kafka as Record<string, unknown> | undefined;
   if (typeof k !== 'object' || k === null || Array.isArray(k)) return null;
   if (typeof k.topic !== 'string' || typeof k.partition !== 'number') return null;
-  const key = `${k.topic}:${k.partition}`;
+  const key = taskKey(k.topic, k.partition);
   if (items < 0) return typeof k.offset === 'number' ? { key, offsets: null, offset: k.offset } : null;
   const o = k.offsets;
   return Array.isArray(o) && o.length === items ? { key, offsets: o as number[], offset: NaN } : null;
