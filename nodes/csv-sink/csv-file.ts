@@ -24,16 +24,19 @@
  */
 import * as path from 'node:path';
 import type { GroupRanges } from '../lib/csv-cuts';
-import { bytesOf, syncFolder, writeAll } from './file-ops';
+import { bytesOf, syncFolder, writeAll, type Rows } from './file-ops';
 import { GroupFiles, type GroupCommit } from './group-files';
 import { OpenFiles } from './open-files';
 import type { FlushGroup, GroupWrite, Parts, SinkTarget } from './sink-api';
 
-/** Rows for one file: `text` is complete lines (each ending in `\n`), `header` the header line without one. */
+/**
+ * Rows for one file: `text` is complete lines (each ending in `\n`), as text or as their UTF-8 bytes
+ * (what the sink's formatter gives: no string in between); `header` the header line without one.
+ */
 export interface Segment {
   file: string;
   header: string;
-  text: string;
+  text: Rows;
   rows: number;
 }
 
@@ -64,7 +67,7 @@ export interface CsvBatch {
 const PERMANENT_CODES = new Set(['EISDIR', 'ENAMETOOLONG', 'EINVAL', 'ELOOP', 'EFBIG']);
 
 /** The CSV files under one folder, as a target of the sink queue. */
-export class CsvFiles implements SinkTarget<Segment, string, CsvBatch, readonly GroupRanges[]> {
+export class CsvFiles implements SinkTarget<Segment, Rows, CsvBatch, readonly GroupRanges[]> {
   private readonly files: OpenFiles;
   private readonly grouped: GroupFiles;
 
@@ -88,11 +91,11 @@ export class CsvFiles implements SinkTarget<Segment, string, CsvBatch, readonly 
     return s.file;
   }
 
-  partOf(s: Segment): string {
+  partOf(s: Segment): Rows {
     return s.text;
   }
 
-  encode(_name: string, { head, parts }: Parts<Segment, string>): CsvBatch {
+  encode(_name: string, { head, parts }: Parts<Segment, Rows>): CsvBatch {
     return { header: head.header, data: bytesOf(parts) };
   }
 
@@ -122,7 +125,7 @@ export class CsvFiles implements SinkTarget<Segment, string, CsvBatch, readonly 
   }
 
   /** One flush's groups (see group-files.ts). */
-  groups(groups: ReadonlyMap<string, FlushGroup<Segment, string>>): GroupWrite<readonly GroupRanges[]> {
+  groups(groups: ReadonlyMap<string, FlushGroup<Segment, Rows>>): GroupWrite<readonly GroupRanges[]> {
     return this.grouped.write(groups);
   }
 

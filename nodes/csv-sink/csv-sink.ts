@@ -281,8 +281,8 @@ export = function (RED: RED) {
       let rows = 0;
       if (formatter !== null) {
         try {
-          for (const c of formatter.format(items, now)) {
-            segments.push({ file: target === pattern ? patternFile(c.date) : fileName(target, c.date), header: formatter.layout.header, text: c.text, rows: c.rows });
+          for (const c of formatter.formatBytes(items, now)) {
+            segments.push({ file: target === pattern ? patternFile(c.date) : fileName(target, c.date), header: formatter.layout.header, text: c.bytes, rows: c.rows });
             rows += c.rows;
           }
         } catch (e) {

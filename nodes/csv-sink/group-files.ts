@@ -11,7 +11,7 @@
 import * as path from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { cutOf, groupRanges, placeRows, type GroupRanges, type PlacedRows, type TailCut } from '../lib/csv-cuts';
-import { EMPTY, bytesOf, syncFolder, writeAll } from './file-ops';
+import { EMPTY, bytesOf, syncFolder, writeAll, writeAllOf, type Rows } from './file-ops';
 import type { OpenFile, OpenFiles } from './open-files';
 import { asError, type FlushGroup, type GroupWrite, type SinkCommit } from './sink-api';
 
@@ -76,7 +76,7 @@ export class GroupFiles {
    * One flush's groups: per attempt, open the files (cuts owed by an earlier flush first), place each
    * group's rows after the file's end, write them and fdatasync; undo cuts back what the attempt wrote.
    */
-  write<S extends HeadSegment>(groups: ReadonlyMap<string, FlushGroup<S, string>>): GroupWrite<readonly GroupRanges[]> {
+  write<S extends HeadSegment>(groups: ReadonlyMap<string, FlushGroup<S, Rows>>): GroupWrite<readonly GroupRanges[]> {
     const handles = this.files;
     // Per file, each group's text once (a group's jobs keep their order).
     const plan = new Map<string, { header: string; parts: { group: string; buf: Buffer }[] }>();
@@ -112,10 +112,8 @@ export class GroupFiles {
           const { f, parts } = files[at];
           const bufs = parts.map((p) => p.buf);
           if (f.size === 0) bufs.unshift(Buffer.from(plan.get(f.name)!.header + '\n', 'utf8'));
-          const buf = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs);
           written = at + 1;
-          await writeAll(f.fh, buf);
-          f.size += buf.length;
+          f.size += await writeAllOf(f.fh, bufs);
         }
         if (this.opts.fsync) for (at = 0; at < files.length; at++) await files[at].f.fh.datasync();
         for (at = 0; at < files.length; at++) {

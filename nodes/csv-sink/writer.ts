@@ -8,6 +8,7 @@
  */
 import type { GroupRanges } from '../lib/csv-cuts';
 import { CsvFiles, type CsvBatch, type FileEvent, type Segment } from './csv-file';
+import type { Rows } from './file-ops';
 import type { GroupCommit } from './group-files';
 import { SinkQueue, type SinkEvent } from './sink-queue';
 
@@ -69,7 +70,7 @@ function writerEvent(ev: SinkEvent): WriterEvent {
 }
 
 /** A write queue that appends formatted CSV text (segments) to files under one folder; see the modules above. */
-export class CsvWriter extends SinkQueue<Segment, string, CsvBatch, readonly GroupRanges[]> {
+export class CsvWriter extends SinkQueue<Segment, Rows, CsvBatch, readonly GroupRanges[]> {
   constructor(options: Partial<WriterOptions> & { folder: string }) {
     const opts: WriterOptions = { ...WRITER_DEFAULTS, ...options };
     const onEvent = opts.onEvent;

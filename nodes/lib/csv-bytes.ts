@@ -45,6 +45,19 @@ export class CsvBytes {
     return text;
   }
 
+  /**
+   * The bytes written since the last take, as a buffer of their own; the buffer is then empty again.
+   * What a file gets: the text is never decoded nor encoded again.
+   */
+  takeBytes(): Buffer {
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    this.pos = 0;
+    this.ascii = true;
+    if (this.buf.length > KEEP_BYTES) this.buf = Buffer.allocUnsafe(this.initialBytes);
+    return out;
+  }
+
   private grow(n: number): void {
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(next, 0, 0, this.pos);

@@ -18,6 +18,15 @@ export interface DayChunk {
   rows: number;
 }
 
+/** A {@link DayChunk} with its lines as UTF-8 bytes, for a file (CsvFormatter.formatBytes). */
+export interface DayBytes {
+  day: number;
+  date: string;
+  /** The lines, each ending in `\n`, as UTF-8. */
+  bytes: Buffer;
+  rows: number;
+}
+
 interface OpenChunk {
   day: number;
   items: object[];
@@ -61,6 +70,15 @@ export class CsvFormatter {
   }
 
   format(items: readonly unknown[], nowMs: number): DayChunk[] {
+    return this.chunks(items, nowMs, (day, date, its) => ({ day, date, text: this.text(its), rows: its.length }));
+  }
+
+  /** {@link format}, each day's lines as UTF-8 bytes: what a file gets, without a string in between. */
+  formatBytes(items: readonly unknown[], nowMs: number): DayBytes[] {
+    return this.chunks(items, nowMs, (day, date, its) => ({ day, date, bytes: this.bytesOf(its), rows: its.length }));
+  }
+
+  private chunks<C>(items: readonly unknown[], nowMs: number, chunk: (day: number, date: string, items: readonly object[]) => C): C[] {
     for (let i = 0; i < items.length; i++) {
       const it = items[i];
       if (it === null || typeof it !== 'object' || Array.isArray(it)) {
@@ -71,7 +89,7 @@ export class CsvFormatter {
     if (items.length === 1) {
       // A single message's reading: one chunk, without the grouping below.
       const day = this.dayOf(items[0] as object, nowDay);
-      return [{ day, date: this.date(day), text: this.text(items as readonly object[]), rows: 1 }];
+      return [chunk(day, this.date(day), items as readonly object[])];
     }
     const open: OpenChunk[] = [];
     // Batches are nearly always one day: keep the current chunk at hand, look up others only on change.
@@ -89,11 +107,8 @@ export class CsvFormatter {
       }
       cur.items.push(item);
     }
-    const chunks: DayChunk[] = new Array(open.length);
-    for (let i = 0; i < open.length; i++) {
-      const c = open[i];
-      chunks[i] = { day: c.day, date: this.date(c.day), text: this.text(c.items), rows: c.items.length };
-    }
+    const chunks: C[] = new Array(open.length);
+    for (let i = 0; i < open.length; i++) chunks[i] = chunk(open[i].day, this.date(open[i].day), open[i].items);
     return chunks;
   }
 
@@ -112,6 +127,23 @@ export class CsvFormatter {
       for (let i = 0; i < items.length; i++) layout.writeRow(items[i], out);
       return out.take();
     }
+    return this.lines(items);
+  }
+
+  /** The lines of `items`, each ending in `\n`, as UTF-8 bytes. */
+  private bytesOf(items: readonly object[]): Buffer {
+    const layout = this.layout;
+    if (layout.writeRow !== undefined) {
+      const out = (this.bytes ??= new CsvBytes());
+      for (let i = 0; i < items.length; i++) layout.writeRow(items[i], out);
+      return out.takeBytes();
+    }
+    return Buffer.from(this.lines(items), 'utf8');
+  }
+
+  /** The lines of a layout without a byte writer. */
+  private lines(items: readonly object[]): string {
+    const layout = this.layout;
     // One join gives a flat string: a line built by `+` is a tree of string pieces, and thousands of
     // those kept until the next flush would cost the garbage collector far more.
     const lines: string[] = new Array(items.length);

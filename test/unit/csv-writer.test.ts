@@ -1,9 +1,13 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import { promises as fsp, type promises as fsTypes } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CsvWriter, truncateTo, type GroupCommit, type GroupRanges, type Segment, type TailCut, type WriterEvent, type WriterOptions } from '../../nodes/csv-sink/writer';
+import { bytesOf, writeAllOf } from '../../nodes/csv-sink/file-ops';
 import { useRuntimeCatalogues } from '../nodes/_catalogues';
+
+type FileHandle = fsTypes.FileHandle;
 
 const HEADER = 'id,text';
 
@@ -530,5 +534,71 @@ describe('csv writer > group commit', function () {
     for (const f of ['a.csv', 'b.csv', 'c.csv']) assert.equal(read(f), csv('0,u'));
     await put(w, [seg('a.csv', '2,g'), seg('b.csv', '2,g'), seg('c.csv', '2,g')], 'p:1');
     for (const f of ['a.csv', 'b.csv', 'c.csv']) assert.equal(read(f), csv('0,u', '2,g'));
+  });
+});
+
+describe('csv writer > file operations', function () {
+  let dir: string;
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csv-file-ops-'));
+  });
+  afterEach(function () {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Buffers of every size from empty to a few kB, non-ASCII bytes among them. */
+  function pieces(n: number): Buffer[] {
+    return Array.from({ length: n }, (_, i) => Buffer.from(i % 7 === 0 ? '' : `${i},é🔥,`.repeat(1 + (i % 300)) + '\n', 'utf8'));
+  }
+
+  it('writeAllOf appends every buffer in order, across the system limit of buffers per call (IOV_MAX 1024)', async function () {
+    const file = path.join(dir, 'a.csv');
+    fs.writeFileSync(file, 'head\n');
+    for (const n of [1, 2, 3000]) {
+      const before = fs.readFileSync(file);
+      const bufs = pieces(n);
+      const fh = await fsp.open(file, 'a');
+      try {
+        assert.equal(await writeAllOf(fh, bufs), Buffer.concat(bufs).length);
+      } finally {
+        await fh.close();
+      }
+      assert.ok(fs.readFileSync(file).equals(Buffer.concat([before, ...bufs])), `${n} buffers`);
+    }
+  });
+
+  it('writeAllOf goes on after a short write, from the byte where it stopped', async function () {
+    const bufs = pieces(40);
+    const got: Buffer[] = [];
+    let calls = 0;
+    // A handle whose every writev takes 1 to 97 bytes only (a file system under pressure may write less).
+    const short = {
+      async writev(b: Buffer[]) {
+        const all = Buffer.concat(b);
+        const n = Math.min(all.length, 1 + ((calls++ * 31) % 97));
+        got.push(all.subarray(0, n));
+        return { bytesWritten: n, buffers: b };
+      },
+      async write(b: Buffer, off: number, len: number) {
+        const n = Math.min(len, 1 + ((calls++ * 31) % 97));
+        got.push(Buffer.from(b.subarray(off, off + n)));
+        return { bytesWritten: n, buffer: b };
+      },
+    } as unknown as FileHandle;
+    const total = Buffer.concat(bufs).length;
+    assert.equal(await writeAllOf(short, bufs), total);
+    assert.ok(Buffer.concat(got).equals(Buffer.concat(bufs)));
+    assert.ok(calls > total / 97, 'it took many calls');
+  });
+
+  it('bytesOf: texts, bytes or both, one buffer of their UTF-8 in order', function () {
+    const texts = ['1,é\n', '2,🔥\n', '', '3,x\n'];
+    const want = Buffer.from(texts.join(''), 'utf8');
+    assert.ok(bytesOf(texts).equals(want));
+    assert.ok(bytesOf(texts.map((t) => Buffer.from(t, 'utf8'))).equals(want));
+    assert.ok(bytesOf(texts.map((t, i) => (i % 2 ? Buffer.from(t, 'utf8') : t))).equals(want));
+    const one = Buffer.from('4,y\n');
+    assert.equal(bytesOf([one]), one, 'a single buffer is not copied');
+    assert.ok(bytesOf(['5,ü\n']).equals(Buffer.from('5,ü\n', 'utf8')));
   });
 });

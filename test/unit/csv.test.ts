@@ -262,6 +262,34 @@ describe('csv > readings layout', function () {
       ],
     );
   });
+
+  it("formats a batch as bytes exactly as format()'s text in UTF-8, with and without a byte writer (property)", function () {
+    const day = 86_400_000;
+    const item = fc.record({
+      deviceId: fc.oneof(trickyText, fc.constantFrom('sensor-1', 'café 🔥', '=cmd')),
+      timestamp: fc.oneof(fc.integer({ min: 0, max: 5 * day }), fc.constant(null)),
+      temperature: fc.oneof(fc.double(), fc.integer(), fc.constant(null)),
+      humidity: fc.oneof(fc.double({ min: 0, max: 100, noNaN: true }), trickyText),
+      note: trickyText,
+    });
+    // readings: the byte writer (layout.writeRow); custom: lines joined, then encoded.
+    const formatters = [new CsvFormatter(layoutFor('readings'), false), new CsvFormatter(layoutFor('custom', ['deviceId', 'timestamp', 'note', 'humidity'], 'timestamp'), false)];
+    assert.ok(formatters[0].layout.writeRow !== undefined && formatters[1].layout.writeRow === undefined);
+    fc.assert(
+      fc.property(fc.array(item, { minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 5 * day }), (items, now) => {
+        for (const f of formatters) {
+          // Both ways in turn through the same formatter: its reused byte buffer must not leak between them.
+          const text = f.format(items, now);
+          const bytes = f.formatBytes(items, now);
+          assert.deepEqual(
+            bytes.map((c) => [c.day, c.date, c.rows, c.bytes.toString('hex')]),
+            text.map((c) => [c.day, c.date, c.rows, Buffer.from(c.text, 'utf8').toString('hex')]),
+          );
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
 });
 
 describe('csv > windows, alerts and custom layouts', function () {
