@@ -22,6 +22,7 @@ import {
 import { CsvFormatter, CsvRowError } from '../lib/csv-formatter';
 import { DEFAULT_FILE_PATTERN, checkRelativeName, fileName } from '../lib/csv-files';
 import { rejectRows } from '../lib/csv-rejects';
+import { splitTaskKey } from '../lib/changelog';
 import { CsvWriter, UnwrittenError, type GroupCommit, type Segment } from './writer';
 import { JournalFile, journalPath, recoverFiles } from './exactly-once';
 import { SinkPositions, advance, covers, parseSinkState, type Positions } from '../nr/sink-positions';
@@ -110,7 +111,7 @@ export = function (RED: RED) {
                 const { tp, epoch } = groupOf(g.group);
                 const seq = positions.nextSeq();
                 seqOf.set(g.group, seq);
-                return { tp, partition: Number(tp.slice(tp.lastIndexOf(':') + 1)), epoch, seq, positions: topOf(g.tags), ranges: g.ranges };
+                return { tp, partition: splitTaskKey(tp).partition, epoch, seq, positions: topOf(g.tags), ranges: g.ranges };
               });
               await fs.promises.mkdir(folder, { recursive: true });
               await journal.write({ writer: positions.writer, groups: entries });
@@ -250,7 +251,7 @@ export = function (RED: RED) {
         if (a !== 'local') {
           // One writer group per partition task and epoch: rows of an assignment that ended meanwhile
           // are cut back alone (see commit above).
-          group = `${a.tp}|${String((msg.kafka as { epoch?: unknown }).epoch)}`;
+          group = a.group;
           top = a.top;
           // Rows this sink (on any runtime) wrote already: acknowledged, not written again.
           if (a.from > 0) items = items.slice(a.from);

@@ -47,6 +47,12 @@ export function taskKey(topic: string, partition: number): string {
   return (keys[partition] ??= `${topic}:${partition}`);
 }
 
+/** The source partition of a task key (the inverse of {@link taskKey}; a topic may itself hold `:`). */
+export function splitTaskKey(tp: string): { topic: string; partition: number } {
+  const i = tp.lastIndexOf(':');
+  return { topic: tp.slice(0, i), partition: Number(tp.slice(i + 1)) };
+}
+
 /** Key of the restore marker of task `tp`. */
 export function markerKey(tp: string): string {
   return `${tp}#mark`;

@@ -165,7 +165,8 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
           task = msg.kafka as typeof task;
         }
       }
-      const trig: number[] | null = task === null ? null : [];
+      // A single reading's trigger offsets are made only when it raised alerts (below).
+      let trig: number[] | null = task === null || !batch ? null : [];
       d.sweep(now);
       let alerts: Alert[];
       let readings: number;
@@ -190,7 +191,8 @@ export function attachDetector(RED: RED, node: Node, create: () => Detector, emi
           if (isObject(payload)) d.process(payload, now, alerts);
           else ignore(payload, (skipped = 1));
         }
-        if (trig !== null) for (let j = 0; j < alerts.length; j++) trig.push(task!.offset!);
+        const t = task as { offset?: number } | null;
+        if (t !== null && alerts.length > 0) trig = new Array<number>(alerts.length).fill(t.offset as number);
       }
       metrics.readingsIn.inc(readings);
       metrics.readingsOut.inc(readings);

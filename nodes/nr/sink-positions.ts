@@ -30,6 +30,9 @@ interface Part {
   /** The task's epoch it was restored under. */
   epoch: number;
   dirty: boolean;
+  /** The writer group of the last message's epoch (see SinkAccess.group), and that epoch. */
+  group: string;
+  groupEpoch: unknown;
 }
 
 /** Writers remembered per partition (a writer's entry is needed until its next start's recovery). */
@@ -93,6 +96,11 @@ export interface SinkAccess {
   partition: number;
   from: number;
   top: Positions;
+  /**
+   * `tp|epoch`: a writer group per partition task and epoch, so that the rows of an assignment that
+   * ended meanwhile are cut back alone.
+   */
+  group: string;
 }
 
 export class SinkPositions implements PartitionStore {
@@ -141,21 +149,31 @@ export class SinkPositions implements PartitionStore {
     if (part === undefined) return 'wait';
     const origin = typeof k.origin === 'string' ? k.origin : '';
     const have = part.accepted[origin];
-    const single = items < 0;
-    const n = single ? 1 : items;
-    const offs = single ? [k.offset] : (k.offsets as unknown[] | undefined);
-    const seqs = single ? [k.seq ?? 0] : (k.seqs as unknown[] | undefined);
-    if (!Array.isArray(offs) || offs.length !== n) return 'local';
+    if (part.groupEpoch !== k.epoch) {
+      part.groupEpoch = k.epoch;
+      part.group = `${tp}|${String(k.epoch)}`;
+    }
+    const top: Positions = {};
+    if (items < 0) {
+      // One record or output (single mode): its position without the arrays of a batch.
+      const p: Pos = [k.offset as number, (k.seq as number | undefined) ?? 0];
+      if (!after(p, have)) return { tp, partition: k.partition, from: 1, top, group: part.group };
+      top[origin] = p;
+      part.accepted[origin] = p;
+      return { tp, partition: k.partition, from: 0, top, group: part.group };
+    }
+    const offs = k.offsets as unknown[] | undefined;
+    const seqs = k.seqs as unknown[] | undefined;
+    if (!Array.isArray(offs) || offs.length !== items) return 'local';
     let from = 0;
     const pos = (i: number): Pos => [offs[i] as number, Array.isArray(seqs) ? ((seqs[i] as number) ?? 0) : 0];
-    while (from < n && !after(pos(from), have)) from++;
-    const top: Positions = {};
-    if (from < n) {
-      const last = pos(n - 1);
+    while (from < items && !after(pos(from), have)) from++;
+    if (from < items) {
+      const last = pos(items - 1);
       top[origin] = last;
       part.accepted[origin] = last;
     }
-    return { tp, partition: k.partition, from, top };
+    return { tp, partition: k.partition, from, top, group: part.group };
   }
 
   /** Run `fn` when task `tp` is restored here (or dropped). */
@@ -201,7 +219,7 @@ export class SinkPositions implements PartitionStore {
 
   restore(tp: string, text: string | undefined, epoch: number): number {
     const { positions: p, commits } = parseSinkState(text);
-    this.parts.set(tp, { accepted: { ...p }, durable: { ...p }, commits, epoch, dirty: false });
+    this.parts.set(tp, { accepted: { ...p }, durable: { ...p }, commits, epoch, dirty: false, group: `${tp}|${epoch}`, groupEpoch: epoch });
     this.committedPos.set(`${tp}|${epoch}`, { ...p });
     if (this.committedPos.size > 256) this.committedPos.delete(this.committedPos.keys().next().value as string);
     this.waiting.run(tp);

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
-import { markerKey, ChangelogReader } from '../lib/changelog';
+import { markerKey, splitTaskKey, ChangelogReader } from '../lib/changelog';
 import { ensureChangelogTopics, partitionCount, readToMarkers } from './changelog-io';
 import { text } from './i18n';
 import { errorText } from './kafka-client';
@@ -145,7 +145,7 @@ export class TaskRestore {
    * plain marker write, no fencing). For a store's crash recovery.
    */
   async readLatest(store: PartitionStore, tp: string, partition: number): Promise<string | undefined> {
-    await this.prepareTopics([{ topic: tp.slice(0, tp.lastIndexOf(':')), partition }], [store]);
+    await this.prepareTopics([{ topic: splitTaskKey(tp).topic, partition }], [store]);
     const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const mark = randomUUID();

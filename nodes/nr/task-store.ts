@@ -8,7 +8,7 @@
 import type { AckToken } from './ack';
 import { hold, registerConsumer, unregisterConsumer } from './ack';
 import { shared } from './i18n';
-import { taskKey } from '../lib/changelog';
+import { splitTaskKey, taskKey } from '../lib/changelog';
 import { WaitingMessages, changelogOf, registerStore, tasksOf, type PartitionStore, type Taken } from './partition-tasks';
 
 /** The position of item `i` of an outputs' meta, for a message of its own (they share the ack token). */
@@ -30,6 +30,9 @@ export interface StateCodec<S> {
 }
 
 interface Part<S> {
+  /** The task's source partition (its key parsed once, for the outputs' `msg.kafka`). */
+  topic: string;
+  partition: number;
   state: S;
   /** Highest source offset the state holds (-1: none). */
   gate: number;
@@ -133,8 +136,12 @@ export class TaskStore<S> implements PartitionStore {
    * (with an ack token) when the node sends outputs to a sink.
    */
   outputs(tp: string, epoch: unknown, items: unknown[], offsets: number[], seqs: number[], single: boolean): OutputMeta {
-    const i = tp.lastIndexOf(':');
-    const meta: OutputMeta = { topic: tp.slice(0, i), partition: Number(tp.slice(i + 1)), epoch, origin: this.id };
+    const part = this.parts.get(tp);
+    let topic: string;
+    let partition: number;
+    if (part !== undefined) ({ topic, partition } = part);
+    else ({ topic, partition } = splitTaskKey(tp));
+    const meta: OutputMeta = { topic, partition, epoch, origin: this.id };
     if (single) {
       meta.offset = offsets[0];
       meta.seq = seqs[0];
@@ -142,7 +149,6 @@ export class TaskStore<S> implements PartitionStore {
       meta.offsets = offsets;
       meta.seqs = seqs;
     }
-    const part = this.parts.get(tp);
     if (this.o.outputs && part !== undefined && items.length > 0) {
       const unit = ++this.outSeq;
       part.outbox.set(unit, { items, offsets, seqs, acked: 0 });
@@ -269,7 +275,7 @@ export class TaskStore<S> implements PartitionStore {
     this.preHeld.delete(tp);
     let heldRecords = 0;
     for (const t of held) heldRecords += t.records;
-    this.parts.set(tp, { state, gate, held, heldRecords, dirty: false, outbox: new Map() });
+    this.parts.set(tp, { ...splitTaskKey(tp), state, gate, held, heldRecords, dirty: false, outbox: new Map() });
     // Outputs sent before the checkpoint and not known to be written: again (their sink skips the ones it has).
     const out = this.o.outputs;
     if (out && Array.isArray(outbox)) {
