@@ -457,13 +457,14 @@ async function main(o: BenchOptions): Promise<number> {
       // No time box: the windows are compared, so every reading has to get through.
       const ourRun = async (label: string, name: string, groupId: string, windowsFile: string, query?: 'window') => {
         const r = await step<PipelineResult>(
-          label,
+          `${label}${o.profile ? ' (profiled)' : ''}`,
           'pipeline',
           { brokers: o.brokers, topic, groupId, mode: 'batch', maxBatch: o.maxBatch, readings: o.readings, maxSeconds: 600, windowsFile, ...(query ? { query } : {}) },
           660_000 + o.readings,
-          undefined,
+          profileDir ? path.join(profileDir, `${id}-peer-${query ?? 'full'}.cpuprofile`) : undefined,
           true,
         );
+        if (r.profile && fs.existsSync(r.profile)) report.profiles.push(profileOf(r.profile, r.result?.readings ?? o.readings));
         const x = r.result;
         if (x) log(`(h) ${name}: ${rate(x.recordsPerSec)}, ${Math.round(x.recordsPerCpuSec).toLocaleString('en-US')} readings/CPU-s, ${x.windowsWritten ?? 0} final windows`);
         return r;

@@ -73,7 +73,7 @@ const USAGE = `npm run bench -- [options]
   --partitions P      partitions of the bench topic (default 4)
   --modes single,batch
   --quick             small run for CI (about 3 min on 2 shared cores)
-  --profile           CPU and allocation profiles (.cpuprofile, .heapprofile) of the measured interval of (b) and (a), in
+  --profile           CPU and allocation profiles (.cpuprofile, .heapprofile) of the measured interval of (b), (a), (g) and (h), in
                       bench/results/, summarised on stdout
   --rates 5000,20000  offered rates of the latency runs (readings/s)
   --latency-seconds S measured seconds per latency run (default 10; --quick 3)
