@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { Partitioners } from 'kafkajs';
 import { KAFKAJS_VERSION, REPLACED } from '../../nodes/nr/kafkajs';
 import { groupMessagesPerPartition, type GroupingArgs } from '../../nodes/nr/kafkajs-grouping';
+import { murmur2 } from '../../nodes/nr/kafkajs-murmur2';
 import { recordDecoder, type BatchContext, type DecoderLike } from '../../nodes/nr/kafkajs-record-decode';
 import { recordEncoder, type EncoderLike, type RecordArgs } from '../../nodes/nr/kafkajs-record-encode';
 
@@ -29,6 +30,7 @@ function kafkajsOwn<T>(file: string): T {
 }
 const kafkajsGrouping = kafkajsOwn<Group>('producer/groupMessagesPerPartition.js');
 const kafkajsRecord = kafkajsOwn<Encode>('protocol/recordBatch/record/v0/index.js');
+const kafkajsMurmur2 = kafkajsOwn<(key: unknown) => number>('producer/partitioners/default/murmur2.js');
 const kafkajsRecordDecoder = kafkajsOwn<(d: DecoderLike, c?: BatchContext) => unknown>('protocol/recordBatch/record/v0/decoder.js');
 const Encoder = require(path.join(SRC, 'protocol/encoder.js')) as { prototype: EncoderLike };
 const Decoder = require(path.join(SRC, 'protocol/decoder.js')) as new (b: Buffer) => DecoderLike & { readVarIntBytes(): Buffer };
@@ -70,6 +72,30 @@ describe('kafkajs (the functions the package replaces)', function () {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("key hash: kafkajs' murmur2 of any key, text (any UTF-16, lone surrogates too), bytes or other values (property)", function () {
+    const key = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: 'binary', maxLength: 200 }),
+      fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), maxLength: 5 }),
+      fc.string({ minLength: 300, maxLength: 3000 }),
+      fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+      fc.integer(),
+      fc.double(),
+      fc.constantFrom(undefined, null, true, 'device-1', ''),
+    );
+    // First (before a long key grows the reused buffer): texts of more bytes than UTF-16 units.
+    for (const k of ['é'.repeat(200), '🔥'.repeat(100), '中'.repeat(250)]) assert.equal(murmur2(k), kafkajsMurmur2(k), k);
+    fc.assert(
+      fc.property(fc.array(key, { minLength: 1, maxLength: 20 }), (keys) => {
+        // In a row: the text keys share the hash's reused buffer, short after long and long after short.
+        for (const k of keys) assert.equal(murmur2(k), kafkajsMurmur2(k), String(k));
+      }),
+      { numRuns: 2000 },
+    );
+    // Every partition count kafkajs' partitioner takes it modulo, over the devices of the bench.
+    for (let d = 1; d <= 1000; d++) assert.equal(murmur2(String(d)) & 0x7fffffff, kafkajsMurmur2(String(d)) & 0x7fffffff);
   });
 
   describe('record encoding', function () {
@@ -181,16 +207,24 @@ describe('kafkajs (the functions the package replaces)', function () {
              const ours = (f) => require(src + f)[REPLACED] === true;
              const encoder = ours('/protocol/recordBatch/record/v0/index.js');
              const decoder = ours('/protocol/recordBatch/record/v0/decoder.js');
-             process.stdout.write(JSON.stringify({ replacements, grouping, encoder, decoder }));`,
+             const murmur2 = ours('/producer/partitioners/default/murmur2.js');
+             process.stdout.write(JSON.stringify({ replacements, grouping, murmur2, encoder, decoder }));`,
           ],
           { cwd: ROOT, encoding: 'utf8' },
         ),
       );
-    assert.deepEqual(probe(''), { replacements: { grouping: 'installed', recordEncoder: 'installed', recordDecoder: 'installed' }, grouping: true, encoder: true, decoder: true });
+    assert.deepEqual(probe(''), {
+      replacements: { grouping: 'installed', murmur2: 'installed', recordEncoder: 'installed', recordDecoder: 'installed' },
+      grouping: true,
+      murmur2: true,
+      encoder: true,
+      decoder: true,
+    });
     const first = ['protocol/requests/produce/v3/request.js', 'protocol/recordBatch/v0/decoder.js'].map((f) => `require(${JSON.stringify(path.join(SRC, f))});`).join(' ');
     assert.deepEqual(probe(`require(${JSON.stringify(path.join(ROOT, 'node_modules/kafkajs'))}); ${first}`), {
-      replacements: { grouping: 'loaded-first', recordEncoder: 'loaded-first', recordDecoder: 'loaded-first' },
+      replacements: { grouping: 'loaded-first', murmur2: 'loaded-first', recordEncoder: 'loaded-first', recordDecoder: 'loaded-first' },
       grouping: false,
+      murmur2: false,
       encoder: false,
       decoder: false,
     });
