@@ -1,11 +1,12 @@
 /**
- * kafkajs, as this package's modules take its values. Before kafkajs loads, four of its internal
+ * kafkajs, as this package's modules take its values. Before kafkajs loads, five of its internal
  * functions are replaced by equal ones without their cost (kafkajs 2.2.4 is its last release; the
  * grouping's fix was never merged):
  * - the producer's grouping of a send's records by partition, quadratic in kafkajs (`kafkajs-grouping.ts`);
  * - the default partitioner's key hash, BigInt arithmetic and a Buffer per keyed record in kafkajs
  *   (`kafkajs-murmur2.ts`);
  * - the producer's encoding of a record, several buffers per record in kafkajs (`kafkajs-record-encode.ts`);
+ * - the produce request, whose per-record object spread is slow on Node.js 20 (`kafkajs-produce-request.ts`);
  * - the consumer's decoding of a record, `Long` arithmetic on decimal text per record in kafkajs
  *   (`kafkajs-record-decode.ts`).
  * A kafkajs module takes such a function when it loads, so each can only be replaced before that: when
@@ -15,6 +16,7 @@
 import path from 'node:path';
 import { groupMessagesPerPartition } from './kafkajs-grouping';
 import { murmur2 } from './kafkajs-murmur2';
+import { produceRequestV3 } from './kafkajs-produce-request';
 import { recordDecoder, type DecoderLike } from './kafkajs-record-decode';
 import { recordEncoder, type EncoderLike, type RecordArgs } from './kafkajs-record-encode';
 
@@ -54,12 +56,14 @@ function replace<T>(file: string, takenBy: readonly string[], make: (original: T
 }
 
 /** Which of kafkajs' functions this process uses: ours (`installed`) or kafkajs' own, and why. */
-export const replacements: Readonly<{ grouping: Replacement; murmur2: Replacement; recordEncoder: Replacement; recordDecoder: Replacement }> = {
+export const replacements: Readonly<{ grouping: Replacement; murmur2: Replacement; recordEncoder: Replacement; produceRequest: Replacement; recordDecoder: Replacement }> = {
   grouping: replace('producer/groupMessagesPerPartition.js', ['producer/sendMessages.js'], () => groupMessagesPerPartition),
   murmur2: replace('producer/partitioners/default/murmur2.js', ['producer/partitioners/default/index.js'], () => murmur2),
   recordEncoder: replace('protocol/recordBatch/record/v0/index.js', ['protocol/requests/produce/v3/request.js'], (original: (args: RecordArgs) => EncoderLike, load) =>
     recordEncoder(original, load('protocol/encoder.js') as { prototype: EncoderLike }),
   ),
+  // After the record encoder: the request takes whichever record encoder is kafkajs' by then.
+  produceRequest: replace('protocol/requests/produce/v3/request.js', ['protocol/requests/produce/v4/request.js', 'protocol/requests/produce/v5/request.js'], (_original, load) => produceRequestV3(load)),
   recordDecoder: replace('protocol/recordBatch/record/v0/decoder.js', ['protocol/recordBatch/v0/decoder.js'], (original: (decoder: DecoderLike) => unknown) => recordDecoder(original)),
 };
 

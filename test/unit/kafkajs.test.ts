@@ -8,6 +8,7 @@ import { Partitioners } from 'kafkajs';
 import { KAFKAJS_VERSION, REPLACED } from '../../nodes/nr/kafkajs';
 import { groupMessagesPerPartition, type GroupingArgs } from '../../nodes/nr/kafkajs-grouping';
 import { murmur2 } from '../../nodes/nr/kafkajs-murmur2';
+import { produceRequestV3, type ProduceRequestArgs } from '../../nodes/nr/kafkajs-produce-request';
 import { recordDecoder, type BatchContext, type DecoderLike } from '../../nodes/nr/kafkajs-record-decode';
 import { recordEncoder, type EncoderLike, type RecordArgs } from '../../nodes/nr/kafkajs-record-encode';
 
@@ -31,6 +32,8 @@ function kafkajsOwn<T>(file: string): T {
 const kafkajsGrouping = kafkajsOwn<Group>('producer/groupMessagesPerPartition.js');
 const kafkajsRecord = kafkajsOwn<Encode>('protocol/recordBatch/record/v0/index.js');
 const kafkajsMurmur2 = kafkajsOwn<(key: unknown) => number>('producer/partitioners/default/murmur2.js');
+type ProduceRequest = (args: ProduceRequestArgs) => { apiKey: number; apiVersion: number; apiName: string; expectResponse(): boolean; encode(): Promise<{ buffer: Buffer }> };
+const kafkajsProduceRequest = kafkajsOwn<ProduceRequest>('protocol/requests/produce/v3/request.js');
 const kafkajsRecordDecoder = kafkajsOwn<(d: DecoderLike, c?: BatchContext) => unknown>('protocol/recordBatch/record/v0/decoder.js');
 const Encoder = require(path.join(SRC, 'protocol/encoder.js')) as { prototype: EncoderLike };
 const Decoder = require(path.join(SRC, 'protocol/decoder.js')) as new (b: Buffer) => DecoderLike & { readVarIntBytes(): Buffer };
@@ -96,6 +99,56 @@ describe('kafkajs (the functions the package replaces)', function () {
     );
     // Every partition count kafkajs' partitioner takes it modulo, over the devices of the bench.
     for (let d = 1; d <= 1000; d++) assert.equal(murmur2(String(d)) & 0x7fffffff, kafkajsMurmur2(String(d)) & 0x7fffffff);
+  });
+
+  it("produce request: kafkajs' bytes for any topics, partitions and records, compressed or not, in a transaction or not (property)", async function () {
+    this.timeout(60000);
+    const ours = produceRequestV3((f) => require(path.join(SRC, f))) as ProduceRequest;
+    const Long = require(path.join(SRC, 'utils/long.js')) as { fromValue(v: unknown): unknown; fromInt(n: number): unknown };
+    /** A message that is no plain object (its key and value inherited): kafkajs spreads it, and so does ours. */
+    class Inherited {
+      constructor(readonly value: string) {}
+    }
+    const text = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 }));
+    const message = fc.oneof(
+      fc.record(
+        {
+          key: fc.oneof(fc.constant(null), text, fc.uint8Array({ maxLength: 20 }).map((a) => Buffer.from(a))),
+          value: fc.oneof(fc.constant(null), text, fc.string({ minLength: 200, maxLength: 2000 })),
+          headers: fc.dictionary(fc.string({ maxLength: 5 }), fc.oneof(text, fc.array(text, { maxLength: 2 }))),
+          timestamp: fc.oneof(fc.integer({ min: 1_600_000_000_000, max: 1_700_000_000_000 }), fc.integer({ min: 1_600_000_000_000, max: 1_700_000_000_000 }).map(String)),
+          partition: fc.nat({ max: 3 }),
+        },
+        { requiredKeys: ['value'] },
+      ),
+      text.map((v) => new Inherited(v) as unknown as Record<string, unknown>),
+    );
+    const partition = fc.record({ partition: fc.nat({ max: 5 }), firstSequence: fc.option(fc.nat({ max: 1000 }), { nil: undefined }), messages: fc.array(message, { minLength: 1, maxLength: 40 }) });
+    const args = fc.record({
+      acks: fc.constantFrom(-1, 0, 1),
+      timeout: fc.nat({ max: 30000 }),
+      transactionalId: fc.option(fc.string({ minLength: 1, maxLength: 10 }), { nil: undefined }),
+      producerId: fc.option(fc.integer({ min: -1, max: 2 ** 40 }).map((n) => Long.fromValue(n)), { nil: undefined }),
+      producerEpoch: fc.option(fc.nat({ max: 30000 }), { nil: undefined }),
+      compression: fc.option(fc.constantFrom(0, 1), { nil: undefined }),
+      topicData: fc.array(fc.record({ topic: fc.string({ minLength: 1, maxLength: 10 }), partitions: fc.array(partition, { minLength: 1, maxLength: 3 }) }), { minLength: 1, maxLength: 3 }),
+    });
+    // Records without a timestamp take the time of the encoding: the same for both.
+    const now = Date.now;
+    Date.now = () => 1_654_733_331_000;
+    try {
+      await fc.assert(
+        fc.asyncProperty(args, async (a) => {
+          const theirs = kafkajsProduceRequest(a as ProduceRequestArgs);
+          const mine = ours(a as ProduceRequestArgs);
+          assert.deepEqual([mine.apiKey, mine.apiVersion, mine.apiName, mine.expectResponse()], [theirs.apiKey, theirs.apiVersion, theirs.apiName, theirs.expectResponse()]);
+          assert.equal((await mine.encode()).buffer.toString('hex'), (await theirs.encode()).buffer.toString('hex'));
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      Date.now = now;
+    }
   });
 
   describe('record encoding', function () {
@@ -208,24 +261,27 @@ describe('kafkajs (the functions the package replaces)', function () {
              const encoder = ours('/protocol/recordBatch/record/v0/index.js');
              const decoder = ours('/protocol/recordBatch/record/v0/decoder.js');
              const murmur2 = ours('/producer/partitioners/default/murmur2.js');
-             process.stdout.write(JSON.stringify({ replacements, grouping, murmur2, encoder, decoder }));`,
+             const request = ours('/protocol/requests/produce/v3/request.js');
+             process.stdout.write(JSON.stringify({ replacements, grouping, murmur2, encoder, request, decoder }));`,
           ],
           { cwd: ROOT, encoding: 'utf8' },
         ),
       );
     assert.deepEqual(probe(''), {
-      replacements: { grouping: 'installed', murmur2: 'installed', recordEncoder: 'installed', recordDecoder: 'installed' },
+      replacements: { grouping: 'installed', murmur2: 'installed', recordEncoder: 'installed', produceRequest: 'installed', recordDecoder: 'installed' },
       grouping: true,
       murmur2: true,
       encoder: true,
+      request: true,
       decoder: true,
     });
-    const first = ['protocol/requests/produce/v3/request.js', 'protocol/recordBatch/v0/decoder.js'].map((f) => `require(${JSON.stringify(path.join(SRC, f))});`).join(' ');
+    const first = ['protocol/requests/produce/v7/request.js', 'protocol/recordBatch/v0/decoder.js'].map((f) => `require(${JSON.stringify(path.join(SRC, f))});`).join(' ');
     assert.deepEqual(probe(`require(${JSON.stringify(path.join(ROOT, 'node_modules/kafkajs'))}); ${first}`), {
-      replacements: { grouping: 'loaded-first', murmur2: 'loaded-first', recordEncoder: 'loaded-first', recordDecoder: 'loaded-first' },
+      replacements: { grouping: 'loaded-first', murmur2: 'loaded-first', recordEncoder: 'loaded-first', produceRequest: 'loaded-first', recordDecoder: 'loaded-first' },
       grouping: false,
       murmur2: false,
       encoder: false,
+      request: false,
       decoder: false,
     });
   });
