@@ -1,5 +1,5 @@
 /**
- * kafkajs, as this package's modules take its values. Before kafkajs loads, five of its internal
+ * kafkajs, as this package's modules take its values. Before kafkajs loads, six of its internal
  * functions are replaced by equal ones without their cost (kafkajs 2.2.4 is its last release; the
  * grouping's fix was never merged):
  * - the producer's grouping of a send's records by partition, quadratic in kafkajs (`kafkajs-grouping.ts`);
@@ -8,12 +8,15 @@
  * - the producer's encoding of a record, several buffers per record in kafkajs (`kafkajs-record-encode.ts`);
  * - the produce request, whose per-record object spread is slow on Node.js 20 (`kafkajs-produce-request.ts`);
  * - the consumer's decoding of a record, `Long` arithmetic on decimal text per record in kafkajs
- *   (`kafkajs-record-decode.ts`).
+ *   (`kafkajs-record-decode.ts`);
+ * - the consumer's batch of fetched records, a BigInt per record for its offset test in kafkajs
+ *   (`kafkajs-batch.ts`).
  * A kafkajs module takes such a function when it loads, so each can only be replaced before that: when
  * another module loaded this copy of kafkajs first, or the kafkajs found is another version, kafkajs
  * keeps its own (correct, slower). Type-only imports may come from 'kafkajs' itself.
  */
 import path from 'node:path';
+import { fetchedBatch } from './kafkajs-batch';
 import { groupMessagesPerPartition } from './kafkajs-grouping';
 import { murmur2 } from './kafkajs-murmur2';
 import { produceRequestV3 } from './kafkajs-produce-request';
@@ -56,7 +59,14 @@ function replace<T>(file: string, takenBy: readonly string[], make: (original: T
 }
 
 /** Which of kafkajs' functions this process uses: ours (`installed`) or kafkajs' own, and why. */
-export const replacements: Readonly<{ grouping: Replacement; murmur2: Replacement; recordEncoder: Replacement; produceRequest: Replacement; recordDecoder: Replacement }> = {
+export const replacements: Readonly<{
+  grouping: Replacement;
+  murmur2: Replacement;
+  recordEncoder: Replacement;
+  produceRequest: Replacement;
+  recordDecoder: Replacement;
+  batch: Replacement;
+}> = {
   grouping: replace('producer/groupMessagesPerPartition.js', ['producer/sendMessages.js'], () => groupMessagesPerPartition),
   murmur2: replace('producer/partitioners/default/murmur2.js', ['producer/partitioners/default/index.js'], () => murmur2),
   recordEncoder: replace('protocol/recordBatch/record/v0/index.js', ['protocol/requests/produce/v3/request.js'], (original: (args: RecordArgs) => EncoderLike, load) =>
@@ -65,6 +75,9 @@ export const replacements: Readonly<{ grouping: Replacement; murmur2: Replacemen
   // After the record encoder: the request takes whichever record encoder is kafkajs' by then.
   produceRequest: replace('protocol/requests/produce/v3/request.js', ['protocol/requests/produce/v4/request.js', 'protocol/requests/produce/v5/request.js'], (_original, load) => produceRequestV3(load)),
   recordDecoder: replace('protocol/recordBatch/record/v0/decoder.js', ['protocol/recordBatch/v0/decoder.js'], (original: (decoder: DecoderLike) => unknown) => recordDecoder(original)),
+  batch: replace('consumer/batch.js', ['consumer/consumerGroup.js'], (original: { prototype: object }, load) =>
+    fetchedBatch(original, load('utils/long.js') as Parameters<typeof fetchedBatch>[1], load('consumer/filterAbortedMessages.js') as Parameters<typeof fetchedBatch>[2]),
+  ),
 };
 
 export { AssignerProtocol, CompressionTypes, Kafka, Partitioners, logLevel } from 'kafkajs';

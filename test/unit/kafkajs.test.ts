@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { Partitioners } from 'kafkajs';
 import { KAFKAJS_VERSION, REPLACED } from '../../nodes/nr/kafkajs';
 import { groupMessagesPerPartition, type GroupingArgs } from '../../nodes/nr/kafkajs-grouping';
+import { fetchedBatch } from '../../nodes/nr/kafkajs-batch';
 import { murmur2 } from '../../nodes/nr/kafkajs-murmur2';
 import { produceRequestV3, type ProduceRequestArgs } from '../../nodes/nr/kafkajs-produce-request';
 import { recordDecoder, type BatchContext, type DecoderLike } from '../../nodes/nr/kafkajs-record-decode';
@@ -32,6 +33,8 @@ function kafkajsOwn<T>(file: string): T {
 const kafkajsGrouping = kafkajsOwn<Group>('producer/groupMessagesPerPartition.js');
 const kafkajsRecord = kafkajsOwn<Encode>('protocol/recordBatch/record/v0/index.js');
 const kafkajsMurmur2 = kafkajsOwn<(key: unknown) => number>('producer/partitioners/default/murmur2.js');
+type BatchClass = new (topic: string, fetchedOffset: unknown, data: unknown) => Record<string, unknown> & Record<string, () => unknown>;
+const kafkajsBatch = kafkajsOwn<BatchClass>('consumer/batch.js');
 type ProduceRequest = (args: ProduceRequestArgs) => { apiKey: number; apiVersion: number; apiName: string; expectResponse(): boolean; encode(): Promise<{ buffer: Buffer }> };
 const kafkajsProduceRequest = kafkajsOwn<ProduceRequest>('protocol/requests/produce/v3/request.js');
 const kafkajsRecordDecoder = kafkajsOwn<(d: DecoderLike, c?: BatchContext) => unknown>('protocol/recordBatch/record/v0/decoder.js');
@@ -151,6 +154,68 @@ describe('kafkajs (the functions the package replaces)', function () {
     }
   });
 
+  it("consumer batch: kafkajs' batch of any fetched records, offsets and aborted transactions, methods and all (property)", function () {
+    const ours = fetchedBatch(kafkajsBatch, require(path.join(SRC, 'utils/long.js')), require(path.join(SRC, 'consumer/filterAbortedMessages.js'))) as unknown as BatchClass;
+    const base = 2 ** 53 - 40;
+    // Offsets around the fetched one: small, near and past 2^53, and texts that are no canonical decimal.
+    // (Texts that BigInt refuses, such as '1e3', make both throw: rare, so that most batches are built.)
+    const offset = fc.oneof(
+      { arbitrary: fc.integer({ min: 0, max: 60 }).map(String), weight: 20 },
+      { arbitrary: fc.integer({ min: 0, max: 80 }).map((d) => String(base + d)), weight: 10 },
+      { arbitrary: fc.bigInt({ min: 2n ** 53n, max: 2n ** 63n - 1n }).map(String), weight: 3 },
+      { arbitrary: fc.constantFrom('007', '-1', ' 12', '0x10'), weight: 3 },
+      { arbitrary: fc.constantFrom('1e3', '12.0'), weight: 1 },
+      { arbitrary: fc.integer({ min: 0, max: 60 }), weight: 3 },
+    );
+    const message = fc.record({
+      offset,
+      key: fc.oneof(fc.constant(null), fc.constant(Buffer.from([0, 0, 0, 0])), fc.constant(Buffer.from('k'))),
+      isControlRecord: fc.boolean(),
+      batchContext: fc.record({ producerId: fc.constantFrom('1', '2'), inTransaction: fc.boolean() }),
+    });
+    const data = fc.record({
+      partition: fc.nat({ max: 3 }),
+      highWatermark: fc.oneof(fc.integer({ min: 0, max: 100 }).map(String), fc.constant(String(base + 100))),
+      abortedTransactions: fc.array(fc.record({ producerId: fc.constantFrom('1', '2'), firstOffset: fc.integer({ min: 0, max: 60 }).map(String) }), { maxLength: 3 }),
+      messages: fc.array(message, { maxLength: 40 }),
+    });
+    const fetched = fc.oneof(fc.integer({ min: 0, max: 60 }).map(String), fc.integer({ min: 0, max: 80 }).map((d) => String(base + d)), fc.integer({ min: 0, max: 60 }), fc.constant('9223372036854775000'));
+    const methods = ['isEmpty', 'isEmptyIncludingFiltered', 'isEmptyDueToFiltering', 'isEmptyControlRecord', 'isEmptyDueToLogCompactedMessages', 'firstOffset', 'lastOffset', 'offsetLag', 'offsetLagLow'];
+    const view = (make: () => Record<string, unknown> & Record<string, () => unknown>) => {
+      let b;
+      try {
+        b = make();
+      } catch (e) {
+        return { threw: String(e) };
+      }
+      const out: Record<string, unknown> = { topic: b.topic, partition: b.partition, fetchedOffset: b.fetchedOffset, highWatermark: b.highWatermark, raw: b.rawMessages };
+      out.within = b.messagesWithinOffset;
+      out.messages = b.messages;
+      for (const m of methods) {
+        try {
+          out[m] = b[m]();
+        } catch (e) {
+          out[m] = `threw ${String(e)}`;
+        }
+      }
+      return out;
+    };
+    let kept = 0;
+    fc.assert(
+      fc.property(data, fetched, (d, f) => {
+        const theirs = view(() => new kafkajsBatch('t', f, d));
+        const mine = view(() => new ours('t', f, d));
+        assert.deepEqual(mine, theirs);
+        // The same record objects, in the same order.
+        if (Array.isArray(theirs.messages)) (mine.messages as unknown[]).forEach((m, i) => assert.equal(m, (theirs.messages as unknown[])[i]));
+        kept += Array.isArray(theirs.within) ? theirs.within.length : 0;
+      }),
+      { numRuns: 1000 },
+    );
+    assert.ok(kept > 1000, `records kept: ${kept}`);
+    assert.ok(new ours('t', '0', { partition: 0, highWatermark: '0', messages: [] }) instanceof kafkajsBatch);
+  });
+
   describe('record encoding', function () {
     const ours = recordEncoder(kafkajsRecord, Encoder);
     const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ minLength: 120, maxLength: 20000 }));
@@ -262,27 +327,30 @@ describe('kafkajs (the functions the package replaces)', function () {
              const decoder = ours('/protocol/recordBatch/record/v0/decoder.js');
              const murmur2 = ours('/producer/partitioners/default/murmur2.js');
              const request = ours('/protocol/requests/produce/v3/request.js');
-             process.stdout.write(JSON.stringify({ replacements, grouping, murmur2, encoder, request, decoder }));`,
+             const batch = require(src + '/consumer/batch.js')[REPLACED] === true;
+             process.stdout.write(JSON.stringify({ replacements, grouping, murmur2, encoder, request, decoder, batch }));`,
           ],
           { cwd: ROOT, encoding: 'utf8' },
         ),
       );
     assert.deepEqual(probe(''), {
-      replacements: { grouping: 'installed', murmur2: 'installed', recordEncoder: 'installed', produceRequest: 'installed', recordDecoder: 'installed' },
+      replacements: { grouping: 'installed', murmur2: 'installed', recordEncoder: 'installed', produceRequest: 'installed', recordDecoder: 'installed', batch: 'installed' },
       grouping: true,
       murmur2: true,
       encoder: true,
       request: true,
       decoder: true,
+      batch: true,
     });
     const first = ['protocol/requests/produce/v7/request.js', 'protocol/recordBatch/v0/decoder.js'].map((f) => `require(${JSON.stringify(path.join(SRC, f))});`).join(' ');
     assert.deepEqual(probe(`require(${JSON.stringify(path.join(ROOT, 'node_modules/kafkajs'))}); ${first}`), {
-      replacements: { grouping: 'loaded-first', murmur2: 'loaded-first', recordEncoder: 'loaded-first', produceRequest: 'loaded-first', recordDecoder: 'loaded-first' },
+      replacements: { grouping: 'loaded-first', murmur2: 'loaded-first', recordEncoder: 'loaded-first', produceRequest: 'loaded-first', recordDecoder: 'loaded-first', batch: 'loaded-first' },
       grouping: false,
       murmur2: false,
       encoder: false,
       request: false,
       decoder: false,
+      batch: false,
     });
   });
 });
