@@ -121,24 +121,21 @@ export class CsvFormatter {
 
   /** The lines of `items`, each ending in `\n`, as one flat string. */
   private text(items: readonly object[]): string {
-    const layout = this.layout;
-    if (layout.writeRow !== undefined) {
-      const out = (this.bytes ??= new CsvBytes());
-      for (let i = 0; i < items.length; i++) layout.writeRow(items[i], out);
-      return out.take();
-    }
-    return this.lines(items);
+    return this.written(items)?.take() ?? this.lines(items);
   }
 
   /** The lines of `items`, each ending in `\n`, as UTF-8 bytes. */
   private bytesOf(items: readonly object[]): Buffer {
+    return this.written(items)?.takeBytes() ?? Buffer.from(this.lines(items), 'utf8');
+  }
+
+  /** The byte writer with the rows of `items` in it, for a layout that has one ({@link CsvLayout.writeRow}). */
+  private written(items: readonly object[]): CsvBytes | null {
     const layout = this.layout;
-    if (layout.writeRow !== undefined) {
-      const out = (this.bytes ??= new CsvBytes());
-      for (let i = 0; i < items.length; i++) layout.writeRow(items[i], out);
-      return out.takeBytes();
-    }
-    return Buffer.from(this.lines(items), 'utf8');
+    if (layout.writeRow === undefined) return null;
+    const out = (this.bytes ??= new CsvBytes());
+    for (let i = 0; i < items.length; i++) layout.writeRow(items[i], out);
+    return out;
   }
 
   /** The lines of a layout without a byte writer. */
