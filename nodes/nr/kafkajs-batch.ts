@@ -2,7 +2,7 @@
  * kafkajs' consumer batch (`src/consumer/batch.js`), built without a BigInt per record. kafkajs keeps a
  * fetched record only when its offset is at or past the fetched offset, and tests that with
  * `Long.fromValue(message.offset).gte(...)`: a BigInt parsed from the offset's text and a `Long` object
- * for every record fetched. Here an offset that is the decimal text of a safe integer (as kafkajs' and
+ * for every record fetched. Here an offset that is canonical decimal text below 10^15 (as kafkajs' and
  * the package's record decoders write them) is compared as a number, which is exact for those; any
  * other offset goes through kafkajs' `Long` as before. Everything else is kafkajs' own: its aborted
  * transactions filter, and the methods of kafkajs' class, whose prototype the batches share. The unit
@@ -33,11 +33,21 @@ interface PartitionData {
 
 type FilterAborted = (args: { messages: FetchedMessage[]; abortedTransactions?: unknown[] }) => FetchedMessage[];
 
-/** The offset as a number when it is the canonical decimal text of a safe integer, else NaN. */
+/**
+ * The offset as a number when it is canonical decimal text of at most 15 digits (below 10^15, so the
+ * sum is exact), else NaN: offsets as the record decoders write them, read without parsing a number.
+ */
 function safeOffset(o: unknown): number {
   if (typeof o !== 'string') return NaN;
-  const n = Number(o);
-  return Number.isSafeInteger(n) && String(n) === o ? n : NaN;
+  const len = o.length;
+  if (len === 0 || len > 15 || (len > 1 && o.charCodeAt(0) === 48)) return NaN;
+  let n = 0;
+  for (let i = 0; i < len; i++) {
+    const d = o.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 /** kafkajs' Batch constructor (its module's export), sharing kafkajs' class prototype. */
