@@ -1,5 +1,5 @@
 /**
- * kafkajs, as this package's modules take its values. Before kafkajs loads, six of its internal
+ * kafkajs, as this package's modules take its values. Before kafkajs loads, seven of its internal
  * functions are replaced by equal ones without their cost (kafkajs 2.2.4 is its last release; the
  * grouping's fix was never merged):
  * - the producer's grouping of a send's records by partition, quadratic in kafkajs (`kafkajs-grouping.ts`);
@@ -7,6 +7,7 @@
  *   (`kafkajs-murmur2.ts`);
  * - the producer's encoding of a record, several buffers per record in kafkajs (`kafkajs-record-encode.ts`);
  * - the produce request, whose per-record object spread is slow on Node.js 20 (`kafkajs-produce-request.ts`);
+ * - the CRC-32C of a produced record batch, a byte per step in kafkajs (`kafkajs-crc32c.ts`);
  * - the consumer's decoding of a record, `Long` arithmetic on decimal text per record in kafkajs
  *   (`kafkajs-record-decode.ts`);
  * - the consumer's batch of fetched records, a BigInt per record for its offset test in kafkajs
@@ -17,6 +18,7 @@
  */
 import path from 'node:path';
 import { fetchedBatch } from './kafkajs-batch';
+import { crc32C } from './kafkajs-crc32c';
 import { groupMessagesPerPartition } from './kafkajs-grouping';
 import { murmur2 } from './kafkajs-murmur2';
 import { produceRequestV3 } from './kafkajs-produce-request';
@@ -62,6 +64,7 @@ function replace<T>(file: string, takenBy: readonly string[], make: (original: T
 export const replacements: Readonly<{
   grouping: Replacement;
   murmur2: Replacement;
+  crc32C: Replacement;
   recordEncoder: Replacement;
   produceRequest: Replacement;
   recordDecoder: Replacement;
@@ -69,6 +72,8 @@ export const replacements: Readonly<{
 }> = {
   grouping: replace('producer/groupMessagesPerPartition.js', ['producer/sendMessages.js'], () => groupMessagesPerPartition),
   murmur2: replace('producer/partitioners/default/murmur2.js', ['producer/partitioners/default/index.js'], () => murmur2),
+  // Before the produce request, whose record batch module takes the CRC when it loads.
+  crc32C: replace('protocol/recordBatch/crc32C/crc32C.js', ['protocol/recordBatch/crc32C/index.js'], () => crc32C),
   recordEncoder: replace('protocol/recordBatch/record/v0/index.js', ['protocol/requests/produce/v3/request.js'], (original: (args: RecordArgs) => EncoderLike, load) =>
     recordEncoder(original, load('protocol/encoder.js') as { prototype: EncoderLike }),
   ),

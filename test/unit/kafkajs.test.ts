@@ -8,6 +8,7 @@ import { Partitioners } from 'kafkajs';
 import { KAFKAJS_VERSION, REPLACED } from '../../nodes/nr/kafkajs';
 import { groupMessagesPerPartition, type GroupingArgs } from '../../nodes/nr/kafkajs-grouping';
 import { fetchedBatch } from '../../nodes/nr/kafkajs-batch';
+import { crc32C } from '../../nodes/nr/kafkajs-crc32c';
 import { murmur2 } from '../../nodes/nr/kafkajs-murmur2';
 import { produceRequestV3, type ProduceRequestArgs } from '../../nodes/nr/kafkajs-produce-request';
 import { recordDecoder, type BatchContext, type DecoderLike } from '../../nodes/nr/kafkajs-record-decode';
@@ -35,6 +36,7 @@ const kafkajsRecord = kafkajsOwn<Encode>('protocol/recordBatch/record/v0/index.j
 const kafkajsMurmur2 = kafkajsOwn<(key: unknown) => number>('producer/partitioners/default/murmur2.js');
 type BatchClass = new (topic: string, fetchedOffset: unknown, data: unknown) => Record<string, unknown> & Record<string, () => unknown>;
 const kafkajsBatch = kafkajsOwn<BatchClass>('consumer/batch.js');
+const kafkajsCrc32C = kafkajsOwn<(b: Buffer) => number>('protocol/recordBatch/crc32C/crc32C.js');
 type ProduceRequest = (args: ProduceRequestArgs) => { apiKey: number; apiVersion: number; apiName: string; expectResponse(): boolean; encode(): Promise<{ buffer: Buffer }> };
 const kafkajsProduceRequest = kafkajsOwn<ProduceRequest>('protocol/requests/produce/v3/request.js');
 const kafkajsRecordDecoder = kafkajsOwn<(d: DecoderLike, c?: BatchContext) => unknown>('protocol/recordBatch/record/v0/decoder.js');
@@ -151,6 +153,22 @@ describe('kafkajs (the functions the package replaces)', function () {
       );
     } finally {
       Date.now = now;
+    }
+  });
+
+  it("CRC-32C: kafkajs' sum of any bytes, at any length and offset (property)", function () {
+    // The standard check value of CRC-32C ("123456789").
+    assert.equal(crc32C(Buffer.from('123456789')), 0xe3069283);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.nat({ max: 9 }), (bytes, from) => {
+        const b = Buffer.from(bytes).subarray(Math.min(from, bytes.length));
+        assert.equal(crc32C(b), kafkajsCrc32C(b));
+      }),
+      { numRuns: 2000 },
+    );
+    for (let n = 0; n <= 40; n++) {
+      const b = Buffer.alloc(n, 0xff);
+      assert.equal(crc32C(b), kafkajsCrc32C(b), `${n} bytes of 0xff`);
     }
   });
 
@@ -328,27 +346,30 @@ describe('kafkajs (the functions the package replaces)', function () {
              const murmur2 = ours('/producer/partitioners/default/murmur2.js');
              const request = ours('/protocol/requests/produce/v3/request.js');
              const batch = require(src + '/consumer/batch.js')[REPLACED] === true;
-             process.stdout.write(JSON.stringify({ replacements, grouping, murmur2, encoder, request, decoder, batch }));`,
+             const crc = ours('/protocol/recordBatch/crc32C/crc32C.js');
+             process.stdout.write(JSON.stringify({ replacements, grouping, murmur2, encoder, request, crc, decoder, batch }));`,
           ],
           { cwd: ROOT, encoding: 'utf8' },
         ),
       );
     assert.deepEqual(probe(''), {
-      replacements: { grouping: 'installed', murmur2: 'installed', recordEncoder: 'installed', produceRequest: 'installed', recordDecoder: 'installed', batch: 'installed' },
+      replacements: { grouping: 'installed', murmur2: 'installed', recordEncoder: 'installed', produceRequest: 'installed', crc32C: 'installed', recordDecoder: 'installed', batch: 'installed' },
       grouping: true,
       murmur2: true,
       encoder: true,
       request: true,
+      crc: true,
       decoder: true,
       batch: true,
     });
     const first = ['protocol/requests/produce/v7/request.js', 'protocol/recordBatch/v0/decoder.js'].map((f) => `require(${JSON.stringify(path.join(SRC, f))});`).join(' ');
     assert.deepEqual(probe(`require(${JSON.stringify(path.join(ROOT, 'node_modules/kafkajs'))}); ${first}`), {
-      replacements: { grouping: 'loaded-first', murmur2: 'loaded-first', recordEncoder: 'loaded-first', produceRequest: 'loaded-first', recordDecoder: 'loaded-first', batch: 'loaded-first' },
+      replacements: { grouping: 'loaded-first', murmur2: 'loaded-first', recordEncoder: 'loaded-first', produceRequest: 'loaded-first', crc32C: 'loaded-first', recordDecoder: 'loaded-first', batch: 'loaded-first' },
       grouping: false,
       murmur2: false,
       encoder: false,
       request: false,
+      crc: false,
       decoder: false,
       batch: false,
     });
