@@ -133,7 +133,11 @@ describe('e2e > npm start', function () {
       const r = await fetch(base + '/');
       return r.status === 200 ? true : undefined;
     });
-    assert.match(out, new RegExp(`Node-RED editor: +${base.replace(/[.]/g, '\\.')}/`), 'prints where to open the editor');
+    // start.js prints its banner when Node-RED logs "Server now running at", which can reach this
+    // process (through two pipes) after the editor's first answer: wait for the line itself.
+    const editorLine = new RegExp(`Node-RED editor: +${base.replace(/[.]/g, '\\.')}/`);
+    await waitFor('start.js to print where to open the editor', 30_000, () => (editorLine.test(out) ? true : undefined), 100);
+    assert.match(out, editorLine, 'prints where to open the editor');
   });
 
   it('loads every smoke-* node type of the package without an error', async function () {
