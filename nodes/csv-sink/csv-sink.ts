@@ -25,7 +25,7 @@ import { rejectRows } from '../lib/csv-rejects';
 import { splitTaskKey } from '../lib/changelog';
 import { CsvWriter, UnwrittenError, type GroupCommit, type Segment } from './writer';
 import { JournalFile, journalPath, recoverFiles } from './exactly-once';
-import { SinkPositions, advance, covers, parseSinkState, type Positions } from '../nr/sink-positions';
+import { SinkPositions, advance, covers, ofWriterGroup, parseSinkState, type Positions } from '../nr/sink-positions';
 import { sinkRole, upstreamKafkaIns } from '../nr/flow-graph';
 import { afterEveryDeploy, watchFlowAround } from '../nr/flow-watch';
 import { tasksOf } from '../nr/partition-tasks';
@@ -108,7 +108,7 @@ export = function (RED: RED) {
             async prepare(groups) {
               seqOf.clear();
               const entries = groups.map((g) => {
-                const { tp, epoch } = groupOf(g.group);
+                const { tp, epoch } = ofWriterGroup(g.group);
                 const seq = positions.nextSeq();
                 seqOf.set(g.group, seq);
                 return { tp, partition: splitTaskKey(tp).partition, epoch, seq, positions: topOf(g.tags), ranges: g.ranges };
@@ -117,7 +117,7 @@ export = function (RED: RED) {
               await journal.write({ writer: positions.writer, groups: entries });
             },
             async commit(group, tags) {
-              const { tp, epoch } = groupOf(group);
+              const { tp, epoch } = ofWriterGroup(group);
               const tasks = tasksOf(eoOf!);
               // Rows of an earlier assignment of the partition (taken in before a rebalance or a pause):
               // the partition's owner since writes them.
@@ -133,11 +133,6 @@ export = function (RED: RED) {
             settled: (left) => (left === 'owed' ? undefined : journal.clear(left === 'cut')),
           };
     let closing = false;
-    /** A writer group: a partition task and the epoch its rows were taken in under. */
-    const groupOf = (group: string): { tp: string; epoch: number } => {
-      const bar = group.lastIndexOf('|');
-      return { tp: group.slice(0, bar), epoch: Number(group.slice(bar + 1)) };
-    };
     /** The write fault in progress, from its first failed try until writes work again (logged once each way). */
     let fault: { cause: string; since: number; tries: number } | null = null;
     /** Rows (and messages) that close() left unwritten: reported once, when the node has closed. */

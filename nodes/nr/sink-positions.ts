@@ -38,6 +38,17 @@ interface Part {
 /** Writers remembered per partition (a writer's entry is needed until its next start's recovery). */
 const MAX_WRITERS = 32;
 
+/** `tp|epoch`: the key of a partition task under one assignment (a writer group, its committed positions). */
+export function writerGroup(tp: string, epoch: unknown): string {
+  return `${tp}|${String(epoch)}`;
+}
+
+/** The partition task and epoch of a {@link writerGroup} key. */
+export function ofWriterGroup(group: string): { tp: string; epoch: number } {
+  const bar = group.lastIndexOf('|');
+  return { tp: group.slice(0, bar), epoch: Number(group.slice(bar + 1)) };
+}
+
 /** A partition's state in the sink's changelog. */
 export interface SinkState {
   positions: Positions;
@@ -151,7 +162,7 @@ export class SinkPositions implements PartitionStore {
     const have = part.accepted[origin];
     if (part.groupEpoch !== k.epoch) {
       part.groupEpoch = k.epoch;
-      part.group = `${tp}|${String(k.epoch)}`;
+      part.group = writerGroup(tp, k.epoch);
     }
     const top: Positions = {};
     if (items < 0) {
@@ -179,7 +190,7 @@ export class SinkPositions implements PartitionStore {
   /** Run `fn` when task `tp` is restored here (or dropped). */
   defer(msg: Record<string, unknown>, fn: () => void): void {
     const k = msg.kafka as KafkaMeta;
-    const tp = `${k.topic as string}:${k.partition as number}`;
+    const tp = taskKey(k.topic as string, k.partition as number);
     this.waiting.add(tp, fn);
   }
 
@@ -212,15 +223,15 @@ export class SinkPositions implements PartitionStore {
 
   /** Positions known committed for task `tp`. */
   committedOf(tp: string, epoch: number): Positions | undefined {
-    return this.committedPos.get(`${tp}|${epoch}`);
+    return this.committedPos.get(writerGroup(tp, epoch));
   }
 
   // PartitionStore
 
   restore(tp: string, text: string | undefined, epoch: number): number {
     const { positions: p, commits } = parseSinkState(text);
-    this.parts.set(tp, { accepted: { ...p }, durable: { ...p }, commits, epoch, dirty: false, group: `${tp}|${epoch}`, groupEpoch: epoch });
-    this.committedPos.set(`${tp}|${epoch}`, { ...p });
+    this.parts.set(tp, { accepted: { ...p }, durable: { ...p }, commits, epoch, dirty: false, group: writerGroup(tp, epoch), groupEpoch: epoch });
+    this.committedPos.set(writerGroup(tp, epoch), { ...p });
     if (this.committedPos.size > 256) this.committedPos.delete(this.committedPos.keys().next().value as string);
     this.waiting.run(tp);
     return 0;
@@ -242,7 +253,7 @@ export class SinkPositions implements PartitionStore {
 
   committed(tp: string, taken: Taken): void {
     const { positions, epoch } = taken.meta as { positions: Positions; epoch: number };
-    const key = `${tp}|${epoch}`;
+    const key = writerGroup(tp, epoch);
     const have = this.committedPos.get(key) ?? {};
     advance(have, positions);
     this.committedPos.set(key, have);

@@ -239,7 +239,7 @@ export class TaskStore<S> implements PartitionStore {
   /** Run `fn` once task `tp`'s state is restored here (in arrival order), or at once when it is dropped. */
   defer(msg: Record<string, unknown>, fn: () => void): void {
     const k = msg.kafka as KafkaMeta;
-    const tp = `${k.topic as string}:${k.partition as number}`;
+    const tp = taskKey(k.topic as string, k.partition as number);
     this.waiting.add(tp, fn);
   }
 
