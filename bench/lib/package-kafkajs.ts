@@ -11,5 +11,5 @@ export function kafkajsFunctions(): string {
   const own = Object.entries(replacements)
     .filter(([, r]) => r !== 'installed')
     .map(([name, r]) => `${name}: kafkajs' own (${r})`);
-  return own.length === 0 ? "the package's grouping, key hash, record encoding, produce request, CRC, record decoding and batches" : own.join(', ');
+  return own.length === 0 ? `the package's ${Object.keys(replacements).join(', ')}` : own.join(', ');
 }
