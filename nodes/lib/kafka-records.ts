@@ -30,8 +30,12 @@ export class RecordDecoder {
   constructor(private readonly json: boolean) {}
 
   decode(value: Buffer | string | null | undefined): unknown {
-    if (value === null || value === undefined) return this.fail(TOMBSTONE, '');
-    const text = typeof value === 'string' ? value : value.toString('utf8');
+    return this.decodeText(value === null || value === undefined ? null : typeof value === 'string' ? value : value.toString('utf8'));
+  }
+
+  /** {@link decode} of a value already read as UTF-8 text (null: a tombstone). */
+  decodeText(text: string | null): unknown {
+    if (text === null) return this.fail(TOMBSTONE, '');
     if (text.length === 0) return this.fail(EMPTY, '');
     this.error = null;
     if (!this.json) return text;

@@ -8,6 +8,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { OffsetTracker } from '../lib/kafka-offsets';
 import { RecordDecoder, headersToStrings, keyToString } from '../lib/kafka-records';
 import type { AckToken } from './ack';
+import { FetchedRecord } from './kafkajs-record-decode';
 import type { NodeMetrics } from './metrics';
 import type { Node, NodeMessage } from './types';
 
@@ -47,6 +48,10 @@ export class RecordEmitter {
   invalid = 0;
   private readonly decoder: RecordDecoder;
   private readonly single: boolean;
+  /** The offset, key and timestamp of the record {@link read} read last. */
+  private offset = 0;
+  private key: string | null = null;
+  private timestamp = 0;
 
   constructor(
     private readonly node: Node,
@@ -75,10 +80,10 @@ export class RecordEmitter {
       // first (costly, and a stack overflow on a hostile value), while separate calls copy nothing.
       for (let k = from; k < to; k++) {
         const m = messages[k];
-        const offset = Number(m.offset);
-        const key = keyToString(m.key);
-        const payload = dec.decode(m.value);
-        const kafka: RecordMeta = { topic, partition, offset, key, timestamp: Number(m.timestamp), headers: headersToStrings(m.headers) };
+        const payload = this.read(m);
+        const offset = this.offset;
+        const key = this.key;
+        const kafka: RecordMeta = { topic, partition, offset, key, timestamp: this.timestamp, headers: m instanceof FetchedRecord ? {} : headersToStrings(m.headers) };
         if (epoch !== undefined) kafka.epoch = epoch;
         if (dec.error === null) {
           this.stamp(kafka, 0, topic, partition, offset, offset, 1, now);
@@ -95,21 +100,20 @@ export class RecordEmitter {
     const timestamps: number[] = [];
     for (let k = from; k < to; k++) {
       const m = messages[k];
-      const offset = Number(m.offset);
-      const value = dec.decode(m.value);
+      const value = this.read(m);
       if (dec.error === null) {
         payload.push(value);
-        keys.push(keyToString(m.key));
-        offsets.push(offset);
-        timestamps.push(Number(m.timestamp));
+        keys.push(this.key);
+        offsets.push(this.offset);
+        timestamps.push(this.timestamp);
       } else {
         const kafka: RecordMeta = {
           topic,
           partition,
-          offset,
-          key: keyToString(m.key),
-          timestamp: Number(m.timestamp),
-          headers: headersToStrings(m.headers),
+          offset: this.offset,
+          key: this.key,
+          timestamp: this.timestamp,
+          headers: m instanceof FetchedRecord ? {} : headersToStrings(m.headers),
         };
         invalid.push(this.invalidMsg(kafka, dec.raw, dec.error, now));
       }
@@ -122,6 +126,24 @@ export class RecordEmitter {
     if (epoch !== undefined) kafka.epoch = epoch;
     this.stamp(kafka, 0, topic, partition, first, last, payload.length, now);
     this.node.send([{ payload, topic, kafka } as NodeMessage, null, null]);
+  }
+
+  /**
+   * Reads record `m` (a {@link FetchedRecord} as numbers and text, without kafkajs' views and decimal
+   * texts): returns its decoded value (undefined, with the decoder's error set, when it does not
+   * decode) and leaves its offset, key and timestamp in {@link offset}, {@link key}, {@link timestamp}.
+   */
+  private read(m: KafkaMessage | FetchedRecord): unknown {
+    if (m instanceof FetchedRecord) {
+      this.offset = m.offsetNumber;
+      this.timestamp = m.timestampNumber;
+      this.key = m.keyText();
+      return this.decoder.decodeText(m.valueText());
+    }
+    this.offset = Number(m.offset);
+    this.timestamp = Number(m.timestamp);
+    this.key = keyToString(m.key);
+    return this.decoder.decode(m.value);
   }
 
   private invalidMsg(kafka: RecordMeta, raw: string, error: string, now: number): NodeMessage {

@@ -3,11 +3,14 @@
  * fetched record only when its offset is at or past the fetched offset, and tests that with
  * `Long.fromValue(message.offset).gte(...)`: a BigInt parsed from the offset's text and a `Long` object
  * for every record fetched. Here an offset that is canonical decimal text below 10^15 (as kafkajs' and
- * the package's record decoders write them) is compared as a number, which is exact for those; any
+ * the package's record decoders write them, or the number a {@link FetchedRecord} holds) is compared as
+ * a number, which is exact for those; any
  * other offset goes through kafkajs' `Long` as before. Everything else is kafkajs' own: its aborted
  * transactions filter, and the methods of kafkajs' class, whose prototype the batches share. The unit
  * test compares both batches over any offsets. Installed by nodes/nr/kafkajs.ts.
  */
+
+import { FetchedRecord } from './kafkajs-record-decode';
 
 interface LongLike {
   gte(other: LongLike): boolean;
@@ -63,7 +66,7 @@ export function fetchedBatch(original: { prototype: object }, Long: LongClass, f
     // Records before the fetched offset are dropped (kafkajs: a fetch may return lower offsets).
     const from = safeOffset(longFetchedOffset.toString());
     this.messagesWithinOffset = messages.filter((message) => {
-      const n = from === from ? safeOffset(message.offset) : NaN;
+      const n = from !== from ? NaN : message instanceof FetchedRecord ? message.offsetNumber : safeOffset(message.offset);
       return n === n ? n >= from : Long.fromValue(message.offset).gte(longFetchedOffset);
     });
     // As kafkajs: no record of an aborted transaction, no control record.

@@ -10,6 +10,11 @@
  * What this reads: a record without headers whose deltas and lengths are varints of at most four
  * bytes (below 2^27 in size), in a batch whose first offset and timestamp are safe integers; anything
  * else goes to kafkajs' own function, which reads it from the untouched decoder.
+ *
+ * Such a record is a {@link FetchedRecord}: kafkajs' record object, whose key, value, offset and
+ * timestamp are made when read. `kafka in` reads them from it as numbers and text without the two
+ * Buffer views and the two decimal texts per record that kafkajs' object holds (and that it would read
+ * back: `Number(offset)`, `value.toString()`).
  */
 
 /** kafkajs' `Decoder` as a record is read from it: `buffer` holds the record's bytes from `offset`. */
@@ -80,27 +85,80 @@ export function recordDecoder<R>(original: (decoder: DecoderLike, batchContext?:
     if ((at = readVarint(buf, at, end)) < 0) return original(decoder, batchContext);
     const offset = firstOffset + varint;
     if ((at = readVarint(buf, at, end)) < 0 || varint < -1 || at + varint > end) return original(decoder, batchContext);
-    const key = varint === -1 ? null : buf.subarray(at, (at += varint));
+    const keyStart = varint === -1 ? -1 : at;
+    const keyEnd = (at += varint === -1 ? 0 : varint);
     if ((at = readVarint(buf, at, end)) < 0 || varint < -1 || at + varint > end) return original(decoder, batchContext);
-    const value = varint === -1 ? null : buf.subarray(at, (at += varint));
+    const valueStart = varint === -1 ? -1 : at;
+    const valueEnd = (at += varint === -1 ? 0 : varint);
     // No headers: a count of 0, or of -1 (kafkajs reads both as none).
     if (at >= end || buf[at] > 1) return original(decoder, batchContext);
-    let timestamp: string;
-    if (batchContext.timestampType === LOG_APPEND_TIME && batchContext.maxTimestamp) timestamp = batchContext.maxTimestamp;
-    else if (firstTimestamp === firstTimestamp && Number.isSafeInteger(firstTimestamp + timestampDelta)) timestamp = String(firstTimestamp + timestampDelta);
-    else return original(decoder, batchContext);
+    // kafkajs' timestamp: the batch's max timestamp (its text as it is) under log-append time, else the
+    // first timestamp plus the delta; a number whose text is exactly that here.
+    let timestamp: number;
+    if (batchContext.timestampType === LOG_APPEND_TIME && batchContext.maxTimestamp) timestamp = safe(batchContext.maxTimestamp);
+    else timestamp = firstTimestamp + timestampDelta;
+    if (!Number.isSafeInteger(timestamp)) return original(decoder, batchContext);
     if (!Number.isSafeInteger(offset)) return original(decoder, batchContext);
     decoder.offset = at + 1;
-    return {
-      magicByte: batchContext.magicByte,
-      attributes,
-      timestamp,
-      offset: String(offset),
-      key,
-      value,
-      headers: {},
-      isControlRecord: batchContext.isControlBatch === undefined ? false : batchContext.isControlBatch,
-      batchContext,
-    } as R;
+    return new FetchedRecord(batchContext.magicByte, attributes, batchContext.isControlBatch === undefined ? false : batchContext.isControlBatch, batchContext, buf, keyStart, keyEnd, valueStart, valueEnd, offset, timestamp) as R;
   };
+}
+
+/**
+ * A record the fast path read: the fields of kafkajs' record object (`magicByte`, `attributes`,
+ * `timestamp`, `offset`, `key`, `value`, `headers`, `isControlRecord`, `batchContext`), the four that
+ * kafkajs computes per record made only when read (`key` and `value` are views of the fetched bytes,
+ * as kafkajs' are; `offset` and `timestamp` decimal text). What `kafka in` reads instead:
+ * {@link offsetNumber}, {@link timestampNumber}, {@link keyText}, {@link valueText}.
+ */
+export class FetchedRecord {
+  constructor(
+    readonly magicByte: number | undefined,
+    readonly attributes: number,
+    readonly isControlRecord: boolean,
+    readonly batchContext: BatchContext,
+    /** The fetched bytes the key and value lie in. */
+    readonly bytes: Buffer,
+    /** Where the key lies in {@link bytes}: from `keyStart` to `keyEnd`, or none when `keyStart` is -1. */
+    readonly keyStart: number,
+    readonly keyEnd: number,
+    /** Where the value lies in {@link bytes}, as the key. */
+    readonly valueStart: number,
+    readonly valueEnd: number,
+    /** The offset, a safe integer. */
+    readonly offsetNumber: number,
+    /** The timestamp (ms), a safe integer. */
+    readonly timestampNumber: number,
+  ) {}
+
+  get offset(): string {
+    return String(this.offsetNumber);
+  }
+
+  get timestamp(): string {
+    return String(this.timestampNumber);
+  }
+
+  get key(): Buffer | null {
+    return this.keyStart < 0 ? null : this.bytes.subarray(this.keyStart, this.keyEnd);
+  }
+
+  get value(): Buffer | null {
+    return this.valueStart < 0 ? null : this.bytes.subarray(this.valueStart, this.valueEnd);
+  }
+
+  /** A record of the fast path has no headers (kafkajs' object: a new empty one each). */
+  get headers(): Record<string, never> {
+    return {};
+  }
+
+  /** The key as UTF-8 text, or null: `key.toString()` without the view. */
+  keyText(): string | null {
+    return this.keyStart < 0 ? null : this.bytes.toString('utf8', this.keyStart, this.keyEnd);
+  }
+
+  /** The value as UTF-8 text, or null (a tombstone). */
+  valueText(): string | null {
+    return this.valueStart < 0 ? null : this.bytes.toString('utf8', this.valueStart, this.valueEnd);
+  }
 }
