@@ -64,43 +64,69 @@ function readVarint(buf: Buffer, at: number, end: number): number {
   return at;
 }
 
+/** Where the record {@link readRecord} read last ends (the decoder's offset after it). */
+let recordEnd = 0;
+
+/**
+ * The record of the common form (see the module comment) that starts at `at` in `buf` and lies before
+ * `end`, as a {@link FetchedRecord}, its end in {@link recordEnd}; null for any other record, which
+ * kafkajs' own decoder then reads.
+ */
+export function readRecord(buf: Buffer, at: number, end: number, batchContext: BatchContext): FetchedRecord | null {
+  if (batchContext !== lastBatch) {
+    lastBatch = batchContext;
+    firstOffset = safe(batchContext.firstOffset);
+    firstTimestamp = safe(batchContext.firstTimestamp);
+  }
+  if (firstOffset !== firstOffset || at >= end) return null;
+  const attributes = (buf[at++] << 24) >> 24; // int8
+  if ((at = readVarint(buf, at, end)) < 0) return null;
+  const timestampDelta = varint;
+  if ((at = readVarint(buf, at, end)) < 0) return null;
+  const offset = firstOffset + varint;
+  if ((at = readVarint(buf, at, end)) < 0 || varint < -1 || at + varint > end) return null;
+  const keyStart = varint === -1 ? -1 : at;
+  const keyEnd = (at += varint === -1 ? 0 : varint);
+  if ((at = readVarint(buf, at, end)) < 0 || varint < -1 || at + varint > end) return null;
+  const valueStart = varint === -1 ? -1 : at;
+  const valueEnd = (at += varint === -1 ? 0 : varint);
+  // No headers: a count of 0, or of -1 (kafkajs reads both as none).
+  if (at >= end || buf[at] > 1) return null;
+  // kafkajs' timestamp: the batch's max timestamp (its text as it is) under log-append time, else the
+  // first timestamp plus the delta; a number whose text is exactly that here.
+  let timestamp: number;
+  if (batchContext.timestampType === LOG_APPEND_TIME && batchContext.maxTimestamp) timestamp = safe(batchContext.maxTimestamp);
+  else timestamp = firstTimestamp + timestampDelta;
+  if (!Number.isSafeInteger(timestamp) || !Number.isSafeInteger(offset)) return null;
+  recordEnd = at + 1;
+  return new FetchedRecord(batchContext.magicByte, attributes, batchContext.isControlBatch === undefined ? false : batchContext.isControlBatch, batchContext, buf, keyStart, keyEnd, valueStart, valueEnd, offset, timestamp);
+}
+
+/**
+ * A record batch's next record, as kafkajs' batch decoder reads it (its length, a varint, then the
+ * record from a slice of that many bytes), read where it lies when it is of the common form: the
+ * record, the decoder moved past it; else null, the decoder untouched.
+ */
+export function readNextRecord(decoder: DecoderLike, batchContext: BatchContext): FetchedRecord | null {
+  const buf = decoder.buffer;
+  const start = readVarint(buf, decoder.offset, buf.length);
+  if (start < 0 || varint < 0 || start + varint > buf.length) return null;
+  const end = start + varint;
+  const r = readRecord(buf, start, end, batchContext);
+  if (r !== null) decoder.offset = end;
+  return r;
+}
+
 /**
  * kafkajs' record decoder with the common records read here; `original` is kafkajs' own (for the
  * rest). Where kafkajs slices the key and value from the fetched buffer, so does this (no copy).
  */
 export function recordDecoder<R>(original: (decoder: DecoderLike, batchContext?: BatchContext) => R): (decoder: DecoderLike, batchContext?: BatchContext) => R {
   return (decoder: DecoderLike, batchContext: BatchContext = {}): R => {
-    if (batchContext !== lastBatch) {
-      lastBatch = batchContext;
-      firstOffset = safe(batchContext.firstOffset);
-      firstTimestamp = safe(batchContext.firstTimestamp);
-    }
-    const buf = decoder.buffer;
-    const end = buf.length;
-    let at = decoder.offset;
-    if (firstOffset !== firstOffset || at >= end) return original(decoder, batchContext);
-    const attributes = (buf[at++] << 24) >> 24; // int8
-    if ((at = readVarint(buf, at, end)) < 0) return original(decoder, batchContext);
-    const timestampDelta = varint;
-    if ((at = readVarint(buf, at, end)) < 0) return original(decoder, batchContext);
-    const offset = firstOffset + varint;
-    if ((at = readVarint(buf, at, end)) < 0 || varint < -1 || at + varint > end) return original(decoder, batchContext);
-    const keyStart = varint === -1 ? -1 : at;
-    const keyEnd = (at += varint === -1 ? 0 : varint);
-    if ((at = readVarint(buf, at, end)) < 0 || varint < -1 || at + varint > end) return original(decoder, batchContext);
-    const valueStart = varint === -1 ? -1 : at;
-    const valueEnd = (at += varint === -1 ? 0 : varint);
-    // No headers: a count of 0, or of -1 (kafkajs reads both as none).
-    if (at >= end || buf[at] > 1) return original(decoder, batchContext);
-    // kafkajs' timestamp: the batch's max timestamp (its text as it is) under log-append time, else the
-    // first timestamp plus the delta; a number whose text is exactly that here.
-    let timestamp: number;
-    if (batchContext.timestampType === LOG_APPEND_TIME && batchContext.maxTimestamp) timestamp = safe(batchContext.maxTimestamp);
-    else timestamp = firstTimestamp + timestampDelta;
-    if (!Number.isSafeInteger(timestamp)) return original(decoder, batchContext);
-    if (!Number.isSafeInteger(offset)) return original(decoder, batchContext);
-    decoder.offset = at + 1;
-    return new FetchedRecord(batchContext.magicByte, attributes, batchContext.isControlBatch === undefined ? false : batchContext.isControlBatch, batchContext, buf, keyStart, keyEnd, valueStart, valueEnd, offset, timestamp) as R;
+    const r = readRecord(decoder.buffer, decoder.offset, decoder.buffer.length, batchContext);
+    if (r === null) return original(decoder, batchContext);
+    decoder.offset = recordEnd;
+    return r as R;
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * kafkajs, as this package's modules take its values. Before kafkajs loads, seven of its internal
+ * kafkajs, as this package's modules take its values. Before kafkajs loads, eight of its internal
  * functions are replaced by equal ones without their cost (kafkajs 2.2.4 is its last release; the
  * grouping's fix was never merged):
  * - the producer's grouping of a send's records by partition, quadratic in kafkajs (`kafkajs-grouping.ts`);
@@ -10,6 +10,8 @@
  * - the CRC-32C of a produced record batch, a byte per step in kafkajs (`kafkajs-crc32c.ts`);
  * - the consumer's decoding of a record, `Long` arithmetic on decimal text per record in kafkajs
  *   (`kafkajs-record-decode.ts`);
+ * - the consumer's decoding of a record batch, a Buffer and a Decoder per record in kafkajs
+ *   (`kafkajs-record-batch-decode.ts`);
  * - the consumer's batch of fetched records, a BigInt per record for its offset test in kafkajs
  *   (`kafkajs-batch.ts`).
  * A kafkajs module takes such a function when it loads, so each can only be replaced before that: when
@@ -22,6 +24,7 @@ import { crc32C } from './kafkajs-crc32c';
 import { groupMessagesPerPartition } from './kafkajs-grouping';
 import { murmur2 } from './kafkajs-murmur2';
 import { produceRequestV3 } from './kafkajs-produce-request';
+import { recordBatchDecoder } from './kafkajs-record-batch-decode';
 import { recordDecoder, type DecoderLike } from './kafkajs-record-decode';
 import { recordEncoder, type EncoderLike, type RecordArgs } from './kafkajs-record-encode';
 
@@ -68,6 +71,7 @@ export const replacements: Readonly<{
   recordEncoder: Replacement;
   produceRequest: Replacement;
   recordDecoder: Replacement;
+  recordBatchDecoder: Replacement;
   batch: Replacement;
 }> = {
   grouping: replace('producer/groupMessagesPerPartition.js', ['producer/sendMessages.js'], () => groupMessagesPerPartition),
@@ -80,6 +84,8 @@ export const replacements: Readonly<{
   // After the record encoder: the request takes whichever record encoder is kafkajs' by then.
   produceRequest: replace('protocol/requests/produce/v3/request.js', ['protocol/requests/produce/v4/request.js', 'protocol/requests/produce/v5/request.js'], (_original, load) => produceRequestV3(load)),
   recordDecoder: replace('protocol/recordBatch/record/v0/decoder.js', ['protocol/recordBatch/v0/decoder.js'], (original: (decoder: DecoderLike) => unknown) => recordDecoder(original)),
+  // After the record decoder: the batch decoder hands it the records it does not read itself.
+  recordBatchDecoder: replace('protocol/recordBatch/v0/decoder.js', ['protocol/requests/fetch/v4/decodeMessages.js'], (_original, load) => recordBatchDecoder(load)),
   batch: replace('consumer/batch.js', ['consumer/consumerGroup.js'], (original: { prototype: object }, load) =>
     fetchedBatch(original, load('utils/long.js') as Parameters<typeof fetchedBatch>[1], load('consumer/filterAbortedMessages.js') as Parameters<typeof fetchedBatch>[2]),
   ),

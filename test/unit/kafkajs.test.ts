@@ -11,6 +11,7 @@ import { fetchedBatch } from '../../nodes/nr/kafkajs-batch';
 import { crc32C } from '../../nodes/nr/kafkajs-crc32c';
 import { murmur2 } from '../../nodes/nr/kafkajs-murmur2';
 import { produceRequestV3, type ProduceRequestArgs } from '../../nodes/nr/kafkajs-produce-request';
+import { recordBatchDecoder, type BatchDecoderLike } from '../../nodes/nr/kafkajs-record-batch-decode';
 import { FetchedRecord, recordDecoder, type BatchContext, type DecoderLike } from '../../nodes/nr/kafkajs-record-decode';
 import { recordEncoder, type EncoderLike, type RecordArgs } from '../../nodes/nr/kafkajs-record-encode';
 
@@ -22,9 +23,11 @@ type Encode = (args: RecordArgs) => EncoderLike;
 // its own in their place already (any test file that loads a node loads nodes/nr/kafkajs.ts).
 const ROOT = path.join(__dirname, '..', '..');
 const SRC = path.join(ROOT, 'node_modules', 'kafkajs', 'src');
-function kafkajsOwn<T>(file: string): T {
+function kafkajsOwn<T>(file: string, requires: Record<string, unknown> = {}): T {
   const full = path.join(SRC, file);
   const m = new Module(full, module) as Module & { _compile(code: string, file: string): void };
+  // What the module requires by these names (kafkajs' own modules, compiled afresh too).
+  m.require = ((id: string) => (id in requires ? requires[id] : Module.prototype.require.call(m, id))) as NodeJS.Require;
   m.filename = full;
   m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(full));
   m._compile(fs.readFileSync(full, 'utf8'), full);
@@ -40,6 +43,9 @@ const kafkajsCrc32C = kafkajsOwn<(b: Buffer) => number>('protocol/recordBatch/cr
 type ProduceRequest = (args: ProduceRequestArgs) => { apiKey: number; apiVersion: number; apiName: string; expectResponse(): boolean; encode(): Promise<{ buffer: Buffer }> };
 const kafkajsProduceRequest = kafkajsOwn<ProduceRequest>('protocol/requests/produce/v3/request.js');
 const kafkajsRecordDecoder = kafkajsOwn<(d: DecoderLike, c?: BatchContext) => unknown>('protocol/recordBatch/record/v0/decoder.js');
+type BatchDecode = (d: BatchDecoderLike) => Promise<Record<string, unknown>>;
+const kafkajsRecordBatchDecoder = kafkajsOwn<BatchDecode>('protocol/recordBatch/v0/decoder.js', { '../record/v0/decoder': kafkajsRecordDecoder });
+const { RecordBatch: kafkajsRecordBatch } = kafkajsOwn<{ RecordBatch: (args: Record<string, unknown>) => Promise<EncoderLike> }>('protocol/recordBatch/v0/index.js');
 const Encoder = require(path.join(SRC, 'protocol/encoder.js')) as { prototype: EncoderLike };
 const Decoder = require(path.join(SRC, 'protocol/decoder.js')) as new (b: Buffer) => DecoderLike & { readVarIntBytes(): Buffer };
 const bytes = (e: EncoderLike): Buffer => e.buf.subarray(0, e.offset);
@@ -196,7 +202,7 @@ describe('kafkajs (the functions the package replaces)', function () {
       // As the package's record decoder makes them: the offset a number, its text made when read.
       fc
         .tuple(fc.oneof(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 80 }).map((d) => base + d)), fc.boolean(), batchContext)
-        .map(([o, control, ctx]) => new FetchedRecord(2, 0, control, ctx, Buffer.from('kv'), 0, 1, 1, 2, o, 0) as unknown as Record<string, unknown>),
+        .map(([o, control, ctx]) => new FetchedRecord(2, 0, control, ctx as BatchContext, Buffer.from('kv'), 0, 1, 1, 2, o, 0) as unknown as Record<string, unknown>),
     );
     const data = fc.record({
       partition: fc.nat({ max: 3 }),
@@ -351,6 +357,60 @@ describe('kafkajs (the functions the package replaces)', function () {
       assert.throws(() => kafkajsRecordDecoder(new Decoder(b)), TypeError);
       assert.throws(() => ours(new Decoder(b)), TypeError);
     });
+
+    it("record batches: kafkajs' batch decoder's result for any batches its producer writes, compressed or not, in a row, cut short (property)", async function () {
+      // As installed: the package's batch decoder, handing what it does not read itself to the package's record decoder.
+      const load = (f: string): unknown => (f === 'protocol/recordBatch/record/v0/decoder.js' ? ours : require(path.join(SRC, f)));
+      const mine = recordBatchDecoder(load);
+      const Long = require(path.join(SRC, 'utils/long.js')) as { fromValue(v: unknown): unknown };
+      // As producers write them most of the time: small deltas, no headers.
+      const common = fc.record({ offsetDelta: fc.nat({ max: 50 }), timestampDelta: fc.integer({ min: -5000, max: 5000 }), key: plain, value: plain, headers: fc.constant({}) });
+      const batch = fc.record({
+        records: fc.array(fc.oneof(record, common, common), { minLength: 0, maxLength: 6 }),
+        firstOffset: fc.oneof(fc.nat({ max: 2 ** 40 }), fc.nat({ max: 2 ** 40 }), fc.bigInt({ min: 2n ** 53n - 5n, max: 2n ** 63n - 1n })),
+        firstTimestamp: fc.oneof(fc.nat({ max: 2 ** 42 }), fc.constant(-1)),
+        maxTimestamp: fc.nat({ max: 2 ** 42 }),
+        compression: fc.constantFrom(0, 1),
+        transactional: fc.boolean(),
+        producerId: fc.constantFrom(-1, 7),
+        // Bits set afterwards (kafkajs' producer never sets them): log-append time, a control batch.
+        flags: fc.constantFrom(0, 0, 0x8, 0x20),
+      });
+      const encode = async (b: { records: RecordArgs[]; firstOffset: number | bigint; firstTimestamp: number; maxTimestamp: number; compression: number; transactional: boolean; producerId: number; flags: number }): Promise<Buffer> => {
+        const records = b.records.map((r) => kafkajsRecord(r));
+        const e = await kafkajsRecordBatch({ ...b, firstOffset: Long.fromValue(String(b.firstOffset)), producerId: Long.fromValue(b.producerId), lastOffsetDelta: Math.max(0, records.length - 1), records });
+        const out = Buffer.from(bytes(e));
+        out[22] |= b.flags; // the low byte of the attributes (int16 after offset, length, epoch, magic, CRC)
+        return out;
+      };
+      let fast = 0;
+      /** Every batch of the bytes as one decoder reads them in a row, or the error that stopped it. */
+      const decodeAll = async (decode: BatchDecode, buf: Buffer): Promise<unknown[]> => {
+        const d = new Decoder(buf) as unknown as BatchDecoderLike;
+        const out: unknown[] = [];
+        try {
+          while (d.offset < buf.length) {
+            const r = await decode(d);
+            for (const rec of r.records as unknown[]) if (rec instanceof FetchedRecord) fast++;
+            out.push({ ...r, records: (r.records as Record<string, unknown>[]).map(fields) });
+          }
+        } catch (e) {
+          out.push(`threw ${(e as Error).name}: ${(e as Error).message}`);
+        }
+        return out;
+      };
+      await fc.assert(
+        fc.asyncProperty(fc.array(batch, { minLength: 1, maxLength: 3 }), fc.option(fc.nat(), { nil: undefined }), async (batches, cut) => {
+          let buf = Buffer.concat(await Promise.all(batches.map(encode)));
+          if (cut !== undefined) buf = buf.subarray(0, cut % (buf.length + 1));
+          const theirs = await decodeAll(kafkajsRecordBatchDecoder, buf);
+          const result = await decodeAll(mine, buf);
+          assert.deepEqual(result, theirs);
+        }),
+        { numRuns: 300 },
+      );
+      assert.ok(fast > 100, `records read in place: ${fast}`);
+    });
   });
 
   it("the package's are the ones kafkajs' producer uses when the package loads kafkajs; kafkajs keeps its own when it was loaded first", function () {
@@ -369,34 +429,37 @@ describe('kafkajs (the functions the package replaces)', function () {
              const ours = (f) => require(src + f)[REPLACED] === true;
              const encoder = ours('/protocol/recordBatch/record/v0/index.js');
              const decoder = ours('/protocol/recordBatch/record/v0/decoder.js');
+             const batchDecoder = ours('/protocol/recordBatch/v0/decoder.js');
              const murmur2 = ours('/producer/partitioners/default/murmur2.js');
              const request = ours('/protocol/requests/produce/v3/request.js');
              const batch = require(src + '/consumer/batch.js')[REPLACED] === true;
              const crc = ours('/protocol/recordBatch/crc32C/crc32C.js');
-             process.stdout.write(JSON.stringify({ replacements, grouping, murmur2, encoder, request, crc, decoder, batch }));`,
+             process.stdout.write(JSON.stringify({ replacements, grouping, murmur2, encoder, request, crc, decoder, batchDecoder, batch }));`,
           ],
           { cwd: ROOT, encoding: 'utf8' },
         ),
       );
     assert.deepEqual(probe(''), {
-      replacements: { grouping: 'installed', murmur2: 'installed', recordEncoder: 'installed', produceRequest: 'installed', crc32C: 'installed', recordDecoder: 'installed', batch: 'installed' },
+      replacements: { grouping: 'installed', murmur2: 'installed', recordEncoder: 'installed', produceRequest: 'installed', crc32C: 'installed', recordDecoder: 'installed', recordBatchDecoder: 'installed', batch: 'installed' },
       grouping: true,
       murmur2: true,
       encoder: true,
       request: true,
       crc: true,
       decoder: true,
+      batchDecoder: true,
       batch: true,
     });
-    const first = ['protocol/requests/produce/v7/request.js', 'protocol/recordBatch/v0/decoder.js'].map((f) => `require(${JSON.stringify(path.join(SRC, f))});`).join(' ');
+    const first = ['protocol/requests/produce/v7/request.js', 'protocol/requests/fetch/v4/decodeMessages.js'].map((f) => `require(${JSON.stringify(path.join(SRC, f))});`).join(' ');
     assert.deepEqual(probe(`require(${JSON.stringify(path.join(ROOT, 'node_modules/kafkajs'))}); ${first}`), {
-      replacements: { grouping: 'loaded-first', murmur2: 'loaded-first', recordEncoder: 'loaded-first', produceRequest: 'loaded-first', crc32C: 'loaded-first', recordDecoder: 'loaded-first', batch: 'loaded-first' },
+      replacements: { grouping: 'loaded-first', murmur2: 'loaded-first', recordEncoder: 'loaded-first', produceRequest: 'loaded-first', crc32C: 'loaded-first', recordDecoder: 'loaded-first', recordBatchDecoder: 'loaded-first', batch: 'loaded-first' },
       grouping: false,
       murmur2: false,
       encoder: false,
       request: false,
       crc: false,
       decoder: false,
+      batchDecoder: false,
       batch: false,
     });
   });
