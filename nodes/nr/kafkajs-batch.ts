@@ -2,14 +2,13 @@
  * kafkajs' consumer batch (`src/consumer/batch.js`), built without a BigInt per record. kafkajs keeps a
  * fetched record only when its offset is at or past the fetched offset, and tests that with
  * `Long.fromValue(message.offset).gte(...)`: a BigInt parsed from the offset's text and a `Long` object
- * for every record fetched. Here an offset that is canonical decimal text below 10^15 (as kafkajs' and
- * the package's record decoders write them, or the number a {@link FetchedRecord} holds) is compared as
- * a number, which is exact for those; any
- * other offset goes through kafkajs' `Long` as before. Everything else is kafkajs' own: its aborted
- * transactions filter, and the methods of kafkajs' class, whose prototype the batches share. The unit
- * test compares both batches over any offsets. Installed by nodes/nr/kafkajs.ts.
+ * for every record fetched. Here the offset a {@link FetchedRecord} holds, or an offset that is
+ * canonical decimal text below 10^15 (as kafkajs' record decoder writes them), is compared as a number,
+ * which is exact for those; any other offset goes through kafkajs' `Long` as before. Everything else
+ * is kafkajs' own: its aborted transactions filter, and the methods of kafkajs' class, whose prototype
+ * the batches share. The unit test compares both batches over any offsets. Installed by
+ * nodes/nr/kafkajs.ts.
  */
-
 import { FetchedRecord } from './kafkajs-record-decode';
 
 interface LongLike {

@@ -72,7 +72,7 @@ let recordEnd = 0;
  * `end`, as a {@link FetchedRecord}, its end in {@link recordEnd}; null for any other record, which
  * kafkajs' own decoder then reads.
  */
-export function readRecord(buf: Buffer, at: number, end: number, batchContext: BatchContext): FetchedRecord | null {
+function readRecord(buf: Buffer, at: number, end: number, batchContext: BatchContext): FetchedRecord | null {
   if (batchContext !== lastBatch) {
     lastBatch = batchContext;
     firstOffset = safe(batchContext.firstOffset);
@@ -119,7 +119,8 @@ export function readNextRecord(decoder: DecoderLike, batchContext: BatchContext)
 
 /**
  * kafkajs' record decoder with the common records read here; `original` is kafkajs' own (for the
- * rest). Where kafkajs slices the key and value from the fetched buffer, so does this (no copy).
+ * rest). The key and value stay where they are in the fetched bytes: views of them, as kafkajs'
+ * slices, are made only when read (no copy either way).
  */
 export function recordDecoder<R>(original: (decoder: DecoderLike, batchContext?: BatchContext) => R): (decoder: DecoderLike, batchContext?: BatchContext) => R {
   return (decoder: DecoderLike, batchContext: BatchContext = {}): R => {
