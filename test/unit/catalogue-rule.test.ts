@@ -44,6 +44,7 @@ const TECHNICAL_CAUSES: { file: string; starts: string; why: string }[] = [
   { file: 'nodes/csv-sink/file-ops.ts', starts: 'truncateTo: bad size', why: 'a guard (RangeError): the recovery passes sizes from a checksummed journal' },
   { file: 'nodes/csv-sink/csv-file.ts', starts: 'folder must be an absolute path', why: 'a guard (RangeError): csv-sink.ts resolves the folder first' },
   { file: 'nodes/csv-sink/sink-writes.ts', starts: 'group commit of ${group} resolved', why: "a guard: SinkCommit.commit's type allows only 'ok' and 'abort'" },
+  { file: 'nodes/nr/kafkajs-record-batch-decode.ts', starts: 'Tried to decode a partial record batch', why: "kafkajs' own error, word for word: its fetch decoder catches it by name (the cut tail of a fetch)" },
 ];
 
 /** The literal that starts at `open` (its opening quote) in `src`. */
