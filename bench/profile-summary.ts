@@ -115,8 +115,9 @@ export function summariseProfile(file: string, top = 25): ProfileSummary {
   for (const [id, us] of self) {
     const cf = byId.get(id)!.callFrame;
     const where = cf.url ? `${cf.url.replace(/^file:\/\//, '').replace(/^.*\/(node_modules|dist|bench)\//, '$1/')}:${cf.lineNumber + 1}` : '(native)';
-    const key = `${cf.functionName || '(anonymous)'}@${where}`;
     const o = resolveOwner(id);
+    // A builtin called by several owners is a row per owner (as in the allocation summary).
+    const key = `${cf.functionName || '(anonymous)'}@${where}@${o}`;
     const e = fnSelf.get(key) ?? { ms: 0, where, owner: o, name: cf.functionName || '(anonymous)' };
     e.ms += us / 1000;
     fnSelf.set(key, e);
