@@ -92,8 +92,31 @@ function windowsLines(what: string, w: WindowsComparison): string[] {
   ];
 }
 
-/** The section's lines of the text report. */
-export function formatPeer(p: PeerReport, table: (head: string[], rows: string[][], rightFrom?: number) => string): string[] {
+/** CPU-µs per reading at `perCpuSec` readings per CPU-second. */
+const usPerReading = (perCpuSec: number | undefined) => (perCpuSec === undefined || !(perCpuSec > 0) ? '–' : (1e6 / perCpuSec).toFixed(1));
+
+/**
+ * What the CPU goal leaves per reading, beside what each side and (when (b) ran in the same invocation)
+ * the Kafka client alone cost per reading: where our time goes against the goal, in every run.
+ */
+function budgetLine(p: PeerReport, client: { recordsPerCpuSec: number } | undefined): string | undefined {
+  const s = p.spark;
+  if (!s || !(s.recordsPerQueryCpuSec > 0)) return undefined;
+  const parts = [
+    `Spark's query ${usPerReading(s.recordsPerQueryCpuSec)}`,
+    `≥ ${PEER_CPU_GOAL}× its readings per CPU-s leaves ${usPerReading(s.recordsPerQueryCpuSec * PEER_CPU_GOAL)}`,
+  ];
+  if (client) parts.push(`the Kafka client alone ((b): kafkajs + JSON.parse, kafka in's fetch settings) ${usPerReading(client.recordsPerCpuSec)}`);
+  if (p.sameQuery?.result) parts.push(`ours, same query ${usPerReading(p.sameQuery.result.recordsPerCpuSec)}`);
+  if (p.ours.result) parts.push(`ours, full pipeline ${usPerReading(p.ours.result.recordsPerCpuSec)}`);
+  return `CPU-µs per reading (processing): ${parts.join('; ')}`;
+}
+
+/**
+ * The section's lines of the text report; `client`: the client ceiling (b), when it ran in the same
+ * invocation (`--only client,peer --peer spark`).
+ */
+export function formatPeer(p: PeerReport, table: (head: string[], rows: string[][], rightFrom?: number) => string, client?: { recordsPerCpuSec: number }): string[] {
   const out: string[] = [];
   const o = p.ours.result;
   const q = p.sameQuery?.result;
@@ -129,6 +152,8 @@ export function formatPeer(p: PeerReport, table: (head: string[], rows: string[]
       "batch's end (StreamingQueryProgress), its CPU from the query's start() to its end (without JVM start and session setup). " +
       '"better by": our rate / Spark\'s, Spark\'s cost / ours.',
   );
+  const budget = budgetLine(p, client);
+  if (budget) out.push(budget);
   if (s) {
     out.push(
       `Spark: ${s.batches} batch${s.batches === 1 ? '' : 'es'}, JVM start and session setup ${sec(s.setupMs)} s, query ${sec(s.queryMs)} s, wall ${sec(s.wallMs)} s; ` +

@@ -348,7 +348,7 @@ export function formatReport(r: BenchReport): string {
   }
 
   if (r.eos) out.push(...formatEos(r), '');
-  if (r.peer) out.push(...formatPeer(r.peer, table), '');
+  if (r.peer) out.push(...formatPeer(r.peer, table, r.clientCeiling?.result), '');
 
   const peaks: string[] = [];
   for (const [key, m] of Object.entries(r.pipeline)) if (m.ok && m.memory) peaks.push(`pipeline ${key}: RSS ${mb(m.memory.peakRssMB)} MB, heap ${mb(m.memory.peakHeapMB)} MB`);

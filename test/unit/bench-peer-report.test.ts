@@ -86,6 +86,19 @@ describe('bench > the Spark peer: the report', function () {
     assert.ok(lines.some((l) => l.startsWith("Same query's final windows compared") && l.includes('5,999 equal, 1 mismatched')), lines.join('\n'));
   });
 
+  it("says what the CPU goal leaves per reading beside each side's cost, and the Kafka client's when (b) ran too", function () {
+    const line = (client?: { recordsPerCpuSec: number }) => formatPeer(report(), table, client).find((l) => l.startsWith('CPU-µs per reading'));
+    assert.equal(
+      line(),
+      "CPU-µs per reading (processing): Spark's query 50.0; ≥ 5× its readings per CPU-s leaves 10.0; ours, same query 5.6; ours, full pipeline 20.0",
+    );
+    assert.equal(
+      line({ recordsPerCpuSec: 400_000 }),
+      "CPU-µs per reading (processing): Spark's query 50.0; ≥ 5× its readings per CPU-s leaves 10.0; the Kafka client alone ((b): kafkajs + JSON.parse, kafka in's fetch settings) 2.5; ours, same query 5.6; ours, full pipeline 20.0",
+    );
+    assert.equal(formatPeer(report({ spark: undefined }), table).find((l) => l.startsWith('CPU-µs per reading')), undefined);
+  });
+
   it('a failed same-query run is said, and its cells are empty', function () {
     const lines = formatPeer(report({ sameQuery: { ok: false, error: 'boom\nstack', wallMs: 1 }, sameQueryWindows: undefined }), table);
     assert.ok(lines.includes('  ours, same query: FAILED boom'), lines.join('\n'));
