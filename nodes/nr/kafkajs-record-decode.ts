@@ -41,10 +41,15 @@ let lastBatch: BatchContext | undefined;
 let firstOffset = NaN;
 let firstTimestamp = NaN;
 
-const safe = (text: string | undefined): number => {
+/**
+ * The number whose canonical decimal text `text` is, when it is a safe integer; NaN for anything else
+ * (other texts such as `007` or `1e3`, numbers, beyond 2^53): kafkajs' 64-bit decimal texts (offsets,
+ * timestamps) read as numbers where that is exact.
+ */
+export function safeInteger(text: unknown): number {
   const n = Number(text);
   return Number.isSafeInteger(n) && String(n) === text ? n : NaN;
-};
+}
 
 /** The value of the varint {@link readVarint} read last (zigzag decoded). */
 let varint = 0;
@@ -75,8 +80,8 @@ let recordEnd = 0;
 function readRecord(buf: Buffer, at: number, end: number, batchContext: BatchContext): FetchedRecord | null {
   if (batchContext !== lastBatch) {
     lastBatch = batchContext;
-    firstOffset = safe(batchContext.firstOffset);
-    firstTimestamp = safe(batchContext.firstTimestamp);
+    firstOffset = safeInteger(batchContext.firstOffset);
+    firstTimestamp = safeInteger(batchContext.firstTimestamp);
   }
   if (firstOffset !== firstOffset || at >= end) return null;
   const attributes = (buf[at++] << 24) >> 24; // int8
@@ -95,7 +100,7 @@ function readRecord(buf: Buffer, at: number, end: number, batchContext: BatchCon
   // kafkajs' timestamp: the batch's max timestamp (its text as it is) under log-append time, else the
   // first timestamp plus the delta; a number whose text is exactly that here.
   let timestamp: number;
-  if (batchContext.timestampType === LOG_APPEND_TIME && batchContext.maxTimestamp) timestamp = safe(batchContext.maxTimestamp);
+  if (batchContext.timestampType === LOG_APPEND_TIME && batchContext.maxTimestamp) timestamp = safeInteger(batchContext.maxTimestamp);
   else timestamp = firstTimestamp + timestampDelta;
   if (!Number.isSafeInteger(timestamp) || !Number.isSafeInteger(offset)) return null;
   recordEnd = at + 1;
