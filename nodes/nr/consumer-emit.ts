@@ -83,7 +83,7 @@ export class RecordEmitter {
         const payload = this.read(m);
         const offset = this.offset;
         const key = this.key;
-        const kafka: RecordMeta = { topic, partition, offset, key, timestamp: this.timestamp, headers: m instanceof FetchedRecord ? {} : headersToStrings(m.headers) };
+        const kafka: RecordMeta = { topic, partition, offset, key, timestamp: this.timestamp, headers: headersToStrings(m.headers) };
         if (epoch !== undefined) kafka.epoch = epoch;
         if (dec.error === null) {
           this.stamp(kafka, 0, topic, partition, offset, offset, 1, now);
@@ -113,7 +113,7 @@ export class RecordEmitter {
           offset: this.offset,
           key: this.key,
           timestamp: this.timestamp,
-          headers: m instanceof FetchedRecord ? {} : headersToStrings(m.headers),
+          headers: headersToStrings(m.headers),
         };
         invalid.push(this.invalidMsg(kafka, dec.raw, dec.error, now));
       }
