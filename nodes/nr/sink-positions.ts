@@ -230,8 +230,9 @@ export class SinkPositions implements PartitionStore {
 
   restore(tp: string, text: string | undefined, epoch: number): number {
     const { positions: p, commits } = parseSinkState(text);
-    this.parts.set(tp, { accepted: { ...p }, durable: { ...p }, commits, epoch, dirty: false, group: writerGroup(tp, epoch), groupEpoch: epoch });
-    this.committedPos.set(writerGroup(tp, epoch), { ...p });
+    const group = writerGroup(tp, epoch);
+    this.parts.set(tp, { accepted: { ...p }, durable: { ...p }, commits, epoch, dirty: false, group, groupEpoch: epoch });
+    this.committedPos.set(group, { ...p });
     if (this.committedPos.size > 256) this.committedPos.delete(this.committedPos.keys().next().value as string);
     this.waiting.run(tp);
     return 0;
