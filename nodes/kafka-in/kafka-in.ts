@@ -9,6 +9,8 @@ import { defaultFetchSizes, fetchSizeProblems } from '../lib/kafka-fetch';
 import { isValidTopic, splitList } from '../lib/kafka-records';
 import { ConfigReader } from '../nr/config';
 import { editorSettings } from '../nr/editor-settings';
+import { nodesBehind } from '../nr/flow-graph';
+import { watchDeploys } from '../nr/flow-watch';
 import { closeWith, usableBroker } from '../nr/kafka-client';
 import { KafkaInRunner, type KafkaInOptions } from '../nr/kafka-consumer';
 import { NodeMetrics, installMetricsEndpoint } from '../nr/metrics';
@@ -72,6 +74,7 @@ export = function (RED: RED) {
     const metrics = new NodeMetrics({ id: node.id, type: node.type, name: node.name });
     const runner = new KafkaInRunner(node, broker, options, metrics, t);
     runner.start();
+    watchDeploys(RED, node, () => nodesBehind(RED, node.id), { stopping: (behind) => runner.deployStopping(behind), started: () => runner.deployStarted() });
     closeWith(node, runner, metrics);
   }
   RED.nodes.registerType('smoke-kafka-in', KafkaInNode, editorSettings('smoke-kafka-in'));

@@ -158,6 +158,22 @@ export function ackingSinks(RED: RED, nodeId: string, port: number): number {
   return n;
 }
 
+/**
+ * Ids of the enabled nodes behind `nodeId`: every node its messages can reach, along the wires of all its
+ * outputs and through `link out` / `link in` pairs.
+ */
+export function nodesBehind(RED: RED, nodeId: string): Set<string> {
+  const defs = flowDefs(RED);
+  const behind = new Set<string>();
+  const start = defs.get(nodeId);
+  if (start === undefined) return behind;
+  downstream(defs, targetsOf(start), nodeId, (def) => {
+    behind.add(def.id);
+    return targetsOf(def);
+  });
+  return behind;
+}
+
 /** Whether a sink's output leads its records to another csv sink or kafka out. */
 function passesRecordsOn(defs: Map<string, FlowNodeDef>, def: FlowNodeDef): boolean {
   return def.type === CSV_SINK && targetsOf(def).some((to) => recordsReachSink(defs, to));

@@ -82,6 +82,11 @@ export class KafkaInRunner extends ClientRunner {
   private tasks: PartitionTasks | null = null;
   private memberId = '';
   private restoring = 0;
+  /**
+   * A partial deploy in progress (from its stop to its start: {@link deployStopping}): whether it stops
+   * nodes behind this one, and whether a stateful node's tasks were lost meanwhile.
+   */
+  private deploy: { behind: boolean; lost: boolean } | null = null;
   private timers: NodeJS.Timeout[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly timerError: TimerErrorHandler;
@@ -160,13 +165,37 @@ export class KafkaInRunner extends ClientRunner {
         },
         // As Kafka Streams on a TaskMigratedException: leave and rejoin the group, restoring what it assigns.
         lost: () => {
-          if (this.consumer !== null) this.fail(this.consumer, new Error(this.t('smoke-kafka-in.errors.task-lost')));
+          // A stateful node stopped or started by a deploy: rejoined once the deploy is done (deployStarted).
+          if (this.deploy !== null) this.deploy.lost = true;
+          else if (this.consumer !== null) this.fail(this.consumer, new Error(this.t('smoke-kafka-in.errors.task-lost')));
         },
       });
     }
     this.show();
     // A redeployed node waits for its predecessor to leave the group before it joins.
     this.connectAfterPredecessor();
+  }
+
+  /** A partial deploy begins to stop nodes (`behind`: some of them behind this one); see {@link deployStarted}. */
+  deployStopping(behind: boolean): void {
+    this.deploy = { behind: behind || this.deploy?.behind === true, lost: this.deploy?.lost === true };
+  }
+
+  /**
+   * The partial deploy's flows started. Node-RED drops the messages a node it stopped had not finished
+   * (a delay node's queue, a sink's unwritten rows) and those sent to it while it was down: under
+   * after-sink commits their records would never be acknowledged, and the commits would stay behind
+   * them for good. A stateful node it stopped or started needs its tasks restored. Either way the
+   * consumer rejoins and reads again from the committed offsets, as after a rebalance: exactly-once sinks
+   * and stateful nodes skip what they have, at-least-once sinks may write a record twice.
+   */
+  deployStarted(): void {
+    const d = this.deploy;
+    this.deploy = null;
+    if (d === null || this.consumer === null || this.stopping) return;
+    if (!d.lost && !(d.behind && this.tracker.pendingUnits > 0)) return;
+    this.node.log(this.t('smoke-kafka-in.log.redeliver', { records: this.tracker.inFlight }));
+    this.fail(this.consumer, new Error(this.t('smoke-kafka-in.errors.redeploy')), true);
   }
 
   protected async connect(): Promise<void> {
