@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ack, type HoldRelease, holdUntilAcked, NOTHING_HELD } from '../nr/ack';
+import { ack, type HoldRelease, holdUntilAcked, holdUntilHandedOn, NOTHING_HELD } from '../nr/ack';
 import { Deadline, settleWithin } from '../nr/kafka-client';
 import { ConfigReader } from '../nr/config';
 import { errorMessage, handleInputError, reportBadConfig } from '../nr/errors';
@@ -296,10 +296,9 @@ export = function (RED: RED) {
         if (err) return handleInputError(node, err, done, (err as NodeJS.ErrnoException).code ?? t('smoke-csv-sink.status.write-failed'));
         // Cut back: the partition moved to another runtime before these rows were committed.
         if (aborted) return done();
-        if (acknowledges) {
-          ack((msg.kafka as { ack?: unknown } | undefined)?.ack, group === undefined ? rows : all);
-          release();
-        }
+        if (acknowledges) ack((msg.kafka as { ack?: unknown } | undefined)?.ack, group === undefined ? rows : all);
+        // Given back, or (a sink that passes its records on) handed on to the sink behind, before it gets them.
+        release();
         metrics.csvRows.inc(rows);
         // End-to-end from the record's Kafka timestamp; without Kafka, from the message's arrival here.
         const ts = kafkaTimeOf(msg);
@@ -309,9 +308,11 @@ export = function (RED: RED) {
         done();
       }, group, top);
     };
-    // Records another sink gets too are held here until written (ack.ts holdUntilAcked): on arrival,
-    // before a wait for the crash recovery or the partition's restore.
-    node.on('input', (msg: NodeMessage, send: Send, done: Done) => handle(msg, send, done, role.acknowledges, role.holds ? holdUntilAcked(msg, node.id) : NOTHING_HELD));
+    // Records another sink gets too are held here until written (ack.ts holdUntilAcked), or until the
+    // sink this one passes them on to holds them (holdUntilHandedOn): on arrival, before a wait for the
+    // crash recovery or the partition's restore.
+    const holdOf = (msg: NodeMessage, acknowledges: boolean): HoldRelease => (acknowledges ? holdUntilAcked : holdUntilHandedOn)(msg, node.id);
+    node.on('input', (msg: NodeMessage, send: Send, done: Done) => handle(msg, send, done, role.acknowledges, role.holds ? holdOf(msg, role.acknowledges) : NOTHING_HELD));
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;

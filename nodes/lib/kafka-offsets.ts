@@ -39,6 +39,8 @@ interface Unit {
    * record, so a Map per unit would be most of what the tracker keeps alive.
    */
   holds: string[] | null;
+  /** Holders whose hold ends with the next hold of another holder ({@link OffsetTracker.handOn}). */
+  handed: string[] | null;
 }
 
 /**
@@ -118,7 +120,7 @@ export class OffsetTracker {
    */
   track(topic: string, partition: number, firstOffset: number, lastOffset: number, records: number, now: number): number {
     const part = this.partition(topic, partition);
-    const unit: Unit = { id: this.nextId(), part, first: firstOffset, records, acked: 0, at: now, done: false, holds: null };
+    const unit: Unit = { id: this.nextId(), part, first: firstOffset, records, acked: 0, at: now, done: false, holds: null, handed: null };
     if (unit.id < this.firstId) this.firstId = unit.id;
     if (unit.id > this.lastId) this.lastId = unit.id;
     if (lastOffset > part.highest) part.highest = lastOffset;
@@ -175,7 +177,29 @@ export class OffsetTracker {
       this.heldAcked += unit.acked;
     }
     holds.push(holder);
+    const handed = unit.handed;
+    if (handed !== null) {
+      // The holds handed on to this holder end now: the unit was held all the way.
+      unit.handed = null;
+      for (const h of handed) {
+        if (h === holder) (unit.handed ??= []).push(h);
+        else this.release(id, h);
+      }
+    }
     return 'held';
+  }
+
+  /**
+   * `holder` passes unit `id`'s records on to a node behind it that holds them in turn (a csv sink that
+   * archives them and hands them to a kafka out, while another sink shares them): one of its holds ends
+   * as the next hold of another holder on the unit begins, not before, so that no other sink's
+   * acknowledgement completes the unit while the records are on their way. Call it before passing them
+   * on. Ignored when `holder` holds nothing of the unit.
+   */
+  handOn(id: number, holder: string): void {
+    const unit = this.units.get(id);
+    if (unit === undefined || unit.holds === null || !unit.holds.includes(holder)) return;
+    (unit.handed ??= []).push(holder);
   }
 
   /**

@@ -53,6 +53,8 @@ export interface ConsumerHandler {
   /** Returns `held`, `late` (unit already complete) or `unknown` (not one of its pending units). */
   hold?(id: number, holder: string): 'held' | 'late' | 'unknown';
   release?(id: number, holder: string): void;
+  /** Ends one hold of `holder` with the next hold of another holder (lib/kafka-offsets.ts `handOn`). */
+  handOn?(id: number, holder: string): void;
 }
 
 /** An acknowledgement-only consumer (no holds). */
@@ -147,5 +149,22 @@ export function holdUntilAcked(msg: { payload?: unknown; kafka?: unknown }, hold
   if (hold(token, holderId) !== 'held') return NOTHING_HELD;
   return () => {
     release(token as AckToken, holderId);
+  };
+}
+
+/**
+ * The hold of a sink that shares records with another sink and passes them on to a third instead of
+ * acknowledging them (a csv sink → kafka out: archive, then publish; flow-graph.ts `sinkRole`): taken on
+ * arrival, like {@link holdUntilAcked}; call the function it returns right before passing the message
+ * on. The hold then lasts until the sink behind takes its own (on arrival, as it shares the records
+ * too): released at once, the other sink's acknowledgement could complete the unit while the message
+ * is on its way, and the commit pass records the sink behind never got.
+ */
+export function holdUntilHandedOn(msg: { payload?: unknown; kafka?: unknown }, holderId: string): HoldRelease {
+  const token = (msg.kafka as { ack?: unknown } | null | undefined)?.ack;
+  if (hold(token, holderId) !== 'held') return NOTHING_HELD;
+  return () => {
+    const h = consumers.get((token as AckToken).consumer);
+    if (h !== undefined && typeof h !== 'function') h.handOn?.((token as AckToken).id, holderId);
   };
 }

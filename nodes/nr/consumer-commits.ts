@@ -28,6 +28,7 @@ export class AfterSinkCommits {
       this.host.drained();
     },
     hold: (id, holder) => this.tracker.hold(id, holder),
+    handOn: (id, holder) => this.tracker.handOn(id, holder),
     release: (id, holder) => {
       this.tracker.release(id, holder);
       this.host.drained();

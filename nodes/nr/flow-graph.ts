@@ -84,12 +84,12 @@ export function recordsEndHere(RED: RED, nodeId: string, defs = flowDefs(RED)): 
  *   two csv sinks of the same readings). Each acknowledges all of them, and a unit counts as acknowledged
  *   once its records are, so the first sink's write would let the commit pass rows the other has not
  *   written: such a sink holds each message's token from its arrival until it acknowledged it
- *   (ack.ts `holdUntilAcked`).
+ *   (ack.ts `holdUntilAcked`). A sink that passes its records on instead holds them until the sink behind
+ *   it holds them (ack.ts `holdUntilHandedOn`), where another sink shares them.
  */
 export function sinkRole(RED: RED, nodeId: string, defs = flowDefs(RED)): { acknowledges: boolean; holds: boolean } {
   const def = defs.get(nodeId);
   const acknowledges = def === undefined || !passesRecordsOn(defs, def);
-  if (!acknowledges) return { acknowledges, holds: false };
   const p = recordPaths(defs, nodeId);
   return { acknowledges, holds: p.fromKafka && p.otherSink };
 }

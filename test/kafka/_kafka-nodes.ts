@@ -223,10 +223,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Catch and Complete nodes of Node-RED's core palette, for flows that check what a node reports. */
+/** Catch and Complete nodes of Node-RED's core palette, for flows that check what a node reports; its delay node. */
 /* eslint-disable @typescript-eslint/no-require-imports */
 export const catchModule = require('@node-red/nodes/core/common/25-catch.js');
 export const completeModule = require('@node-red/nodes/core/common/24-complete.js');
+export const delayModule = require('@node-red/nodes/core/function/89-delay.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface LogLine {

@@ -10,6 +10,7 @@ import {
   brokerNode,
   collect,
   committedOffsets,
+  delayModule,
   type Collected,
   endOffsets,
   freePort,
@@ -442,6 +443,56 @@ describe('kafka in > after-sink: every sink acknowledges (kafka out, two sinks o
     await waitFor(() => csvRows(dir).length === 300, 30_000, () => `${csvRows(dir).length}/300 rows in the file`);
     // The kafka out has not sent them.
     assert.deepEqual(await nextHealth(health, 'the csv sink wrote every row'), { inFlight: 300, records: 300 });
+    assert.deepEqual(Object.values(await committedOffsets(`${topic}-group`, topic)).filter((o) => o > 0), [], 'nothing committed before the kafka out sent it');
+  });
+
+  it('csv sink → delay → kafka out, beside a second csv sink: every offset committed, every reading in both files and on the topic', async function () {
+    const topic = uniqueTopic('aftersink-chain-beside-src');
+    const out = uniqueTopic('aftersink-chain-beside-dst');
+    await createTopic(topic, 2);
+    await createTopic(out, 2);
+    await produce(topic, jsonMessages(readings(600, 10)));
+    const [archiveDir, backupDir] = [folder('smoke-chain-archive-'), folder('smoke-chain-backup-')];
+    const flow = [
+      brokerNode(),
+      { ...kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', maxBatch: 50, maxInFlight: 100, commitInterval: 100 }), wires: [['validate'], [], []] },
+      { id: 'validate', type: 'smoke-sensor-validate', wires: [['archive', 'backup'], []] },
+      { id: 'archive', type: 'smoke-csv-sink', preset: 'readings', folder: archiveDir, wires: [['pause']] },
+      { id: 'pause', type: 'delay', pauseType: 'delay', timeout: '0.1', timeoutUnits: 'seconds', wires: [['out']] },
+      { id: 'out', type: 'smoke-kafka-out', broker: 'broker', topic: out, wires: [] },
+      { id: 'backup', type: 'smoke-csv-sink', preset: 'readings', folder: backupDir, wires: [[]] },
+    ];
+    await helper.load([brokerModule, inModule, outModule, delayModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
+    await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic), 60_000);
+    assert.equal(csvRows(archiveDir).length, 600, 'every reading in the archive');
+    assert.equal(csvRows(backupDir).length, 600, 'every reading in the backup');
+    assert.equal(Object.values(await endOffsets(out)).reduce((a, b) => a + b, 0), 600, 'every reading on the topic');
+  });
+
+  // The archive passes each message on once written; the backup beside it writes the same readings. Had
+  // the archive let go of them then, the backup's acknowledgements would complete them while they wait in
+  // the delay node, before the kafka out behind it holds them: committed, never sent.
+  it('csv sink → delay → kafka out whose broker is unreachable, beside a second csv sink: both files hold every reading, and still nothing is committed', async function () {
+    const topic = uniqueTopic('aftersink-chain-beside');
+    await createTopic(topic, 2);
+    await produce(topic, jsonMessages(readings(300, 10)));
+    const [archiveDir, backupDir] = [folder('smoke-chain-archive-'), folder('smoke-chain-backup-')];
+    const flow = [
+      brokerNode(),
+      brokerNode('nowhere', { brokers: `127.0.0.1:${await freePort()}` }),
+      { ...kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', maxBatch: 50, commitInterval: 100, metricsInterval: 1 }), wires: [['validate'], [], ['metrics']] },
+      { id: 'metrics', type: 'helper' },
+      { id: 'validate', type: 'smoke-sensor-validate', wires: [['archive', 'backup'], []] },
+      { id: 'archive', type: 'smoke-csv-sink', preset: 'readings', folder: archiveDir, wires: [['pause']] },
+      { id: 'pause', type: 'delay', pauseType: 'delay', timeout: '0.2', timeoutUnits: 'seconds', wires: [['out']] },
+      { id: 'out', type: 'smoke-kafka-out', broker: 'nowhere', topic: 'never-sent', wires: [] },
+      { id: 'backup', type: 'smoke-csv-sink', preset: 'readings', folder: backupDir, wires: [[]] },
+    ];
+    await helper.load([brokerModule, inModule, outModule, delayModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
+    const health = healthReports('metrics');
+    const rows = (): string => `archive ${csvRows(archiveDir).length}/300, backup ${csvRows(backupDir).length}/300 rows`;
+    await waitFor(() => csvRows(archiveDir).length === 300 && csvRows(backupDir).length === 300, 30_000, rows);
+    assert.deepEqual(await nextHealth(health, 'both csv sinks wrote every row'), { inFlight: 300, records: 300 });
     assert.deepEqual(Object.values(await committedOffsets(`${topic}-group`, topic)).filter((o) => o > 0), [], 'nothing committed before the kafka out sent it');
   });
 });

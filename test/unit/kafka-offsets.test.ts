@@ -196,6 +196,29 @@ describe('kafka-offsets > holds of stateful nodes', function () {
     assert.equal(t.pendingUnits, 0);
   });
 
+  it('a hold handed on ends with the next hold of another holder, not before; one of the same holder does not end it', function () {
+    const t = new OffsetTracker();
+    const id = t.track('a', 0, 0, 9, 10, 0);
+    // archive (a csv sink passing the records on to publish) and backup (another csv sink) share them
+    t.hold(id, 'archive');
+    t.hold(id, 'backup');
+    t.handOn(id, 'archive');
+    t.ack(id, 10);
+    assert.equal(t.release(id, 'backup'), false, 'backup wrote them: the records are still on their way to publish');
+    t.hold(id, 'archive');
+    assert.equal(t.release(id, 'archive'), false, 'a hold of the same holder does not take the one handed on');
+    assert.equal(t.commitOffset('a', 0), 0);
+    assert.equal(t.hold(id, 'publish'), 'held');
+    assert.equal(t.commitOffset('a', 0), 0, 'publish holds them now');
+    assert.equal(t.release(id, 'publish'), true, "publish sent them: archive's handed-on hold ended when publish took its own");
+    assert.equal(t.commitOffset('a', 0), 10);
+    assert.equal(t.inFlight, 0);
+    t.handOn(id, 'archive');
+    const other = t.track('a', 0, 10, 10, 1, 0);
+    t.handOn(other, 'archive');
+    assert.equal(t.ack(other, 1), true, 'handing on what the holder does not hold does nothing');
+  });
+
   it('waits for the acknowledgements when the release comes first', function () {
     const t = new OffsetTracker();
     const id = t.track('a', 0, 5, 9, 5, 0);

@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { ackingSinks, changelogSource, recordEnds, recordsEndHere, sinkRole, trackedSinks } from '../../nodes/nr/flow-graph';
-import { ack, holdUntilAcked, registerConsumer, settle, unregisterConsumer } from '../../nodes/nr/ack';
+import { ack, holdUntilAcked, holdUntilHandedOn, registerConsumer, settle, unregisterConsumer } from '../../nodes/nr/ack';
 import { OffsetTracker } from '../../nodes/lib/kafka-offsets';
 import type { RED } from '../../nodes/nr/types';
 
@@ -209,8 +209,50 @@ describe('records that end at a node (after-sink acknowledgements)', () => {
       { id: 'debug', type: 'debug', wires: [] },
     ]);
     assert.equal(sinkRole(r, 'archive').acknowledges, false, 'the kafka out behind it acknowledges, once it has them too');
+    assert.equal(sinkRole(r, 'archive').holds, false, 'no other sink gets its records: only the kafka out behind it completes them');
+    assert.equal(sinkRole(r, 'publish').holds, true, 'a sink on the way: it holds until sent');
     assert.equal(sinkRole(r, 'publish').acknowledges, true);
     assert.equal(sinkRole(r, 'alertsDebugCsv').acknowledges, true, 'a debug node behind a sink is no sink');
     assert.equal(ackingSinks(r, 'threshold', 1), 2, "the detector's alerts: acknowledged by the kafka out behind the first csv sink, and by the second csv sink");
+  });
+
+  it('archive, then publish, beside another sink of the same records: the archive holds them until the kafka out behind it holds them', () => {
+    const r = red([
+      kin([['validate'], [], []]),
+      { id: 'validate', type: 'smoke-sensor-validate', wires: [['archive', 'backup'], []] },
+      { id: 'archive', type: 'smoke-csv-sink', wires: [['publish']] },
+      { id: 'publish', type: 'smoke-kafka-out', wires: [] },
+      { id: 'backup', type: 'smoke-csv-sink', wires: [] },
+    ]);
+    assert.deepEqual(sinkRole(r, 'archive'), { acknowledges: false, holds: true });
+    assert.deepEqual(sinkRole(r, 'backup'), { acknowledges: true, holds: true });
+    assert.deepEqual(sinkRole(r, 'publish'), { acknowledges: true, holds: true });
+
+    const tracker = new OffsetTracker();
+    registerConsumer('unit-in3', {
+      ack: (id, n) => tracker.ack(id, n),
+      hold: (id, h) => tracker.hold(id, h),
+      release: (id, h) => void tracker.release(id, h),
+      handOn: (id, h) => tracker.handOn(id, h),
+    });
+    try {
+      const id = tracker.track('t', 0, 0, 9, 10, Date.now());
+      const msg = (): { payload: number[]; kafka: unknown } => ({ payload: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], kafka: { ack: { consumer: 'unit-in3', id, records: 10 } } });
+      const [toArchive, toBackup] = [msg(), msg()];
+      const handOn = holdUntilHandedOn(toArchive, 'archive');
+      const releaseBackup = holdUntilAcked(toBackup, 'backup');
+      // archive wrote its rows and passes the message on; backup writes its rows before publish has it
+      handOn();
+      ack((toBackup.kafka as { ack: unknown }).ack, 10);
+      releaseBackup();
+      assert.equal(tracker.commitOffset('t', 0), 0, 'on its way to publish: no commit past it');
+      const releasePublish = holdUntilAcked(toArchive, 'publish');
+      ack((toArchive.kafka as { ack: unknown }).ack, 10);
+      assert.equal(tracker.commitOffset('t', 0), 0, 'publish holds them until the broker has them');
+      releasePublish();
+      assert.equal(tracker.commitOffset('t', 0), 10, 'every sink has them');
+    } finally {
+      unregisterConsumer('unit-in3');
+    }
   });
 });
