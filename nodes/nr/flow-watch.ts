@@ -36,7 +36,7 @@ type Callback = (event: unknown) => void;
 const watchers = new WeakMap<RED['events'], Map<string, Set<Callback>>>();
 
 /** The callbacks run on every `event` of `events`, with the one listener that runs them. */
-function deployCallbacks(events: RED['events'], event: string): Set<Callback> {
+function runtimeCallbacks(events: RED['events'], event: string): Set<Callback> {
   let byEvent = watchers.get(events);
   if (byEvent === undefined) watchers.set(events, (byEvent = new Map()));
   let all = byEvent.get(event);
@@ -58,7 +58,7 @@ function deployCallbacks(events: RED['events'], event: string): Set<Callback> {
 
 /** Calls `fn` on every later `event` of the runtime, until the node closes. */
 function onEvery(RED: RED, node: Node, event: string, fn: Callback): () => void {
-  const callbacks = deployCallbacks(RED.events, event);
+  const callbacks = runtimeCallbacks(RED.events, event);
   const stop = (): void => {
     callbacks.delete(fn);
   };
