@@ -59,6 +59,8 @@ export = function (RED: RED) {
       gzip: cfg.oneOf('compression', ['none', 'gzip'] as const, 'none') === 'gzip',
       maxQueue: cfg.number('maxQueue', 10000, { min: 1, integer: true }),
       maxSendRecords: cfg.number('maxSendRecords', 5000, { min: 1, integer: true }),
+      // Below the broker's default message.max.bytes (1,048,588), which bounds each partition's batch.
+      maxSendBytes: cfg.number('maxSendBytes', 1_000_000, { min: 1024, integer: true }),
       backoff: { initialMs: cfg.duration('backoffInitial', 1000, 'ms'), maxMs: cfg.duration('backoffMax', 15000, 'ms') },
       closeFlushMs: 5000,
     };

@@ -25,6 +25,12 @@ export interface KafkaOutOptions {
   maxQueue: number;
   /** Most records per produce request (a message's array is never split). */
   maxSendRecords: number;
+  /**
+   * Most bytes of keys and values (and a record's overhead) per produce request, a message's records
+   * counted whole; a message larger than this goes alone. Below the broker's `message.max.bytes` (1 MB by
+   * default), so that no partition's batch in a request is refused for its size (see takeBatch).
+   */
+  maxSendBytes: number;
   backoff: BackoffOptions;
   /** On close: how long queued records may still be sent before they fail, ms. */
   closeFlushMs: number;
@@ -33,11 +39,35 @@ export interface KafkaOutOptions {
 interface Entry {
   topic: string;
   messages: Message[];
+  /** Bytes of the messages' keys and values, with RECORD_OVERHEAD each (see takeBatch). */
+  bytes: number;
   msg: NodeMessage;
   done: Done;
   /** Gives back the hold on the message's records (ack.ts holdUntilAcked), once acknowledged. */
   release: HoldRelease;
   settled: boolean;
+}
+
+/**
+ * What a record adds to its batch beyond its key and value, at most: its length, attributes, timestamp
+ * and offset deltas, key and value lengths and header count as varints (Kafka's record format v2).
+ */
+const RECORD_OVERHEAD = 24;
+
+/** Bytes of the messages' keys and values, with RECORD_OVERHEAD each. */
+function recordBytes(messages: Message[]): number {
+  let n = messages.length * RECORD_OVERHEAD;
+  for (const m of messages) n += messageBytes(m);
+  return n;
+}
+
+/** Bytes of a message's key and value as the producer encodes them (text as UTF-8). */
+export function messageBytes(m: Message): number {
+  return sizeOf(m.key) + sizeOf(m.value);
+}
+
+function sizeOf(v: Message['value'] | Message['key']): number {
+  return v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
 }
 
 export class KafkaOutRunner extends ClientRunner {
@@ -108,7 +138,7 @@ export class KafkaOutRunner extends ClientRunner {
       return;
     }
     this.refusedFull = 0;
-    this.queue.push({ topic, messages, msg, done, release, settled: false });
+    this.queue.push({ topic, messages, bytes: recordBytes(messages), msg, done, release, settled: false });
     this.queued += messages.length;
     void this.pump();
   }
@@ -249,15 +279,23 @@ export class KafkaOutRunner extends ClientRunner {
     if (!this.stopping) this.starting = this.connect();
   }
 
-  /** The head of the queue up to maxSendRecords (at least one message, whole messages only). */
+  /**
+   * The head of the queue up to maxSendRecords and maxSendBytes (at least one message, whole messages
+   * only). The bytes bound the request as a whole because the partitioner places the records only in
+   * kafkajs: the broker refuses a partition's batch larger than its `message.max.bytes` while it writes
+   * the other partitions' batches of the same request, and the request sent again (one message at a
+   * time, see send) would write those twice.
+   */
   private takeBatch(): Entry[] {
     if (this.isolate > 0) return [this.queue[0]];
     const out: Entry[] = [];
     let n = 0;
+    let bytes = 0;
     for (const e of this.queue) {
-      if (out.length > 0 && n + e.messages.length > this.o.maxSendRecords) break;
+      if (out.length > 0 && (n + e.messages.length > this.o.maxSendRecords || bytes + e.bytes > this.o.maxSendBytes)) break;
       out.push(e);
       n += e.messages.length;
+      bytes += e.bytes;
     }
     return out;
   }

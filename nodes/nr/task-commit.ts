@@ -11,6 +11,7 @@ import { isFenced } from '../lib/kafka-errors';
 import { release } from './ack';
 import { text } from './i18n';
 import { errorText } from './kafka-client';
+import { messageBytes } from './kafka-producer';
 import type { AbortCause, CommitOutcome, Lane, OutputRecords, PartitionStore, Taken, Task } from './task-types';
 
 /** What a checkpoint needs of the partition tasks. */
@@ -147,7 +148,7 @@ async function sendAll(txn: Pick<Producer, 'sendBatch'>, lists: OutputRecords[])
     };
     for (const l of group) {
       for (const m of l.messages) {
-        const size = sizeOf(m.key) + sizeOf(m.value);
+        const size = messageBytes(m);
         if (bytes > 0 && bytes + size > SEND_BYTES) await flush();
         let list = batch.get(l.topic);
         if (list === undefined) batch.set(l.topic, (list = []));
@@ -159,6 +160,3 @@ async function sendAll(txn: Pick<Producer, 'sendBatch'>, lists: OutputRecords[])
   }
 }
 
-function sizeOf(v: Message['key'] | Message['value']): number {
-  return v === null || v === undefined ? 0 : typeof v === 'string' ? v.length : v.length;
-}

@@ -124,6 +124,35 @@ describe('kafka out', function () {
     assert.ok(new Set(partitionOfDevice.values()).size > 1, 'devices spread over partitions');
   });
 
+  // A produce request carries each partition's records as one batch, which the broker refuses whole when
+  // it is larger than its max.message.bytes (1 MB by default) while it writes the other partitions' batches
+  // of the same request; sent again, those would be written twice.
+  it('keeps each produce request within the broker\'s message size: messages queued before it connected, 1.2 MB for one partition and a little for another, each record on the topic once', async function () {
+    const topic = uniqueTopic('out-request-size');
+    await createTopic(topic, 2);
+    const flow = onTab('tab', [
+      { id: 'src', type: 'helper', wires: [['kout']] },
+      { id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic },
+      { id: 'catch', type: 'catch', scope: null, wires: [['caught']] },
+      { id: 'complete', type: 'complete', scope: ['kout'], wires: [['completed']] },
+      { id: 'caught', type: 'helper' },
+      { id: 'completed', type: 'helper' },
+    ]);
+    await helper.load([brokerModule, outModule, catchModule, completeModule], [brokerNode(), ...flow]);
+    const caught = caughtBy('caught');
+    const completed = caughtBy('completed');
+    const src = helper.getNode('src');
+    // Queued at once, before the producer connected: the first request takes as many as it may.
+    const big = (part: number): unknown[] => Array.from({ length: 2000 }, (_, i) => ({ part, i, pad: 'x'.repeat(280) }));
+    src.send({ key: 'dev-a', payload: big(0) });
+    src.send({ key: 'dev-a', payload: big(1) });
+    const small = ['dev-b', 'dev-c', 'dev-d', 'dev-e', 'dev-f', 'dev-g'];
+    for (const key of small) src.send({ key, payload: { key } });
+    await waitFor(() => completed.length + caught.length === 2 + small.length, 30_000, () => `${completed.length} sent, ${caught.length} refused`);
+    assert.deepEqual(caught.map((m) => m.error.message), [], 'nothing refused');
+    assert.equal(Object.values(await endOffsets(topic)).reduce((a, b) => a + b, 0), 4000 + small.length, 'each record on the topic once');
+  });
+
   it('takes the topic from msg.topic and the key from msg.key when the node sets neither, and rejects a message without a topic', async function () {
     const topic = uniqueTopic('out-msgtopic');
     await createTopic(topic, 4);
