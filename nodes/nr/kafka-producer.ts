@@ -23,12 +23,13 @@ export interface KafkaOutOptions {
   idempotent: boolean;
   /** Most records waiting for the broker; a message that does not fit fails with done(err). */
   maxQueue: number;
-  /** Most records per produce request (a message's array is never split). */
+  /** Most records per produce request (a message's records are split only by maxSendBytes). */
   maxSendRecords: number;
   /**
    * Most bytes of keys and values (and a record's overhead) per produce request, a message's records
-   * counted whole; a message larger than this goes alone. Below the broker's `message.max.bytes` (1 MB by
-   * default), so that no partition's batch in a request is refused for its size (see takeBatch).
+   * counted whole; a message larger than this goes in parts of at most this size (one record alone may
+   * be larger), and is done once every part is. Below the broker's `message.max.bytes` (1 MB by default),
+   * so that no partition's batch in a request is refused for its size (see takeBatch).
    */
   maxSendBytes: number;
   backoff: BackoffOptions;
@@ -46,6 +47,15 @@ interface Entry {
   /** Gives back the hold on the message's records (ack.ts holdUntilAcked), once acknowledged. */
   release: HoldRelease;
   settled: boolean;
+  /** The message, when its records are split over several entries (see enqueue). */
+  whole?: Whole;
+}
+
+/** A message whose records did not fit one request: settled once every part is, failed if any part failed. */
+interface Whole {
+  parts: number;
+  records: number;
+  error: Error | null;
 }
 
 /**
@@ -59,6 +69,25 @@ function recordBytes(messages: Message[]): number {
   let n = messages.length * RECORD_OVERHEAD;
   for (const m of messages) n += messageBytes(m);
   return n;
+}
+
+/** `messages` in runs of at most `max` bytes (recordBytes), in order; a record larger than `max` is a run of its own. */
+function splitByBytes(messages: Message[], max: number): Message[][] {
+  const parts: Message[][] = [];
+  let part: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const b = messageBytes(m) + RECORD_OVERHEAD;
+    if (part.length > 0 && bytes + b > max) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(m);
+    bytes += b;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
 }
 
 /** Bytes of a message's key and value as the producer encodes them (text as UTF-8). */
@@ -138,7 +167,14 @@ export class KafkaOutRunner extends ClientRunner {
       return;
     }
     this.refusedFull = 0;
-    this.queue.push({ topic, messages, bytes: recordBytes(messages), msg, done, release, settled: false });
+    const bytes = recordBytes(messages);
+    if (bytes <= this.o.maxSendBytes || messages.length === 1) this.queue.push({ topic, messages, bytes, msg, done, release, settled: false });
+    else {
+      // More than one request may carry: parts of at most maxSendBytes, each request within the broker's limit.
+      const parts = splitByBytes(messages, this.o.maxSendBytes);
+      const whole: Whole = { parts: parts.length, records: messages.length, error: null };
+      for (const part of parts) this.queue.push({ topic, messages: part, bytes: recordBytes(part), msg, done, release, settled: false, whole });
+    }
     this.queued += messages.length;
     void this.pump();
   }
@@ -314,13 +350,22 @@ export class KafkaOutRunner extends ClientRunner {
       if (e.settled) continue;
       this.queued -= e.messages.length;
       e.settled = true;
-      if (err) failToCatch(this.node, err, e.msg, e.done);
-      else {
+      if (!err) {
         this.sent += e.messages.length;
         this.metrics.kafkaProduced.inc(e.messages.length);
+      }
+      // A message in parts: once, when its last part is settled.
+      const w = e.whole;
+      if (w !== undefined) {
+        w.error ??= err ?? null;
+        if (--w.parts > 0) continue;
+      }
+      const failed = w !== undefined ? w.error : err;
+      if (failed) failToCatch(this.node, failed, e.msg, e.done);
+      else {
         // The broker has the records: acknowledged to an after-sink kafka in (or a detector's outbox)
         // upstream, as a csv sink acknowledges its written rows.
-        ack((e.msg.kafka as { ack?: unknown } | undefined)?.ack, e.messages.length);
+        ack((e.msg.kafka as { ack?: unknown } | undefined)?.ack, w !== undefined ? w.records : e.messages.length);
         e.release();
         e.done();
       }
@@ -385,7 +430,8 @@ export class KafkaOutRunner extends ClientRunner {
     if (left.length > 0) {
       // One condition, one line: the count and the cause; the Catch nodes get every message.
       const n = left.reduce((s, e) => s + e.messages.length, 0);
-      const err = new Error(this.t('smoke-kafka-out.errors.closed', { records: thousands(n), messages: thousands(left.length), cause: this.closeCause() }));
+      const messages = new Set(left.map((e) => e.msg)).size;
+      const err = new Error(this.t('smoke-kafka-out.errors.closed', { records: thousands(n), messages: thousands(messages), cause: this.closeCause() }));
       this.node.error(err.message);
       this.settle(left, err);
     }

@@ -153,6 +153,49 @@ describe('kafka out', function () {
     assert.equal(Object.values(await endOffsets(topic)).reduce((a, b) => a + b, 0), 4000 + small.length, 'each record on the topic once');
   });
 
+  it('sends a message of 1.2 MB for one partition in parts within the broker\'s message size: done once, every record on the topic once', async function () {
+    const topic = uniqueTopic('out-message-parts');
+    await createTopic(topic, 2);
+    const flow = onTab('tab', [
+      { id: 'src', type: 'helper', wires: [['kout']] },
+      { id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic },
+      { id: 'catch', type: 'catch', scope: null, wires: [['caught']] },
+      { id: 'complete', type: 'complete', scope: ['kout'], wires: [['completed']] },
+      { id: 'caught', type: 'helper' },
+      { id: 'completed', type: 'helper' },
+    ]);
+    await helper.load([brokerModule, outModule, catchModule, completeModule], [brokerNode(), ...flow]);
+    const caught = caughtBy('caught');
+    const completed = caughtBy('completed');
+    helper.getNode('src').send({ key: 'dev-a', payload: Array.from({ length: 2000 }, (_, i) => ({ i, pad: 'x'.repeat(580) })) });
+    await waitFor(() => completed.length + caught.length === 1, 30_000, () => 'the message done');
+    assert.deepEqual(caught.map((m) => m.error.message), [], 'not refused');
+    assert.equal(completed.length, 1, 'done once');
+    assert.equal(Object.values(await endOffsets(topic)).reduce((a, b) => a + b, 0), 2000, 'every record on the topic once');
+  });
+
+  it('a message in parts that cannot be sent (broker unreachable, then close): one failure to Catch for the message, none to Complete', async function () {
+    const port = await freePort();
+    const flow = onTab('tab', [
+      { id: 'src', type: 'helper', wires: [['kout']] },
+      { id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic: 'nowhere' },
+      { id: 'catch', type: 'catch', scope: null, wires: [['caught']] },
+      { id: 'complete', type: 'complete', scope: ['kout'], wires: [['completed']] },
+      { id: 'caught', type: 'helper' },
+      { id: 'completed', type: 'helper' },
+    ]);
+    await helper.load([brokerModule, outModule, catchModule, completeModule], [brokerNode('broker', { brokers: `127.0.0.1:${port}` }), ...flow]);
+    const caught = caughtBy('caught');
+    const completed = caughtBy('completed');
+    const status = recordStatus(helper.getNode('kout'));
+    helper.getNode('src').send({ key: 'dev-a', payload: Array.from({ length: 2000 }, (_, i) => ({ i, pad: 'x'.repeat(580) })) });
+    await waitFor(() => status.some((s) => /2\.0k queued/.test(s.text ?? '')), 10_000, () => JSON.stringify(status.slice(-3)));
+    await helper.getNode('kout').close(false);
+    await waitFor(() => caught.length === 1, 5000, () => `caught ${caught.length}`);
+    assert.match(caught[0].error.message, /closed with 2,000 records \(1 messages\) not acknowledged/);
+    assert.equal(completed.length, 0);
+  });
+
   it('takes the topic from msg.topic and the key from msg.key when the node sets neither, and rejects a message without a topic', async function () {
     const topic = uniqueTopic('out-msgtopic');
     await createTopic(topic, 4);
