@@ -71,22 +71,22 @@ function recordBytes(messages: Message[]): number {
   return n;
 }
 
-/** `messages` in runs of at most `max` bytes (recordBytes), in order; a record larger than `max` is a run of its own. */
-function splitByBytes(messages: Message[], max: number): Message[][] {
-  const parts: Message[][] = [];
+/** `messages` in runs of at most `max` bytes (as recordBytes counts them), in order, with their bytes; a record larger than `max` is a run of its own. */
+function splitByBytes(messages: Message[], max: number): Array<{ messages: Message[]; bytes: number }> {
+  const parts: Array<{ messages: Message[]; bytes: number }> = [];
   let part: Message[] = [];
   let bytes = 0;
   for (const m of messages) {
     const b = messageBytes(m) + RECORD_OVERHEAD;
     if (part.length > 0 && bytes + b > max) {
-      parts.push(part);
+      parts.push({ messages: part, bytes });
       part = [];
       bytes = 0;
     }
     part.push(m);
     bytes += b;
   }
-  if (part.length > 0) parts.push(part);
+  if (part.length > 0) parts.push({ messages: part, bytes });
   return parts;
 }
 
@@ -173,7 +173,7 @@ export class KafkaOutRunner extends ClientRunner {
       // More than one request may carry: parts of at most maxSendBytes, each request within the broker's limit.
       const parts = splitByBytes(messages, this.o.maxSendBytes);
       const whole: Whole = { parts: parts.length, records: messages.length, error: null };
-      for (const part of parts) this.queue.push({ topic, messages: part, bytes: recordBytes(part), msg, done, release, settled: false, whole });
+      for (const part of parts) this.queue.push({ topic, messages: part.messages, bytes: part.bytes, msg, done, release, settled: false, whole });
     }
     this.queued += messages.length;
     void this.pump();
