@@ -58,6 +58,23 @@ function onTab(tab: string, nodes: FlowNode[]): FlowNode[] {
   return [{ id: tab, type: 'tab' }, ...nodes.map((n) => ({ ...n, z: tab, x: 100, y: 100 }))];
 }
 
+/**
+ * kafka out `kout` to `topic` on broker node `broker`, fed by helper `src`, with a Catch node for its tab and
+ * a Complete node for it: the messages each passes on (failed, done), from now on.
+ */
+async function loadOut(topic: string, broker: FlowNode) {
+  const flow = onTab('tab', [
+    { id: 'src', type: 'helper', wires: [['kout']] },
+    { id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic },
+    { id: 'catch', type: 'catch', scope: null, wires: [['caught']] },
+    { id: 'complete', type: 'complete', scope: ['kout'], wires: [['completed']] },
+    { id: 'caught', type: 'helper' },
+    { id: 'completed', type: 'helper' },
+  ]);
+  await helper.load([brokerModule, outModule, catchModule, completeModule], [broker, ...flow]);
+  return { caught: caughtBy('caught'), completed: caughtBy('completed') };
+}
+
 /** Messages that reach helper node `id` (a Catch or Complete node's output), from now on. */
 function caughtBy(id: string): Array<{ payload: unknown; error: { message: string; source: { id: string } } }> {
   const seen: Array<{ payload: unknown; error: { message: string; source: { id: string } } }> = [];
@@ -130,17 +147,7 @@ describe('kafka out', function () {
   it('keeps each produce request within the broker\'s message size: messages queued before it connected, 1.2 MB for one partition and a little for another, each record on the topic once', async function () {
     const topic = uniqueTopic('out-request-size');
     await createTopic(topic, 2);
-    const flow = onTab('tab', [
-      { id: 'src', type: 'helper', wires: [['kout']] },
-      { id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic },
-      { id: 'catch', type: 'catch', scope: null, wires: [['caught']] },
-      { id: 'complete', type: 'complete', scope: ['kout'], wires: [['completed']] },
-      { id: 'caught', type: 'helper' },
-      { id: 'completed', type: 'helper' },
-    ]);
-    await helper.load([brokerModule, outModule, catchModule, completeModule], [brokerNode(), ...flow]);
-    const caught = caughtBy('caught');
-    const completed = caughtBy('completed');
+    const { caught, completed } = await loadOut(topic, brokerNode());
     const src = helper.getNode('src');
     // Queued at once, before the producer connected: the first request takes as many as it may.
     const big = (part: number): unknown[] => Array.from({ length: 2000 }, (_, i) => ({ part, i, pad: 'x'.repeat(280) }));
@@ -156,17 +163,7 @@ describe('kafka out', function () {
   it('sends a message of 1.2 MB for one partition in parts within the broker\'s message size: done once, every record on the topic once', async function () {
     const topic = uniqueTopic('out-message-parts');
     await createTopic(topic, 2);
-    const flow = onTab('tab', [
-      { id: 'src', type: 'helper', wires: [['kout']] },
-      { id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic },
-      { id: 'catch', type: 'catch', scope: null, wires: [['caught']] },
-      { id: 'complete', type: 'complete', scope: ['kout'], wires: [['completed']] },
-      { id: 'caught', type: 'helper' },
-      { id: 'completed', type: 'helper' },
-    ]);
-    await helper.load([brokerModule, outModule, catchModule, completeModule], [brokerNode(), ...flow]);
-    const caught = caughtBy('caught');
-    const completed = caughtBy('completed');
+    const { caught, completed } = await loadOut(topic, brokerNode());
     helper.getNode('src').send({ key: 'dev-a', payload: Array.from({ length: 2000 }, (_, i) => ({ i, pad: 'x'.repeat(580) })) });
     await waitFor(() => completed.length + caught.length === 1, 30_000, () => 'the message done');
     assert.deepEqual(caught.map((m) => m.error.message), [], 'not refused');
@@ -176,17 +173,7 @@ describe('kafka out', function () {
 
   it('a message in parts that cannot be sent (broker unreachable, then close): one failure to Catch for the message, none to Complete', async function () {
     const port = await freePort();
-    const flow = onTab('tab', [
-      { id: 'src', type: 'helper', wires: [['kout']] },
-      { id: 'kout', type: 'smoke-kafka-out', broker: 'broker', topic: 'nowhere' },
-      { id: 'catch', type: 'catch', scope: null, wires: [['caught']] },
-      { id: 'complete', type: 'complete', scope: ['kout'], wires: [['completed']] },
-      { id: 'caught', type: 'helper' },
-      { id: 'completed', type: 'helper' },
-    ]);
-    await helper.load([brokerModule, outModule, catchModule, completeModule], [brokerNode('broker', { brokers: `127.0.0.1:${port}` }), ...flow]);
-    const caught = caughtBy('caught');
-    const completed = caughtBy('completed');
+    const { caught, completed } = await loadOut('nowhere', brokerNode('broker', { brokers: `127.0.0.1:${port}` }));
     const status = recordStatus(helper.getNode('kout'));
     helper.getNode('src').send({ key: 'dev-a', payload: Array.from({ length: 2000 }, (_, i) => ({ i, pad: 'x'.repeat(580) })) });
     await waitFor(() => status.some((s) => /2\.0k queued/.test(s.text ?? '')), 10_000, () => JSON.stringify(status.slice(-3)));
