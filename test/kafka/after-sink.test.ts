@@ -14,6 +14,7 @@ import {
   type Collected,
   endOffsets,
   freePort,
+  type FlowNode,
   helper,
   inModule,
   jsonMessages,
@@ -73,6 +74,30 @@ async function nextHealth(health: Health[], what: string): Promise<Pick<Health, 
   await waitFor(() => health.length > seen, 10_000, () => `a health report after ${what}`);
   const h = health.at(-1)!;
   return { inFlight: h.inFlight, records: h.records };
+}
+
+/**
+ * Loads `kafka in` (batch, after-sink) on `topic` → sensor validate → csv sink `archive` (→ a delay node of
+ * `pauseSeconds`) → kafka out `out`, and csv sink `backup` beside `archive` when given. `outTopic`
+ * undefined: the kafka out's broker is unreachable, and kafka in's health reports go to helper `metrics`.
+ */
+async function loadChain(o: { topic: string; archive: string; backup?: string; pauseSeconds?: number; outTopic?: string }): Promise<void> {
+  const down = o.outTopic === undefined;
+  const archiveTo = o.pauseSeconds === undefined ? 'out' : 'pause';
+  const flow: FlowNode[] = [
+    brokerNode(),
+    ...(down ? [brokerNode('nowhere', { brokers: `127.0.0.1:${await freePort()}` }), { id: 'metrics', type: 'helper' }] : []),
+    {
+      ...kafkaInNode(o.topic, { commit: 'after-sink', mode: 'batch', maxBatch: 50, commitInterval: 100, ...(down ? { metricsInterval: 1 } : { maxInFlight: 100 }) }),
+      wires: [['validate'], [], down ? ['metrics'] : []],
+    },
+    { id: 'validate', type: 'smoke-sensor-validate', wires: [o.backup === undefined ? ['archive'] : ['archive', 'backup'], []] },
+    { id: 'archive', type: 'smoke-csv-sink', preset: 'readings', folder: o.archive, wires: [[archiveTo]] },
+    ...(o.pauseSeconds === undefined ? [] : [{ id: 'pause', type: 'delay', pauseType: 'delay', timeout: String(o.pauseSeconds), timeoutUnits: 'seconds', wires: [['out']] }]),
+    { id: 'out', type: 'smoke-kafka-out', broker: down ? 'nowhere' : 'broker', topic: o.outTopic ?? 'never-sent', wires: [] },
+    ...(o.backup === undefined ? [] : [{ id: 'backup', type: 'smoke-csv-sink', preset: 'readings', folder: o.backup, wires: [[]] }]),
+  ];
+  await helper.load([brokerModule, inModule, outModule, delayModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
 }
 
 describe('kafka in > after-sink commits (at-least-once)', function () {
@@ -411,14 +436,7 @@ describe('kafka in > after-sink: every sink acknowledges (kafka out, two sinks o
     await createTopic(out, 2);
     await produce(topic, jsonMessages(readings(600, 10)));
     const dir = folder('smoke-chain-');
-    const flow = [
-      brokerNode(),
-      { ...kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', maxBatch: 50, maxInFlight: 100, commitInterval: 100 }), wires: [['validate'], [], []] },
-      { id: 'validate', type: 'smoke-sensor-validate', wires: [['archive'], []] },
-      { id: 'archive', type: 'smoke-csv-sink', preset: 'readings', folder: dir, wires: [['out']] },
-      { id: 'out', type: 'smoke-kafka-out', broker: 'broker', topic: out, wires: [] },
-    ];
-    await helper.load([brokerModule, inModule, outModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
+    await loadChain({ topic, archive: dir, outTopic: out });
     await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic), 60_000);
     assert.equal(csvRows(dir).length, 600, 'every reading in the file');
     assert.equal(Object.values(await endOffsets(out)).reduce((a, b) => a + b, 0), 600, 'every reading on the topic');
@@ -429,16 +447,7 @@ describe('kafka in > after-sink: every sink acknowledges (kafka out, two sinks o
     await createTopic(topic, 2);
     await produce(topic, jsonMessages(readings(300, 10)));
     const dir = folder('smoke-chain-');
-    const flow = [
-      brokerNode(),
-      brokerNode('nowhere', { brokers: `127.0.0.1:${await freePort()}` }),
-      { ...kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', maxBatch: 50, commitInterval: 100, metricsInterval: 1 }), wires: [['validate'], [], ['metrics']] },
-      { id: 'metrics', type: 'helper' },
-      { id: 'validate', type: 'smoke-sensor-validate', wires: [['archive'], []] },
-      { id: 'archive', type: 'smoke-csv-sink', preset: 'readings', folder: dir, wires: [['out']] },
-      { id: 'out', type: 'smoke-kafka-out', broker: 'nowhere', topic: 'never-sent', wires: [] },
-    ];
-    await helper.load([brokerModule, inModule, outModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
+    await loadChain({ topic, archive: dir });
     const health = healthReports('metrics');
     await waitFor(() => csvRows(dir).length === 300, 30_000, () => `${csvRows(dir).length}/300 rows in the file`);
     // The kafka out has not sent them.
@@ -453,16 +462,7 @@ describe('kafka in > after-sink: every sink acknowledges (kafka out, two sinks o
     await createTopic(out, 2);
     await produce(topic, jsonMessages(readings(600, 10)));
     const [archiveDir, backupDir] = [folder('smoke-chain-archive-'), folder('smoke-chain-backup-')];
-    const flow = [
-      brokerNode(),
-      { ...kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', maxBatch: 50, maxInFlight: 100, commitInterval: 100 }), wires: [['validate'], [], []] },
-      { id: 'validate', type: 'smoke-sensor-validate', wires: [['archive', 'backup'], []] },
-      { id: 'archive', type: 'smoke-csv-sink', preset: 'readings', folder: archiveDir, wires: [['pause']] },
-      { id: 'pause', type: 'delay', pauseType: 'delay', timeout: '0.1', timeoutUnits: 'seconds', wires: [['out']] },
-      { id: 'out', type: 'smoke-kafka-out', broker: 'broker', topic: out, wires: [] },
-      { id: 'backup', type: 'smoke-csv-sink', preset: 'readings', folder: backupDir, wires: [[]] },
-    ];
-    await helper.load([brokerModule, inModule, outModule, delayModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
+    await loadChain({ topic, archive: archiveDir, backup: backupDir, pauseSeconds: 0.1, outTopic: out });
     await waitForCommitted(`${topic}-group`, topic, await endOffsets(topic), 60_000);
     assert.equal(csvRows(archiveDir).length, 600, 'every reading in the archive');
     assert.equal(csvRows(backupDir).length, 600, 'every reading in the backup');
@@ -477,18 +477,7 @@ describe('kafka in > after-sink: every sink acknowledges (kafka out, two sinks o
     await createTopic(topic, 2);
     await produce(topic, jsonMessages(readings(300, 10)));
     const [archiveDir, backupDir] = [folder('smoke-chain-archive-'), folder('smoke-chain-backup-')];
-    const flow = [
-      brokerNode(),
-      brokerNode('nowhere', { brokers: `127.0.0.1:${await freePort()}` }),
-      { ...kafkaInNode(topic, { commit: 'after-sink', mode: 'batch', maxBatch: 50, commitInterval: 100, metricsInterval: 1 }), wires: [['validate'], [], ['metrics']] },
-      { id: 'metrics', type: 'helper' },
-      { id: 'validate', type: 'smoke-sensor-validate', wires: [['archive', 'backup'], []] },
-      { id: 'archive', type: 'smoke-csv-sink', preset: 'readings', folder: archiveDir, wires: [['pause']] },
-      { id: 'pause', type: 'delay', pauseType: 'delay', timeout: '0.2', timeoutUnits: 'seconds', wires: [['out']] },
-      { id: 'out', type: 'smoke-kafka-out', broker: 'nowhere', topic: 'never-sent', wires: [] },
-      { id: 'backup', type: 'smoke-csv-sink', preset: 'readings', folder: backupDir, wires: [[]] },
-    ];
-    await helper.load([brokerModule, inModule, outModule, delayModule, nodeModule('sensor-validate'), nodeModule('csv-sink')], flow);
+    await loadChain({ topic, archive: archiveDir, backup: backupDir, pauseSeconds: 0.2 });
     const health = healthReports('metrics');
     const rows = (): string => `archive ${csvRows(archiveDir).length}/300, backup ${csvRows(backupDir).length}/300 rows`;
     await waitFor(() => csvRows(archiveDir).length === 300 && csvRows(backupDir).length === 300, 30_000, rows);
